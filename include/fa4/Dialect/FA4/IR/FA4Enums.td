@@ -1,0 +1,30 @@
+//===- FA4Enums.td - fa4 enumerations ----------------------*- tablegen -*-===//
+//
+// Enumerations used by the fa4 dialect's attributes.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef FA4_DIALECT_FA4_IR_FA4ENUMS_TD
+#define FA4_DIALECT_FA4_IR_FA4ENUMS_TD
+
+include "mlir/IR/EnumAttr.td"
+
+/// How K and V (and Q) travel from global to shared memory.
+def FA4_LoadPath : I32EnumAttr<"LoadPath", "global-to-shared load path", [
+    I32EnumAttrCase<"CpAsync", 0, "cp_async">,
+    I32EnumAttrCase<"Tma", 1, "tma">
+  ]> {
+  let cppNamespace = "::mlir::fa4";
+}
+
+/// The GPU a kernel is generated for. sm_90 runs the SM120 configuration on
+/// Hopper so that numerics and speed can be measured on available silicon.
+def FA4_Chip : I32EnumAttr<"Chip", "GPU target", [
+    I32EnumAttrCase<"sm_90", 0>,
+    I32EnumAttrCase<"sm_120a", 1>,
+    I32EnumAttrCase<"sm_121a", 2>
+  ]> {
+  let cppNamespace = "::mlir::fa4";
+}
+
+#endif // FA4_DIALECT_FA4_IR_FA4ENUMS_TD

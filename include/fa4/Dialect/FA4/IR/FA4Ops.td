@@ -1,0 +1,424 @@
+//===- FA4Ops.td - fa4 operations --------------------------*- tablegen -*-===//
+//
+// The kernel definition op (fa4.attention) and the block-level program ops
+// that fa4-tile-attention produces and convert-fa4-to-nvvm consumes.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef FA4_DIALECT_FA4_IR_FA4OPS_TD
+#define FA4_DIALECT_FA4_IR_FA4OPS_TD
+
+include "fa4/Dialect/FA4/IR/FA4Dialect.td"
+include "fa4/Dialect/FA4/IR/FA4Enums.td"
+include "fa4/Dialect/FA4/IR/FA4Types.td"
+include "mlir/Dialect/LLVMIR/LLVMOpBase.td"
+include "mlir/IR/SymbolInterfaces.td"
+include "mlir/Interfaces/ControlFlowInterfaces.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+def FA4_GlobalPtr : LLVM_PointerInAddressSpace<1>;
+def FA4_AccOrRows : AnyTypeOf<[FA4_AccTileType, FA4_RowStatsType]>;
+
+//===----------------------------------------------------------------------===//
+// Kernel definition
+//===----------------------------------------------------------------------===//
+
+def FA4_AttentionOp : FA4_Op<"attention", [Symbol]> {
+  let summary = "states one attention forward kernel variant";
+  let description = [{
+    One FlashAttention forward kernel: O = softmax(scale * Q K^T + mask) V,
+    with Q `(B, Sq, Hq, D)`, K `(B, Sk, Hkv, D)`, V `(B, Sk, Hkv, Dv)`,
+    O `(B, Sq, Hq, Dv)` and optionally LSE `(B, Hq, Sq)` in fp32. Shapes and
+    strides are run-time kernel parameters; everything stated here is a
+    compile-time choice.
+
+    - `dtype`: bf16 or f16 (accumulation is always f32).
+    - `head_dim`, `head_dim_v`: D and Dv.
+    - `causal`: mask aligned to the bottom-right corner (k <= q + Sk - Sq).
+    - `window [left, right]`: local attention; -1 is unbounded.
+    - `softcap(c)`: scores become c * tanh(S / c).
+    - `sink`: a learnable per-head logit in the softmax denominator.
+    - `gqa`: Hq may be any multiple of Hkv (kv head = q head / ratio).
+    - `lse`: the kernel can write the log-sum-exp of each row.
+    - `varlen`, `paged_kv`, `split_kv`, `dropout`, `block_sparse`: the
+      remaining variants of the mission.
+    - `load_path`: `cp_async` (all warps load and compute) or `tma`
+      (a producer warp feeds MMA warps through mbarriers).
+    - `stages`: K/V pipeline depth.
+    - `tile(m, n) warps(w)`: pins the tile configuration; without it
+      `fa4-tile-attention` chooses one from its target description.
+    - `target`: the GPU; the shared-memory budget is checked against it.
+
+    The verifier rejects invalid combinations, and every variant whose
+    lowering is not built yet, by name: nothing compiles silently into a
+    wrong kernel.
+
+    ```mlir
+    fa4.attention @fwd_bf16_hd128_causal dtype(bf16) head_dim(128)
+        head_dim_v(128) causal gqa lse load_path(cp_async) stages(1)
+    ```
+  }];
+  let arguments = (ins
+    SymbolNameAttr:$sym_name,
+    TypeAttr:$element_type,
+    I64Attr:$head_dim,
+    I64Attr:$head_dim_v,
+    UnitAttr:$causal,
+    OptionalAttr<DenseI64ArrayAttr>:$window,
+    OptionalAttr<F32Attr>:$softcap,
+    UnitAttr:$sink,
+    UnitAttr:$gqa,
+    UnitAttr:$lse,
+    UnitAttr:$varlen,
+    UnitAttr:$paged_kv,
+    UnitAttr:$split_kv,
+    UnitAttr:$dropout,
+    UnitAttr:$block_sparse,
+    FA4_LoadPath:$load_path,
+    I64Attr:$num_stages,
+    OptionalAttr<I64Attr>:$tile_m,
+    OptionalAttr<I64Attr>:$tile_n,
+    OptionalAttr<I64Attr>:$num_warps,
+    OptionalAttr<FA4_Chip>:$target
+  );
+  let assemblyFormat = [{
+    $sym_name
+    `dtype` `(` $element_type `)`
+    `head_dim` `(` $head_dim `)`
+    `head_dim_v` `(` $head_dim_v `)`
+    (`causal` $causal^)?
+    (`window` $window^)?
+    (`softcap` `(` $softcap^ `)`)?
+    (`sink` $sink^)?
+    (`gqa` $gqa^)?
+    (`lse` $lse^)?
+    (`varlen` $varlen^)?
+    (`paged_kv` $paged_kv^)?
+    (`split_kv` $split_kv^)?
+    (`dropout` $dropout^)?
+    (`block_sparse` $block_sparse^)?
+    `load_path` `(` $load_path `)`
+    `stages` `(` $num_stages `)`
+    (`tile` `(` $tile_m^ `,` $tile_n `)`)?
+    (`warps` `(` $num_warps^ `)`)?
+    (`target` `(` $target^ `)`)?
+    attr-dict
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Scoping: variant paths, static choices, guards
+//===----------------------------------------------------------------------===//
+
+def FA4_ScopeOp : FA4_Op<"scope", [SingleBlock, NoTerminator,
+                                   RecursiveMemoryEffects]> {
+  let summary = "a variant path that owns its values and shared memory";
+  let description = [{
+    A region that holds one variant path of a kernel (for example the dense
+    path, or the block-sparse path). Every `fa4.smem_buffer` belongs to its
+    nearest enclosing scope and may be used only inside it; values defined
+    inside cannot leave it. `fa4-scope-attention` gives every buffer of every
+    scope its own byte range, so two paths compiled into one kernel never
+    share a working value or a staging buffer by accident.
+
+    ```mlir
+    fa4.scope "dense" {
+      %o_stage = fa4.smem_buffer "O_stage" : !fa4.smem<128x128xbf16>
+    }
+    ```
+  }];
+  let arguments = (ins StrAttr:$sym_name);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = "$sym_name attr-dict-with-keyword $body";
+  let hasVerifier = 1;
+}
+
+def FA4_VariantOp : FA4_Op<"variant", [NoTerminator, RecursiveMemoryEffects]> {
+  let summary = "a compile-time choice between two variant paths";
+  let description = [{
+    Chooses statically, by a feature of the enclosing kernel, between the
+    `then` path (feature on) and the optional `else` path. The condition is
+    a feature name, never an SSA value, so it cannot depend on run-time
+    data. `fa4-scope-attention` resolves every `fa4.variant` before it turns
+    any `fa4.guard` into dynamic control flow.
+
+    ```mlir
+    fa4.variant "block_sparse" {
+      fa4.scope "block_sparse" { ... }
+    } else {
+      fa4.scope "dense" { ... }
+    }
+    ```
+  }];
+  let arguments = (ins StrAttr:$feature);
+  let regions = (region SizedRegion<1>:$thenRegion,
+                        MaxSizedRegion<1>:$elseRegion);
+  let assemblyFormat = "$feature $thenRegion (`else` $elseRegion^)? attr-dict";
+}
+
+def FA4_GuardOp : FA4_Op<"guard", [
+    SingleBlockImplicitTerminator<"::mlir::fa4::YieldOp">,
+    RecursiveMemoryEffects,
+    DeclareOpInterfaceMethods<InferTypeOpInterface>]> {
+  let summary = "a run-time guard whose skipped path has defined results";
+  let description = [{
+    Runs its body when `condition` holds; otherwise its results are the
+    `else` values. Each result therefore has a defined value on both paths:
+    the empty-range guard around a main loop (`n_block_max <= n_block_min`)
+    yields O = 0, max = -inf and sum = 0, and whatever follows sees exactly
+    those. The `else` values are defined before the guard, never inside it.
+    `fa4-scope-attention` lowers it to an `scf.if` that yields every result.
+
+    ```mlir
+    %o, %m, %l = fa4.guard %nonempty else(%o0, %m0, %l0 : !acc, !rows, !rows) {
+      ...
+      fa4.yield %o2, %m2, %l2 : !acc, !rows, !rows
+    }
+    ```
+  }];
+  let arguments = (ins I1:$condition, Variadic<AnyType>:$elseValues);
+  let results = (outs Variadic<AnyType>:$results);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = [{
+    $condition (`else` `(` $elseValues^ `:` type($elseValues) `)`)? $body
+    attr-dict
+  }];
+  let hasVerifier = 1;
+}
+
+def FA4_YieldOp : FA4_Op<"yield", [Pure, Terminator, ReturnLike,
+                                   HasParent<"GuardOp">]> {
+  let summary = "yields the results of a fa4.guard body";
+  let arguments = (ins Variadic<AnyType>:$values);
+  let builders = [OpBuilder<(ins), [{ (void)$_state; }]>];
+  let assemblyFormat = "attr-dict ($values^ `:` type($values))?";
+}
+
+//===----------------------------------------------------------------------===//
+// Shared memory and global-to-shared loads
+//===----------------------------------------------------------------------===//
+
+def FA4_SmemBufferOp : FA4_Op<"smem_buffer", [
+    MemoryEffects<[MemAlloc<DefaultResource>]>]> {
+  let summary = "a named shared-memory tile owned by the enclosing scope";
+  let description = [{
+    Declares a swizzled tile in the CTA's dynamic shared memory.
+    `fa4-scope-attention` assigns `offset` (bytes, 1024-aligned, for TMA's
+    128B swizzle) so that no two buffers overlap.
+
+    ```mlir
+    %k = fa4.smem_buffer "K" : !fa4.smem<64x128xbf16>
+    %k = fa4.smem_buffer "K" at 32768 : !fa4.smem<64x128xbf16>
+    ```
+  }];
+  let arguments = (ins StrAttr:$sym_name, OptionalAttr<I64Attr>:$offset);
+  let results = (outs FA4_SmemTileType:$buffer);
+  let assemblyFormat = "$sym_name (`at` $offset^)? attr-dict `:` type($buffer)";
+  let hasVerifier = 1;
+}
+
+def FA4_LoadTileOp : FA4_Op<"load_tile"> {
+  let summary = "issues cp.async copies of a tile of rows into shared memory";
+  let description = [{
+    All threads of the CTA copy rows [row, row + dest.rows) of a row-major
+    matrix at `base` (element row stride `stride`, columns contiguous) into
+    `dest`, in 16-byte `cp.async` units. Rows at or past `limit` are
+    zero-filled and their source is never read. The copies complete at the
+    next `fa4.wait_loads` that covers them.
+
+    ```mlir
+    fa4.load_tile %k[%row] limit %seqlen_k stride %k_stride into %sk
+        : !fa4.smem<64x128xbf16>
+    ```
+  }];
+  let arguments = (ins Arg<FA4_GlobalPtr, "", [MemRead]>:$base, I32:$row,
+                       I32:$limit, I32:$stride,
+                       Arg<FA4_SmemTileType, "", [MemWrite]>:$dest);
+  let assemblyFormat = [{
+    $base `[` $row `]` `limit` $limit `stride` $stride `into` $dest attr-dict
+    `:` type($dest)
+  }];
+}
+
+def FA4_CommitLoadsOp : FA4_Op<"commit_loads"> {
+  let summary = "closes the group of loads issued so far";
+  let assemblyFormat = "attr-dict";
+}
+
+def FA4_WaitLoadsOp : FA4_Op<"wait_loads"> {
+  let summary = "waits for load groups, then synchronizes the CTA";
+  let description = [{
+    Waits until at most `pending` committed load groups are still in flight,
+    then runs a CTA barrier so that every thread sees every completed tile
+    and no thread still reads a buffer that a later load overwrites.
+  }];
+  let arguments = (ins ConfinedAttr<I32Attr, [IntNonNegative]>:$pending);
+  let assemblyFormat = "attr-dict";
+}
+
+//===----------------------------------------------------------------------===//
+// Register tiles
+//===----------------------------------------------------------------------===//
+
+def FA4_SplatOp : FA4_Op<"splat", [Pure]> {
+  let summary = "an accumulator tile or row statistic with every value equal";
+  let arguments = (ins F32:$value);
+  let results = (outs FA4_AccOrRows:$result);
+  let assemblyFormat = "$value attr-dict `:` type($result)";
+}
+
+def FA4_QKMmaOp : FA4_Op<"qk_mma", [
+    MemoryEffects<[MemRead<DefaultResource>]>]> {
+  let summary = "S = Q K^T for each warp's rows, with mma.sync";
+  let description = [{
+    Each warp multiplies its rows of `q` (rows x D) by the transpose of `k`
+    (N x D), both in shared memory, through `ldmatrix` and
+    `mma.sync.m16n8k16` with f32 accumulation.
+
+    ```mlir
+    %s = fa4.qk_mma %sq, %sk : !fa4.smem<128x128xbf16>,
+        !fa4.smem<64x128xbf16> -> !fa4.acc<128x64xf32, warps = 4>
+    ```
+  }];
+  let arguments = (ins FA4_SmemTileType:$q, FA4_SmemTileType:$k);
+  let results = (outs FA4_AccTileType:$result);
+  let assemblyFormat = [{
+    $q `,` $k attr-dict `:` type($q) `,` type($k) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def FA4_MaskOp : FA4_Op<"mask", [Pure, AllTypesMatch<["scores", "result"]>]> {
+  let summary = "sets scores outside the valid key range to -inf";
+  let description = [{
+    Row r and column c of the tile are query `row + r` and key `col + c`.
+    A score is set to -inf when the key is at or past `limit` (seqlen_k),
+    or, with `causal_offset` (Sk - Sq), when key > query + causal_offset.
+  }];
+  let arguments = (ins FA4_AccTileType:$scores, I32:$row, I32:$col,
+                       I32:$limit, Optional<I32>:$causal_offset);
+  let results = (outs FA4_AccTileType:$result);
+  let assemblyFormat = [{
+    $scores `row` $row `col` $col `limit` $limit
+    (`causal` $causal_offset^)? attr-dict `:` type($scores)
+  }];
+}
+
+def FA4_OnlineSoftmaxOp : FA4_Op<"online_softmax", [Pure,
+    AllTypesMatch<["max", "sum"]>,
+    DeclareOpInterfaceMethods<InferTypeOpInterface>]> {
+  let summary = "one step of the online softmax";
+  let description = [{
+    For each row, with s = `scale_log2` (softmax_scale * log2(e)):
+
+      m_new = max(m_old, max_j S[j])
+      base  = m_new == -inf ? 0 : m_new * s
+      corr  = exp2(m_old * s - base)
+      P[j]  = exp2(S[j] * s - base)
+      l_new = l_old * corr + sum_j P[j]     (a per-lane partial sum)
+
+    `corr` rescales the running output before P V is added to it.
+  }];
+  let arguments = (ins FA4_AccTileType:$scores, FA4_RowStatsType:$max,
+                       FA4_RowStatsType:$sum, F32:$scale_log2);
+  let results = (outs FA4_AccTileType:$probs, FA4_RowStatsType:$new_max,
+                      FA4_RowStatsType:$new_sum,
+                      FA4_RowStatsType:$correction);
+  let assemblyFormat = [{
+    $scores `,` $max `,` $sum `scale` $scale_log2 attr-dict `:`
+    type($scores) `,` type($max)
+  }];
+  let hasVerifier = 1;
+}
+
+def FA4_RescaleOp : FA4_Op<"rescale", [Pure,
+                                       AllTypesMatch<["acc", "result"]>]> {
+  let summary = "multiplies each row of an accumulator by a row factor";
+  let arguments = (ins FA4_AccTileType:$acc, FA4_RowStatsType:$factor);
+  let results = (outs FA4_AccTileType:$result);
+  let assemblyFormat = [{
+    $acc `by` $factor attr-dict `:` type($acc) `,` type($factor)
+  }];
+  let hasVerifier = 1;
+}
+
+def FA4_PVMmaOp : FA4_Op<"pv_mma", [
+    MemoryEffects<[MemRead<DefaultResource>]>,
+    AllTypesMatch<["acc", "result"]>]> {
+  let summary = "O += P V with P in registers";
+  let description = [{
+    Converts the probabilities to the element type of `v` in registers (the
+    m16n8 C fragments of two adjacent n8 tiles are exactly one m16k16 A
+    fragment) and accumulates P V into `acc`, reading V (N x Dv) with
+    `ldmatrix.trans`.
+  }];
+  let arguments = (ins FA4_AccTileType:$probs, FA4_SmemTileType:$v,
+                       FA4_AccTileType:$acc);
+  let results = (outs FA4_AccTileType:$result);
+  let assemblyFormat = [{
+    $probs `,` $v `,` $acc attr-dict `:` type($probs) `,` type($v) `->`
+    type($acc)
+  }];
+  let hasVerifier = 1;
+}
+
+def FA4_FinalizeOp : FA4_Op<"finalize", [Pure,
+    AllTypesMatch<["max", "sum"]>,
+    DeclareOpInterfaceMethods<InferTypeOpInterface>]> {
+  let summary = "normalizes the output and computes the log-sum-exp";
+  let description = [{
+    Reduces the per-lane partial sums across each quad, then per row:
+
+      O   = l == 0 ? 0 : O / l
+      LSE = l == 0 ? -inf : (m * scale_log2 + log2(l)) * ln(2)
+
+    A row that saw no key (l == 0) gets O = 0 and LSE = -inf, never NaN.
+  }];
+  let arguments = (ins FA4_AccTileType:$acc, FA4_RowStatsType:$max,
+                       FA4_RowStatsType:$sum, F32:$scale_log2);
+  let results = (outs FA4_AccTileType:$out, FA4_RowStatsType:$lse);
+  let assemblyFormat = [{
+    $acc `,` $max `,` $sum `scale` $scale_log2 attr-dict `:` type($acc) `,`
+    type($max)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Stores
+//===----------------------------------------------------------------------===//
+
+def FA4_StoreTileOp : FA4_Op<"store_tile"> {
+  let summary = "stores an accumulator tile to global memory";
+  let description = [{
+    Converts each value to `element_type` and stores row r of the tile to
+    row `row + r` of the row-major matrix at `base` (element row stride
+    `stride`), skipping rows at or past `limit`.
+  }];
+  let arguments = (ins FA4_AccTileType:$tile,
+                       Arg<FA4_GlobalPtr, "", [MemWrite]>:$base, I32:$row,
+                       I32:$limit, I32:$stride, TypeAttr:$element_type);
+  let assemblyFormat = [{
+    $tile `,` $base `[` $row `]` `limit` $limit `stride` $stride attr-dict
+    `:` type($tile) `as` $element_type
+  }];
+  let hasVerifier = 1;
+}
+
+def FA4_StoreRowsOp : FA4_Op<"store_rows"> {
+  let summary = "stores one f32 per row to global memory";
+  let description = [{
+    Stores row r's value to `base[row + r]`, skipping rows at or past
+    `limit`. One lane of each quad writes.
+  }];
+  let arguments = (ins FA4_RowStatsType:$values,
+                       Arg<FA4_GlobalPtr, "", [MemWrite]>:$base, I32:$row,
+                       I32:$limit);
+  let assemblyFormat = [{
+    $values `,` $base `[` $row `]` `limit` $limit attr-dict `:` type($values)
+  }];
+}
+
+#endif // FA4_DIALECT_FA4_IR_FA4OPS_TD

@@ -1,0 +1,83 @@
+//===- FA4Target.h - target description and tile configuration --*- C++ -*-===//
+//
+// What fa4 knows about each GPU it generates code for, and how it turns a
+// kernel definition plus a target into a tile configuration (tile sizes,
+// warps, stages, shared-memory plan). The verifier and fa4-tile-attention
+// share this, so the configuration that is checked is the one that is built.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef FA4_DIALECT_FA4_IR_FA4TARGET_H
+#define FA4_DIALECT_FA4_IR_FA4TARGET_H
+
+#include "fa4/Dialect/FA4/IR/FA4Ops.h"
+#include "llvm/ADT/StringRef.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace mlir {
+namespace fa4 {
+
+/// Limits of one GPU target. All three targets share the SM120 per-block
+/// budget: the sm_90 build exists to run the SM120 configuration on Hopper.
+struct TargetInfo {
+  Chip chip;
+  /// LLVM NVPTX CPU name, also the PTX `.target`.
+  llvm::StringRef cpu;
+  /// LLVM NVPTX features: the PTX ISA version.
+  llvm::StringRef ptxFeatures;
+  /// Compute capability as major * 10 + minor.
+  int computeCapability;
+  /// Shared memory one block may use (dynamic + static), in bytes.
+  int64_t smemPerBlock;
+  /// Registers one thread may use.
+  int64_t maxRegistersPerThread;
+  /// Whether `setmaxnreg` exists (the arch-specific `a` targets).
+  bool hasSetMaxNReg;
+};
+
+/// Returns the description of `chip`.
+const TargetInfo &getTargetInfo(Chip chip);
+
+/// Parses "sm_120a" / "sm_121a" / "sm_90" (also "120", "121", "90").
+std::optional<Chip> parseChip(llvm::StringRef name);
+
+/// The tile configuration of one kernel on one target.
+struct KernelConfig {
+  int64_t tileM = 0;
+  int64_t tileN = 0;
+  int64_t numWarps = 0;
+  int64_t numStages = 0;
+
+  int64_t numThreads() const { return numWarps * 32; }
+};
+
+/// Largest number of f32 accumulators (S tile + O tile) one thread may hold:
+/// more leaves too few of the 255 registers for fragments and addresses.
+constexpr int64_t kMaxAccumulatorsPerThread = 192;
+
+/// Alignment of every shared-memory buffer: a TMA box with 128-byte swizzle
+/// needs 1024-byte aligned destinations, and cp.async uses the same layout.
+constexpr int64_t kSmemBufferAlignment = 1024;
+
+/// Shared memory the cp.async block program needs: Q, then `stages` K and V
+/// tiles, each aligned to kSmemBufferAlignment.
+int64_t getSmemBytes(const KernelConfig &config, int64_t headDim,
+                     int64_t headDimV, int64_t elementBytes);
+
+/// The configuration `op` asks for, or, where it pins none, the one fa4
+/// chooses for `target` (FA4's SM120 choices: 128x128 for D <= 64,
+/// 128x64 above, 4 warps). Does not check it; see verifyKernelConfig.
+KernelConfig chooseKernelConfig(AttentionOp op, const TargetInfo &target);
+
+/// Checks that `config` can be built for `op` on `target`; returns a message
+/// naming the first violated limit, or an empty string.
+std::string checkKernelConfig(AttentionOp op, const KernelConfig &config,
+                              const TargetInfo &target);
+
+} // namespace fa4
+} // namespace mlir
+
+#endif // FA4_DIALECT_FA4_IR_FA4TARGET_H

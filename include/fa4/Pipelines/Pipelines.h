@@ -1,0 +1,42 @@
+//===- Pipelines.h - fa4 pass pipelines -------------------------*- C++ -*-===//
+//
+// The named pipeline from fa4.attention to PTX.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef FA4_PIPELINES_PIPELINES_H
+#define FA4_PIPELINES_PIPELINES_H
+
+#include "mlir/Pass/PassOptions.h"
+
+#include <string>
+
+namespace mlir {
+class OpPassManager;
+
+namespace fa4 {
+
+/// Options of the fa4-to-ptx pipeline.
+struct FA4ToPTXOptions : public PassPipelineOptions<FA4ToPTXOptions> {
+  PassOptions::Option<std::string> chip{
+      *this, "chip", llvm::cl::desc("GPU target: sm_120a, sm_121a or sm_90"),
+      llvm::cl::init("sm_120a")};
+  PassOptions::Option<std::string> outputDir{
+      *this, "output-dir",
+      llvm::cl::desc("Folder to write <kernel>.ptx and <kernel>.json to"),
+      llvm::cl::init("")};
+};
+
+/// fa4.attention -> block program -> scoped -> NVVM/LLVM.
+void buildFA4ToLLVMPipeline(OpPassManager &pm, const FA4ToPTXOptions &options);
+
+/// The above, then PTX and metadata through fa4-emit-ptx.
+void buildFA4ToPTXPipeline(OpPassManager &pm, const FA4ToPTXOptions &options);
+
+/// Registers `fa4-to-llvm` and `fa4-to-ptx`.
+void registerFA4Pipelines();
+
+} // namespace fa4
+} // namespace mlir
+
+#endif // FA4_PIPELINES_PIPELINES_H

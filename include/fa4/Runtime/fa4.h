@@ -1,0 +1,132 @@
+/*===- fa4.h - fa4 runtime C API ----------------------------------*- C -*-===*
+ *
+ * The fa4 runtime launches the attention kernels fa4 generated at build time
+ * (they are embedded in the library as PTX for sm_120a, sm_121a and sm_90).
+ * It has no MLIR dependency and no link-time CUDA dependency: the CUDA driver
+ * (libcuda.so.1) is loaded on first use, and its absence is a status, never a
+ * crash. Every entry point takes the CUDA stream last.
+ *
+ *   fa4_fwd_params p;
+ *   fa4_fwd_params_init(&p);
+ *   p.q = q; p.k = k; p.v = v; p.out = o;       // device pointers
+ *   p.batch = 2; p.seqlen_q = p.seqlen_k = 1024;
+ *   p.nheads_q = 32; p.nheads_kv = 8; p.head_dim = p.head_dim_v = 128;
+ *   p.dtype = FA4_DTYPE_BF16; p.causal = 1;
+ *   fa4_status s = fa4_fwd(&p, stream);
+ *   if (s != FA4_SUCCESS) fprintf(stderr, "%s\n", fa4_last_error());
+ *
+ *===----------------------------------------------------------------------===*/
+
+#ifndef FA4_RUNTIME_FA4_H
+#define FA4_RUNTIME_FA4_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define FA4_API __attribute__((visibility("default")))
+#else
+#define FA4_API
+#endif
+
+/* Results. Each failure also sets a message, read with fa4_last_error(),
+ * that names the offending argument. */
+typedef enum fa4_status {
+  FA4_SUCCESS = 0,
+  FA4_ERROR_NULL_POINTER = 1,       /* a required pointer is NULL */
+  FA4_ERROR_INVALID_DTYPE = 2,      /* dtype is not bf16 or fp16 */
+  FA4_ERROR_INVALID_SHAPE = 3,      /* a size is <= 0 (or < 0 for seqlens) */
+  FA4_ERROR_UNSUPPORTED_HEAD_DIM = 4, /* no kernel for head_dim/head_dim_v */
+  FA4_ERROR_INVALID_HEAD_RATIO = 5, /* nheads_q not a multiple of nheads_kv */
+  FA4_ERROR_INVALID_STRIDE = 6,     /* last-dim stride != 1, negative stride */
+  FA4_ERROR_MISALIGNED = 7,         /* pointer or stride not 16-byte aligned */
+  FA4_ERROR_OVERFLOW = 8,           /* an offset does not fit the kernel's
+                                       32-bit row arithmetic */
+  FA4_ERROR_INVALID_ARGUMENT = 9,   /* any other bad value (softmax_scale…) */
+  FA4_ERROR_UNSUPPORTED_FEATURE = 10, /* a feature fa4 has not built yet */
+  FA4_ERROR_NO_KERNEL = 11,         /* no embedded kernel for the request */
+  FA4_ERROR_NO_CUDA_DRIVER = 12,    /* libcuda.so.1 cannot be loaded */
+  FA4_ERROR_NO_GPU = 13,            /* the driver sees no usable device */
+  FA4_ERROR_UNSUPPORTED_GPU = 14,   /* no kernels for this compute capability */
+  FA4_ERROR_CUDA = 15,              /* a CUDA driver call failed */
+  FA4_ERROR_INTERNAL = 16           /* kernel metadata and runtime disagree */
+} fa4_status;
+
+typedef enum fa4_dtype {
+  FA4_DTYPE_BF16 = 0,
+  FA4_DTYPE_FP16 = 1
+} fa4_dtype;
+
+/* Which global-to-shared load path to use. AUTO follows the dispatch rule;
+ * the others force a path (for tests and benchmarks). */
+typedef enum fa4_load_path {
+  FA4_LOAD_PATH_AUTO = 0,
+  FA4_LOAD_PATH_CP_ASYNC = 1,
+  FA4_LOAD_PATH_TMA = 2
+} fa4_load_path;
+
+/* Forward attention: out = softmax(softmax_scale * q k^T [+ causal mask]) v.
+ * Layouts are FlashAttention's: q (batch, seqlen_q, nheads_q, head_dim),
+ * k (batch, seqlen_k, nheads_kv, head_dim), v (batch, seqlen_k, nheads_kv,
+ * head_dim_v), out (batch, seqlen_q, nheads_q, head_dim_v), all of `dtype`;
+ * lse (batch, nheads_q, seqlen_q) fp32. Strides are in elements, in the
+ * order (batch, seq, head, dim); the dim stride must be 1. A stride array of
+ * all zeros means contiguous. */
+typedef struct fa4_fwd_params {
+  const void *q;
+  const void *k;
+  const void *v;
+  void *out;
+  float *lse; /* optional: NULL skips the log-sum-exp */
+
+  int64_t batch;
+  int64_t seqlen_q; /* 0 is allowed: nothing to do */
+  int64_t seqlen_k; /* 0 is allowed: out = 0, lse = -inf */
+  int64_t nheads_q;
+  int64_t nheads_kv;
+  int64_t head_dim;
+  int64_t head_dim_v;
+
+  int64_t q_strides[4];
+  int64_t k_strides[4];
+  int64_t v_strides[4];
+  int64_t out_strides[4];
+  int64_t lse_strides[3]; /* (batch, head, seq); the seq stride must be 1 */
+
+  fa4_dtype dtype;
+  float softmax_scale; /* 0 means 1 / sqrt(head_dim) */
+  int causal;          /* bottom-right aligned when seqlen_q != seqlen_k */
+  fa4_load_path load_path;
+} fa4_fwd_params;
+
+/* Zeroes `params` and sets the defaults (contiguous strides, default scale,
+ * non-causal, automatic load path, bf16). */
+FA4_API void fa4_fwd_params_init(fa4_fwd_params *params);
+
+/* Launches the forward kernel on `stream` (a CUstream / cudaStream_t; NULL
+ * is the legacy default stream) of the calling thread's current CUDA
+ * context (the device's primary context if none is current). Returns once
+ * the kernel is queued. */
+FA4_API fa4_status fa4_fwd(const fa4_fwd_params *params, void *stream);
+
+/* A fixed description of `status`. */
+FA4_API const char *fa4_status_string(fa4_status status);
+
+/* The message of the last failure on the calling thread ("" if none). */
+FA4_API const char *fa4_last_error(void);
+
+/* The runtime's version, "MAJOR.MINOR.PATCH". */
+FA4_API const char *fa4_version(void);
+
+/* sizeof(fa4_fwd_params), for bindings that mirror the struct to check
+ * their layout against the library's. */
+FA4_API uint64_t fa4_fwd_params_size(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* FA4_RUNTIME_FA4_H */

@@ -1,0 +1,287 @@
+//===- FA4Ops.cpp - fa4 operations ----------------------------------------===//
+//
+// Verifiers and type inference of the fa4 operations. The fa4.attention
+// verifier is the gate that keeps a kernel from compiling into something it
+// does not compute: each invalid combination, and each variant whose lowering
+// is not built yet, gets a diagnostic that names it.
+//
+//===----------------------------------------------------------------------===//
+
+#include "fa4/Dialect/FA4/IR/FA4Ops.h"
+#include "fa4/Dialect/FA4/IR/FA4Target.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/OpImplementation.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringSet.h"
+
+using namespace mlir;
+using namespace mlir::fa4;
+
+#include "fa4/Dialect/FA4/IR/FA4Enums.cpp.inc"
+
+#define GET_OP_CLASSES
+#include "fa4/Dialect/FA4/IR/FA4Ops.cpp.inc"
+
+//===----------------------------------------------------------------------===//
+// AttentionOp
+//===----------------------------------------------------------------------===//
+
+/// Head dims that have a tile configuration and a tested lowering.
+static bool isBuiltHeadDim(int64_t d) { return d == 64 || d == 96 || d == 128; }
+
+LogicalResult AttentionOp::verify() {
+  Type elementType = getElementType();
+  if (!elementType.isBF16() && !elementType.isF16())
+    return emitOpError("dtype must be bf16 or f16, got ") << elementType;
+
+  int64_t d = getHeadDim(), dv = getHeadDimV();
+  if (d <= 0 || d % 8 != 0)
+    return emitOpError() << "head_dim " << d
+                         << " is not a positive multiple of 8 (each row must "
+                            "be 16-byte aligned)";
+  if (dv <= 0 || dv % 8 != 0)
+    return emitOpError() << "head_dim_v " << dv
+                         << " is not a positive multiple of 8 (each row must "
+                            "be 16-byte aligned)";
+
+  // ---- Invalid combinations ----
+  if (std::optional<ArrayRef<int64_t>> window = getWindow()) {
+    if (window->size() != 2)
+      return emitOpError() << "window must be [left, right], got "
+                           << window->size() << " values";
+    if ((*window)[0] < -1 || (*window)[1] < -1)
+      return emitOpError() << "window sizes must be >= -1 (-1 is unbounded)";
+    if (getCausal())
+      return emitOpError() << "causal and window are exclusive: causal is "
+                              "window [-1, 0]";
+  }
+  if (std::optional<APFloat> softcap = getSoftcap()) {
+    if (!softcap->isFiniteNonZero() || softcap->isNegative())
+      return emitOpError() << "softcap must be positive and finite";
+  }
+  int64_t stages = getNumStages();
+  if (stages < 1 || stages > 2)
+    return emitOpError() << "stages must be 1 or 2, got " << stages;
+
+  bool tma = getLoadPath() == LoadPath::Tma;
+  if (tma) {
+    if (getVarlen())
+      return emitOpError() << "varlen requires the cp_async load path (a TMA "
+                              "box cannot follow per-sequence offsets)";
+    if (getPagedKv())
+      return emitOpError() << "paged KV requires the cp_async load path";
+    if (getBlockSparse())
+      return emitOpError() << "block-sparse requires the cp_async load path";
+    if (getDropout())
+      return emitOpError() << "dropout requires the cp_async load path";
+    if (stages < 2)
+      return emitOpError() << "the TMA load path needs at least 2 K/V stages";
+  }
+  if (getSplitKv() && !getLse())
+    return emitOpError() << "split_kv needs lse: the combine kernel merges the "
+                            "splits through their partial LSEs";
+  if (getNumWarps() && !getTileM())
+    return emitOpError() << "warps(...) needs tile(m, n)";
+  if (getTileM().has_value() != getTileN().has_value())
+    return emitOpError() << "tile needs both m and n";
+
+  // ---- The tile configuration must fit the target ----
+  const TargetInfo &target = getTargetInfo(getTarget().value_or(Chip::sm_120a));
+  KernelConfig config = chooseKernelConfig(*this, target);
+  if (std::string problem = checkKernelConfig(*this, config, target);
+      !problem.empty())
+    return emitOpError() << problem;
+
+  // ---- Variants whose lowering is not built yet, each by name ----
+  if (dv != d)
+    return emitOpError() << "head_dim_v (" << dv << ") different from head_dim ("
+                         << d << ") is not built yet";
+  if (!isBuiltHeadDim(d))
+    return emitOpError() << "head_dim " << d
+                         << " is not built yet (built: 64, 96, 128)";
+  if (getWindow())
+    return emitOpError() << "local (sliding window) attention is not built yet";
+  if (getSoftcap())
+    return emitOpError() << "softcap is not built yet";
+  if (getSink())
+    return emitOpError() << "learnable attention sinks are not built yet";
+  if (getVarlen())
+    return emitOpError() << "varlen (cu_seqlens) is not built yet";
+  if (getPagedKv())
+    return emitOpError() << "paged KV is not built yet";
+  if (getSplitKv())
+    return emitOpError() << "split-KV is not built yet";
+  if (getDropout())
+    return emitOpError() << "dropout is not built yet";
+  if (getBlockSparse())
+    return emitOpError() << "block-sparse attention is not built yet";
+  if (tma)
+    return emitOpError() << "the TMA load path is not built yet";
+  if (stages != 1)
+    return emitOpError() << "the cp_async load path with " << stages
+                         << " stages is not built yet";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// ScopeOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult ScopeOp::verify() {
+  // Every buffer the path touches must be its own: a buffer declared outside
+  // the scope would be shared with whatever else uses it.
+  llvm::StringSet<> names;
+  WalkResult result = getBody().walk([&](Operation *op) -> WalkResult {
+    if (auto buffer = dyn_cast<SmemBufferOp>(op)) {
+      if (buffer->getParentOfType<ScopeOp>() == *this &&
+          !names.insert(buffer.getSymName()).second) {
+        buffer.emitOpError() << "redeclares shared-memory buffer '"
+                             << buffer.getSymName() << "' in scope '"
+                             << getSymName() << "'";
+        return WalkResult::interrupt();
+      }
+    }
+    for (Value operand : op->getOperands()) {
+      auto buffer = operand.getDefiningOp<SmemBufferOp>();
+      if (!buffer || (*this)->isAncestor(buffer))
+        continue;
+      op->emitOpError() << "uses shared-memory buffer '" << buffer.getSymName()
+                        << "' declared outside scope '" << getSymName()
+                        << "': each variant path owns its buffers";
+      return WalkResult::interrupt();
+    }
+    return WalkResult::advance();
+  });
+  return failure(result.wasInterrupted());
+}
+
+//===----------------------------------------------------------------------===//
+// GuardOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult GuardOp::inferReturnTypes(
+    MLIRContext *, std::optional<Location>, ValueRange operands,
+    DictionaryAttr, OpaqueProperties, RegionRange,
+    SmallVectorImpl<Type> &inferredReturnTypes) {
+  // Operand 0 is the condition; the else values give the result types.
+  for (Value value : operands.drop_front())
+    inferredReturnTypes.push_back(value.getType());
+  return success();
+}
+
+LogicalResult GuardOp::verify() {
+  auto yield = cast<YieldOp>(getBody().front().getTerminator());
+  if (yield.getValues().getTypes() != getResultTypes())
+    return emitOpError() << "body yields " << yield.getValues().size()
+                         << " values whose types differ from the "
+                         << getNumResults()
+                         << " results: every result needs a value on both "
+                            "the guarded and the skipped path";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// SmemBufferOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult SmemBufferOp::verify() {
+  if (!(*this)->getParentOfType<ScopeOp>())
+    return emitOpError() << "'" << getSymName()
+                         << "' must be declared inside a fa4.scope, which "
+                            "owns it";
+  if (std::optional<uint64_t> offset = getOffset();
+      offset && *offset % kSmemBufferAlignment != 0)
+    return emitOpError() << "offset " << *offset << " is not "
+                         << kSmemBufferAlignment << "-byte aligned";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Register tile ops
+//===----------------------------------------------------------------------===//
+
+/// Checks that `rows` describes the rows of `acc`.
+static LogicalResult verifyRowsMatch(Operation *op, AccTileType acc,
+                                     RowStatsType rows, StringRef what) {
+  if (acc.getRows() != rows.getRows() || acc.getWarps() != rows.getWarps())
+    return op->emitOpError() << what << " " << rows
+                             << " does not describe the rows of " << acc;
+  return success();
+}
+
+LogicalResult QKMmaOp::verify() {
+  SmemTileType q = getQ().getType(), k = getK().getType();
+  AccTileType s = getResult().getType();
+  if (q.getElementType() != k.getElementType())
+    return emitOpError() << "Q and K element types differ";
+  if (q.getCols() != k.getCols())
+    return emitOpError() << "Q has head dim " << q.getCols() << " but K has "
+                         << k.getCols();
+  if (q.getCols() % 16 != 0)
+    return emitOpError() << "head dim must be a multiple of 16 (the mma k)";
+  if (k.getRows() % 16 != 0)
+    return emitOpError() << "K rows must be a multiple of 16";
+  if (s.getRows() != q.getRows() || s.getCols() != k.getRows())
+    return emitOpError() << "result must be " << q.getRows() << "x"
+                         << k.getRows() << ", got " << s;
+  return success();
+}
+
+LogicalResult OnlineSoftmaxOp::inferReturnTypes(
+    MLIRContext *, std::optional<Location>, ValueRange operands,
+    DictionaryAttr, OpaqueProperties, RegionRange,
+    SmallVectorImpl<Type> &inferredReturnTypes) {
+  Type rows = operands[1].getType();
+  inferredReturnTypes.assign({operands[0].getType(), rows, rows, rows});
+  return success();
+}
+
+LogicalResult OnlineSoftmaxOp::verify() {
+  if (getMax().getType() != getSum().getType())
+    return emitOpError() << "running max and sum types differ";
+  return verifyRowsMatch(*this, getScores().getType(), getMax().getType(),
+                         "running max");
+}
+
+LogicalResult RescaleOp::verify() {
+  return verifyRowsMatch(*this, getAcc().getType(), getFactor().getType(),
+                         "factor");
+}
+
+LogicalResult PVMmaOp::verify() {
+  AccTileType p = getProbs().getType(), o = getAcc().getType();
+  SmemTileType v = getV().getType();
+  if (p.getCols() != v.getRows())
+    return emitOpError() << "P has " << p.getCols() << " columns but V has "
+                         << v.getRows() << " rows";
+  if (o.getCols() != v.getCols())
+    return emitOpError() << "O has " << o.getCols() << " columns but V has "
+                         << v.getCols();
+  if (p.getRows() != o.getRows() || p.getWarps() != o.getWarps())
+    return emitOpError() << "P " << p << " and O " << o
+                         << " must have the same rows and warps";
+  return success();
+}
+
+LogicalResult FinalizeOp::inferReturnTypes(
+    MLIRContext *, std::optional<Location>, ValueRange operands,
+    DictionaryAttr, OpaqueProperties, RegionRange,
+    SmallVectorImpl<Type> &inferredReturnTypes) {
+  inferredReturnTypes.assign({operands[0].getType(), operands[1].getType()});
+  return success();
+}
+
+LogicalResult FinalizeOp::verify() {
+  if (getMax().getType() != getSum().getType())
+    return emitOpError() << "running max and sum types differ";
+  return verifyRowsMatch(*this, getAcc().getType(), getMax().getType(),
+                         "running max");
+}
+
+LogicalResult StoreTileOp::verify() {
+  Type elementType = getElementType();
+  if (!elementType.isBF16() && !elementType.isF16())
+    return emitOpError() << "stores bf16 or f16, got " << elementType;
+  return success();
+}

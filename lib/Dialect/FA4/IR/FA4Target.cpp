@@ -1,0 +1,127 @@
+//===- FA4Target.cpp - target description and tile configuration ----------===//
+//
+// SM120 limits (RTX 50xx, RTX PRO 6000, DGX Spark) and the tile
+// configurations fa4 builds within them.
+//
+//===----------------------------------------------------------------------===//
+
+#include "fa4/Dialect/FA4/IR/FA4Target.h"
+
+#include "llvm/ADT/StringSwitch.h"
+#include "llvm/Support/MathExtras.h"
+
+using namespace mlir;
+using namespace mlir::fa4;
+
+/// 99 KB: the per-block shared memory of SM120 and SM121.
+static constexpr int64_t kSm120SmemPerBlock = 101376;
+
+const TargetInfo &fa4::getTargetInfo(Chip chip) {
+  // PTX 8.7 is the first ISA with sm_120a, 8.8 the first with sm_121a;
+  // sm_90 needs >= 8.6 for the CTA-only TMA form, so it shares 8.7.
+  static const TargetInfo sm90{Chip::sm_90, "sm_90", "+ptx87", 90,
+                               kSm120SmemPerBlock, 255,
+                               /*hasSetMaxNReg=*/false};
+  static const TargetInfo sm120a{Chip::sm_120a, "sm_120a", "+ptx87", 120,
+                                 kSm120SmemPerBlock, 255,
+                                 /*hasSetMaxNReg=*/true};
+  static const TargetInfo sm121a{Chip::sm_121a, "sm_121a", "+ptx88", 121,
+                                 kSm120SmemPerBlock, 255,
+                                 /*hasSetMaxNReg=*/true};
+  switch (chip) {
+  case Chip::sm_90:
+    return sm90;
+  case Chip::sm_120a:
+    return sm120a;
+  case Chip::sm_121a:
+    return sm121a;
+  }
+  llvm_unreachable("unknown chip");
+}
+
+std::optional<Chip> fa4::parseChip(llvm::StringRef name) {
+  return llvm::StringSwitch<std::optional<Chip>>(name)
+      .Cases({"sm_120a", "120", "sm120"}, Chip::sm_120a)
+      .Cases({"sm_121a", "121", "sm121"}, Chip::sm_121a)
+      .Cases({"sm_90", "90", "sm90"}, Chip::sm_90)
+      .Default(std::nullopt);
+}
+
+int64_t fa4::getSmemBytes(const KernelConfig &config, int64_t headDim,
+                          int64_t headDimV, int64_t elementBytes) {
+  auto aligned = [](int64_t bytes) {
+    return static_cast<int64_t>(llvm::alignTo(bytes, kSmemBufferAlignment));
+  };
+  int64_t q = aligned(config.tileM * headDim * elementBytes);
+  int64_t k = aligned(config.tileN * headDim * elementBytes);
+  int64_t v = aligned(config.tileN * headDimV * elementBytes);
+  return q + config.numStages * (k + v);
+}
+
+KernelConfig fa4::chooseKernelConfig(AttentionOp op, const TargetInfo &target) {
+  (void)target; // All targets run the SM120 configuration.
+  KernelConfig config;
+  config.numStages = static_cast<int64_t>(op.getNumStages());
+  if (op.getTileM() && op.getTileN()) {
+    config.tileM = static_cast<int64_t>(*op.getTileM());
+    config.tileN = static_cast<int64_t>(*op.getTileN());
+    config.numWarps = op.getNumWarps() ? *op.getNumWarps() : 8;
+    return config;
+  }
+  // FA4's SM120 tiles: D <= 64 fits a 128x128 tile in 48 KB; above, a
+  // 128x128 tile would need up to 96 KB (one CTA per SM), so the key tile
+  // shrinks to 64. Eight warps of 16 rows each: with four warps of 32 rows
+  // the 192 accumulators per thread spill at D = 64 and D = 128 (ptxas for
+  // sm_120a); FA4's SM120 TMA kernel made the same move (PR #2599).
+  config.tileM = 128;
+  config.tileN = op.getHeadDim() <= 64 ? 128 : 64;
+  config.numWarps = op.getNumWarps() ? *op.getNumWarps() : 8;
+  return config;
+}
+
+std::string fa4::checkKernelConfig(AttentionOp op, const KernelConfig &config,
+                                   const TargetInfo &target) {
+  int64_t d = op.getHeadDim(), dv = op.getHeadDimV();
+  int64_t elementBytes = op.getElementType().getIntOrFloatBitWidth() / 8;
+  auto str = [](int64_t v) { return std::to_string(v); };
+
+  if (config.numWarps != 4 && config.numWarps != 8)
+    return "warps must be 4 or 8, got " + str(config.numWarps);
+  int64_t mPerCta = 16 * config.numWarps;
+  if (config.tileM <= 0 || config.tileM % mPerCta != 0)
+    return "tile m (" + str(config.tileM) +
+           ") must be a positive multiple of 16 x warps (" + str(mPerCta) +
+           ")";
+  if (config.tileN <= 0 || config.tileN % 16 != 0)
+    return "tile n (" + str(config.tileN) +
+           ") must be a positive multiple of 16";
+  int64_t accumulators =
+      config.tileM * (config.tileN + dv) / config.numThreads();
+  if (accumulators > kMaxAccumulatorsPerThread)
+    return "tile " + str(config.tileM) + "x" + str(config.tileN) +
+           " with head_dim_v " + str(dv) + " and " + str(config.numWarps) +
+           " warps needs " + str(accumulators) +
+           " f32 accumulators per thread; at most " +
+           str(kMaxAccumulatorsPerThread) + " fit in " +
+           str(target.maxRegistersPerThread) + " registers";
+  // cp.async copies a tile chunk by chunk (64 or 32 columns): each pass
+  // covers threads / units-per-chunk-row rows, and every pass is full.
+  for (auto [rows, cols, what] :
+       {std::tuple<int64_t, int64_t, const char *>{config.tileM, d, "Q"},
+        {config.tileN, d, "K"},
+        {config.tileN, dv, "V"}}) {
+    int64_t chunkCols = cols % 64 == 0 ? 64 : 32;
+    int64_t rowsPerPass = config.numThreads() / (chunkCols * elementBytes / 16);
+    if (cols % 32 != 0 || rows % rowsPerPass != 0)
+      return std::string("the ") + what + " tile (" + str(rows) + "x" +
+             str(cols) + ") cannot be copied by " +
+             str(config.numThreads()) + " threads in passes of " +
+             str(rowsPerPass) + " full rows";
+  }
+  int64_t smem = getSmemBytes(config, d, dv, elementBytes);
+  if (smem > target.smemPerBlock)
+    return "tile configuration needs " + str(smem) +
+           " B of shared memory; " + target.cpu.str() + " allows " +
+           str(target.smemPerBlock) + " B per block";
+  return {};
+}

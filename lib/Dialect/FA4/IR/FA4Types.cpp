@@ -1,0 +1,154 @@
+//===- FA4Types.cpp - fa4 types -------------------------------------------===//
+//
+// Parsing, printing and verification of !fa4.smem, !fa4.acc and !fa4.rows.
+//
+//===----------------------------------------------------------------------===//
+
+#include "fa4/Dialect/FA4/IR/FA4Types.h"
+#include "fa4/Dialect/FA4/IR/FA4Dialect.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/DialectImplementation.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+using namespace mlir;
+using namespace mlir::fa4;
+
+#define GET_TYPEDEF_CLASSES
+#include "fa4/Dialect/FA4/IR/FA4OpsTypes.cpp.inc"
+
+void FA4Dialect::registerTypes() {
+  addTypes<
+#define GET_TYPEDEF_LIST
+#include "fa4/Dialect/FA4/IR/FA4OpsTypes.cpp.inc"
+      >();
+}
+
+/// Parses `<R x C x elt`, leaving the closing `>` (or more) to the caller.
+static ParseResult parseShape2D(AsmParser &parser, int64_t &rows,
+                                int64_t &cols, Type &elementType) {
+  SmallVector<int64_t, 2> shape;
+  if (parser.parseLess() ||
+      parser.parseDimensionList(shape, /*allowDynamic=*/false,
+                                /*withTrailingX=*/true) ||
+      parser.parseType(elementType))
+    return failure();
+  if (shape.size() != 2)
+    return parser.emitError(parser.getCurrentLocation(),
+                            "expected a rows x cols shape");
+  rows = shape[0];
+  cols = shape[1];
+  return success();
+}
+
+/// Parses `, warps = N`.
+static ParseResult parseWarps(AsmParser &parser, int64_t &warps) {
+  return failure(parser.parseComma() || parser.parseKeyword("warps") ||
+                 parser.parseEqual() || parser.parseInteger(warps));
+}
+
+//===----------------------------------------------------------------------===//
+// SmemTileType
+//===----------------------------------------------------------------------===//
+
+Type SmemTileType::parse(AsmParser &parser) {
+  int64_t rows, cols;
+  Type elementType;
+  if (parseShape2D(parser, rows, cols, elementType) || parser.parseGreater())
+    return {};
+  return parser.getChecked<SmemTileType>(parser.getContext(), rows, cols,
+                                         elementType);
+}
+
+void SmemTileType::print(AsmPrinter &printer) const {
+  printer << "<" << getRows() << "x" << getCols() << "x" << getElementType()
+          << ">";
+}
+
+LogicalResult
+SmemTileType::verify(function_ref<InFlightDiagnostic()> emitError,
+                     int64_t rows, int64_t cols, Type elementType) {
+  if (!elementType.isBF16() && !elementType.isF16())
+    return emitError() << "shared-memory tiles hold bf16 or f16, got "
+                       << elementType;
+  if (rows <= 0 || rows % 8 != 0)
+    return emitError() << "tile rows (" << rows
+                       << ") must be a positive multiple of 8";
+  if (cols <= 0 || cols % 32 != 0)
+    return emitError() << "tile cols (" << cols
+                       << ") must be a positive multiple of 32 (64-byte "
+                          "swizzle chunks)";
+  return success();
+}
+
+int64_t SmemTileType::getChunkCols() const {
+  return getCols() % 64 == 0 ? 64 : 32;
+}
+
+int64_t SmemTileType::getSizeInBytes() const {
+  return getRows() * getCols() * getElementType().getIntOrFloatBitWidth() / 8;
+}
+
+//===----------------------------------------------------------------------===//
+// AccTileType
+//===----------------------------------------------------------------------===//
+
+Type AccTileType::parse(AsmParser &parser) {
+  int64_t rows, cols, warps;
+  Type elementType;
+  if (parseShape2D(parser, rows, cols, elementType) ||
+      parseWarps(parser, warps) || parser.parseGreater())
+    return {};
+  return parser.getChecked<AccTileType>(parser.getContext(), rows, cols,
+                                        elementType, warps);
+}
+
+void AccTileType::print(AsmPrinter &printer) const {
+  printer << "<" << getRows() << "x" << getCols() << "x" << getElementType()
+          << ", warps = " << getWarps() << ">";
+}
+
+LogicalResult AccTileType::verify(function_ref<InFlightDiagnostic()> emitError,
+                                  int64_t rows, int64_t cols, Type elementType,
+                                  int64_t warps) {
+  if (!elementType.isF32())
+    return emitError() << "accumulator tiles are f32, got " << elementType;
+  if (warps <= 0)
+    return emitError() << "warps must be positive";
+  if (rows <= 0 || rows % (16 * warps) != 0)
+    return emitError() << "accumulator rows (" << rows
+                       << ") must be a multiple of 16 x warps ("
+                       << 16 * warps << ")";
+  if (cols <= 0 || cols % 16 != 0)
+    return emitError() << "accumulator cols (" << cols
+                       << ") must be a positive multiple of 16";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// RowStatsType
+//===----------------------------------------------------------------------===//
+
+Type RowStatsType::parse(AsmParser &parser) {
+  int64_t rows, warps;
+  if (parser.parseLess() || parser.parseInteger(rows) ||
+      parseWarps(parser, warps) || parser.parseGreater())
+    return {};
+  return parser.getChecked<RowStatsType>(parser.getContext(), rows, warps);
+}
+
+void RowStatsType::print(AsmPrinter &printer) const {
+  printer << "<" << getRows() << ", warps = " << getWarps() << ">";
+}
+
+LogicalResult
+RowStatsType::verify(function_ref<InFlightDiagnostic()> emitError,
+                     int64_t rows, int64_t warps) {
+  if (warps <= 0)
+    return emitError() << "warps must be positive";
+  if (rows <= 0 || rows % (16 * warps) != 0)
+    return emitError() << "row statistics rows (" << rows
+                       << ") must be a multiple of 16 x warps ("
+                       << 16 * warps << ")";
+  return success();
+}

@@ -1,0 +1,70 @@
+//===- Pipelines.cpp - fa4 pass pipelines ---------------------------------===//
+//
+// Stage by stage, like upstream's gpu-lower-to-nvvm-pipeline:
+//   1. fa4-tile-attention        fa4.attention -> gpu.module + block program
+//   2. fa4-scope-attention       variants resolved, smem planned, guards -> scf
+//   3. convert-fa4-to-nvvm       block program -> nvvm/llvm/vector/arith/scf
+//   4. upstream to LLVM          scf -> cf, gpu -> nvvm (llvm.func kernel),
+//                                arith/vector/cf -> llvm, nvvm -> llvm
+//   5. fa4-emit-ptx              LLVM IR -> O3 -> NVPTX -> PTX + metadata
+//
+//===----------------------------------------------------------------------===//
+
+#include "fa4/Pipelines/Pipelines.h"
+#include "fa4/Conversion/Passes.h"
+#include "fa4/Dialect/FA4/Transforms/Passes.h"
+#include "fa4/Target/PTX/EmitPTX.h"
+
+#include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
+#include "mlir/Conversion/ControlFlowToLLVM/ControlFlowToLLVM.h"
+#include "mlir/Conversion/GPUToNVVM/GPUToNVVMPass.h"
+#include "mlir/Conversion/NVVMToLLVM/NVVMToLLVM.h"
+#include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
+#include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
+#include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVMPass.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+using namespace mlir::fa4;
+
+void fa4::buildFA4ToLLVMPipeline(OpPassManager &pm,
+                                 const FA4ToPTXOptions &options) {
+  pm.addPass(createFA4TileAttentionPass({options.chip}));
+  OpPassManager &gpu = pm.nest<gpu::GPUModuleOp>();
+  gpu.addPass(createFA4ScopeAttentionPass());
+  gpu.addPass(createConvertFA4ToNVVMPass({options.chip}));
+  gpu.addPass(createCanonicalizerPass());
+  gpu.addPass(createCSEPass());
+  gpu.addPass(createSCFToControlFlowPass());
+  ConvertGpuOpsToNVVMOpsOptions gpuToNVVM;
+  gpuToNVVM.useBarePtrCallConv = true;
+  gpuToNVVM.indexBitwidth = 32;
+  gpu.addPass(createConvertGpuOpsToNVVMOps(gpuToNVVM));
+  gpu.addPass(createConvertVectorToLLVMPass());
+  gpu.addPass(createArithToLLVMConversionPass());
+  gpu.addPass(createConvertControlFlowToLLVMPass());
+  gpu.addPass(createConvertNVVMToLLVMPass());
+  gpu.addPass(createReconcileUnrealizedCastsPass());
+  gpu.addPass(createCanonicalizerPass());
+  gpu.addPass(createCSEPass());
+}
+
+void fa4::buildFA4ToPTXPipeline(OpPassManager &pm,
+                                const FA4ToPTXOptions &options) {
+  buildFA4ToLLVMPipeline(pm, options);
+  pm.addPass(createFA4EmitPTXPass({options.chip, options.outputDir}));
+}
+
+void fa4::registerFA4Pipelines() {
+  PassPipelineRegistration<FA4ToPTXOptions>(
+      "fa4-to-llvm",
+      "Lowers fa4.attention kernels to the LLVM and NVVM dialects",
+      buildFA4ToLLVMPipeline);
+  PassPipelineRegistration<FA4ToPTXOptions>(
+      "fa4-to-ptx",
+      "Lowers fa4.attention kernels to PTX and kernel metadata",
+      buildFA4ToPTXPipeline);
+}

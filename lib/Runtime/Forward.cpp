@@ -1,0 +1,343 @@
+//===- Forward.cpp - fa4_fwd: validate, select, launch --------------------===//
+//
+// The forward entry point. Every argument is checked before the driver is
+// touched, so bad input gets a status that names it even on a machine with
+// no GPU. The kernel variant is chosen from the embedded kernels' metadata,
+// and its arguments are packed by the names that metadata lists.
+//
+//===----------------------------------------------------------------------===//
+
+#include "CudaDriver.h"
+#include "KernelRegistry.h"
+#include "Status.h"
+#include "fa4/Runtime/fa4.h"
+
+#include <climits>
+#include <cmath>
+#include <cstring>
+#include <set>
+
+using namespace fa4::rt;
+
+extern "C" void fa4_fwd_params_init(fa4_fwd_params *params) {
+  if (!params)
+    return;
+  std::memset(params, 0, sizeof(*params));
+  params->dtype = FA4_DTYPE_BF16;
+  params->load_path = FA4_LOAD_PATH_AUTO;
+}
+
+extern "C" const char *fa4_version(void) { return "0.1.0"; }
+
+extern "C" uint64_t fa4_fwd_params_size(void) {
+  return sizeof(fa4_fwd_params);
+}
+
+namespace {
+
+/// One (batch, seq, head, dim) tensor argument, strides resolved.
+struct Tensor {
+  const char *name;
+  const void *data;
+  int64_t seqlen;
+  int64_t heads;
+  int64_t dim;
+  int64_t strides[4];
+};
+
+constexpr const char *kDimNames[4] = {"batch", "seq", "head", "dim"};
+
+/// The kernel keeps offsets inside one (batch, head) slice in 32 bits.
+constexpr int64_t kMaxSliceOffset = INT32_MAX;
+/// gridDim.y and gridDim.z.
+constexpr int64_t kMaxGridYZ = 65535;
+
+} // namespace
+
+/// Fills `t.strides` from `given`, all zeros meaning contiguous.
+static void resolveStrides(Tensor &t, const int64_t given[4]) {
+  bool unset = given[0] == 0 && given[1] == 0 && given[2] == 0 && given[3] == 0;
+  if (unset) {
+    t.strides[3] = 1;
+    t.strides[2] = t.dim;
+    t.strides[1] = t.heads * t.dim;
+    t.strides[0] = t.seqlen * t.heads * t.dim;
+    return;
+  }
+  std::memcpy(t.strides, given, sizeof(t.strides));
+}
+
+/// Checks one tensor: pointer, strides, alignment, 32-bit row offsets.
+static fa4_status checkTensor(const Tensor &t, bool isOutput) {
+  if (!t.data)
+    return fail(FA4_ERROR_NULL_POINTER, format("%s is NULL", t.name));
+  if (t.strides[3] != 1)
+    return fail(FA4_ERROR_INVALID_STRIDE,
+                format("%s: the stride of dim 3 (head_dim) must be 1, got "
+                       "%lld",
+                       t.name, static_cast<long long>(t.strides[3])));
+  int64_t sizes[3] = {0, t.seqlen, t.heads};
+  for (int i = 0; i < 3; ++i) {
+    if (t.strides[i] < 0)
+      return fail(FA4_ERROR_INVALID_STRIDE,
+                  format("%s: the %s stride is negative (%lld)", t.name,
+                         kDimNames[i], static_cast<long long>(t.strides[i])));
+    if (isOutput && i > 0 && t.strides[i] == 0 && sizes[i] > 1)
+      return fail(FA4_ERROR_INVALID_STRIDE,
+                  format("%s: the %s stride is 0 with %lld %s entries: they "
+                         "would overwrite each other",
+                         t.name, kDimNames[i], static_cast<long long>(sizes[i]),
+                         kDimNames[i]));
+  }
+  if (reinterpret_cast<uintptr_t>(t.data) % 16 != 0)
+    return fail(FA4_ERROR_MISALIGNED,
+                format("%s (%p) is not 16-byte aligned", t.name, t.data));
+  for (int i = 0; i < 3; ++i)
+    if (t.strides[i] % 8 != 0)
+      return fail(FA4_ERROR_MISALIGNED,
+                  format("%s: the %s stride (%lld elements) is not a multiple "
+                         "of 8 elements (16 bytes)",
+                         t.name, kDimNames[i],
+                         static_cast<long long>(t.strides[i])));
+  if (t.strides[1] > kMaxSliceOffset)
+    return fail(FA4_ERROR_OVERFLOW,
+                format("%s: the seq stride %lld does not fit in 32 bits",
+                       t.name, static_cast<long long>(t.strides[1])));
+  // The last row of a (batch, head) slice must be addressable in 32 bits.
+  if (t.seqlen > 0) {
+    long double last =
+        static_cast<long double>(t.seqlen - 1) * t.strides[1] + t.dim;
+    if (last > kMaxSliceOffset)
+      return fail(FA4_ERROR_OVERFLOW,
+                  format("%s: (seqlen - 1) * seq stride + head_dim = %.0Lf "
+                         "elements exceeds 2^31 - 1 within one (batch, head)",
+                         t.name, last));
+  }
+  return FA4_SUCCESS;
+}
+
+/// Picks the embedded kernel for the request on `target`.
+static fa4_status selectKernel(const fa4_fwd_params &p, const char *target,
+                               const KernelInfo *&selected) {
+  const std::vector<KernelInfo> *kernels;
+  if (fa4_status s = getKernels(kernels); s != FA4_SUCCESS)
+    return s;
+  const char *dtype = p.dtype == FA4_DTYPE_BF16 ? "bf16" : "f16";
+  const char *path = p.load_path == FA4_LOAD_PATH_TMA ? "tma" : "cp_async";
+  for (const KernelInfo &k : *kernels) {
+    if (k.target == target && k.dtype == dtype && k.headDim == p.head_dim &&
+        k.headDimV == p.head_dim_v && k.causal == (p.causal != 0) &&
+        k.loadPath == path && k.lse && k.gqa && !k.varlen && !k.pagedKv &&
+        !k.splitKv && !k.dropout && !k.blockSparse) {
+      selected = &k;
+      return FA4_SUCCESS;
+    }
+  }
+  return fail(FA4_ERROR_NO_KERNEL,
+              format("no embedded kernel for %s head_dim %lld %s (%s) on %s",
+                     dtype, static_cast<long long>(p.head_dim),
+                     p.causal ? "causal" : "non-causal", path, target));
+}
+
+/// Checks every argument; touches no GPU.
+static fa4_status validate(const fa4_fwd_params &p, Tensor &q, Tensor &k,
+                           Tensor &v, Tensor &o, int64_t lseStrides[3]) {
+  if (p.dtype != FA4_DTYPE_BF16 && p.dtype != FA4_DTYPE_FP16)
+    return fail(FA4_ERROR_INVALID_DTYPE,
+                format("dtype %d is not FA4_DTYPE_BF16 or FA4_DTYPE_FP16",
+                       static_cast<int>(p.dtype)));
+  struct {
+    const char *name;
+    int64_t value;
+    int64_t min;
+  } sizes[] = {{"batch", p.batch, 1},         {"seqlen_q", p.seqlen_q, 0},
+               {"seqlen_k", p.seqlen_k, 0},   {"nheads_q", p.nheads_q, 1},
+               {"nheads_kv", p.nheads_kv, 1}, {"head_dim", p.head_dim, 1},
+               {"head_dim_v", p.head_dim_v, 1}};
+  for (const auto &size : sizes)
+    if (size.value < size.min)
+      return fail(FA4_ERROR_INVALID_SHAPE,
+                  format("%s must be %s, got %lld", size.name,
+                         size.min == 0 ? "non-negative" : "positive",
+                         static_cast<long long>(size.value)));
+  if (p.batch > kMaxGridYZ || p.nheads_q > kMaxGridYZ)
+    return fail(FA4_ERROR_INVALID_SHAPE,
+                format("batch (%lld) and nheads_q (%lld) must be at most %lld",
+                       static_cast<long long>(p.batch),
+                       static_cast<long long>(p.nheads_q),
+                       static_cast<long long>(kMaxGridYZ)));
+  if (p.seqlen_q > kMaxSliceOffset || p.seqlen_k > kMaxSliceOffset)
+    return fail(FA4_ERROR_OVERFLOW, "seqlen_q and seqlen_k must be < 2^31");
+
+  // Head dims: what the embedded kernels provide.
+  const std::vector<KernelInfo> *kernels;
+  if (fa4_status s = getKernels(kernels); s != FA4_SUCCESS)
+    return s;
+  std::set<int64_t> built;
+  for (const KernelInfo &kernel : *kernels)
+    built.insert(kernel.headDim);
+  if (!built.count(p.head_dim)) {
+    std::string list;
+    for (int64_t d : built)
+      list += (list.empty() ? "" : ", ") + std::to_string(d);
+    return fail(FA4_ERROR_UNSUPPORTED_HEAD_DIM,
+                format("no kernel for head_dim %lld (built: %s)",
+                       static_cast<long long>(p.head_dim), list.c_str()));
+  }
+  if (p.head_dim_v != p.head_dim)
+    return fail(FA4_ERROR_UNSUPPORTED_HEAD_DIM,
+                format("head_dim_v (%lld) different from head_dim (%lld) is "
+                       "not built yet",
+                       static_cast<long long>(p.head_dim_v),
+                       static_cast<long long>(p.head_dim)));
+  if (p.nheads_q % p.nheads_kv != 0)
+    return fail(FA4_ERROR_INVALID_HEAD_RATIO,
+                format("nheads_q (%lld) is not a multiple of nheads_kv (%lld)",
+                       static_cast<long long>(p.nheads_q),
+                       static_cast<long long>(p.nheads_kv)));
+  if (p.load_path != FA4_LOAD_PATH_AUTO &&
+      p.load_path != FA4_LOAD_PATH_CP_ASYNC && p.load_path != FA4_LOAD_PATH_TMA)
+    return fail(FA4_ERROR_INVALID_ARGUMENT,
+                format("load_path %d is not a fa4_load_path",
+                       static_cast<int>(p.load_path)));
+  if (p.load_path == FA4_LOAD_PATH_TMA)
+    return fail(FA4_ERROR_UNSUPPORTED_FEATURE,
+                "load_path: the TMA load path is not built yet");
+  if (!std::isfinite(p.softmax_scale) || p.softmax_scale < 0)
+    return fail(FA4_ERROR_INVALID_ARGUMENT,
+                format("softmax_scale must be positive and finite (0 selects "
+                       "1/sqrt(head_dim)), got %g",
+                       static_cast<double>(p.softmax_scale)));
+
+  q = {"q", p.q, p.seqlen_q, p.nheads_q, p.head_dim, {}};
+  k = {"k", p.k, p.seqlen_k, p.nheads_kv, p.head_dim, {}};
+  v = {"v", p.v, p.seqlen_k, p.nheads_kv, p.head_dim_v, {}};
+  o = {"out", p.out, p.seqlen_q, p.nheads_q, p.head_dim_v, {}};
+  resolveStrides(q, p.q_strides);
+  resolveStrides(k, p.k_strides);
+  resolveStrides(v, p.v_strides);
+  resolveStrides(o, p.out_strides);
+  if (fa4_status s = checkTensor(q, false); s != FA4_SUCCESS)
+    return s;
+  // With no keys the kernel never reads K or V.
+  if (p.seqlen_k > 0) {
+    if (fa4_status s = checkTensor(k, false); s != FA4_SUCCESS)
+      return s;
+    if (fa4_status s = checkTensor(v, false); s != FA4_SUCCESS)
+      return s;
+  }
+  if (fa4_status s = checkTensor(o, true); s != FA4_SUCCESS)
+    return s;
+
+  bool lseUnset = p.lse_strides[0] == 0 && p.lse_strides[1] == 0 &&
+                  p.lse_strides[2] == 0;
+  lseStrides[0] = lseUnset ? p.nheads_q * p.seqlen_q : p.lse_strides[0];
+  lseStrides[1] = lseUnset ? p.seqlen_q : p.lse_strides[1];
+  lseStrides[2] = lseUnset ? 1 : p.lse_strides[2];
+  if (p.lse) {
+    if (reinterpret_cast<uintptr_t>(p.lse) % 4 != 0)
+      return fail(FA4_ERROR_MISALIGNED, "lse is not 4-byte aligned");
+    if (lseStrides[2] != 1)
+      return fail(FA4_ERROR_INVALID_STRIDE,
+                  format("lse: the stride of dim 2 (seq) must be 1, got %lld",
+                         static_cast<long long>(lseStrides[2])));
+    if (lseStrides[0] < 0 || lseStrides[1] < 0)
+      return fail(FA4_ERROR_INVALID_STRIDE, "lse: strides must be >= 0");
+    if (p.nheads_q > 1 && lseStrides[1] == 0)
+      return fail(FA4_ERROR_INVALID_STRIDE,
+                  "lse: the head stride is 0: heads would overwrite each "
+                  "other");
+  }
+  return FA4_SUCCESS;
+}
+
+/// The current context, or the primary context of device 0 made current.
+static fa4_status getContext(const CudaDriver &d, CUcontext &context) {
+  FA4_CUDA_CHECK(d, cuCtxGetCurrent, &context);
+  if (context)
+    return FA4_SUCCESS;
+  CUdevice device;
+  FA4_CUDA_CHECK(d, cuDeviceGet, &device, 0);
+  FA4_CUDA_CHECK(d, cuDevicePrimaryCtxRetain, &context, device);
+  FA4_CUDA_CHECK(d, cuCtxSetCurrent, context);
+  return FA4_SUCCESS;
+}
+
+extern "C" fa4_status fa4_fwd(const fa4_fwd_params *params, void *stream) {
+  clearError();
+  if (!params)
+    return fail(FA4_ERROR_NULL_POINTER, "params is NULL");
+  const fa4_fwd_params &p = *params;
+  Tensor q, k, v, o;
+  int64_t lseStrides[3];
+  if (fa4_status s = validate(p, q, k, v, o, lseStrides); s != FA4_SUCCESS)
+    return s;
+  if (p.seqlen_q == 0)
+    return FA4_SUCCESS;
+
+  // ---- Device and kernel ----
+  const CudaDriver *driver;
+  if (fa4_status s = getCudaDriver(driver); s != FA4_SUCCESS)
+    return s;
+  const CudaDriver &d = *driver;
+  CUcontext context;
+  if (fa4_status s = getContext(d, context); s != FA4_SUCCESS)
+    return s;
+  CUdevice device;
+  FA4_CUDA_CHECK(d, cuCtxGetDevice, &device);
+  int major = 0, minor = 0;
+  FA4_CUDA_CHECK(d, cuDeviceGetAttribute, &major,
+                 CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, device);
+  FA4_CUDA_CHECK(d, cuDeviceGetAttribute, &minor,
+                 CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, device);
+  const char *target = getTargetForComputeCapability(major, minor);
+  if (!target)
+    return fail(FA4_ERROR_UNSUPPORTED_GPU,
+                format("compute capability %d.%d has no fa4 kernels (built "
+                       "for 12.0 sm_120a, 12.1 sm_121a, 9.0 sm_90)",
+                       major, minor));
+  const KernelInfo *kernel;
+  if (fa4_status s = selectKernel(p, target, kernel); s != FA4_SUCCESS)
+    return s;
+  CUfunction function;
+  if (fa4_status s = getFunction(d, context, *kernel, function);
+      s != FA4_SUCCESS)
+    return s;
+
+  // ---- Arguments, by the names the kernel's metadata lists ----
+  float scale = p.softmax_scale > 0
+                    ? p.softmax_scale
+                    : static_cast<float>(1.0 / std::sqrt(double(p.head_dim)));
+  KernelArgs args;
+  args.setPtr("q", q.data);
+  args.setPtr("k", k.data);
+  args.setPtr("v", v.data);
+  args.setPtr("o", o.data);
+  args.setPtr("lse", p.lse);
+  args.setI32("seqlen_q", static_cast<int32_t>(p.seqlen_q));
+  args.setI32("seqlen_k", static_cast<int32_t>(p.seqlen_k));
+  args.setI32("head_ratio", static_cast<int32_t>(p.nheads_q / p.nheads_kv));
+  for (const Tensor *t : {&q, &k, &v, &o}) {
+    std::string prefix = t == &o ? "o" : t->name;
+    args.setI64(prefix + "_batch_stride", t->strides[0]);
+    args.setI64(prefix + "_head_stride", t->strides[2]);
+    args.setI32(prefix + "_row_stride", static_cast<int32_t>(t->strides[1]));
+  }
+  args.setI64("lse_batch_stride", lseStrides[0]);
+  args.setI64("lse_head_stride", lseStrides[1]);
+  args.setF32("softmax_scale", scale);
+  std::vector<uint64_t> storage;
+  std::vector<void *> pointers;
+  if (fa4_status s = args.pack(*kernel, storage, pointers); s != FA4_SUCCESS)
+    return s;
+
+  // ---- Launch: one CTA per (m-block, query head, batch) ----
+  int64_t mBlocks = (p.seqlen_q + kernel->tileM - 1) / kernel->tileM;
+  FA4_CUDA_CHECK(d, cuLaunchKernel, function, static_cast<unsigned>(mBlocks),
+                 static_cast<unsigned>(p.nheads_q),
+                 static_cast<unsigned>(p.batch),
+                 static_cast<unsigned>(kernel->threads), 1, 1,
+                 static_cast<unsigned>(kernel->smemBytes),
+                 static_cast<CUstream>(stream), pointers.data(), nullptr);
+  return FA4_SUCCESS;
+}

@@ -1,0 +1,261 @@
+//===- KernelRegistry.cpp - the kernels embedded in the runtime -----------===//
+//
+// Metadata parsing, target selection, module cache and argument packing.
+//
+//===----------------------------------------------------------------------===//
+
+#include "KernelRegistry.h"
+#include "Json.h"
+#include "Status.h"
+
+#include <cstring>
+#include <map>
+#include <mutex>
+
+using namespace fa4::rt;
+
+const char *fa4::rt::getPtxParamType(ParamType type) {
+  switch (type) {
+  case ParamType::Ptr:
+  case ParamType::I64:
+    return "u64";
+  case ParamType::I32:
+    return "u32";
+  case ParamType::F32:
+    return "f32";
+  }
+  return "?";
+}
+
+//===----------------------------------------------------------------------===//
+// Metadata
+//===----------------------------------------------------------------------===//
+
+fa4_status fa4::rt::parseKernelMetadata(std::string_view text,
+                                        KernelInfo &info) {
+  json::Value root;
+  std::string error;
+  if (!json::parse(text, root, error))
+    return fail(FA4_ERROR_INTERNAL, "kernel metadata: " + error);
+
+  auto bad = [&](const std::string &what) {
+    return fail(FA4_ERROR_INTERNAL,
+                "kernel metadata of '" + info.name + "': " + what);
+  };
+  auto str = [&](const json::Value *v, std::string &out) {
+    if (!v || v->kind != json::Value::Kind::String)
+      return false;
+    out = v->string;
+    return true;
+  };
+  auto num = [&](const json::Value *v, int64_t &out) {
+    if (!v || v->kind != json::Value::Kind::Number)
+      return false;
+    out = static_cast<int64_t>(v->number);
+    return true;
+  };
+  auto flag = [&](const json::Value *v, bool &out) {
+    if (!v || v->kind != json::Value::Kind::Bool)
+      return false;
+    out = v->boolean;
+    return true;
+  };
+
+  if (!str(root.get("name"), info.name))
+    return bad("no name");
+  if (!str(root.get("target"), info.target) ||
+      !num(root.get("threads"), info.threads) ||
+      !num(root.get("smem_bytes"), info.smemBytes))
+    return bad("no target, threads or smem_bytes");
+
+  const json::Value *params = root.get("params");
+  if (!params || params->kind != json::Value::Kind::Array)
+    return bad("no params");
+  for (const json::Value &param : params->array) {
+    KernelParam p;
+    std::string type;
+    if (!str(param.get("name"), p.name) || !str(param.get("type"), type))
+      return bad("a parameter lacks its name or type");
+    if (type == "ptr")
+      p.type = ParamType::Ptr;
+    else if (type == "i32")
+      p.type = ParamType::I32;
+    else if (type == "i64")
+      p.type = ParamType::I64;
+    else if (type == "f32")
+      p.type = ParamType::F32;
+    else
+      return bad("parameter '" + p.name + "' has unknown type '" + type + "'");
+    info.params.push_back(std::move(p));
+  }
+
+  const json::Value *f = root.get("features");
+  if (!f || f->kind != json::Value::Kind::Object)
+    return bad("no features");
+  if (!str(f->get("dtype"), info.dtype) ||
+      !str(f->get("load_path"), info.loadPath) ||
+      !num(f->get("head_dim"), info.headDim) ||
+      !num(f->get("head_dim_v"), info.headDimV) ||
+      !num(f->get("tile_m"), info.tileM) ||
+      !num(f->get("tile_n"), info.tileN) ||
+      !num(f->get("num_warps"), info.numWarps) ||
+      !num(f->get("num_stages"), info.numStages) ||
+      !flag(f->get("causal"), info.causal) || !flag(f->get("gqa"), info.gqa) ||
+      !flag(f->get("lse"), info.lse) || !flag(f->get("varlen"), info.varlen) ||
+      !flag(f->get("paged_kv"), info.pagedKv) ||
+      !flag(f->get("split_kv"), info.splitKv) ||
+      !flag(f->get("dropout"), info.dropout) ||
+      !flag(f->get("block_sparse"), info.blockSparse))
+    return bad("incomplete features");
+  if (info.threads <= 0 || info.tileM <= 0 || info.smemBytes < 0)
+    return bad("nonsensical launch configuration");
+  return FA4_SUCCESS;
+}
+
+fa4_status fa4::rt::getKernels(const std::vector<KernelInfo> *&kernels) {
+  struct Parsed {
+    std::vector<KernelInfo> kernels;
+    fa4_status status = FA4_SUCCESS;
+    std::string message;
+  };
+  static Parsed parsed = [] {
+    Parsed p;
+    for (size_t i = 0; i < fa4_num_embedded_kernels; ++i) {
+      const EmbeddedKernel &e = fa4_embedded_kernels[i];
+      KernelInfo info;
+      info.name = e.name;
+      fa4_status s = parseKernelMetadata(
+          std::string_view(e.jsonBegin, e.jsonEnd - e.jsonBegin), info);
+      if (s == FA4_SUCCESS && (info.name != e.name || info.target != e.target))
+        s = fail(FA4_ERROR_INTERNAL,
+                 format("embedded kernel %s/%s describes itself as %s/%s",
+                        e.target, e.name, info.target.c_str(),
+                        info.name.c_str()));
+      if (s != FA4_SUCCESS) {
+        p.status = s;
+        p.message = fa4_last_error();
+        return p;
+      }
+      info.ptx = e.ptxBegin;
+      info.ptxSize = static_cast<size_t>(e.ptxEnd - e.ptxBegin);
+      p.kernels.push_back(std::move(info));
+    }
+    return p;
+  }();
+  if (parsed.status != FA4_SUCCESS)
+    return fail(parsed.status, parsed.message);
+  kernels = &parsed.kernels;
+  return FA4_SUCCESS;
+}
+
+const char *fa4::rt::getTargetForComputeCapability(int major, int minor) {
+  if (major == 12 && minor == 0)
+    return "sm_120a";
+  if (major == 12 && minor == 1)
+    return "sm_121a";
+  if (major == 9 && minor == 0)
+    return "sm_90";
+  return nullptr;
+}
+
+//===----------------------------------------------------------------------===//
+// Arguments
+//===----------------------------------------------------------------------===//
+
+void KernelArgs::set(std::string name, ParamType type, uint64_t bits) {
+  for (Arg &arg : args) {
+    if (arg.name == name) {
+      arg = {std::move(name), type, bits};
+      return;
+    }
+  }
+  args.push_back({std::move(name), type, bits});
+}
+
+void KernelArgs::setPtr(std::string name, const void *value) {
+  set(std::move(name), ParamType::Ptr, reinterpret_cast<uintptr_t>(value));
+}
+void KernelArgs::setI32(std::string name, int32_t value) {
+  uint32_t bits;
+  std::memcpy(&bits, &value, sizeof(bits));
+  set(std::move(name), ParamType::I32, bits);
+}
+void KernelArgs::setI64(std::string name, int64_t value) {
+  uint64_t bits;
+  std::memcpy(&bits, &value, sizeof(bits));
+  set(std::move(name), ParamType::I64, bits);
+}
+void KernelArgs::setF32(std::string name, float value) {
+  uint32_t bits;
+  std::memcpy(&bits, &value, sizeof(bits));
+  set(std::move(name), ParamType::F32, bits);
+}
+
+fa4_status KernelArgs::pack(const KernelInfo &kernel,
+                            std::vector<uint64_t> &storage,
+                            std::vector<void *> &pointers) const {
+  storage.assign(kernel.params.size(), 0);
+  pointers.assign(kernel.params.size(), nullptr);
+  for (size_t i = 0; i < kernel.params.size(); ++i) {
+    const KernelParam &param = kernel.params[i];
+    const Arg *found = nullptr;
+    for (const Arg &arg : args)
+      if (arg.name == param.name)
+        found = &arg;
+    if (!found)
+      return fail(FA4_ERROR_INTERNAL,
+                  format("kernel %s wants parameter %zu '%s', which the "
+                         "runtime does not provide",
+                         kernel.name.c_str(), i, param.name.c_str()));
+    if (found->type != param.type)
+      return fail(FA4_ERROR_INTERNAL,
+                  format("kernel %s wants parameter '%s' as %s, the runtime "
+                         "has it as %s",
+                         kernel.name.c_str(), param.name.c_str(),
+                         getPtxParamType(param.type),
+                         getPtxParamType(found->type)));
+    // Little-endian: a 4-byte parameter is the low half of its slot.
+    storage[i] = found->bits;
+    pointers[i] = &storage[i];
+  }
+  return FA4_SUCCESS;
+}
+
+//===----------------------------------------------------------------------===//
+// Module cache
+//===----------------------------------------------------------------------===//
+
+fa4_status fa4::rt::getFunction(const CudaDriver &driver, CUcontext context,
+                                const KernelInfo &kernel,
+                                CUfunction &function) {
+  static std::mutex mutex;
+  static std::map<std::pair<CUcontext, const KernelInfo *>, CUfunction> cache;
+  std::lock_guard<std::mutex> lock(mutex);
+  auto key = std::make_pair(context, &kernel);
+  if (auto it = cache.find(key); it != cache.end()) {
+    function = it->second;
+    return FA4_SUCCESS;
+  }
+
+  // JIT the PTX, keeping ptxas' log for the error message.
+  char log[4096] = {0};
+  CUjit_option options[] = {CU_JIT_ERROR_LOG_BUFFER,
+                            CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES};
+  void *values[] = {log, reinterpret_cast<void *>(sizeof(log))};
+  CUmodule module;
+  CUresult result =
+      driver.cuModuleLoadDataEx(&module, kernel.ptx, 2, options, values);
+  if (result != CUDA_SUCCESS)
+    return fail(FA4_ERROR_CUDA,
+                describeCudaError(driver, "cuModuleLoadDataEx", result) +
+                    " for kernel " + kernel.name + " (" + kernel.target +
+                    "): " + log);
+  FA4_CUDA_CHECK(driver, cuModuleGetFunction, &function, module,
+                 kernel.name.c_str());
+  // More than 48 KB of dynamic shared memory needs an explicit opt-in.
+  FA4_CUDA_CHECK(driver, cuFuncSetAttribute, function,
+                 CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
+                 static_cast<int>(kernel.smemBytes));
+  cache.emplace(key, function);
+  return FA4_SUCCESS;
+}

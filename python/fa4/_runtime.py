@@ -1,0 +1,111 @@
+"""ctypes binding of the fa4 runtime's C ABI (include/fa4/Runtime/fa4.h).
+
+The library is found, in order, at $FA4_LIBRARY, next to this package
+(fa4/lib/libfa4_runtime.so, the installed layout), or in the source tree's
+build/lib. Nothing here needs a GPU: errors come back as statuses.
+"""
+
+import ctypes
+import os
+from pathlib import Path
+
+# fa4_status
+SUCCESS = 0
+NULL_POINTER = 1
+INVALID_DTYPE = 2
+INVALID_SHAPE = 3
+UNSUPPORTED_HEAD_DIM = 4
+INVALID_HEAD_RATIO = 5
+INVALID_STRIDE = 6
+MISALIGNED = 7
+OVERFLOW = 8
+INVALID_ARGUMENT = 9
+UNSUPPORTED_FEATURE = 10
+NO_KERNEL = 11
+NO_CUDA_DRIVER = 12
+NO_GPU = 13
+UNSUPPORTED_GPU = 14
+CUDA_ERROR = 15
+INTERNAL = 16
+
+# fa4_dtype
+DTYPE_BF16 = 0
+DTYPE_FP16 = 1
+
+# fa4_load_path
+LOAD_PATH = {"auto": 0, "cp_async": 1, "tma": 2}
+
+
+class FwdParams(ctypes.Structure):
+    """Mirror of fa4_fwd_params."""
+
+    _fields_ = [
+        ("q", ctypes.c_void_p),
+        ("k", ctypes.c_void_p),
+        ("v", ctypes.c_void_p),
+        ("out", ctypes.c_void_p),
+        ("lse", ctypes.c_void_p),
+        ("batch", ctypes.c_int64),
+        ("seqlen_q", ctypes.c_int64),
+        ("seqlen_k", ctypes.c_int64),
+        ("nheads_q", ctypes.c_int64),
+        ("nheads_kv", ctypes.c_int64),
+        ("head_dim", ctypes.c_int64),
+        ("head_dim_v", ctypes.c_int64),
+        ("q_strides", ctypes.c_int64 * 4),
+        ("k_strides", ctypes.c_int64 * 4),
+        ("v_strides", ctypes.c_int64 * 4),
+        ("out_strides", ctypes.c_int64 * 4),
+        ("lse_strides", ctypes.c_int64 * 3),
+        ("dtype", ctypes.c_int),
+        ("softmax_scale", ctypes.c_float),
+        ("causal", ctypes.c_int),
+        ("load_path", ctypes.c_int),
+    ]
+
+
+def _candidates():
+    env = os.environ.get("FA4_LIBRARY")
+    if env:
+        yield Path(env)
+    here = Path(__file__).resolve().parent
+    yield here / "lib" / "libfa4_runtime.so"
+    yield here.parent.parent / "build" / "lib" / "libfa4_runtime.so"
+
+
+_lib = None
+
+
+def library():
+    """The loaded runtime (loaded once); raises OSError if none is found."""
+    global _lib
+    if _lib is not None:
+        return _lib
+    tried = []
+    for path in _candidates():
+        tried.append(str(path))
+        if path.is_file():
+            lib = ctypes.CDLL(str(path))
+            break
+    else:
+        raise OSError("fa4 runtime library not found; tried: " + ", ".join(tried) +
+                      " (set FA4_LIBRARY)")
+    lib.fa4_fwd.argtypes = [ctypes.POINTER(FwdParams), ctypes.c_void_p]
+    lib.fa4_fwd.restype = ctypes.c_int
+    lib.fa4_fwd_params_init.argtypes = [ctypes.POINTER(FwdParams)]
+    lib.fa4_fwd_params_init.restype = None
+    lib.fa4_last_error.restype = ctypes.c_char_p
+    lib.fa4_status_string.argtypes = [ctypes.c_int]
+    lib.fa4_status_string.restype = ctypes.c_char_p
+    lib.fa4_version.restype = ctypes.c_char_p
+    lib.fa4_fwd_params_size.restype = ctypes.c_uint64
+    size = lib.fa4_fwd_params_size()
+    if size != ctypes.sizeof(FwdParams):
+        raise OSError(f"fa4 runtime at {path} has sizeof(fa4_fwd_params) = {size}, "
+                      f"this binding expects {ctypes.sizeof(FwdParams)}")
+    _lib = lib
+    return lib
+
+
+def last_error():
+    return library().fa4_last_error().decode()

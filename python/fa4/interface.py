@@ -1,0 +1,135 @@
+"""FlashAttention-2's Python entry points on the fa4 runtime.
+
+Tensors are torch tensors laid out (batch, seqlen, nheads, head_dim), as in
+FlashAttention. Kernels run on torch's current stream of the tensors' device;
+the output is allocated by the call.
+"""
+
+import ctypes
+import math
+
+from . import _runtime as rt
+
+_VALUE_ERRORS = {rt.NULL_POINTER, rt.INVALID_DTYPE, rt.INVALID_SHAPE, rt.INVALID_HEAD_RATIO,
+                 rt.INVALID_STRIDE, rt.MISALIGNED, rt.OVERFLOW, rt.INVALID_ARGUMENT}
+_NOT_IMPLEMENTED = {rt.UNSUPPORTED_HEAD_DIM, rt.UNSUPPORTED_FEATURE, rt.NO_KERNEL}
+
+
+def _raise_for(status):
+    message = rt.last_error() or rt.library().fa4_status_string(status).decode()
+    if status in _VALUE_ERRORS:
+        raise ValueError(message)
+    if status in _NOT_IMPLEMENTED:
+        raise NotImplementedError(message)
+    raise RuntimeError(f"fa4: {message}")
+
+
+def _not_built(what):
+    raise NotImplementedError(f"fa4: {what} is not built yet")
+
+
+def _check_tensor(name, t, torch):
+    if not isinstance(t, torch.Tensor):
+        raise ValueError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
+    if not t.is_cuda:
+        raise ValueError(f"{name} must be on a CUDA device, got {t.device}")
+    if t.dim() != 4:
+        raise ValueError(f"{name} must be (batch, seqlen, nheads, head_dim), got shape "
+                         f"{tuple(t.shape)}")
+    if t.dtype not in (torch.bfloat16, torch.float16):
+        raise ValueError(f"{name} must be bfloat16 or float16, got {t.dtype}")
+    if t.shape[-1] > 1 and t.stride(-1) != 1:
+        raise ValueError(f"{name} must be contiguous in its last dimension "
+                         f"(stride {t.stride(-1)})")
+
+
+def flash_attn_func(q, k, v, dropout_p=0.0, softmax_scale=None, causal=False,
+                    window_size=(-1, -1), softcap=0.0, return_lse=False, *,
+                    load_path="auto"):
+    """softmax(softmax_scale * q k^T) v, FlashAttention-2 style.
+
+    q: (batch, seqlen_q, nheads, head_dim); k, v: (batch, seqlen_k, nheads_k, head_dim)
+    with nheads a multiple of nheads_k (GQA/MQA). causal masks are aligned to the
+    bottom-right corner. Returns out (batch, seqlen_q, nheads, head_dim), or
+    (out, lse) with lse (batch, nheads, seqlen_q) float32 when return_lse.
+    """
+    import torch
+
+    if dropout_p != 0.0:
+        _not_built("dropout (dropout_p != 0)")
+    if tuple(window_size) != (-1, -1):
+        _not_built("local (sliding window) attention (window_size != (-1, -1))")
+    if softcap != 0.0:
+        _not_built("softcap (softcap != 0)")
+    if load_path not in rt.LOAD_PATH:
+        raise ValueError(f"load_path must be one of {sorted(rt.LOAD_PATH)}, got {load_path!r}")
+    for name, t in (("q", q), ("k", k), ("v", v)):
+        _check_tensor(name, t, torch)
+    if not (q.dtype == k.dtype == v.dtype):
+        raise ValueError(f"q, k, v must share a dtype, got {q.dtype}, {k.dtype}, {v.dtype}")
+    if not (q.device == k.device == v.device):
+        raise ValueError(f"q, k, v must be on one device, got {q.device}, {k.device}, {v.device}")
+    batch, seqlen_q, nheads, head_dim = q.shape
+    _, seqlen_k, nheads_k, _ = k.shape
+    if k.shape[0] != batch or k.shape[3] != head_dim:
+        raise ValueError(f"k must be ({batch}, seqlen_k, nheads_k, {head_dim}), got "
+                         f"{tuple(k.shape)}")
+    if v.shape[:3] != k.shape[:3]:
+        raise ValueError(f"v must match k in (batch, seqlen_k, nheads_k): {tuple(v.shape)} vs "
+                         f"{tuple(k.shape)}")
+    if nheads % nheads_k != 0:
+        raise ValueError(f"nheads ({nheads}) must be a multiple of nheads_k ({nheads_k})")
+    head_dim_v = v.shape[3]
+    if softmax_scale is None:
+        softmax_scale = 1.0 / math.sqrt(head_dim)
+    if not (softmax_scale > 0 and math.isfinite(softmax_scale)):
+        raise ValueError(f"softmax_scale must be positive and finite, got {softmax_scale}")
+
+    out = torch.empty((batch, seqlen_q, nheads, head_dim_v), dtype=q.dtype, device=q.device)
+    lse = (torch.empty((batch, nheads, seqlen_q), dtype=torch.float32, device=q.device)
+           if return_lse else None)
+    _forward(q, k, v, out, lse, softmax_scale, causal, load_path)
+    return (out, lse) if return_lse else out
+
+
+def _forward(q, k, v, out, lse, softmax_scale, causal, load_path):
+    """Fills the runtime's params from the tensors and launches on torch's stream."""
+    import torch
+
+    lib = rt.library()
+    p = rt.FwdParams()
+    lib.fa4_fwd_params_init(ctypes.byref(p))
+    p.q, p.k, p.v, p.out = q.data_ptr(), k.data_ptr(), v.data_ptr(), out.data_ptr()
+    p.lse = lse.data_ptr() if lse is not None else None
+    p.batch, p.seqlen_q, p.nheads_q, p.head_dim = q.shape
+    p.seqlen_k, p.nheads_kv = k.shape[1], k.shape[2]
+    p.head_dim_v = v.shape[3]
+    for field, t in (("q_strides", q), ("k_strides", k), ("v_strides", v),
+                     ("out_strides", out)):
+        strides = getattr(p, field)
+        for i in range(4):
+            strides[i] = t.stride(i)
+        if t.shape[-1] == 1:
+            strides[3] = 1
+    if lse is not None:
+        for i in range(3):
+            p.lse_strides[i] = lse.stride(i)
+    p.dtype = rt.DTYPE_BF16 if q.dtype == torch.bfloat16 else rt.DTYPE_FP16
+    p.softmax_scale = softmax_scale
+    p.causal = int(bool(causal))
+    p.load_path = rt.LOAD_PATH[load_path]
+    with torch.cuda.device(q.device):
+        stream = torch.cuda.current_stream(q.device).cuda_stream
+        status = lib.fa4_fwd(ctypes.byref(p), ctypes.c_void_p(stream))
+    if status != rt.SUCCESS:
+        _raise_for(status)
+
+
+def flash_attn_varlen_func(*args, **kwargs):
+    """FlashAttention-2's varlen entry point (cu_seqlens): not built yet."""
+    _not_built("varlen attention (flash_attn_varlen_func)")
+
+
+def flash_attn_with_kvcache(*args, **kwargs):
+    """FlashAttention-2's KV-cache entry point (paged KV, split-KV): not built yet."""
+    _not_built("KV-cache attention (flash_attn_with_kvcache)")

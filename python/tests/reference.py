@@ -1,0 +1,86 @@
+"""Reference attention and the SPEC's correctness rule, shared by the GPU tests
+and the benchmark.
+
+Two references are computed on the GPU with torch: one in float32 on upcast
+inputs (`ref32`), one in the input dtype (`ref_lowp`, FlashAttention's
+`attention_ref(upcast=False, reorder_ops=True)`). An output passes iff
+    max|out - ref32| <= 2 * max|ref_lowp - ref32| + 1e-5  and  max|out - ref32| <= 0.0156,
+with no NaN, and its LSE is within 1e-3 of the float32 LSE.
+"""
+
+import math
+
+import torch
+
+RTOL = 2.0
+ATOL = 1e-5
+MAX_ABS = 0.0156
+LSE_TOL = 1e-3
+
+
+def attention_ref(q, k, v, causal, softmax_scale, upcast=True, head_chunk=8):
+    """out (B, Sq, H, Dv) and, when upcast, lse (B, H, Sq) in float32.
+
+    Bottom-right aligned causal mask; a row that sees no key gets out = 0 and
+    lse = -inf. Heads are processed in chunks to bound memory.
+    """
+    dtype = q.dtype
+    batch, seqlen_q, nheads, _ = q.shape
+    seqlen_k, nheads_k = k.shape[1], k.shape[2]
+    ratio = nheads // nheads_k
+    out = torch.empty((batch, seqlen_q, nheads, v.shape[3]),
+                      dtype=torch.float32 if upcast else dtype, device=q.device)
+    lse = torch.empty((batch, nheads, seqlen_q), dtype=torch.float32, device=q.device)
+    if causal:
+        row = torch.arange(seqlen_q, device=q.device)[:, None]
+        col = torch.arange(seqlen_k, device=q.device)[None, :]
+        masked = col > row + (seqlen_k - seqlen_q)
+    for b in range(batch):
+        for h0 in range(0, nheads, head_chunk):
+            h1 = min(nheads, h0 + head_chunk)
+            qh = q[b, :, h0:h1].transpose(0, 1)                      # (h, Sq, D)
+            kv_heads = torch.arange(h0, h1, device=q.device) // ratio
+            kh = k[b][:, kv_heads].transpose(0, 1)                   # (h, Sk, D)
+            vh = v[b][:, kv_heads].transpose(0, 1)
+            if upcast:
+                qh, kh, vh = qh.float(), kh.float(), vh.float()
+                scores = torch.matmul(qh, kh.transpose(1, 2)) * softmax_scale
+            else:
+                scores = torch.matmul(qh, (kh * softmax_scale).transpose(1, 2))
+            if causal:
+                scores = scores.masked_fill(masked, float("-inf"))
+            if seqlen_k == 0:
+                out[b, :, h0:h1] = 0
+                lse[b, h0:h1] = float("-inf")
+                continue
+            row_lse = torch.logsumexp(scores.float(), dim=-1)
+            probs = torch.softmax(scores.float(), dim=-1)
+            empty = torch.isneginf(row_lse)
+            probs = probs.masked_fill(empty[..., None], 0.0).to(vh.dtype)
+            out[b, :, h0:h1] = torch.matmul(probs, vh).transpose(0, 1).to(out.dtype)
+            lse[b, h0:h1] = row_lse
+    return out, lse
+
+
+def check(out, lse, q, k, v, causal, softmax_scale=None):
+    """Applies the correctness rule; returns a dict of the errors, raises
+    AssertionError naming the violated bound."""
+    if softmax_scale is None:
+        softmax_scale = 1.0 / math.sqrt(q.shape[-1])
+    ref32, lse32 = attention_ref(q, k, v, causal, softmax_scale, upcast=True)
+    ref_lowp, _ = attention_ref(q, k, v, causal, softmax_scale, upcast=False)
+    assert not torch.isnan(out).any(), "output has NaN (unwritten or broken)"
+    err = (out.float() - ref32).abs().max().item() if out.numel() else 0.0
+    err_lowp = (ref_lowp.float() - ref32).abs().max().item() if out.numel() else 0.0
+    bound = RTOL * err_lowp + ATOL
+    result = {"err": err, "err_lowp": err_lowp, "bound": min(bound, MAX_ABS)}
+    assert err <= bound, f"max|out - ref32| = {err:.3e} > 2 * {err_lowp:.3e} + 1e-5"
+    assert err <= MAX_ABS, f"max|out - ref32| = {err:.3e} > {MAX_ABS}"
+    if lse is not None:
+        assert not torch.isnan(lse).any(), "lse has NaN (unwritten or broken)"
+        finite = torch.isfinite(lse32)
+        assert torch.equal(torch.isneginf(lse), ~finite), "lse is -inf on the wrong rows"
+        lse_err = (lse[finite] - lse32[finite]).abs().max().item() if finite.any() else 0.0
+        result["lse_err"] = lse_err
+        assert lse_err <= LSE_TOL, f"max|lse - lse32| = {lse_err:.3e} > {LSE_TOL}"
+    return result
