@@ -16,7 +16,6 @@
 #include "fa4/Target/PTX/EmitPTX.h"
 
 #include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
-#include "mlir/Conversion/ControlFlowToLLVM/ControlFlowToLLVM.h"
 #include "mlir/Conversion/GPUToNVVM/GPUToNVVMPass.h"
 #include "mlir/Conversion/NVVMToLLVM/NVVMToLLVM.h"
 #include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
@@ -45,7 +44,6 @@ void fa4::buildFA4ToLLVMPipeline(OpPassManager &pm,
   gpu.addPass(createConvertGpuOpsToNVVMOps(gpuToNVVM));
   gpu.addPass(createConvertVectorToLLVMPass());
   gpu.addPass(createArithToLLVMConversionPass());
-  gpu.addPass(createConvertControlFlowToLLVMPass());
   gpu.addPass(createConvertNVVMToLLVMPass());
   gpu.addPass(createReconcileUnrealizedCastsPass());
   gpu.addPass(createCanonicalizerPass());

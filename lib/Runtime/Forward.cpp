@@ -14,6 +14,7 @@
 
 #include <climits>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <set>
 
@@ -124,19 +125,26 @@ static fa4_status selectKernel(const fa4_fwd_params &p, const char *target,
     return s;
   const char *dtype = p.dtype == FA4_DTYPE_BF16 ? "bf16" : "f16";
   const char *path = p.load_path == FA4_LOAD_PATH_TMA ? "tma" : "cp_async";
+  // Developer hook: FA4_KERNEL names the variant to use among those that
+  // match (e.g. a tile configuration loaded through FA4_KERNEL_PATH).
+  const char *forced = std::getenv("FA4_KERNEL");
+  if (forced && !*forced)
+    forced = nullptr;
   for (const KernelInfo &k : *kernels) {
     if (k.target == target && k.dtype == dtype && k.headDim == p.head_dim &&
         k.headDimV == p.head_dim_v && k.causal == (p.causal != 0) &&
         k.loadPath == path && k.lse && k.gqa && !k.varlen && !k.pagedKv &&
-        !k.splitKv && !k.dropout && !k.blockSparse) {
+        !k.splitKv && !k.dropout && !k.blockSparse &&
+        (!forced || k.name == forced)) {
       selected = &k;
       return FA4_SUCCESS;
     }
   }
   return fail(FA4_ERROR_NO_KERNEL,
-              format("no embedded kernel for %s head_dim %lld %s (%s) on %s",
+              format("no embedded kernel for %s head_dim %lld %s (%s) on %s%s%s",
                      dtype, static_cast<long long>(p.head_dim),
-                     p.causal ? "causal" : "non-causal", path, target));
+                     p.causal ? "causal" : "non-causal", path, target,
+                     forced ? " named " : "", forced ? forced : ""));
 }
 
 /// Checks every argument; touches no GPU.

@@ -8,9 +8,15 @@
 #include "Json.h"
 #include "Status.h"
 
+#include <algorithm>
+#include <cstdlib>
 #include <cstring>
+#include <deque>
+#include <dirent.h>
+#include <fstream>
 #include <map>
 #include <mutex>
+#include <sstream>
 
 using namespace fa4::rt;
 
@@ -112,6 +118,62 @@ fa4_status fa4::rt::parseKernelMetadata(std::string_view text,
   return FA4_SUCCESS;
 }
 
+/// Reads a whole file.
+static bool readFile(const std::string &path, std::string &out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    return false;
+  std::ostringstream contents;
+  contents << in.rdbuf();
+  out = contents.str();
+  return true;
+}
+
+/// Developer hook: kernels from `FA4_KERNEL_PATH` (colon-separated folders
+/// laid out as the build's <target>/<kernel>.ptx + .json), added after the
+/// embedded ones, e.g. to time tile configurations side by side.
+static fa4_status loadExtraKernels(const char *path,
+                                   std::vector<KernelInfo> &kernels) {
+  static std::deque<std::string> ptxStorage;
+  std::stringstream folders(path);
+  std::string folder;
+  while (std::getline(folders, folder, ':')) {
+    if (folder.empty())
+      continue;
+    for (const char *target : {"sm_120a", "sm_121a", "sm_90"}) {
+      std::string dir = folder + "/" + target;
+      DIR *handle = opendir(dir.c_str());
+      if (!handle)
+        continue;
+      std::vector<std::string> names;
+      while (dirent *entry = readdir(handle)) {
+        std::string file = entry->d_name;
+        if (file.size() > 5 && file.substr(file.size() - 5) == ".json")
+          names.push_back(file.substr(0, file.size() - 5));
+      }
+      closedir(handle);
+      std::sort(names.begin(), names.end());
+      for (const std::string &name : names) {
+        std::string json, ptx;
+        if (!readFile(dir + "/" + name + ".json", json) ||
+            !readFile(dir + "/" + name + ".ptx", ptx))
+          return fail(FA4_ERROR_INTERNAL, "FA4_KERNEL_PATH: cannot read " +
+                                              dir + "/" + name +
+                                              ".{json,ptx}");
+        KernelInfo info;
+        info.name = name;
+        if (fa4_status s = parseKernelMetadata(json, info); s != FA4_SUCCESS)
+          return s;
+        ptxStorage.push_back(std::move(ptx));
+        info.ptx = ptxStorage.back().c_str();
+        info.ptxSize = ptxStorage.back().size();
+        kernels.push_back(std::move(info));
+      }
+    }
+  }
+  return FA4_SUCCESS;
+}
+
 fa4_status fa4::rt::getKernels(const std::vector<KernelInfo> *&kernels) {
   struct Parsed {
     std::vector<KernelInfo> kernels;
@@ -139,6 +201,12 @@ fa4_status fa4::rt::getKernels(const std::vector<KernelInfo> *&kernels) {
       info.ptx = e.ptxBegin;
       info.ptxSize = static_cast<size_t>(e.ptxEnd - e.ptxBegin);
       p.kernels.push_back(std::move(info));
+    }
+    if (const char *path = std::getenv("FA4_KERNEL_PATH")) {
+      if (fa4_status s = loadExtraKernels(path, p.kernels); s != FA4_SUCCESS) {
+        p.status = s;
+        p.message = fa4_last_error();
+      }
     }
     return p;
   }();

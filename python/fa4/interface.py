@@ -53,8 +53,6 @@ def flash_attn_func(q, k, v, dropout_p=0.0, softmax_scale=None, causal=False,
     bottom-right corner. Returns out (batch, seqlen_q, nheads, head_dim), or
     (out, lse) with lse (batch, nheads, seqlen_q) float32 when return_lse.
     """
-    import torch
-
     if dropout_p != 0.0:
         _not_built("dropout (dropout_p != 0)")
     if tuple(window_size) != (-1, -1):
@@ -63,6 +61,7 @@ def flash_attn_func(q, k, v, dropout_p=0.0, softmax_scale=None, causal=False,
         _not_built("softcap (softcap != 0)")
     if load_path not in rt.LOAD_PATH:
         raise ValueError(f"load_path must be one of {sorted(rt.LOAD_PATH)}, got {load_path!r}")
+    import torch
     for name, t in (("q", q), ("k", k), ("v", v)):
         _check_tensor(name, t, torch)
     if not (q.dtype == k.dtype == v.dtype):

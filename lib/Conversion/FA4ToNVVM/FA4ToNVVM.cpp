@@ -36,6 +36,7 @@
 #include "mlir/Transforms/DialectConversion.h"
 
 #include <array>
+#include <optional>
 #include <limits>
 
 namespace mlir {
@@ -120,9 +121,11 @@ public:
   /// lane arithmetic.
   Value tid() {
     LLVM::ConstantRangeAttr range;
-    if (auto func = b.getInsertionBlock()
-                        ->getParentOp()
-                        ->getParentOfType<gpu::GPUFuncOp>())
+    Operation *parent = b.getInsertionBlock()->getParentOp();
+    auto func = dyn_cast<gpu::GPUFuncOp>(parent);
+    if (!func)
+      func = parent->getParentOfType<gpu::GPUFuncOp>();
+    if (func)
       if (DenseI32ArrayAttr size = func.getKnownBlockSizeAttr())
         range = LLVM::ConstantRangeAttr::get(ctx, 32, 0, size[0]);
     return NVVM::ThreadIdXOp::create(b, loc, i32Ty, range);
@@ -165,7 +168,8 @@ public:
     return values;
   }
   Value pack(ArrayRef<Value> values) {
-    auto type = VectorType::get({static_cast<int64_t>(values.size())}, f32Ty);
+    auto type = VectorType::get({static_cast<int64_t>(values.size())},
+                                values.front().getType());
     return vector::FromElementsOp::create(b, loc, type, values);
   }
 
@@ -449,11 +453,98 @@ struct SplatOpLowering : OpConversionPattern<SplatOp> {
   }
 };
 
-/// S = Q K^T. Warp w multiplies Q rows [w * Mw, (w+1) * Mw) by all of K.
-/// Per k-slice kk of 16 columns: one ldmatrix.x4 per m16 tile of Q gives its
-/// A fragment (lane l -> row l % 16, column 8 * (l / 16)); one ldmatrix.x4
-/// per pair of n8 tiles of K gives both B fragments (lane l -> key row
-/// l % 8 + 8 * (l / 16), column 8 * ((l / 8) % 2)).
+/// ldmatrix addressing of the A fragments of a tile: lane l points at row
+/// l % 16, column 8 * (l / 16) of each 16 x 16 block of its warp's rows.
+static LdmatrixAddressing aFragmentAddressing(Emitter &e,
+                                              const SwizzledLayout &layout,
+                                              Value tile, int64_t rowsPerWarp) {
+  Value lane = e.lane();
+  return LdmatrixAddressing(e, layout, tile,
+                            e.mul(e.warp(), e.i32(rowsPerWarp)),
+                            /*laneRow=*/e.band(lane, e.i32(15)),
+                            /*laneUnit=*/e.shr(lane, 4));
+}
+
+/// The A fragments of a warp's rows, as 4 x i32 per (m16 tile, k16 slice):
+/// from registers (!fa4.afrag) or read from shared memory on demand.
+class AFragments {
+public:
+  /// From an !fa4.afrag value (already converted to vector<N x i32>).
+  AFragments(Emitter &e, Value vec, int64_t kSlices)
+      : kSlices(kSlices), values(e.unpack(vec)) {}
+  /// From a shared-memory tile, read lazily with ldmatrix.x4.
+  AFragments(Emitter &e, SmemTileType tile, Value base, int64_t rowsPerWarp)
+      : kSlices(tile.getCols() / 16), layout(tile),
+        addressing(aFragmentAddressing(e, *layout, base, rowsPerWarp)) {}
+
+  std::array<Value, 4> get(Emitter &e, int64_t mt, int64_t kk) const {
+    if (addressing)
+      return e.ldmatrixX4(addressing->address(e, 16 * mt, 2 * kk),
+                          /*transpose=*/false);
+    int64_t base = 4 * (mt * kSlices + kk);
+    return {values[base], values[base + 1], values[base + 2],
+            values[base + 3]};
+  }
+
+private:
+  int64_t kSlices;
+  SmallVector<Value> values;
+  std::optional<SwizzledLayout> layout;
+  std::optional<LdmatrixAddressing> addressing;
+};
+
+struct LoadAOpLowering : OpConversionPattern<LoadAOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(LoadAOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Emitter e(rewriter, op.getLoc());
+    AFragType frag = op.getResult().getType();
+    AFragments source(e, op.getTile().getType(), adaptor.getTile(),
+                      frag.getRowsPerWarp());
+    SmallVector<Value> regs;
+    for (int64_t mt = 0; mt < frag.getMTiles(); ++mt)
+      for (int64_t kk = 0; kk < frag.getKSlices(); ++kk)
+        llvm::append_range(regs, source.get(e, mt, kk));
+    rewriter.replaceOp(op, e.pack(regs));
+    return success();
+  }
+};
+
+/// A fragment (mt, j) of P is C fragments (mt, 2j) and (mt, 2j + 1) packed:
+/// a0 = (g, 2q..) = C(2j).c0,c1; a1 = (g+8, 2q..) = C(2j).c2,c3;
+/// a2 = (g, 2q+8..) = C(2j+1).c0,c1; a3 = (g+8, 2q+8..) = C(2j+1).c2,c3.
+struct PackAOpLowering : OpConversionPattern<PackAOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(PackAOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Emitter e(rewriter, op.getLoc());
+    AccTileType acc = op.getAcc().getType();
+    AFragType frag = op.getResult().getType();
+    Type elementType = frag.getElementType();
+    int64_t nTiles = acc.getNTiles();
+    SmallVector<Value> c = e.unpack(adaptor.getAcc());
+    SmallVector<Value> regs;
+    for (int64_t mt = 0; mt < frag.getMTiles(); ++mt) {
+      for (int64_t j = 0; j < frag.getKSlices(); ++j) {
+        for (int64_t half = 0; half < 2; ++half) {
+          int64_t base = 4 * (mt * nTiles + 2 * j + half);
+          regs.push_back(e.packPair(c[base], c[base + 1], elementType));
+          regs.push_back(e.packPair(c[base + 2], c[base + 3], elementType));
+        }
+      }
+    }
+    // Order within a fragment: a0, a1 from n-tile 2j, a2, a3 from 2j + 1.
+    rewriter.replaceOp(op, e.pack(regs));
+    return success();
+  }
+};
+
+/// S = Q K^T. Warp w multiplies Q rows [w * Mw, (w+1) * Mw) (fragments in
+/// registers, or read per k-slice with ldmatrix) by all of K: one
+/// ldmatrix.x4 per pair of n8 tiles of K gives both B fragments (lane l ->
+/// key row l % 8 + 8 * (l / 16), column 8 * ((l / 8) % 2)).
 struct QKMmaOpLowering : OpConversionPattern<QKMmaOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -461,16 +552,18 @@ struct QKMmaOpLowering : OpConversionPattern<QKMmaOp> {
                   ConversionPatternRewriter &rewriter) const override {
     Emitter e(rewriter, op.getLoc());
     AccTileType acc = op.getResult().getType();
-    SmemTileType qTile = op.getQ().getType(), kTile = op.getK().getType();
-    SwizzledLayout qLayout(qTile), kLayout(kTile);
+    SmemTileType kTile = op.getK().getType();
+    SwizzledLayout kLayout(kTile);
     int64_t mTiles = acc.getMTiles(), nTiles = acc.getNTiles();
-    int64_t kSlices = qTile.getCols() / 16;
-    Type elementType = qTile.getElementType();
+    int64_t kSlices = kTile.getCols() / 16;
+    Type elementType = kTile.getElementType();
 
-    Value lane = e.lane(), warp = e.warp();
-    LdmatrixAddressing qAddr(
-        e, qLayout, adaptor.getQ(), e.mul(warp, e.i32(acc.getRowsPerWarp())),
-        /*laneRow=*/e.band(lane, e.i32(15)), /*laneUnit=*/e.shr(lane, 4));
+    std::optional<AFragments> q;
+    if (auto tile = dyn_cast<SmemTileType>(op.getQ().getType()))
+      q.emplace(e, tile, adaptor.getQ(), acc.getRowsPerWarp());
+    else
+      q.emplace(e, adaptor.getQ(), kSlices);
+    Value lane = e.lane();
     LdmatrixAddressing kAddr(
         e, kLayout, adaptor.getK(), Value(),
         /*laneRow=*/e.add(e.band(lane, e.i32(7)),
@@ -482,8 +575,7 @@ struct QKMmaOpLowering : OpConversionPattern<QKMmaOp> {
     for (int64_t kk = 0; kk < kSlices; ++kk) {
       SmallVector<std::array<Value, 4>> a;
       for (int64_t mt = 0; mt < mTiles; ++mt)
-        a.push_back(e.ldmatrixX4(qAddr.address(e, 16 * mt, 2 * kk),
-                                 /*transpose=*/false));
+        a.push_back(q->get(e, mt, kk));
       SmallVector<std::array<Value, 2>> bFrags;
       for (int64_t np = 0; np < nTiles / 2; ++np) {
         auto r = e.ldmatrixX4(kAddr.address(e, 16 * np, 2 * kk),
@@ -626,9 +718,8 @@ struct RescaleOpLowering : OpConversionPattern<RescaleOp> {
   }
 };
 
-/// O += P V. The A fragment of k-slice j (keys 16j..16j+15) is the packed C
-/// fragments of n-tiles 2j and 2j+1 of P. V (keys x Dv, row-major) feeds the
-/// `col` B operand through ldmatrix.trans: lane l points at key row
+/// O += P V, P as A fragments in registers. V (keys x Dv, row-major) feeds
+/// the `col` B operand through ldmatrix.trans: lane l points at key row
 /// l % 8 + 8 * ((l / 8) % 2), column 8 * (l / 16), which yields b0, b1 of
 /// two adjacent n8 tiles of Dv.
 struct PVMmaOpLowering : OpConversionPattern<PVMmaOp> {
@@ -637,12 +728,13 @@ struct PVMmaOpLowering : OpConversionPattern<PVMmaOp> {
   matchAndRewrite(PVMmaOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     Emitter e(rewriter, op.getLoc());
-    AccTileType pType = op.getProbs().getType(), oType = op.getAcc().getType();
+    AFragType pType = op.getProbs().getType();
+    AccTileType oType = op.getAcc().getType();
     SmemTileType vTile = op.getV().getType();
     SwizzledLayout vLayout(vTile);
     Type elementType = vTile.getElementType();
-    int64_t mTiles = pType.getMTiles(), pTiles = pType.getNTiles();
-    int64_t oTiles = oType.getNTiles(), kSlices = pType.getCols() / 16;
+    int64_t mTiles = pType.getMTiles(), kSlices = pType.getKSlices();
+    int64_t oTiles = oType.getNTiles();
 
     Value lane = e.lane();
     LdmatrixAddressing vAddr(
@@ -651,21 +743,9 @@ struct PVMmaOpLowering : OpConversionPattern<PVMmaOp> {
                           e.shl(e.band(e.shr(lane, 3), e.i32(1)), 3)),
         /*laneUnit=*/e.shr(lane, 4));
 
-    SmallVector<Value> p = e.unpack(adaptor.getProbs());
+    AFragments p(e, adaptor.getProbs(), kSlices);
     SmallVector<Value> o = e.unpack(adaptor.getAcc());
     for (int64_t ks = 0; ks < kSlices; ++ks) {
-      SmallVector<std::array<Value, 4>> a;
-      for (int64_t mt = 0; mt < mTiles; ++mt) {
-        auto at = [&](int64_t nt, int64_t c) {
-          return p[4 * (mt * pTiles + nt) + c];
-        };
-        a.push_back({e.packPair(at(2 * ks, 0), at(2 * ks, 1), elementType),
-                     e.packPair(at(2 * ks, 2), at(2 * ks, 3), elementType),
-                     e.packPair(at(2 * ks + 1, 0), at(2 * ks + 1, 1),
-                                elementType),
-                     e.packPair(at(2 * ks + 1, 2), at(2 * ks + 1, 3),
-                                elementType)});
-      }
       SmallVector<std::array<Value, 2>> bFrags;
       for (int64_t dp = 0; dp < oTiles / 2; ++dp) {
         auto r = e.ldmatrixX4(vAddr.address(e, 16 * ks, 2 * dp),
@@ -674,9 +754,10 @@ struct PVMmaOpLowering : OpConversionPattern<PVMmaOp> {
         bFrags.push_back({r[2], r[3]});
       }
       for (int64_t mt = 0; mt < mTiles; ++mt) {
+        std::array<Value, 4> a = p.get(e, mt, ks);
         for (int64_t dt = 0; dt < oTiles; ++dt) {
           int64_t base = 4 * (mt * oTiles + dt);
-          auto d = e.mma(elementType, a[mt], bFrags[dt],
+          auto d = e.mma(elementType, a, bFrags[dt],
                          ArrayRef<Value>(o).slice(base, 4));
           llvm::copy(d, o.begin() + base);
         }
@@ -867,6 +948,10 @@ void fa4::populateFA4ToNVVMTypeConversions(TypeConverter &converter) {
     return VectorType::get({type.getValuesPerThread()},
                            Float32Type::get(type.getContext()));
   });
+  converter.addConversion([](AFragType type) -> Type {
+    return VectorType::get({type.getRegistersPerThread()},
+                           IntegerType::get(type.getContext(), 32));
+  });
   converter.addConversion([](SmemTileType type) -> Type {
     return LLVM::LLVMPointerType::get(type.getContext(), 3);
   });
@@ -876,7 +961,7 @@ void fa4::populateFA4ToNVVMConversionPatterns(const TypeConverter &converter,
                                               RewritePatternSet &patterns) {
   patterns.add<ScopeOpLowering, SmemBufferOpLowering, LoadTileOpLowering,
                CommitLoadsOpLowering, WaitLoadsOpLowering, SplatOpLowering,
-               QKMmaOpLowering, MaskOpLowering, OnlineSoftmaxOpLowering,
+               LoadAOpLowering, PackAOpLowering, QKMmaOpLowering, MaskOpLowering, OnlineSoftmaxOpLowering,
                RescaleOpLowering, PVMmaOpLowering, FinalizeOpLowering,
                StoreTileOpLowering, StoreRowsOpLowering>(
       converter, patterns.getContext());

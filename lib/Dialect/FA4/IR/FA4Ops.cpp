@@ -118,9 +118,6 @@ LogicalResult AttentionOp::verify() {
     return emitOpError() << "block-sparse attention is not built yet";
   if (tma)
     return emitOpError() << "the TMA load path is not built yet";
-  if (stages != 1)
-    return emitOpError() << "the cp_async load path with " << stages
-                         << " stages is not built yet";
   return success();
 }
 
@@ -210,21 +207,56 @@ static LogicalResult verifyRowsMatch(Operation *op, AccTileType acc,
   return success();
 }
 
+LogicalResult LoadAOp::verify() {
+  SmemTileType tile = getTile().getType();
+  AFragType frag = getResult().getType();
+  if (tile.getRows() != frag.getRows() || tile.getCols() != frag.getCols() ||
+      tile.getElementType() != frag.getElementType())
+    return emitOpError() << "fragments " << frag << " do not match tile "
+                         << tile;
+  return success();
+}
+
+LogicalResult PackAOp::verify() {
+  AccTileType acc = getAcc().getType();
+  AFragType frag = getResult().getType();
+  if (acc.getRows() != frag.getRows() || acc.getCols() != frag.getCols() ||
+      acc.getWarps() != frag.getWarps())
+    return emitOpError() << "fragments " << frag
+                         << " do not have the shape and warps of " << acc;
+  return success();
+}
+
 LogicalResult QKMmaOp::verify() {
-  SmemTileType q = getQ().getType(), k = getK().getType();
+  SmemTileType k = getK().getType();
   AccTileType s = getResult().getType();
-  if (q.getElementType() != k.getElementType())
+  int64_t qRows, qCols;
+  Type qElement;
+  if (auto tile = dyn_cast<SmemTileType>(getQ().getType())) {
+    qRows = tile.getRows();
+    qCols = tile.getCols();
+    qElement = tile.getElementType();
+  } else {
+    auto frag = cast<AFragType>(getQ().getType());
+    if (frag.getWarps() != s.getWarps())
+      return emitOpError() << "Q fragments and S are spread over different "
+                              "warps";
+    qRows = frag.getRows();
+    qCols = frag.getCols();
+    qElement = frag.getElementType();
+  }
+  if (qElement != k.getElementType())
     return emitOpError() << "Q and K element types differ";
-  if (q.getCols() != k.getCols())
-    return emitOpError() << "Q has head dim " << q.getCols() << " but K has "
+  if (qCols != k.getCols())
+    return emitOpError() << "Q has head dim " << qCols << " but K has "
                          << k.getCols();
-  if (q.getCols() % 16 != 0)
+  if (qCols % 16 != 0)
     return emitOpError() << "head dim must be a multiple of 16 (the mma k)";
   if (k.getRows() % 16 != 0)
     return emitOpError() << "K rows must be a multiple of 16";
-  if (s.getRows() != q.getRows() || s.getCols() != k.getRows())
-    return emitOpError() << "result must be " << q.getRows() << "x"
-                         << k.getRows() << ", got " << s;
+  if (s.getRows() != qRows || s.getCols() != k.getRows())
+    return emitOpError() << "result must be " << qRows << "x" << k.getRows()
+                         << ", got " << s;
   return success();
 }
 
@@ -250,8 +282,11 @@ LogicalResult RescaleOp::verify() {
 }
 
 LogicalResult PVMmaOp::verify() {
-  AccTileType p = getProbs().getType(), o = getAcc().getType();
+  AFragType p = getProbs().getType();
+  AccTileType o = getAcc().getType();
   SmemTileType v = getV().getType();
+  if (p.getElementType() != v.getElementType())
+    return emitOpError() << "P and V element types differ";
   if (p.getCols() != v.getRows())
     return emitOpError() << "P has " << p.getCols() << " columns but V has "
                          << v.getRows() << " rows";

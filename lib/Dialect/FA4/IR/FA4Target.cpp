@@ -59,23 +59,42 @@ int64_t fa4::getSmemBytes(const KernelConfig &config, int64_t headDim,
 }
 
 KernelConfig fa4::chooseKernelConfig(AttentionOp op, const TargetInfo &target) {
-  (void)target; // All targets run the SM120 configuration.
   KernelConfig config;
   config.numStages = static_cast<int64_t>(op.getNumStages());
+  config.numWarps = op.getNumWarps() ? *op.getNumWarps() : 8;
   if (op.getTileM() && op.getTileN()) {
     config.tileM = static_cast<int64_t>(*op.getTileM());
     config.tileN = static_cast<int64_t>(*op.getTileN());
-    config.numWarps = op.getNumWarps() ? *op.getNumWarps() : 8;
+    config.qInRegisters = op.getQInRegisters().value_or(false);
     return config;
   }
-  // FA4's SM120 tiles: D <= 64 fits a 128x128 tile in 48 KB; above, a
-  // 128x128 tile would need up to 96 KB (one CTA per SM), so the key tile
-  // shrinks to 64. Eight warps of 16 rows each: with four warps of 32 rows
-  // the 192 accumulators per thread spill at D = 64 and D = 128 (ptxas for
-  // sm_120a); FA4's SM120 TMA kernel made the same move (PR #2599).
+  // Eight warps of 16 query rows: with four warps of 32 rows the S and O
+  // accumulators alone take 192 registers and ptxas spills at D = 64 and
+  // D = 128 (FA4's SM120 TMA kernel made the same move, PR #2599).
+  //
+  // Measured on the H100 (bench/RESULTS.md, tuning of 2026-11-25), where
+  // shared-memory bandwidth binds first: D <= 64 is fastest at 128x64 with
+  // Q re-read from shared memory (128 registers, two CTAs per SM, also on
+  // SM120 at 48 KB); above, a 128-key tile with Q's fragments kept in
+  // registers halves the barriers per key and saves a ninth of the
+  // ldmatrix traffic, whenever its stages fit the 99 KB budget.
+  // The exception: causal D = 128 keeps Q in shared memory. Its masked loop
+  // with Q's 32 fragment registers needs 255 registers and ptxas for
+  // sm_121a spills (sm_120a does not); Q in shared memory costs ~4% on the
+  // H100's causal rows and assembles spill-free for every target.
+  int64_t d = op.getHeadDim();
   config.tileM = 128;
-  config.tileN = op.getHeadDim() <= 64 ? 128 : 64;
-  config.numWarps = op.getNumWarps() ? *op.getNumWarps() : 8;
+  config.tileN = 64;
+  config.qInRegisters =
+      op.getQInRegisters().value_or(d > 64 && !(op.getCausal() && d > 96));
+  if (d > 64) {
+    KernelConfig wide = config;
+    wide.tileN = 128;
+    int64_t elementBytes = op.getElementType().getIntOrFloatBitWidth() / 8;
+    if (getSmemBytes(wide, d, op.getHeadDimV(), elementBytes) <=
+        target.smemPerBlock)
+      config = wide;
+  }
   return config;
 }
 
@@ -95,15 +114,19 @@ std::string fa4::checkKernelConfig(AttentionOp op, const KernelConfig &config,
   if (config.tileN <= 0 || config.tileN % 16 != 0)
     return "tile n (" + str(config.tileN) +
            ") must be a positive multiple of 16";
+  // Registers held across the key loop: the S and O accumulators, plus
+  // Q's packed A fragments when they stay in registers.
   int64_t accumulators =
-      config.tileM * (config.tileN + dv) / config.numThreads();
+      config.tileM * (config.tileN + dv) / config.numThreads() +
+      (config.qInRegisters ? config.tileM * d / 2 / config.numThreads() : 0);
   if (accumulators > kMaxAccumulatorsPerThread)
     return "tile " + str(config.tileM) + "x" + str(config.tileN) +
-           " with head_dim_v " + str(dv) + " and " + str(config.numWarps) +
-           " warps needs " + str(accumulators) +
-           " f32 accumulators per thread; at most " +
-           str(kMaxAccumulatorsPerThread) + " fit in " +
-           str(target.maxRegistersPerThread) + " registers";
+           " with head_dim_v " + str(dv) + ", " + str(config.numWarps) +
+           " warps" + (config.qInRegisters ? " and Q in registers" : "") +
+           " needs " + str(accumulators) +
+           " registers per thread for accumulators; at most " +
+           str(kMaxAccumulatorsPerThread) + " of " +
+           str(target.maxRegistersPerThread) + " can be";
   // cp.async copies a tile chunk by chunk (64 or 32 columns): each pass
   // covers threads / units-per-chunk-row rows, and every pass is full.
   for (auto [rows, cols, what] :

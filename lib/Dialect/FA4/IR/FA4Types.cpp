@@ -126,6 +126,42 @@ LogicalResult AccTileType::verify(function_ref<InFlightDiagnostic()> emitError,
 }
 
 //===----------------------------------------------------------------------===//
+// AFragType
+//===----------------------------------------------------------------------===//
+
+Type AFragType::parse(AsmParser &parser) {
+  int64_t rows, cols, warps;
+  Type elementType;
+  if (parseShape2D(parser, rows, cols, elementType) ||
+      parseWarps(parser, warps) || parser.parseGreater())
+    return {};
+  return parser.getChecked<AFragType>(parser.getContext(), rows, cols,
+                                      elementType, warps);
+}
+
+void AFragType::print(AsmPrinter &printer) const {
+  printer << "<" << getRows() << "x" << getCols() << "x" << getElementType()
+          << ", warps = " << getWarps() << ">";
+}
+
+LogicalResult AFragType::verify(function_ref<InFlightDiagnostic()> emitError,
+                                int64_t rows, int64_t cols, Type elementType,
+                                int64_t warps) {
+  if (!elementType.isBF16() && !elementType.isF16())
+    return emitError() << "A fragments hold bf16 or f16, got " << elementType;
+  if (warps <= 0)
+    return emitError() << "warps must be positive";
+  if (rows <= 0 || rows % (16 * warps) != 0)
+    return emitError() << "A fragment rows (" << rows
+                       << ") must be a multiple of 16 x warps (" << 16 * warps
+                       << ")";
+  if (cols <= 0 || cols % 16 != 0)
+    return emitError() << "A fragment cols (" << cols
+                       << ") must be a positive multiple of 16";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // RowStatsType
 //===----------------------------------------------------------------------===//
 

@@ -162,6 +162,8 @@ private:
   // Values shared by the loops, set by build().
   Value qBase, kBase, vBase, nMin, qRow0, scaleLog2, causalOffset;
   Value sQ, sK, sV;
+  /// Q as the loops read it: sQ, or its A fragments held in registers.
+  Value qOperand;
 };
 
 Value ForwardBuilder::headBase(StringRef tensor, Type elementType, Value batch,
@@ -180,6 +182,7 @@ Value ForwardBuilder::headBase(StringRef tensor, Type elementType, Value batch,
 
 SmallVector<Value> ForwardBuilder::buildKeyLoop(Value lo, Value hi,
                                                 ValueRange init, bool masked) {
+  bool twoStages = config.numStages == 2;
   Value count = maxS(sub(hi, lo), i32(0));
   auto loop = scf::ForOp::create(
       b, loc, i32(0), count, i32(1), init,
@@ -189,44 +192,72 @@ SmallVector<Value> ForwardBuilder::buildKeyLoop(Value lo, Value hi,
         Value n = sub(sub(hi, i32(1)), iv);
         Value kvRow = mul(n, i32(config.tileN));
         Value seqlenK = args["seqlen_k"];
+        Value hasNext = cmp(arith::CmpIPredicate::sgt, n, nMin);
+        auto prefetch = [&](Value kBuf, Value vBuf, bool withV) {
+          scf::IfOp::create(b, loc, hasNext, [&](OpBuilder &, Location) {
+            Value row = sub(kvRow, i32(config.tileN));
+            LoadTileOp::create(b, loc, kBase, row, seqlenK,
+                               args["k_row_stride"], kBuf);
+            if (withV)
+              LoadTileOp::create(b, loc, vBase, row, seqlenK,
+                                 args["v_row_stride"], vBuf);
+            CommitLoadsOp::create(b, loc);
+            scf::YieldOp::create(b, loc);
+          });
+        };
 
-        // K[n] (and, on the first block, Q) has landed, and every warp is
-        // done reading V[n + 1]: V[n] may overwrite it.
-        WaitLoadsOp::create(b, loc, /*pending=*/0);
-        LoadTileOp::create(b, loc, vBase, kvRow, seqlenK, args["v_row_stride"],
-                           sV);
-        CommitLoadsOp::create(b, loc);
+        // The stage this iteration reads; with two stages the buffers
+        // ping-pong through the loop: (kCur, vCur, kNext, vNext).
+        Value kCur = twoStages ? iter[3] : sK;
+        Value vCur = twoStages ? iter[4] : sV;
+        if (twoStages) {
+          // K[n] and V[n] have landed, and every warp is done with
+          // iteration n + 1, so its stage is free: prefetch K[n - 1] and
+          // V[n - 1] into it, under this whole iteration.
+          WaitLoadsOp::create(b, loc, /*pending=*/0);
+          prefetch(iter[5], iter[6], /*withV=*/true);
+        } else {
+          // K[n] (and, on the first block, Q) has landed, and every warp is
+          // done reading V[n + 1]: V[n] may overwrite it under Q K^T.
+          WaitLoadsOp::create(b, loc, /*pending=*/0);
+          LoadTileOp::create(b, loc, vBase, kvRow, seqlenK,
+                             args["v_row_stride"], sV);
+          CommitLoadsOp::create(b, loc);
+        }
 
         // ---- QK Matmul: S = Q K^T ----
         auto accS = AccTileType::get(b.getContext(), config.tileM,
                                      config.tileN, b.getF32Type(),
                                      config.numWarps);
-        Value s = QKMmaOp::create(b, loc, accS, sQ, sK);
+        Value s = QKMmaOp::create(b, loc, accS, qOperand, kCur);
         if (masked)
           s = MaskOp::create(b, loc, s, qRow0, kvRow, seqlenK,
                              def.getCausal() ? causalOffset : Value());
 
-        // V[n] has landed and every warp is done reading K[n]: prefetch
-        // K[n - 1] under the softmax and P V.
-        WaitLoadsOp::create(b, loc, /*pending=*/0);
-        Value hasNext = cmp(arith::CmpIPredicate::sgt, n, nMin);
-        scf::IfOp::create(b, loc, hasNext, [&](OpBuilder &, Location) {
-          LoadTileOp::create(b, loc, kBase, sub(kvRow, i32(config.tileN)),
-                             seqlenK, args["k_row_stride"], sK);
-          CommitLoadsOp::create(b, loc);
-          scf::YieldOp::create(b, loc);
-        });
+        if (!twoStages) {
+          // V[n] has landed and every warp is done reading K[n]: prefetch
+          // K[n - 1] under the softmax and P V.
+          WaitLoadsOp::create(b, loc, /*pending=*/0);
+          prefetch(sK, Value(), /*withV=*/false);
+        }
 
         // ---- Online Softmax ----
         // m' = max(m, rowmax(S)); P = exp2(S*s - m'*s);
         // corr = exp2((m - m')*s); l' = l*corr + rowsum(P)
         auto softmax = OnlineSoftmaxOp::create(b, loc, s, iter[1], iter[2],
                                                scaleLog2);
-        // ---- PV Matmul: O = O * corr + P V ----
+        // ---- PV Matmul: O = O * corr + P V, P packed in registers ----
         Value o = RescaleOp::create(b, loc, iter[0], softmax.getCorrection());
-        o = PVMmaOp::create(b, loc, softmax.getProbs(), sV, o);
-        scf::YieldOp::create(
-            b, loc, ValueRange{o, softmax.getNewMax(), softmax.getNewSum()});
+        auto pType = AFragType::get(b.getContext(), config.tileM,
+                                    config.tileN, def.getElementType(),
+                                    config.numWarps);
+        Value p = PackAOp::create(b, loc, pType, softmax.getProbs());
+        o = PVMmaOp::create(b, loc, p, vCur, o);
+        SmallVector<Value> next = {o, softmax.getNewMax(),
+                                   softmax.getNewSum()};
+        if (twoStages)
+          next.append({iter[5], iter[6], kCur, vCur});
+        scf::YieldOp::create(b, loc, next);
       });
   return SmallVector<Value>(loop.getResults());
 }
@@ -293,8 +324,16 @@ void ForwardBuilder::build() {
     return SmemTileType::get(ctx, rows, cols, elementType);
   };
   sQ = SmemBufferOp::create(b, loc, tile(tileM, d), "Q", IntegerAttr());
-  sK = SmemBufferOp::create(b, loc, tile(tileN, d), "K", IntegerAttr());
-  sV = SmemBufferOp::create(b, loc, tile(tileN, dv), "V", IntegerAttr());
+  SmallVector<Value> stages;
+  for (int64_t stage = 0; stage < config.numStages; ++stage) {
+    std::string suffix = config.numStages > 1 ? std::to_string(stage) : "";
+    stages.push_back(SmemBufferOp::create(b, loc, tile(tileN, d),
+                                          "K" + suffix, IntegerAttr()));
+    stages.push_back(SmemBufferOp::create(b, loc, tile(tileN, dv),
+                                          "V" + suffix, IntegerAttr()));
+  }
+  sK = stages[0];
+  sV = stages[1];
 
   // ---- Running state: O = 0, m = -inf, l = 0 ----
   auto accO = AccTileType::get(ctx, tileM, dv, b.getF32Type(), warps);
@@ -314,14 +353,31 @@ void ForwardBuilder::build() {
     OpBuilder::InsertionGuard g(b);
     Block *body = b.createBlock(&guard.getBody());
     b.setInsertionPointToStart(body);
+    // Prologue: Q and K[n_max - 1] (and V[n_max - 1] with two stages).
+    Value lastRow = mul(sub(nMax, i32(1)), i32(tileN));
     LoadTileOp::create(b, loc, qBase, qRow0, seqlenQ, args["q_row_stride"], sQ);
-    LoadTileOp::create(b, loc, kBase, mul(sub(nMax, i32(1)), i32(tileN)),
-                       seqlenK, args["k_row_stride"], sK);
+    if (config.qInRegisters)
+      CommitLoadsOp::create(b, loc);
+    LoadTileOp::create(b, loc, kBase, lastRow, seqlenK, args["k_row_stride"],
+                       sK);
+    if (config.numStages == 2)
+      LoadTileOp::create(b, loc, vBase, lastRow, seqlenK,
+                         args["v_row_stride"], sV);
     CommitLoadsOp::create(b, loc);
-    SmallVector<Value> state = buildKeyLoop(nMaskMin, nMax, {o0, m0, l0},
-                                            /*masked=*/true);
+    qOperand = sQ;
+    if (config.qInRegisters) {
+      // Q has landed (K and V may still be in flight): read its fragments
+      // once; every key block reuses them from registers.
+      WaitLoadsOp::create(b, loc, /*pending=*/1);
+      auto qType = AFragType::get(ctx, tileM, d, elementType, warps);
+      qOperand = LoadAOp::create(b, loc, qType, sQ);
+    }
+    SmallVector<Value> state = {o0, m0, l0};
+    if (config.numStages == 2)
+      state.append(stages.begin(), stages.end());
+    state = buildKeyLoop(nMaskMin, nMax, state, /*masked=*/true);
     state = buildKeyLoop(nMin, nMaskMin, state, /*masked=*/false);
-    YieldOp::create(b, loc, state);
+    YieldOp::create(b, loc, ValueRange(state).take_front(3));
   }
 
   // ---- Epilogue: O = O / l, LSE = (m * s + log2(l)) * ln 2 ----
@@ -372,6 +428,7 @@ static DictionaryAttr buildFeatures(OpBuilder &b, AttentionOp def,
       b.getNamedAttr("tile_n", b.getI64IntegerAttr(config.tileN)),
       b.getNamedAttr("num_warps", b.getI64IntegerAttr(config.numWarps)),
       b.getNamedAttr("num_stages", b.getI64IntegerAttr(config.numStages)),
+      b.getNamedAttr("q_in_registers", b.getBoolAttr(config.qInRegisters)),
       b.getNamedAttr("target", b.getStringAttr(target.cpu)),
   };
   return b.getDictionaryAttr(entries);

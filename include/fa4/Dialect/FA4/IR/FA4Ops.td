@@ -19,6 +19,7 @@ include "mlir/Interfaces/SideEffectInterfaces.td"
 
 def FA4_GlobalPtr : LLVM_PointerInAddressSpace<1>;
 def FA4_AccOrRows : AnyTypeOf<[FA4_AccTileType, FA4_RowStatsType]>;
+def FA4_SmemOrAFrag : AnyTypeOf<[FA4_SmemTileType, FA4_AFragType]>;
 
 //===----------------------------------------------------------------------===//
 // Kernel definition
@@ -46,8 +47,9 @@ def FA4_AttentionOp : FA4_Op<"attention", [Symbol]> {
     - `load_path`: `cp_async` (all warps load and compute) or `tma`
       (a producer warp feeds MMA warps through mbarriers).
     - `stages`: K/V pipeline depth.
-    - `tile(m, n) warps(w)`: pins the tile configuration; without it
-      `fa4-tile-attention` chooses one from its target description.
+    - `tile(m, n) warps(w) q_in_registers(b)`: pins the tile
+      configuration; without it `fa4-tile-attention` chooses one from its
+      target description.
     - `target`: the GPU; the shared-memory budget is checked against it.
 
     The verifier rejects invalid combinations, and every variant whose
@@ -80,6 +82,7 @@ def FA4_AttentionOp : FA4_Op<"attention", [Symbol]> {
     OptionalAttr<I64Attr>:$tile_m,
     OptionalAttr<I64Attr>:$tile_n,
     OptionalAttr<I64Attr>:$num_warps,
+    OptionalAttr<BoolAttr>:$q_in_registers,
     OptionalAttr<FA4_Chip>:$target
   );
   let assemblyFormat = [{
@@ -102,6 +105,7 @@ def FA4_AttentionOp : FA4_Op<"attention", [Symbol]> {
     `stages` `(` $num_stages `)`
     (`tile` `(` $tile_m^ `,` $tile_n `)`)?
     (`warps` `(` $num_warps^ `)`)?
+    (`q_in_registers` `(` $q_in_registers^ `)`)?
     (`target` `(` $target^ `)`)?
     attr-dict
   }];
@@ -182,7 +186,7 @@ def FA4_GuardOp : FA4_Op<"guard", [
   let results = (outs Variadic<AnyType>:$results);
   let regions = (region SizedRegion<1>:$body);
   let assemblyFormat = [{
-    $condition (`else` `(` $elseValues^ `:` type($elseValues) `)`)? $body
+    $condition (`else` `(` $elseValues^ `:` qualified(type($elseValues)) `)`)? $body
     attr-dict
   }];
   let hasVerifier = 1;
@@ -193,7 +197,7 @@ def FA4_YieldOp : FA4_Op<"yield", [Pure, Terminator, ReturnLike,
   let summary = "yields the results of a fa4.guard body";
   let arguments = (ins Variadic<AnyType>:$values);
   let builders = [OpBuilder<(ins), [{ (void)$_state; }]>];
-  let assemblyFormat = "attr-dict ($values^ `:` type($values))?";
+  let assemblyFormat = "attr-dict ($values^ `:` qualified(type($values)))?";
 }
 
 //===----------------------------------------------------------------------===//
@@ -215,7 +219,7 @@ def FA4_SmemBufferOp : FA4_Op<"smem_buffer", [
   }];
   let arguments = (ins StrAttr:$sym_name, OptionalAttr<I64Attr>:$offset);
   let results = (outs FA4_SmemTileType:$buffer);
-  let assemblyFormat = "$sym_name (`at` $offset^)? attr-dict `:` type($buffer)";
+  let assemblyFormat = "$sym_name (`at` $offset^)? attr-dict `:` qualified(type($buffer))";
   let hasVerifier = 1;
 }
 
@@ -238,7 +242,7 @@ def FA4_LoadTileOp : FA4_Op<"load_tile"> {
                        Arg<FA4_SmemTileType, "", [MemWrite]>:$dest);
   let assemblyFormat = [{
     $base `[` $row `]` `limit` $limit `stride` $stride `into` $dest attr-dict
-    `:` type($dest)
+    `:` qualified(type($dest))
   }];
 }
 
@@ -266,26 +270,69 @@ def FA4_SplatOp : FA4_Op<"splat", [Pure]> {
   let summary = "an accumulator tile or row statistic with every value equal";
   let arguments = (ins F32:$value);
   let results = (outs FA4_AccOrRows:$result);
-  let assemblyFormat = "$value attr-dict `:` type($result)";
+  let assemblyFormat = "$value attr-dict `:` qualified(type($result))";
+}
+
+def FA4_LoadAOp : FA4_Op<"load_a", [
+    MemoryEffects<[MemRead<DefaultResource>]>]> {
+  let summary = "loads a tile's mma A fragments from shared memory";
+  let description = [{
+    Each warp reads its rows of `tile` with `ldmatrix.x4` (lane l points at
+    row l % 16, column 8 * (l / 16) of each 16 x 16 block) into registers.
+
+    ```mlir
+    %qa = fa4.load_a %sq : !fa4.smem<128x128xbf16>
+        -> !fa4.afrag<128x128xbf16, warps = 8>
+    ```
+  }];
+  let arguments = (ins FA4_SmemTileType:$tile);
+  let results = (outs FA4_AFragType:$result);
+  let assemblyFormat = [{
+    $tile attr-dict `:` qualified(type($tile)) `->` qualified(type($result))
+  }];
+  let hasVerifier = 1;
+}
+
+def FA4_PackAOp : FA4_Op<"pack_a", [Pure]> {
+  let summary = "converts f32 accumulators to 16-bit A fragments in place";
+  let description = [{
+    Rounds each value to `elementType` and repacks: the m16n8 C fragments of
+    n-tiles 2j and 2j + 1 are, lane for lane, the m16k16 A fragment of
+    k-slice j, so no data moves between lanes. This is how P goes from the
+    softmax to the P V product without leaving registers.
+
+    ```mlir
+    %pa = fa4.pack_a %p : !fa4.acc<128x64xf32, warps = 8>
+        -> !fa4.afrag<128x64xbf16, warps = 8>
+    ```
+  }];
+  let arguments = (ins FA4_AccTileType:$acc);
+  let results = (outs FA4_AFragType:$result);
+  let assemblyFormat = [{
+    $acc attr-dict `:` qualified(type($acc)) `->` qualified(type($result))
+  }];
+  let hasVerifier = 1;
 }
 
 def FA4_QKMmaOp : FA4_Op<"qk_mma", [
     MemoryEffects<[MemRead<DefaultResource>]>]> {
   let summary = "S = Q K^T for each warp's rows, with mma.sync";
   let description = [{
-    Each warp multiplies its rows of `q` (rows x D) by the transpose of `k`
-    (N x D), both in shared memory, through `ldmatrix` and
-    `mma.sync.m16n8k16` with f32 accumulation.
+    Each warp multiplies its rows of `q` (rows x D, in shared memory or
+    already in registers as A fragments) by the transpose of `k` (N x D, in
+    shared memory, read with `ldmatrix`) with `mma.sync.m16n8k16` and f32
+    accumulation.
 
     ```mlir
     %s = fa4.qk_mma %sq, %sk : !fa4.smem<128x128xbf16>,
-        !fa4.smem<64x128xbf16> -> !fa4.acc<128x64xf32, warps = 4>
+        !fa4.smem<64x128xbf16> -> !fa4.acc<128x64xf32, warps = 8>
     ```
   }];
-  let arguments = (ins FA4_SmemTileType:$q, FA4_SmemTileType:$k);
+  let arguments = (ins FA4_SmemOrAFrag:$q, FA4_SmemTileType:$k);
   let results = (outs FA4_AccTileType:$result);
   let assemblyFormat = [{
-    $q `,` $k attr-dict `:` type($q) `,` type($k) `->` type($result)
+    $q `,` $k attr-dict `:` qualified(type($q)) `,` qualified(type($k)) `->`
+    qualified(type($result))
   }];
   let hasVerifier = 1;
 }
@@ -302,7 +349,7 @@ def FA4_MaskOp : FA4_Op<"mask", [Pure, AllTypesMatch<["scores", "result"]>]> {
   let results = (outs FA4_AccTileType:$result);
   let assemblyFormat = [{
     $scores `row` $row `col` $col `limit` $limit
-    (`causal` $causal_offset^)? attr-dict `:` type($scores)
+    (`causal` $causal_offset^)? attr-dict `:` qualified(type($scores))
   }];
 }
 
@@ -328,7 +375,7 @@ def FA4_OnlineSoftmaxOp : FA4_Op<"online_softmax", [Pure,
                       FA4_RowStatsType:$correction);
   let assemblyFormat = [{
     $scores `,` $max `,` $sum `scale` $scale_log2 attr-dict `:`
-    type($scores) `,` type($max)
+    qualified(type($scores)) `,` qualified(type($max))
   }];
   let hasVerifier = 1;
 }
@@ -339,7 +386,7 @@ def FA4_RescaleOp : FA4_Op<"rescale", [Pure,
   let arguments = (ins FA4_AccTileType:$acc, FA4_RowStatsType:$factor);
   let results = (outs FA4_AccTileType:$result);
   let assemblyFormat = [{
-    $acc `by` $factor attr-dict `:` type($acc) `,` type($factor)
+    $acc `by` $factor attr-dict `:` qualified(type($acc)) `,` qualified(type($factor))
   }];
   let hasVerifier = 1;
 }
@@ -349,17 +396,16 @@ def FA4_PVMmaOp : FA4_Op<"pv_mma", [
     AllTypesMatch<["acc", "result"]>]> {
   let summary = "O += P V with P in registers";
   let description = [{
-    Converts the probabilities to the element type of `v` in registers (the
-    m16n8 C fragments of two adjacent n8 tiles are exactly one m16k16 A
-    fragment) and accumulates P V into `acc`, reading V (N x Dv) with
-    `ldmatrix.trans`.
+    Accumulates P V into `acc`: P as A fragments in registers (from
+    `fa4.pack_a`), V (N x Dv, row-major in shared memory) as the `col` B
+    operand through `ldmatrix.trans`.
   }];
-  let arguments = (ins FA4_AccTileType:$probs, FA4_SmemTileType:$v,
+  let arguments = (ins FA4_AFragType:$probs, FA4_SmemTileType:$v,
                        FA4_AccTileType:$acc);
   let results = (outs FA4_AccTileType:$result);
   let assemblyFormat = [{
-    $probs `,` $v `,` $acc attr-dict `:` type($probs) `,` type($v) `->`
-    type($acc)
+    $probs `,` $v `,` $acc attr-dict `:` qualified(type($probs)) `,`
+    qualified(type($v)) `->` qualified(type($acc))
   }];
   let hasVerifier = 1;
 }
@@ -380,8 +426,8 @@ def FA4_FinalizeOp : FA4_Op<"finalize", [Pure,
                        FA4_RowStatsType:$sum, F32:$scale_log2);
   let results = (outs FA4_AccTileType:$out, FA4_RowStatsType:$lse);
   let assemblyFormat = [{
-    $acc `,` $max `,` $sum `scale` $scale_log2 attr-dict `:` type($acc) `,`
-    type($max)
+    $acc `,` $max `,` $sum `scale` $scale_log2 attr-dict `:` qualified(type($acc)) `,`
+    qualified(type($max))
   }];
   let hasVerifier = 1;
 }
@@ -402,7 +448,7 @@ def FA4_StoreTileOp : FA4_Op<"store_tile"> {
                        I32:$limit, I32:$stride, TypeAttr:$element_type);
   let assemblyFormat = [{
     $tile `,` $base `[` $row `]` `limit` $limit `stride` $stride attr-dict
-    `:` type($tile) `as` $element_type
+    `:` qualified(type($tile)) `as` $element_type
   }];
   let hasVerifier = 1;
 }
@@ -417,7 +463,7 @@ def FA4_StoreRowsOp : FA4_Op<"store_rows"> {
                        Arg<FA4_GlobalPtr, "", [MemWrite]>:$base, I32:$row,
                        I32:$limit);
   let assemblyFormat = [{
-    $values `,` $base `[` $row `]` `limit` $limit attr-dict `:` type($values)
+    $values `,` $base `[` $row `]` `limit` $limit attr-dict `:` qualified(type($values))
   }];
 }
 

@@ -50,6 +50,9 @@ struct KernelConfig {
   int64_t tileN = 0;
   int64_t numWarps = 0;
   int64_t numStages = 0;
+  /// Keep Q's mma A fragments in registers for the whole key loop instead of
+  /// re-reading them from shared memory for every key block.
+  bool qInRegisters = false;
 
   int64_t numThreads() const { return numWarps * 32; }
 };

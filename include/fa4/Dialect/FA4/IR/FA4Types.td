@@ -69,6 +69,37 @@ def FA4_AccTileType : FA4_Type<"AccTile", "acc"> {
   }];
 }
 
+def FA4_AFragType : FA4_Type<"AFrag", "afrag"> {
+  let summary = "a CTA tile of 16-bit mma.sync A operands in registers";
+  let description = [{
+    A rows x cols tile of bf16/f16 held in registers as `mma.sync.m16n8k16`
+    A fragments: warp w owns rows [w * rows / warps, (w + 1) * rows /
+    warps), and per m16 tile mt and k16 slice kk each lane holds four packed
+    pairs a0..a3 (rows g and g + 8, columns 2q and 2q + 8 of the slice).
+    Lowering makes it one `vector<N x i32>` per thread, fragment (mt, kk)
+    at 4 * (mt * cols / 16 + kk). Q lives in this form for the whole key
+    loop when the kernel keeps it in registers, and P takes it between the
+    two GEMMs.
+
+    ```mlir
+    !fa4.afrag<128x128xbf16, warps = 8>
+    ```
+  }];
+  let parameters = (ins "int64_t":$rows, "int64_t":$cols,
+                        "::mlir::Type":$elementType, "int64_t":$warps);
+  let hasCustomAssemblyFormat = 1;
+  let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    int64_t getRowsPerWarp() const { return getRows() / getWarps(); }
+    int64_t getMTiles() const { return getRowsPerWarp() / 16; }
+    int64_t getKSlices() const { return getCols() / 16; }
+    /// Packed 32-bit registers one thread holds.
+    int64_t getRegistersPerThread() const {
+      return getMTiles() * getKSlices() * 4;
+    }
+  }];
+}
+
 def FA4_RowStatsType : FA4_Type<"RowStats", "rows"> {
   let summary = "one f32 per row of an accumulator tile";
   let description = [{

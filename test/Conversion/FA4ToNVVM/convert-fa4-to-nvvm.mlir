@@ -1,0 +1,244 @@
+// RUN: fa4-opt %s --split-input-file --pass-pipeline='builtin.module(gpu.module(convert-fa4-to-nvvm, canonicalize, cse))' | FileCheck %s
+
+// One dynamic shared array per module; launch bounds become .reqntid.
+// CHECK-LABEL: gpu.module @smem
+// CHECK: llvm.mlir.global external @fa4_smem() {addr_space = 3 : i32, alignment = 1024 : i64} : !llvm.array<0 x i8>
+// CHECK: gpu.func @smem_buffer
+// CHECK-SAME: nvvm.reqntid = array<i32: 256, 1, 1>
+// CHECK-NOT: known_block_size
+// CHECK: %[[BASE:.*]] = llvm.mlir.addressof @fa4_smem : !llvm.ptr<3>
+// CHECK: llvm.getelementptr %[[BASE]][32768] : (!llvm.ptr<3>) -> !llvm.ptr<3>, i8
+// CHECK: nvvm.cp.async.commit.group
+// CHECK-NOT: fa4.scope
+gpu.module @smem {
+  gpu.func @smem_buffer(%p: !llvm.ptr<1>) kernel attributes {known_block_size = array<i32: 256, 1, 1>} {
+    fa4.scope "dense" {
+      %k = fa4.smem_buffer "K" at 32768 : !fa4.smem<64x128xbf16>
+      %z = arith.constant 0 : i32
+      fa4.load_tile %p[%z] limit %z stride %z into %k : !fa4.smem<64x128xbf16>
+      fa4.commit_loads
+    }
+    gpu.return
+  }
+}
+
+// -----
+
+// 16-byte cp.async.cg per unit; rows past the limit get source size 0.
+// 64 rows x 2 chunks of 128 B over 256 threads: 4 copies per thread.
+// CHECK-LABEL: gpu.func @load_tile
+// CHECK: nvvm.read.ptx.sreg.tid.x range <i32, 0, 256> : i32
+// CHECK: arith.xori
+// CHECK-COUNT-4: nvvm.cp.async.shared.global %{{.*}}, %{{.*}}, 16, cache =  cg, %{{.*}} : !llvm.ptr<3>, !llvm.ptr<1>, i32
+// CHECK-NOT: nvvm.cp.async.shared.global
+gpu.module @m {
+  gpu.func @load_tile(%g: !llvm.ptr<1>, %row: i32, %limit: i32, %stride: i32) kernel attributes {known_block_size = array<i32: 256, 1, 1>} {
+    fa4.scope "dense" {
+      %k = fa4.smem_buffer "K" at 0 : !fa4.smem<64x128xbf16>
+      fa4.load_tile %g[%row] limit %limit stride %stride into %k : !fa4.smem<64x128xbf16>
+    }
+    gpu.return
+  }
+}
+
+// -----
+
+// CHECK-LABEL: gpu.func @wait_loads
+// CHECK: nvvm.cp.async.wait.group 1
+// CHECK-NEXT: nvvm.barrier0
+gpu.module @m {
+  gpu.func @wait_loads() kernel attributes {known_block_size = array<i32: 256, 1, 1>} {
+    fa4.wait_loads {pending = 1 : i32}
+    gpu.return
+  }
+}
+
+// -----
+
+// Q fragments: one ldmatrix.x4 per 16x16 block of the warp's 16 rows.
+// CHECK-LABEL: gpu.func @load_a
+// CHECK-COUNT-4: nvvm.ldmatrix %{{.*}} {eltType = #nvvm.ld_st_matrix_elt_type<b16>, layout = #nvvm.mma_layout<row>, num = 4 : i32, shape = #nvvm.ld_st_matrix_shape<m = 8, n = 8>} : (!llvm.ptr<3>) -> !llvm.struct<(i32, i32, i32, i32)>
+// Q K^T with Q in registers: per k-slice only the 4 K ldmatrix.
+// CHECK-COUNT-4: nvvm.ldmatrix
+// CHECK-COUNT-8: nvvm.mma.sync
+// CHECK-COUNT-4: nvvm.ldmatrix
+// CHECK-COUNT-8: nvvm.mma.sync
+// CHECK-COUNT-4: nvvm.ldmatrix
+// CHECK-COUNT-8: nvvm.mma.sync
+// CHECK-COUNT-4: nvvm.ldmatrix
+// CHECK-COUNT-8: nvvm.mma.sync
+// CHECK-NOT: nvvm.ldmatrix
+// CHECK: gpu.return
+gpu.module @m {
+  gpu.func @load_a(%out: !llvm.ptr<1>) kernel attributes {known_block_size = array<i32: 256, 1, 1>} {
+    fa4.scope "dense" {
+      %sq = fa4.smem_buffer "Q" at 0 : !fa4.smem<128x64xbf16>
+      %qa = fa4.load_a %sq : !fa4.smem<128x64xbf16> -> !fa4.afrag<128x64xbf16, warps = 8>
+      %sk = fa4.smem_buffer "K" at 16384 : !fa4.smem<64x64xbf16>
+      %s = fa4.qk_mma %qa, %sk : !fa4.afrag<128x64xbf16, warps = 8>, !fa4.smem<64x64xbf16> -> !fa4.acc<128x64xf32, warps = 8>
+      %z = arith.constant 0 : i32
+      fa4.store_tile %s, %out[%z] limit %z stride %z : !fa4.acc<128x64xf32, warps = 8> as bf16
+    }
+    gpu.return
+  }
+}
+
+// -----
+
+// S = Q K^T, bf16: per k-slice one Q ldmatrix and one K ldmatrix.x4 per pair
+// of n8 tiles; 4 k-slices x 8 n-tiles = 32 mma with bf16 operands as i32.
+// CHECK-LABEL: gpu.func @qk_mma_bf16
+// k-slice 0: Q's A fragment, K's B fragments for 8 n-tiles, 8 mma.
+// CHECK-COUNT-5: nvvm.ldmatrix {{.*}}layout = #nvvm.mma_layout<row>
+// CHECK: nvvm.mma.sync A[%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}] B[%{{.*}}, %{{.*}}] C[%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}] {layoutA = #nvvm.mma_layout<row>, layoutB = #nvvm.mma_layout<col>, multiplicandAPtxType = #nvvm.mma_type<bf16>, multiplicandBPtxType = #nvvm.mma_type<bf16>, shape = #nvvm.shape<m = 16, n = 8, k = 16>} : (i32, i32, f32) -> !llvm.struct<(f32, f32, f32, f32)>
+// CHECK-COUNT-7: nvvm.mma.sync
+// k-slices 1 to 3.
+// CHECK-COUNT-5: nvvm.ldmatrix
+// CHECK-COUNT-8: nvvm.mma.sync
+// CHECK-COUNT-5: nvvm.ldmatrix
+// CHECK-COUNT-8: nvvm.mma.sync
+// CHECK-COUNT-5: nvvm.ldmatrix
+// CHECK-COUNT-8: nvvm.mma.sync
+// CHECK-NOT: nvvm.mma.sync
+// CHECK-NOT: nvvm.ldmatrix
+// CHECK: gpu.return
+gpu.module @m {
+  gpu.func @qk_mma_bf16(%out: !llvm.ptr<1>) kernel attributes {known_block_size = array<i32: 256, 1, 1>} {
+    fa4.scope "dense" {
+      %sq = fa4.smem_buffer "Q" at 0 : !fa4.smem<128x64xbf16>
+      %sk = fa4.smem_buffer "K" at 16384 : !fa4.smem<64x64xbf16>
+      %s = fa4.qk_mma %sq, %sk : !fa4.smem<128x64xbf16>, !fa4.smem<64x64xbf16> -> !fa4.acc<128x64xf32, warps = 8>
+      %z = arith.constant 0 : i32
+      fa4.store_tile %s, %out[%z] limit %z stride %z : !fa4.acc<128x64xf32, warps = 8> as bf16
+    }
+    gpu.return
+  }
+}
+
+// -----
+
+// f16 operands travel as vector<2xf16>.
+// CHECK-LABEL: gpu.func @qk_mma_f16
+// CHECK: nvvm.mma.sync A[{{.*}}] B[{{.*}}] C[{{.*}}] {layoutA = #nvvm.mma_layout<row>, layoutB = #nvvm.mma_layout<col>, shape = #nvvm.shape<m = 16, n = 8, k = 16>} : (vector<2xf16>, vector<2xf16>, f32) -> !llvm.struct<(f32, f32, f32, f32)>
+gpu.module @m {
+  gpu.func @qk_mma_f16(%out: !llvm.ptr<1>) kernel attributes {known_block_size = array<i32: 256, 1, 1>} {
+    fa4.scope "dense" {
+      %sq = fa4.smem_buffer "Q" at 0 : !fa4.smem<128x64xf16>
+      %sk = fa4.smem_buffer "K" at 16384 : !fa4.smem<64x64xf16>
+      %s = fa4.qk_mma %sq, %sk : !fa4.smem<128x64xf16>, !fa4.smem<64x64xf16> -> !fa4.acc<128x64xf32, warps = 8>
+      %z = arith.constant 0 : i32
+      fa4.store_tile %s, %out[%z] limit %z stride %z : !fa4.acc<128x64xf32, warps = 8> as f16
+    }
+    gpu.return
+  }
+}
+
+// -----
+
+// Causal mask: one compare with a constant column and one select per value.
+// CHECK-LABEL: gpu.func @mask_causal
+// CHECK: arith.minsi
+// CHECK-COUNT-32: arith.select %{{.*}}, %{{.*}}, %{{.*}} : f32
+gpu.module @m {
+  gpu.func @mask_causal(%x: f32, %row: i32, %col: i32, %lim: i32, %off: i32, %out: !llvm.ptr<1>) kernel attributes {known_block_size = array<i32: 256, 1, 1>} {
+    %s = fa4.splat %x : !fa4.acc<128x64xf32, warps = 8>
+    %m = fa4.mask %s row %row col %col limit %lim causal %off : !fa4.acc<128x64xf32, warps = 8>
+    fa4.store_tile %m, %out[%row] limit %lim stride %lim : !fa4.acc<128x64xf32, warps = 8> as bf16
+    gpu.return
+  }
+}
+
+// -----
+
+// Online softmax: quad max and (in finalize) quad sum by shfl.sync.bfly 1
+// and 2; exp2 is ex2.approx.ftz; a row that saw no key uses base 0.
+// CHECK-LABEL: gpu.func @online_softmax
+// CHECK: nvvm.shfl.sync  bfly %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : f32 -> f32
+// CHECK: llvm.intr.maxnum
+// CHECK: arith.cmpf oeq
+// CHECK: llvm.call_intrinsic "llvm.nvvm.ex2.approx.ftz.f32"
+// CHECK: llvm.intr.fma
+gpu.module @m {
+  gpu.func @online_softmax(%x: f32, %s2: f32, %p: !llvm.ptr<1>, %i: i32) kernel attributes {known_block_size = array<i32: 256, 1, 1>} {
+    %s = fa4.splat %x : !fa4.acc<128x64xf32, warps = 8>
+    %m = fa4.splat %x : !fa4.rows<128, warps = 8>
+    %l = fa4.splat %x : !fa4.rows<128, warps = 8>
+    %pr, %m1, %l1, %c = fa4.online_softmax %s, %m, %l scale %s2 : !fa4.acc<128x64xf32, warps = 8>, !fa4.rows<128, warps = 8>
+    %o, %lse = fa4.finalize %pr, %m1, %l1 scale %s2 : !fa4.acc<128x64xf32, warps = 8>, !fa4.rows<128, warps = 8>
+    fa4.store_tile %o, %p[%i] limit %i stride %i : !fa4.acc<128x64xf32, warps = 8> as bf16
+    fa4.store_rows %lse, %p[%i] limit %i : !fa4.rows<128, warps = 8>
+    gpu.return
+  }
+}
+
+// -----
+
+// P goes to the P V product in registers: truncf pairs to bf16, bitcast to
+// i32; V through ldmatrix.trans.
+// CHECK-LABEL: gpu.func @pack_and_pv
+// CHECK: arith.truncf %{{.*}} : vector<2xf32> to vector<2xbf16>
+// CHECK: vector.bitcast %{{.*}} : vector<2xbf16> to vector<1xi32>
+// CHECK: nvvm.ldmatrix %{{.*}} {eltType = #nvvm.ld_st_matrix_elt_type<b16>, layout = #nvvm.mma_layout<col>, num = 4 : i32
+// CHECK: nvvm.mma.sync
+gpu.module @m {
+  gpu.func @pack_and_pv(%x: f32, %out: !llvm.ptr<1>, %i: i32) kernel attributes {known_block_size = array<i32: 256, 1, 1>} {
+    fa4.scope "dense" {
+      %sv = fa4.smem_buffer "V" at 0 : !fa4.smem<64x64xbf16>
+      %p = fa4.splat %x : !fa4.acc<128x64xf32, warps = 8>
+      %o = fa4.splat %x : !fa4.acc<128x64xf32, warps = 8>
+      %pa = fa4.pack_a %p : !fa4.acc<128x64xf32, warps = 8> -> !fa4.afrag<128x64xbf16, warps = 8>
+      %o2 = fa4.pv_mma %pa, %sv, %o : !fa4.afrag<128x64xbf16, warps = 8>, !fa4.smem<64x64xbf16> -> !fa4.acc<128x64xf32, warps = 8>
+      fa4.store_tile %o2, %out[%i] limit %i stride %i : !fa4.acc<128x64xf32, warps = 8> as bf16
+    }
+    gpu.return
+  }
+}
+
+// -----
+
+// Finalize: 1/l with l == 0 -> O = 0, LSE = (m*s + lg2 l) * ln 2 or -inf;
+// stores are row-predicated, LSE by one lane per quad.
+// CHECK-LABEL: gpu.func @finalize_and_store
+// CHECK: llvm.call_intrinsic "llvm.nvvm.lg2.approx.f"
+// CHECK: arith.divf
+// CHECK: scf.if
+// CHECK:   llvm.store %{{.*}}, %{{.*}} {alignment = 4 : i64} : i32, !llvm.ptr<1>
+// CHECK: scf.if
+// CHECK:   llvm.store %{{.*}}, %{{.*}} {alignment = 4 : i64} : f32, !llvm.ptr<1>
+gpu.module @m {
+  gpu.func @finalize_and_store(%x: f32, %out: !llvm.ptr<1>, %i: i32) kernel attributes {known_block_size = array<i32: 256, 1, 1>} {
+    %o = fa4.splat %x : !fa4.acc<128x64xf32, warps = 8>
+    %m = fa4.splat %x : !fa4.rows<128, warps = 8>
+    %o2, %lse = fa4.finalize %o, %m, %m scale %x : !fa4.acc<128x64xf32, warps = 8>, !fa4.rows<128, warps = 8>
+    fa4.store_tile %o2, %out[%i] limit %i stride %i : !fa4.acc<128x64xf32, warps = 8> as bf16
+    fa4.store_rows %lse, %out[%i] limit %i : !fa4.rows<128, warps = 8>
+    gpu.return
+  }
+}
+
+// -----
+
+// Register tiles are one vector per thread (128x64 over 8 warps: 32 f32);
+// loop-carried ones go through scf's structural type conversion. A rescale
+// is one multiply per accumulator.
+// CHECK-LABEL: gpu.func @loop_carried
+// CHECK: %[[INIT:.*]] = vector.broadcast %{{.*}} : f32 to vector<32xf32>
+// CHECK: scf.for {{.*}} iter_args(%{{.*}} = %[[INIT]]) -> (vector<32xf32>)
+// CHECK-COUNT-32: arith.mulf
+// CHECK-NOT: arith.mulf
+// CHECK: scf.yield %{{.*}} : vector<32xf32>
+// CHECK-NOT: fa4.
+gpu.module @m {
+  gpu.func @loop_carried(%x: f32, %n: i32, %out: !llvm.ptr<1>) kernel attributes {known_block_size = array<i32: 256, 1, 1>} {
+    %o = fa4.splat %x : !fa4.acc<128x64xf32, warps = 8>
+    %c = fa4.splat %x : !fa4.rows<128, warps = 8>
+    %z = arith.constant 0 : i32
+    %one = arith.constant 1 : i32
+    %r = scf.for %iv = %z to %n step %one iter_args(%a = %o) -> (!fa4.acc<128x64xf32, warps = 8>) : i32 {
+      %a2 = fa4.rescale %a by %c : !fa4.acc<128x64xf32, warps = 8>, !fa4.rows<128, warps = 8>
+      scf.yield %a2 : !fa4.acc<128x64xf32, warps = 8>
+    }
+    fa4.store_tile %r, %out[%z] limit %n stride %n : !fa4.acc<128x64xf32, warps = 8> as bf16
+    gpu.return
+  }
+}

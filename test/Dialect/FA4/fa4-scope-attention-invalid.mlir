@@ -1,0 +1,25 @@
+// RUN: fa4-opt %s --split-input-file --pass-pipeline='builtin.module(gpu.module(fa4-scope-attention))' --verify-diagnostics
+
+gpu.module @m {
+  gpu.func @unknown_feature() kernel attributes {fa4.features = {causal = true}} {
+    // expected-error @+1 {{selects on 'block_sparse', which is not a boolean feature of kernel 'unknown_feature'}}
+    fa4.variant "block_sparse" {
+      fa4.scope "block_sparse" {}
+    }
+    gpu.return
+  }
+}
+
+// -----
+
+gpu.module @m {
+  gpu.func @over_budget() kernel attributes {fa4.features = {target = "sm_120a"}} {
+    fa4.scope "dense" {
+      %q = fa4.smem_buffer "Q" : !fa4.smem<256x128xbf16>
+      %k = fa4.smem_buffer "K" : !fa4.smem<128x128xbf16>
+      // expected-error @+1 {{'V' ends at byte 131072, past the 101376 B shared-memory budget}}
+      %v = fa4.smem_buffer "V" : !fa4.smem<128x128xbf16>
+    }
+    gpu.return
+  }
+}

@@ -1,0 +1,311 @@
+// RUN: fa4-opt %s --split-input-file --verify-diagnostics
+
+// Every invalid or not-yet-built combination is rejected by name.
+
+// expected-error @+1 {{dtype must be bf16 or f16, got 'f32'}}
+fa4.attention @k dtype(f32) head_dim(64) head_dim_v(64) load_path(cp_async) stages(1)
+
+// -----
+
+// expected-error @+1 {{head_dim 100 is not a positive multiple of 8}}
+fa4.attention @k dtype(bf16) head_dim(100) head_dim_v(100) load_path(cp_async) stages(1)
+
+// -----
+
+// expected-error @+1 {{head_dim_v 60 is not a positive multiple of 8}}
+fa4.attention @k dtype(bf16) head_dim(64) head_dim_v(60) load_path(cp_async) stages(1)
+
+// -----
+
+// expected-error @+1 {{window must be [left, right], got 3 values}}
+fa4.attention @k dtype(bf16) head_dim(64) head_dim_v(64) window [1, 2, 3] load_path(cp_async) stages(1)
+
+// -----
+
+// expected-error @+1 {{window sizes must be >= -1}}
+fa4.attention @k dtype(bf16) head_dim(64) head_dim_v(64) window [-2, 0] load_path(cp_async) stages(1)
+
+// -----
+
+// expected-error @+1 {{causal and window are exclusive}}
+fa4.attention @k dtype(bf16) head_dim(64) head_dim_v(64) causal window [128, 0] load_path(cp_async) stages(1)
+
+// -----
+
+// expected-error @+1 {{softcap must be positive and finite}}
+fa4.attention @k dtype(bf16) head_dim(64) head_dim_v(64) softcap(-1.0) load_path(cp_async) stages(1)
+
+// -----
+
+// expected-error @+1 {{stages must be 1 or 2, got 3}}
+fa4.attention @k dtype(bf16) head_dim(64) head_dim_v(64) load_path(cp_async) stages(3)
+
+// -----
+
+// expected-error @+1 {{varlen requires the cp_async load path}}
+fa4.attention @k dtype(bf16) head_dim(64) head_dim_v(64) varlen load_path(tma) stages(2)
+
+// -----
+
+// expected-error @+1 {{paged KV requires the cp_async load path}}
+fa4.attention @k dtype(bf16) head_dim(64) head_dim_v(64) paged_kv load_path(tma) stages(2)
+
+// -----
+
+// expected-error @+1 {{block-sparse requires the cp_async load path}}
+fa4.attention @k dtype(bf16) head_dim(64) head_dim_v(64) block_sparse load_path(tma) stages(2)
+
+// -----
+
+// expected-error @+1 {{dropout requires the cp_async load path}}
+fa4.attention @k dtype(bf16) head_dim(64) head_dim_v(64) dropout load_path(tma) stages(2)
+
+// -----
+
+// expected-error @+1 {{the TMA load path needs at least 2 K/V stages}}
+fa4.attention @k dtype(bf16) head_dim(64) head_dim_v(64) load_path(tma) stages(1)
+
+// -----
+
+// expected-error @+1 {{split_kv needs lse}}
+fa4.attention @k dtype(bf16) head_dim(64) head_dim_v(64) split_kv load_path(cp_async) stages(1)
+
+// -----
+
+// expected-error @+1 {{warps(...) needs tile(m, n)}}
+fa4.attention @k dtype(bf16) head_dim(64) head_dim_v(64) load_path(cp_async) stages(1) warps(8)
+
+// -----
+
+// expected-error @+1 {{warps must be 4 or 8, got 6}}
+fa4.attention @k dtype(bf16) head_dim(64) head_dim_v(64) load_path(cp_async) stages(1) tile(96, 64) warps(6)
+
+// -----
+
+// expected-error @+1 {{tile m (96) must be a positive multiple of 16 x warps (128)}}
+fa4.attention @k dtype(bf16) head_dim(64) head_dim_v(64) load_path(cp_async) stages(1) tile(96, 64) warps(8)
+
+// -----
+
+// expected-error @+1 {{tile n (24) must be a positive multiple of 16}}
+fa4.attention @k dtype(bf16) head_dim(64) head_dim_v(64) load_path(cp_async) stages(1) tile(128, 24) warps(8)
+
+// -----
+
+// expected-error @+1 {{tile 128x128 with head_dim_v 128, 4 warps needs 256 registers per thread for accumulators; at most 192}}
+fa4.attention @k dtype(bf16) head_dim(128) head_dim_v(128) load_path(cp_async) stages(1) tile(128, 128) warps(4)
+
+// -----
+
+// expected-error @+1 {{tile configuration needs 163840 B of shared memory; sm_120a allows 101376 B per block}}
+fa4.attention @k dtype(bf16) head_dim(128) head_dim_v(128) load_path(cp_async) stages(2) tile(128, 128) warps(8)
+
+// -----
+
+// expected-error @+1 {{tile configuration needs 163840 B of shared memory; sm_121a allows 101376 B per block}}
+fa4.attention @k dtype(bf16) head_dim(128) head_dim_v(128) load_path(cp_async) stages(2) tile(128, 128) warps(8) target(sm_121a)
+
+// -----
+
+// expected-error @+1 {{the K tile (16x64) cannot be copied by 256 threads in passes of 32 full rows}}
+fa4.attention @k dtype(bf16) head_dim(64) head_dim_v(64) load_path(cp_async) stages(1) tile(128, 16) warps(8)
+
+// -----
+
+// expected-error @+1 {{head_dim_v (64) different from head_dim (128) is not built yet}}
+fa4.attention @k dtype(bf16) head_dim(128) head_dim_v(64) load_path(cp_async) stages(1)
+
+// -----
+
+// expected-error @+1 {{head_dim 192 is not built yet (built: 64, 96, 128)}}
+fa4.attention @k dtype(bf16) head_dim(192) head_dim_v(192) load_path(cp_async) stages(1) tile(64, 64) warps(4)
+
+// -----
+
+// expected-error @+1 {{local (sliding window) attention is not built yet}}
+fa4.attention @k dtype(bf16) head_dim(64) head_dim_v(64) window [128, 0] load_path(cp_async) stages(1)
+
+// -----
+
+// expected-error @+1 {{softcap is not built yet}}
+fa4.attention @k dtype(bf16) head_dim(64) head_dim_v(64) softcap(30.0) load_path(cp_async) stages(1)
+
+// -----
+
+// expected-error @+1 {{learnable attention sinks are not built yet}}
+fa4.attention @k dtype(bf16) head_dim(64) head_dim_v(64) sink load_path(cp_async) stages(1)
+
+// -----
+
+// expected-error @+1 {{varlen (cu_seqlens) is not built yet}}
+fa4.attention @k dtype(bf16) head_dim(64) head_dim_v(64) varlen load_path(cp_async) stages(1)
+
+// -----
+
+// expected-error @+1 {{paged KV is not built yet}}
+fa4.attention @k dtype(bf16) head_dim(64) head_dim_v(64) paged_kv load_path(cp_async) stages(2)
+
+// -----
+
+// expected-error @+1 {{split-KV is not built yet}}
+fa4.attention @k dtype(bf16) head_dim(64) head_dim_v(64) lse split_kv load_path(cp_async) stages(1)
+
+// -----
+
+// expected-error @+1 {{dropout is not built yet}}
+fa4.attention @k dtype(bf16) head_dim(64) head_dim_v(64) dropout load_path(cp_async) stages(1)
+
+// -----
+
+// expected-error @+1 {{block-sparse attention is not built yet}}
+fa4.attention @k dtype(bf16) head_dim(64) head_dim_v(64) block_sparse load_path(cp_async) stages(1)
+
+// -----
+
+// expected-error @+1 {{the TMA load path is not built yet}}
+fa4.attention @k dtype(bf16) head_dim(64) head_dim_v(64) load_path(tma) stages(2)
+
+// -----
+
+// Block-level program: ownership, guards and shapes.
+
+gpu.module @m {
+  gpu.func @buffer_outside_scope() kernel {
+    // expected-error @+1 {{'Q' must be declared inside a fa4.scope, which owns it}}
+    %sq = fa4.smem_buffer "Q" : !fa4.smem<64x64xbf16>
+    gpu.return
+  }
+}
+
+// -----
+
+gpu.module @m {
+  gpu.func @shared_between_paths(%sk: !fa4.smem<64x64xbf16>) kernel {
+    fa4.scope "dense" {
+      %sq = fa4.smem_buffer "Q" : !fa4.smem<128x64xbf16>
+      fa4.scope "block_sparse" {
+        // expected-error @+1 {{uses shared-memory buffer 'Q' declared outside scope 'block_sparse': each variant path owns its buffers}}
+        %s = fa4.qk_mma %sq, %sk : !fa4.smem<128x64xbf16>, !fa4.smem<64x64xbf16> -> !fa4.acc<128x64xf32, warps = 8>
+      }
+    }
+    gpu.return
+  }
+}
+
+// -----
+
+gpu.module @m {
+  gpu.func @duplicate_buffer() kernel {
+    fa4.scope "dense" {
+      %a = fa4.smem_buffer "O_stage" : !fa4.smem<64x64xbf16>
+      // expected-error @+1 {{redeclares shared-memory buffer 'O_stage' in scope 'dense'}}
+      %b = fa4.smem_buffer "O_stage" : !fa4.smem<64x64xbf16>
+    }
+    gpu.return
+  }
+}
+
+// -----
+
+gpu.module @m {
+  gpu.func @misaligned_offset() kernel {
+    fa4.scope "dense" {
+      // expected-error @+1 {{offset 512 is not 1024-byte aligned}}
+      %a = fa4.smem_buffer "K" at 512 : !fa4.smem<64x64xbf16>
+    }
+    gpu.return
+  }
+}
+
+// -----
+
+gpu.module @m {
+  gpu.func @guard_without_skipped_value(%c: i1, %x: f32) kernel {
+    %o0 = fa4.splat %x : !fa4.acc<128x64xf32, warps = 8>
+    // expected-error @+1 {{body yields 0 values whose types differ from the 1 results: every result needs a value on both the guarded and the skipped path}}
+    %r = fa4.guard %c else(%o0 : !fa4.acc<128x64xf32, warps = 8>) {
+      fa4.yield
+    }
+    gpu.return
+  }
+}
+
+// -----
+
+gpu.module @m {
+  gpu.func @qk_head_dims(%sq: !fa4.smem<128x64xbf16>, %sk: !fa4.smem<64x128xbf16>) kernel {
+    // expected-error @+1 {{Q has head dim 64 but K has 128}}
+    %s = fa4.qk_mma %sq, %sk : !fa4.smem<128x64xbf16>, !fa4.smem<64x128xbf16> -> !fa4.acc<128x64xf32, warps = 8>
+    gpu.return
+  }
+}
+
+// -----
+
+gpu.module @m {
+  gpu.func @qk_result(%sq: !fa4.smem<128x64xbf16>, %sk: !fa4.smem<64x64xbf16>) kernel {
+    // expected-error @+1 {{result must be 128x64, got '!fa4.acc<128x128xf32, warps = 8>'}}
+    %s = fa4.qk_mma %sq, %sk : !fa4.smem<128x64xbf16>, !fa4.smem<64x64xbf16> -> !fa4.acc<128x128xf32, warps = 8>
+    gpu.return
+  }
+}
+
+// -----
+
+gpu.module @m {
+  gpu.func @pv_shapes(%p: !fa4.afrag<128x64xbf16, warps = 8>, %sv: !fa4.smem<128x64xbf16>, %x: f32) kernel {
+    %o = fa4.splat %x : !fa4.acc<128x64xf32, warps = 8>
+    // expected-error @+1 {{P has 64 columns but V has 128 rows}}
+    %o2 = fa4.pv_mma %p, %sv, %o : !fa4.afrag<128x64xbf16, warps = 8>, !fa4.smem<128x64xbf16> -> !fa4.acc<128x64xf32, warps = 8>
+    gpu.return
+  }
+}
+
+// -----
+
+gpu.module @m {
+  gpu.func @pack_shape(%x: f32) kernel {
+    %s = fa4.splat %x : !fa4.acc<128x64xf32, warps = 8>
+    // expected-error @+1 {{do not have the shape and warps of}}
+    %p = fa4.pack_a %s : !fa4.acc<128x64xf32, warps = 8> -> !fa4.afrag<128x64xbf16, warps = 4>
+    gpu.return
+  }
+}
+
+// -----
+
+gpu.module @m {
+  gpu.func @rows_mismatch(%x: f32) kernel {
+    %o = fa4.splat %x : !fa4.acc<128x64xf32, warps = 8>
+    %c = fa4.splat %x : !fa4.rows<64, warps = 4>
+    // expected-error @+1 {{factor '!fa4.rows<64, warps = 4>' does not describe the rows of '!fa4.acc<128x64xf32, warps = 8>'}}
+    %o2 = fa4.rescale %o by %c : !fa4.acc<128x64xf32, warps = 8>, !fa4.rows<64, warps = 4>
+    gpu.return
+  }
+}
+
+// -----
+
+// expected-error @+1 {{accumulator rows (96) must be a multiple of 16 x warps (128)}}
+func.func private @acc_rows() -> !fa4.acc<96x64xf32, warps = 8>
+
+// -----
+
+// expected-error @+1 {{shared-memory tiles hold bf16 or f16, got 'f32'}}
+func.func private @smem_f32() -> !fa4.smem<64x64xf32>
+
+// -----
+
+// expected-error @+1 {{tile cols (40) must be a positive multiple of 32}}
+func.func private @smem_cols() -> !fa4.smem<64x40xbf16>
+
+// -----
+
+gpu.module @m {
+  gpu.func @store_f32(%x: f32, %p: !llvm.ptr<1>, %i: i32) kernel {
+    %o = fa4.splat %x : !fa4.acc<128x64xf32, warps = 8>
+    // expected-error @+1 {{stores bf16 or f16, got 'f32'}}
+    fa4.store_tile %o, %p[%i] limit %i stride %i : !fa4.acc<128x64xf32, warps = 8> as f32
+    gpu.return
+  }
+}

@@ -1,0 +1,85 @@
+// RUN: fa4-opt %s | fa4-opt | FileCheck %s
+// RUN: fa4-opt %s --mlir-print-op-generic | fa4-opt | FileCheck %s
+
+// CHECK-LABEL: fa4.attention @dense_bf16
+// CHECK-SAME: dtype(bf16) head_dim(128) head_dim_v(128) gqa lse
+// CHECK-SAME: load_path(cp_async) stages(1)
+fa4.attention @dense_bf16 dtype(bf16) head_dim(128) head_dim_v(128) gqa lse
+    load_path(cp_async) stages(1)
+
+// CHECK-LABEL: fa4.attention @causal_f16
+// CHECK-SAME: dtype(f16) head_dim(64) head_dim_v(64) causal
+// CHECK-SAME: load_path(cp_async) stages(2)
+fa4.attention @causal_f16 dtype(f16) head_dim(64) head_dim_v(64) causal
+    load_path(cp_async) stages(2)
+
+// CHECK-LABEL: fa4.attention @pinned
+// CHECK-SAME: tile(128, 64) warps(8) q_in_registers(true) target(sm_121a)
+fa4.attention @pinned dtype(bf16) head_dim(96) head_dim_v(96) load_path(cp_async)
+    stages(1) tile(128, 64) warps(8) q_in_registers(true) target(sm_121a)
+
+// The block-level program's types and ops.
+// CHECK-LABEL: gpu.func @block_program
+gpu.module @block {
+  gpu.func @block_program(%q: !llvm.ptr<1>, %row: i32, %limit: i32, %stride: i32,
+                          %scale: f32) kernel attributes {known_block_size = array<i32: 256, 1, 1>} {
+    fa4.scope "dense" {
+      // CHECK: fa4.smem_buffer "Q" : !fa4.smem<128x128xbf16>
+      %sq = fa4.smem_buffer "Q" : !fa4.smem<128x128xbf16>
+      // CHECK: fa4.smem_buffer "K" at 32768 : !fa4.smem<64x128xbf16>
+      %sk = fa4.smem_buffer "K" at 32768 : !fa4.smem<64x128xbf16>
+      %sv = fa4.smem_buffer "V" at 49152 : !fa4.smem<64x128xbf16>
+      // CHECK: fa4.load_tile %{{.*}}[%{{.*}}] limit %{{.*}} stride %{{.*}} into %{{.*}} : !fa4.smem<128x128xbf16>
+      fa4.load_tile %q[%row] limit %limit stride %stride into %sq : !fa4.smem<128x128xbf16>
+      // CHECK: fa4.commit_loads
+      fa4.commit_loads
+      // CHECK: fa4.wait_loads {pending = 0 : i32}
+      fa4.wait_loads {pending = 0 : i32}
+      %zero = arith.constant 0.0 : f32
+      %ninf = arith.constant 0xFF800000 : f32
+      // CHECK: fa4.splat %{{.*}} : !fa4.acc<128x128xf32, warps = 8>
+      %o0 = fa4.splat %zero : !fa4.acc<128x128xf32, warps = 8>
+      // CHECK: fa4.splat %{{.*}} : !fa4.rows<128, warps = 8>
+      %m0 = fa4.splat %ninf : !fa4.rows<128, warps = 8>
+      %l0 = fa4.splat %zero : !fa4.rows<128, warps = 8>
+      // CHECK: fa4.load_a %{{.*}} : !fa4.smem<128x128xbf16> -> !fa4.afrag<128x128xbf16, warps = 8>
+      %qa = fa4.load_a %sq : !fa4.smem<128x128xbf16> -> !fa4.afrag<128x128xbf16, warps = 8>
+      // CHECK: fa4.qk_mma %{{.*}}, %{{.*}} : !fa4.afrag<128x128xbf16, warps = 8>, !fa4.smem<64x128xbf16> -> !fa4.acc<128x64xf32, warps = 8>
+      %s = fa4.qk_mma %qa, %sk : !fa4.afrag<128x128xbf16, warps = 8>, !fa4.smem<64x128xbf16> -> !fa4.acc<128x64xf32, warps = 8>
+      // CHECK: fa4.qk_mma %{{.*}}, %{{.*}} : !fa4.smem<128x128xbf16>, !fa4.smem<64x128xbf16>
+      %s2 = fa4.qk_mma %sq, %sk : !fa4.smem<128x128xbf16>, !fa4.smem<64x128xbf16> -> !fa4.acc<128x64xf32, warps = 8>
+      // CHECK: fa4.mask %{{.*}} row %{{.*}} col %{{.*}} limit %{{.*}} causal %{{.*}} : !fa4.acc<128x64xf32, warps = 8>
+      %sm = fa4.mask %s row %row col %row limit %limit causal %limit : !fa4.acc<128x64xf32, warps = 8>
+      // CHECK: fa4.mask %{{.*}} row %{{.*}} col %{{.*}} limit %{{.*}} : !fa4.acc<128x64xf32, warps = 8>
+      %sm2 = fa4.mask %s2 row %row col %row limit %limit : !fa4.acc<128x64xf32, warps = 8>
+      // CHECK: %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} = fa4.online_softmax %{{.*}}, %{{.*}}, %{{.*}} scale %{{.*}}
+      %p, %m1, %l1, %corr = fa4.online_softmax %sm, %m0, %l0 scale %scale : !fa4.acc<128x64xf32, warps = 8>, !fa4.rows<128, warps = 8>
+      // CHECK: fa4.rescale %{{.*}} by %{{.*}}
+      %o1 = fa4.rescale %o0 by %corr : !fa4.acc<128x128xf32, warps = 8>, !fa4.rows<128, warps = 8>
+      // CHECK: fa4.pack_a %{{.*}} : !fa4.acc<128x64xf32, warps = 8> -> !fa4.afrag<128x64xbf16, warps = 8>
+      %pa = fa4.pack_a %p : !fa4.acc<128x64xf32, warps = 8> -> !fa4.afrag<128x64xbf16, warps = 8>
+      // CHECK: fa4.pv_mma %{{.*}}, %{{.*}}, %{{.*}} : !fa4.afrag<128x64xbf16, warps = 8>, !fa4.smem<64x128xbf16> -> !fa4.acc<128x128xf32, warps = 8>
+      %o2 = fa4.pv_mma %pa, %sv, %o1 : !fa4.afrag<128x64xbf16, warps = 8>, !fa4.smem<64x128xbf16> -> !fa4.acc<128x128xf32, warps = 8>
+      %nonempty = arith.cmpi sgt, %limit, %row : i32
+      // CHECK: fa4.guard %{{.*}} else(%{{.*}}, %{{.*}}, %{{.*}} : !fa4.acc<128x128xf32, warps = 8>, !fa4.rows<128, warps = 8>, !fa4.rows<128, warps = 8>)
+      // CHECK: fa4.yield
+      %r:3 = fa4.guard %nonempty else(%o0, %m0, %l0 : !fa4.acc<128x128xf32, warps = 8>, !fa4.rows<128, warps = 8>, !fa4.rows<128, warps = 8>) {
+        fa4.yield %o2, %m1, %l1 : !fa4.acc<128x128xf32, warps = 8>, !fa4.rows<128, warps = 8>, !fa4.rows<128, warps = 8>
+      }
+      // CHECK: fa4.finalize %{{.*}}, %{{.*}}, %{{.*}} scale %{{.*}}
+      %out, %lse = fa4.finalize %r#0, %r#1, %r#2 scale %scale : !fa4.acc<128x128xf32, warps = 8>, !fa4.rows<128, warps = 8>
+      // CHECK: fa4.store_tile %{{.*}}, %{{.*}}[%{{.*}}] limit %{{.*}} stride %{{.*}} : !fa4.acc<128x128xf32, warps = 8> as bf16
+      fa4.store_tile %out, %q[%row] limit %limit stride %stride : !fa4.acc<128x128xf32, warps = 8> as bf16
+      // CHECK: fa4.store_rows %{{.*}}, %{{.*}}[%{{.*}}] limit %{{.*}} : !fa4.rows<128, warps = 8>
+      fa4.store_rows %lse, %q[%row] limit %limit : !fa4.rows<128, warps = 8>
+      // CHECK: fa4.variant "block_sparse"
+      // CHECK: } else {
+      fa4.variant "block_sparse" {
+        fa4.scope "block_sparse" {}
+      } else {
+        fa4.scope "inner_dense" {}
+      }
+    }
+    gpu.return
+  }
+}

@@ -1,0 +1,57 @@
+"""Assembles every generated kernel with `ptxas -v` and checks its resources.
+
+    check_ptxas.py PTXAS BUILD_KERNELS_DIR SOURCE_KERNELS_DIR TARGET...
+
+Fails (exit 1, naming the kernel) on any spill, any stack frame, shared
+memory over 101376 B, or a kernel of kernels/ with no PTX for a target.
+Prints one resource line per kernel and a summary line.
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+BUDGET = 101376
+
+
+def main():
+    ptxas, build, source, targets = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+    names = sorted(f[:-5] for f in os.listdir(source) if f.endswith(".mlir"))
+    problems = []
+    max_smem = 0
+    for target in targets:
+        for name in names:
+            ptx = os.path.join(build, target, name + ".ptx")
+            meta = os.path.join(build, target, name + ".json")
+            if not os.path.exists(ptx) or not os.path.exists(meta):
+                problems.append(f"{target}/{name}: no PTX (kernels/{name}.mlir not built)")
+                continue
+            result = subprocess.run([ptxas, "-v", f"-arch={target}", ptx, "-o", os.devnull],
+                                    capture_output=True, text=True)
+            log = result.stdout + result.stderr
+            if result.returncode != 0:
+                problems.append(f"{target}/{name}: ptxas failed:\n{log}")
+                continue
+            stack = int(re.search(r"(\d+) bytes stack frame", log).group(1))
+            spills = sum(int(x) for x in re.findall(r"(\d+) bytes spill (?:stores|loads)", log))
+            regs = int(re.search(r"Used (\d+) registers", log).group(1))
+            static = re.search(r"(\d+) bytes smem", log)
+            smem = (int(static.group(1)) if static else 0) + json.load(open(meta))["smem_bytes"]
+            max_smem = max(max_smem, smem)
+            print(f"{target} {name}: {regs} registers, {spills} spill bytes, "
+                  f"{stack} stack bytes, {smem} B shared memory")
+            if spills or stack or smem > BUDGET:
+                problems.append(f"{target}/{name}: {spills} spill bytes, {stack} stack bytes, "
+                                f"{smem} B shared memory")
+    if problems:
+        print("\n".join(["FAILED:"] + problems))
+        return 1
+    print(f"ptxas: {len(names)} kernels x {len(targets)} targets, 0 spill bytes, 0 stack bytes, "
+          f"max shared memory {max_smem} B <= {BUDGET} B")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

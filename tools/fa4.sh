@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+#===- tools/fa4.sh - set up, build, generate kernels, test -----------------===#
+#
+# The README's two commands, on a fresh Debian 12 machine with the CUDA toolkit:
+#
+#   bash tools/fa4.sh kernels   # install what is missing, build, generate the
+#                               # SM120 PTX from kernels/, print each file and
+#                               # its ptxas resource line
+#   bash tools/fa4.sh test      # install what is missing, build, run every test
+#
+# Environment: BUILD_DIR (default: build), JOBS (default: nproc),
+# FA4_TARGET (the target `kernels` reports, default sm_120a).
+#
+#===----------------------------------------------------------------------===#
+
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BUILD_DIR="${BUILD_DIR:-$ROOT/build}"
+JOBS="${JOBS:-$(nproc)}"
+TARGET="${FA4_TARGET:-sm_120a}"
+LLVM_PACKAGES=(llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools)
+SYSTEM_PACKAGES=(cmake ninja-build python3 python3-pip g++)
+
+log() { printf '== %s\n' "$*"; }
+die() { printf 'fa4.sh: %s\n' "$*" >&2; exit 1; }
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"
+  elif command -v sudo >/dev/null; then sudo "$@"
+  else die "need root (or sudo) to run: $*"; fi
+}
+
+#===----------------------------------------------------------------------===#
+# Dependencies
+#===----------------------------------------------------------------------===#
+
+install_missing() {
+  local missing=()
+  for pkg in "${LLVM_PACKAGES[@]}" "${SYSTEM_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" ||
+      missing+=("$pkg")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "installing ${missing[*]}"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+  command -v llvm-config-22 >/dev/null || die "llvm-config-22 not found after installing LLVM 22"
+
+  # The CUDA toolkit is a prerequisite (cuda.h for the runtime, ptxas for the
+  # resource checks); it is not a Debian package.
+  local cuda=""
+  for dir in "${CUDA_HOME:-}" /usr/local/cuda "$(dirname "$(dirname "$(command -v nvcc 2>/dev/null || echo /x/x)")")"; do
+    if [ -n "$dir" ] && [ -f "$dir/include/cuda.h" ]; then cuda="$dir"; break; fi
+  done
+  [ -n "$cuda" ] || die "the CUDA toolkit (cuda.h, ptxas) was not found: set CUDA_HOME"
+  export CUDA_HOME="$cuda"
+  export PATH="$PATH:$cuda/bin"
+
+  if ! python3 -c "import pytest" 2>/dev/null; then
+    log "installing pytest"
+    python3 -m pip install -q pytest 2>/dev/null ||
+      python3 -m pip install -q --break-system-packages pytest
+  fi
+}
+
+#===----------------------------------------------------------------------===#
+# Build
+#===----------------------------------------------------------------------===#
+
+build() {
+  local prefix cxx=g++ cc=gcc
+  prefix="$(llvm-config-22 --prefix)"
+  if command -v clang++-22 >/dev/null; then cxx=clang++-22; cc=clang-22; fi
+  if [ ! -f "$BUILD_DIR/build.ninja" ]; then
+    log "configuring in $BUILD_DIR ($cxx)"
+    cmake -G Ninja -S "$ROOT" -B "$BUILD_DIR" \
+      -DCMAKE_BUILD_TYPE=Release \
+      -DCMAKE_C_COMPILER="$cc" -DCMAKE_CXX_COMPILER="$cxx" \
+      -DMLIR_DIR="$prefix/lib/cmake/mlir" \
+      -DLLVM_EXTERNAL_LIT="$prefix/bin/lit" \
+      -DCUDAToolkit_ROOT="$CUDA_HOME" >/dev/null
+  fi
+  log "building (-j$JOBS)"
+  ninja -C "$BUILD_DIR" -j "$JOBS"
+}
+
+#===----------------------------------------------------------------------===#
+# Commands
+#===----------------------------------------------------------------------===#
+
+cmd_kernels() {
+  install_missing
+  build
+  local ptxas="$CUDA_HOME/bin/ptxas"
+  log "PTX for $TARGET from kernels/ (fa4-opt --fa4-to-ptx=\"chip=$TARGET\")"
+  for source in "$ROOT"/kernels/*.mlir; do
+    local name ptx line
+    name="$(basename "$source" .mlir)"
+    ptx="$BUILD_DIR/kernels/$TARGET/$name.ptx"
+    [ -f "$ptx" ] || die "$ptx was not generated"
+    line="$("$ptxas" -v -arch="$TARGET" "$ptx" -o /dev/null 2>&1 |
+            grep -E 'bytes stack frame|Used [0-9]+ registers' |
+            sed 's/^ptxas info *: *//; s/^ *//' | paste -sd';' - | sed 's/;/; /')"
+    printf '%s\n    %s; %s B dynamic shared memory\n' "$ptx" "$line" \
+      "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["smem_bytes"])' "${ptx%.ptx}.json")"
+  done
+  log "metadata next to each file (<kernel>.json); all targets in $BUILD_DIR/kernels"
+}
+
+cmd_test() {
+  install_missing
+  build
+  log "running every test (lit, runtime, GPU, Python)"
+  ctest --test-dir "$BUILD_DIR" --output-on-failure
+}
+
+case "${1:-}" in
+  kernels) cmd_kernels ;;
+  test) cmd_test ;;
+  *) die "usage: $0 kernels|test" ;;
+esac
