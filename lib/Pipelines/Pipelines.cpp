@@ -35,8 +35,6 @@ void fa4::buildFA4ToLLVMPipeline(OpPassManager &pm,
   OpPassManager &gpu = pm.nest<gpu::GPUModuleOp>();
   gpu.addPass(createFA4ScopeAttentionPass());
   gpu.addPass(createConvertFA4ToNVVMPass({options.chip}));
-  gpu.addPass(createCanonicalizerPass());
-  gpu.addPass(createCSEPass());
   gpu.addPass(createSCFToControlFlowPass());
   ConvertGpuOpsToNVVMOpsOptions gpuToNVVM;
   gpuToNVVM.useBarePtrCallConv = true;
