@@ -73,6 +73,8 @@ build() {
   local prefix cxx=g++ cc=gcc
   prefix="$(llvm-config-22 --prefix)"
   if command -v clang++-22 >/dev/null; then cxx=clang++-22; cc=clang-22; fi
+  cxx="${CXX:-$cxx}"
+  cc="${CC:-$cc}"
   if [ ! -f "$BUILD_DIR/build.ninja" ]; then
     log "configuring in $BUILD_DIR ($cxx)"
     cmake -G Ninja -S "$ROOT" -B "$BUILD_DIR" \
