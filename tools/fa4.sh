@@ -115,7 +115,7 @@ cmd_test() {
   install_missing
   build
   log "running every test (lit, runtime, GPU, Python)"
-  ctest --test-dir "$BUILD_DIR" --output-on-failure
+  ctest --test-dir "$BUILD_DIR" --output-on-failure --verbose
 }
 
 case "${1:-}" in

@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "CudaDriver.h"
 #include "TestUtil.h"
 #include "fa4/Runtime/fa4.h"
 
@@ -319,6 +320,12 @@ FA4_TEST(emptyKeysGiveZeroAndNegInf) {
 }
 
 int main() {
+  // The runtime's own view first: it names a missing driver precisely.
+  const fa4::rt::CudaDriver *driver;
+  if (fa4::rt::getCudaDriver(driver) != FA4_SUCCESS) {
+    std::printf("SKIPPED: %s\n", fa4_last_error());
+    return 77;
+  }
   int devices = 0;
   cudaError_t e = cudaGetDeviceCount(&devices);
   if (e != cudaSuccess || devices == 0) {
