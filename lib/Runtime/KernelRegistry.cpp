@@ -29,6 +29,8 @@ const char *fa4::rt::getPtxParamType(ParamType type) {
     return "u32";
   case ParamType::F32:
     return "f32";
+  case ParamType::TensorMap:
+    return "b8[128]";
   }
   return "?";
 }
@@ -82,7 +84,14 @@ fa4_status fa4::rt::parseKernelMetadata(std::string_view text,
     std::string type;
     if (!str(param.get("name"), p.name) || !str(param.get("type"), type))
       return bad("a parameter lacks its name or type");
-    if (type == "ptr")
+    if (type == "tensor_map") {
+      p.type = ParamType::TensorMap;
+      if (!str(param.get("tensor"), p.tensor) ||
+          !num(param.get("box_rows"), p.boxRows) ||
+          !num(param.get("box_cols"), p.boxCols) ||
+          !num(param.get("swizzle"), p.swizzle))
+        return bad("tensor map '" + p.name + "' lacks tensor, box or swizzle");
+    } else if (type == "ptr")
       p.type = ParamType::Ptr;
     else if (type == "i32")
       p.type = ParamType::I32;
@@ -230,39 +239,39 @@ const char *fa4::rt::getTargetForComputeCapability(int major, int minor) {
 // Arguments
 //===----------------------------------------------------------------------===//
 
-void KernelArgs::set(std::string name, ParamType type, uint64_t bits) {
-  for (Arg &arg : args) {
-    if (arg.name == name) {
-      arg = {std::move(name), type, bits};
+void KernelArgs::set(std::string name, ParamType type, const void *bytes,
+                     size_t size) {
+  Arg arg{std::move(name), type, {}};
+  std::memcpy(arg.value.bytes, bytes, size);
+  for (Arg &existing : args) {
+    if (existing.name == arg.name) {
+      existing = std::move(arg);
       return;
     }
   }
-  args.push_back({std::move(name), type, bits});
+  args.push_back(std::move(arg));
 }
 
 void KernelArgs::setPtr(std::string name, const void *value) {
-  set(std::move(name), ParamType::Ptr, reinterpret_cast<uintptr_t>(value));
+  set(std::move(name), ParamType::Ptr, &value, sizeof(value));
 }
 void KernelArgs::setI32(std::string name, int32_t value) {
-  uint32_t bits;
-  std::memcpy(&bits, &value, sizeof(bits));
-  set(std::move(name), ParamType::I32, bits);
+  set(std::move(name), ParamType::I32, &value, sizeof(value));
 }
 void KernelArgs::setI64(std::string name, int64_t value) {
-  uint64_t bits;
-  std::memcpy(&bits, &value, sizeof(bits));
-  set(std::move(name), ParamType::I64, bits);
+  set(std::move(name), ParamType::I64, &value, sizeof(value));
 }
 void KernelArgs::setF32(std::string name, float value) {
-  uint32_t bits;
-  std::memcpy(&bits, &value, sizeof(bits));
-  set(std::move(name), ParamType::F32, bits);
+  set(std::move(name), ParamType::F32, &value, sizeof(value));
+}
+void KernelArgs::setTensorMap(std::string name, const CUtensorMap &value) {
+  static_assert(sizeof(CUtensorMap) == 128, "a CUtensorMap is 128 bytes");
+  set(std::move(name), ParamType::TensorMap, &value, sizeof(value));
 }
 
-fa4_status KernelArgs::pack(const KernelInfo &kernel,
-                            std::vector<uint64_t> &storage,
+fa4_status KernelArgs::pack(const KernelInfo &kernel, std::vector<Slot> &storage,
                             std::vector<void *> &pointers) const {
-  storage.assign(kernel.params.size(), 0);
+  storage.assign(kernel.params.size(), Slot{});
   pointers.assign(kernel.params.size(), nullptr);
   for (size_t i = 0; i < kernel.params.size(); ++i) {
     const KernelParam &param = kernel.params[i];
@@ -282,9 +291,8 @@ fa4_status KernelArgs::pack(const KernelInfo &kernel,
                          kernel.name.c_str(), param.name.c_str(),
                          getPtxParamType(param.type),
                          getPtxParamType(found->type)));
-    // Little-endian: a 4-byte parameter is the low half of its slot.
-    storage[i] = found->bits;
-    pointers[i] = &storage[i];
+    storage[i] = found->value;
+    pointers[i] = storage[i].bytes;
   }
   return FA4_SUCCESS;
 }

@@ -35,7 +35,7 @@ extern "C" const EmbeddedKernel fa4_embedded_kernels[];
 extern "C" const size_t fa4_num_embedded_kernels;
 
 /// Types a kernel parameter can have (the metadata's "type").
-enum class ParamType { Ptr, I32, I64, F32 };
+enum class ParamType { Ptr, I32, I64, F32, TensorMap };
 
 /// The PTX `.param` spelling the backend uses for each type.
 const char *getPtxParamType(ParamType type);
@@ -43,6 +43,9 @@ const char *getPtxParamType(ParamType type);
 struct KernelParam {
   std::string name;
   ParamType type;
+  // TensorMap only: the tensor it views ("q", "k", "v") and its box.
+  std::string tensor;
+  int64_t boxRows = 0, boxCols = 0, swizzle = 0;
 };
 
 /// A kernel's metadata plus its PTX.
@@ -80,23 +83,30 @@ const char *getTargetForComputeCapability(int major, int minor);
 /// an FA4_ERROR_INTERNAL status.
 class KernelArgs {
 public:
+  /// One packed parameter: 128 bytes, 64-byte aligned (a CUtensorMap);
+  /// scalars and pointers use the first bytes.
+  struct alignas(64) Slot {
+    unsigned char bytes[128];
+  };
+
   void setPtr(std::string name, const void *value);
   void setI32(std::string name, int32_t value);
   void setI64(std::string name, int64_t value);
   void setF32(std::string name, float value);
+  void setTensorMap(std::string name, const CUtensorMap &value);
 
-  /// Fills `storage` (one 8-byte slot per parameter) and `pointers` (the
+  /// Fills `storage` (one slot per parameter) and `pointers` (the
   /// cuLaunchKernel kernelParams array) for `kernel`.
-  fa4_status pack(const KernelInfo &kernel, std::vector<uint64_t> &storage,
+  fa4_status pack(const KernelInfo &kernel, std::vector<Slot> &storage,
                   std::vector<void *> &pointers) const;
 
 private:
   struct Arg {
     std::string name;
     ParamType type;
-    uint64_t bits;
+    Slot value;
   };
-  void set(std::string name, ParamType type, uint64_t bits);
+  void set(std::string name, ParamType type, const void *bytes, size_t size);
   std::vector<Arg> args;
 };
 

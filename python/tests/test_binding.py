@@ -35,7 +35,7 @@ def _params(**fields):
     ({"nheads_kv": 3}, rt.INVALID_HEAD_RATIO, "multiple of nheads_kv"),
     ({"k": 0x20008}, rt.MISALIGNED, "16-byte aligned"),
     ({"softmax_scale": -1.0}, rt.INVALID_ARGUMENT, "softmax_scale"),
-    ({"load_path": 2}, rt.UNSUPPORTED_FEATURE, "TMA"),
+    ({"load_path": 5}, rt.INVALID_ARGUMENT, "load_path 5"),
 ])
 def test_statuses_name_the_argument(fields, status, text):
     p = _params(**fields)

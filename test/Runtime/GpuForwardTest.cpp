@@ -177,7 +177,8 @@ int configurations = 0;
 
 /// Runs one problem on the GPU and applies the correctness rule.
 void runProblem(const Problem &p, std::mt19937 &rng, cudaStream_t stream,
-                int outRowPadding = 0) {
+                int outRowPadding = 0,
+                fa4_load_path path = FA4_LOAD_PATH_CP_ASYNC) {
   std::normal_distribution<float> normal(0.0f, 1.0f);
   size_t nq = size_t(p.b) * p.sq * p.hq * p.d;
   size_t nk = size_t(p.b) * p.sk * p.hk * p.d;
@@ -226,6 +227,7 @@ void runProblem(const Problem &p, std::mt19937 &rng, cudaStream_t stream,
   params.head_dim = params.head_dim_v = p.d;
   params.dtype = p.dtype->id;
   params.causal = p.causal;
+  params.load_path = path;
   int64_t outStrides[4] = {p.sq * outRow, outRow, p.d, 1};
   std::memcpy(params.out_strides, outStrides, sizeof(outStrides));
   fa4_status status = fa4_fwd(&params, stream);
@@ -272,11 +274,14 @@ void runProblem(const Problem &p, std::mt19937 &rng, cudaStream_t stream,
   double bound = 2 * errLow + 1e-5;
   bool pass = !nan && !padTouched && err <= bound && err <= 0.0156 &&
               errLse <= 1e-3;
+  const char *pathName = path == FA4_LOAD_PATH_TMA        ? "tma"
+                         : path == FA4_LOAD_PATH_CP_ASYNC ? "cp_async"
+                                                          : "auto";
   EXPECT(pass,
-         "(%s b=%d sq=%d sk=%d h=%d/%d d=%d causal=%d: err %.3e bound %.3e "
+         "(%s %s b=%d sq=%d sk=%d h=%d/%d d=%d causal=%d: err %.3e bound %.3e "
          "lse %.3e nan/unwritten %d padding overwritten %d)",
-         p.dtype->name, p.b, p.sq, p.sk, p.hq, p.hk, p.d, p.causal, err, bound,
-         errLse, nan, padTouched);
+         pathName, p.dtype->name, p.b, p.sq, p.sk, p.hq, p.hk, p.d, p.causal,
+         err, bound, errLse, nan, padTouched);
   worstError = std::max(worstError, err);
   ++configurations;
 }
@@ -301,7 +306,10 @@ FA4_TEST(forwardMatchesReference) {
       for (bool causal : {false, true})
         for (auto [sq, sk] : seqlens)
           for (auto [hq, hk] : heads)
-            runProblem({dtype, 2, sq, sk, hq, hk, d, causal}, rng, stream);
+            for (fa4_load_path path :
+                 {FA4_LOAD_PATH_CP_ASYNC, FA4_LOAD_PATH_TMA, FA4_LOAD_PATH_AUTO})
+              runProblem({dtype, 2, sq, sk, hq, hk, d, causal}, rng, stream,
+                         /*outRowPadding=*/0, path);
   CUDA_OK(cudaStreamDestroy(stream));
 }
 
@@ -309,14 +317,16 @@ FA4_TEST(stridedOutputLeavesPaddingAlone) {
   std::mt19937 rng(7);
   cudaStream_t stream;
   CUDA_OK(cudaStreamCreate(&stream));
-  runProblem({&kBf16, 2, 150, 150, 4, 2, 128, true}, rng, stream,
-             /*outRowPadding=*/64);
+  for (fa4_load_path path : {FA4_LOAD_PATH_CP_ASYNC, FA4_LOAD_PATH_TMA})
+    runProblem({&kBf16, 2, 150, 150, 4, 2, 128, true}, rng, stream,
+               /*outRowPadding=*/64, path);
   CUDA_OK(cudaStreamDestroy(stream));
 }
 
 FA4_TEST(emptyKeysGiveZeroAndNegInf) {
   std::mt19937 rng(9);
-  runProblem({&kFp16, 1, 17, 0, 2, 2, 64, false}, rng, nullptr);
+  for (fa4_load_path path : {FA4_LOAD_PATH_CP_ASYNC, FA4_LOAD_PATH_TMA})
+    runProblem({&kFp16, 1, 17, 0, 2, 2, 64, false}, rng, nullptr, 0, path);
 }
 
 int main() {

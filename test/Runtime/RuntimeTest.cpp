@@ -163,8 +163,6 @@ FA4_TEST(scaleLoadPathAndLse) {
   expectError(p, FA4_ERROR_INVALID_ARGUMENT, "softmax_scale", "negative");
 
   p = validParams();
-  p.load_path = FA4_LOAD_PATH_TMA;
-  expectError(p, FA4_ERROR_UNSUPPORTED_FEATURE, "TMA load path", "tma");
   p.load_path = static_cast<fa4_load_path>(9);
   expectError(p, FA4_ERROR_INVALID_ARGUMENT, "load_path 9", "bad path");
 
@@ -222,13 +220,18 @@ static std::vector<std::string> ptxEntryParams(const std::string &ptx,
     return types;
   size_t end = ptx.find(')', entry);
   std::string list = ptx.substr(entry, end - entry);
-  std::regex param(R"(\.param\s+\.(\w+)(\s+\.ptr)?[^,\n]*_param_(\d+))");
+  // .param .u64 .ptr .global .align 1 k_param_0 | .param .u32 k_param_5 |
+  // .param .align 64 .b8 k_param_23[128]
+  std::regex param(
+      R"(\.param\s+(\.align\s+\d+\s+)?\.(\w+)(\s+\.ptr)?[^,\n]*_param_(\d+)(\[\d+\])?)");
   for (auto it = std::sregex_iterator(list.begin(), list.end(), param);
        it != std::sregex_iterator(); ++it) {
-    std::string type = (*it)[1].str();
-    if ((*it)[2].matched)
+    std::string type = (*it)[2].str() + (*it)[5].str();
+    if ((*it)[3].matched)
       type += " .ptr";
-    EXPECT(std::stoul((*it)[3].str()) == types.size(), "(param order)");
+    if ((*it)[1].matched)
+      type += " " + std::regex_replace((*it)[1].str(), std::regex(R"(\s+$)"), "");
+    EXPECT(std::stoul((*it)[4].str()) == types.size(), "(param order)");
     types.push_back(type);
   }
   return types;
@@ -252,11 +255,14 @@ FA4_TEST(metadataAgreesWithPtxSignature) {
       std::string want = getPtxParamType(k.params[i].type);
       if (k.params[i].type == ParamType::Ptr)
         want += " .ptr";
+      if (k.params[i].type == ParamType::TensorMap)
+        want += " .align 64";
       EXPECT(types[i] == want, "(%s param %zu '%s': PTX .%s, metadata %s)",
              k.name.c_str(), i, k.params[i].name.c_str(), types[i].c_str(),
              want.c_str());
     }
-    EXPECT(k.threads == k.numWarps * 32 && k.smemBytes > 0 &&
+    int64_t producer = k.loadPath == "tma" ? 32 : 0;
+    EXPECT(k.threads == k.numWarps * 32 + producer && k.smemBytes > 0 &&
                k.smemBytes <= 101376,
            "(%s: threads %lld, smem %lld)", k.name.c_str(),
            static_cast<long long>(k.threads),
@@ -309,6 +315,13 @@ FA4_TEST(packingFollowsMetadataOrder) {
       uint64_t value = 1000 + i;
       expected[param.name] = value;
       switch (param.type) {
+      case ParamType::TensorMap: {
+        CUtensorMap map;
+        std::memset(&map, 0, sizeof(map));
+        std::memcpy(&map, &value, sizeof(value));
+        args.setTensorMap(param.name, map);
+        break;
+      }
       case ParamType::Ptr:
         args.setPtr(param.name, reinterpret_cast<const void *>(value));
         break;
@@ -328,14 +341,20 @@ FA4_TEST(packingFollowsMetadataOrder) {
       }
       }
     }
-    std::vector<uint64_t> storage;
+    std::vector<KernelArgs::Slot> storage;
     std::vector<void *> pointers;
     EXPECT(args.pack(k, storage, pointers) == FA4_SUCCESS, "(%s)",
            fa4_last_error());
     for (size_t i = 0; i < k.params.size() && i < storage.size(); ++i) {
-      EXPECT(storage[i] == expected[k.params[i].name], "(%s slot %zu)",
+      uint64_t got;
+      std::memcpy(&got, storage[i].bytes, sizeof(got));
+      if (k.params[i].type == ParamType::I32 ||
+          k.params[i].type == ParamType::F32)
+        got &= 0xFFFFFFFFull;
+      EXPECT(got == expected[k.params[i].name], "(%s slot %zu)",
              k.name.c_str(), i);
-      EXPECT(pointers[i] == &storage[i]);
+      EXPECT(pointers[i] == storage[i].bytes);
+      EXPECT(reinterpret_cast<uintptr_t>(pointers[i]) % 64 == 0);
     }
   }
 }
@@ -345,20 +364,20 @@ FA4_TEST(packingRejectsUnknownAndMistypedParameters) {
   // Packing by name makes that a clear error instead of shifted arguments.
   KernelInfo kernel;
   kernel.name = "k";
-  kernel.params = {{"q", ParamType::Ptr},
-                   {"stream", ParamType::Ptr},
-                   {"seqlen_q", ParamType::I32}};
+  kernel.params = {{"q", ParamType::Ptr, "", 0, 0, 0},
+                   {"stream", ParamType::Ptr, "", 0, 0, 0},
+                   {"seqlen_q", ParamType::I32, "", 0, 0, 0}};
   KernelArgs args;
   args.setPtr("q", nullptr);
   args.setI32("seqlen_q", 5);
-  std::vector<uint64_t> storage;
+  std::vector<KernelArgs::Slot> storage;
   std::vector<void *> pointers;
   EXPECT(args.pack(kernel, storage, pointers) == FA4_ERROR_INTERNAL);
   EXPECT(std::string(fa4_last_error()).find("parameter 1 'stream'") !=
          std::string::npos,
          "(%s)", fa4_last_error());
 
-  kernel.params = {{"seqlen_q", ParamType::I64}};
+  kernel.params = {{"seqlen_q", ParamType::I64, "", 0, 0, 0}};
   EXPECT(args.pack(kernel, storage, pointers) == FA4_ERROR_INTERNAL);
   EXPECT(std::string(fa4_last_error()).find("as u64") != std::string::npos,
          "(%s)", fa4_last_error());

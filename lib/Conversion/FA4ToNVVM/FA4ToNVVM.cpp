@@ -438,6 +438,186 @@ struct WaitLoadsOpLowering : OpConversionPattern<WaitLoadsOp> {
 };
 
 //===----------------------------------------------------------------------===//
+// Warp specialization, mbarriers and TMA
+//===----------------------------------------------------------------------===//
+
+/// The last warp produces (on lane 0), the others consume. setmaxnreg moves
+/// registers from the producer to the MMA warps where the target has it; it
+/// is warp-wide, so it runs before the producer narrows to one lane.
+struct WarpSpecializeOpLowering : OpConversionPattern<WarpSpecializeOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(WarpSpecializeOp op, OpAdaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Emitter e(rewriter, loc);
+    Value isProducer =
+        e.cmp(arith::CmpIPredicate::eq, e.warp(),
+              e.i32(static_cast<int64_t>(op.getConsumerWarps())));
+    auto roles = scf::IfOp::create(rewriter, loc, isProducer,
+                                   /*withElseRegion=*/true);
+    std::optional<uint64_t> producerRegs = op.getProducerRegisters();
+    std::optional<uint64_t> consumerRegs = op.getConsumerRegisters();
+
+    // Producer warp.
+    rewriter.setInsertionPoint(roles.thenBlock()->getTerminator());
+    if (producerRegs)
+      NVVM::SetMaxRegisterOp::create(rewriter, loc,
+                                     static_cast<int32_t>(*producerRegs),
+                                     NVVM::SetMaxRegisterAction::decrease);
+    Emitter pe(rewriter, loc);
+    Value leader = pe.cmp(arith::CmpIPredicate::eq, pe.lane(), pe.i32(0));
+    auto single = scf::IfOp::create(rewriter, loc, leader,
+                                    /*withElseRegion=*/false);
+    rewriter.inlineBlockBefore(&op.getProducer().front(),
+                               single.thenBlock()->getTerminator());
+
+    // MMA warps.
+    rewriter.setInsertionPoint(roles.elseBlock()->getTerminator());
+    if (consumerRegs)
+      NVVM::SetMaxRegisterOp::create(rewriter, loc,
+                                     static_cast<int32_t>(*consumerRegs),
+                                     NVVM::SetMaxRegisterAction::increase);
+    rewriter.inlineBlockBefore(&op.getConsumers().front(),
+                               roles.elseBlock()->getTerminator());
+    rewriter.eraseOp(op);
+    return success();
+  }
+};
+
+struct SmemBarriersOpLowering : OpConversionPattern<SmemBarriersOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(SmemBarriersOp op, OpAdaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    std::optional<uint64_t> offset = op.getOffset();
+    if (!offset)
+      return rewriter.notifyMatchFailure(
+          op, "barriers have no offset: run fa4-scope-attention first");
+    Emitter e(rewriter, op.getLoc());
+    auto ptrTy = LLVM::LLVMPointerType::get(rewriter.getContext(), 3);
+    Value base = LLVM::AddressOfOp::create(rewriter, op.getLoc(), ptrTy,
+                                           kSharedMemorySymbol);
+    rewriter.replaceOp(op, e.gepBytes(base, e.i32(*offset)));
+    return success();
+  }
+};
+
+/// Barrier `index` of an array lowered to a pointer (8 bytes per barrier).
+static Value barrierAddress(Emitter &e, Value base, Value index) {
+  return e.gepBytes(base, e.shl(index, 3));
+}
+
+/// Thread 0 initializes, fences the initialization for the async proxy (the
+/// TMA unit arrives on these barriers), then the whole CTA synchronizes.
+struct BarrierInitOpLowering : OpConversionPattern<BarrierInitOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(BarrierInitOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Emitter e(rewriter, loc);
+    Value first = e.cmp(arith::CmpIPredicate::eq, e.tid(), e.i32(0));
+    int64_t count = op.getBarriers().getType().getCount();
+    Value arrivals = e.i32(static_cast<int64_t>(op.getArrivals()));
+    Value base = adaptor.getBarriers();
+    scf::IfOp::create(rewriter, loc, first, [&](OpBuilder &b, Location) {
+      Emitter inner(b, loc);
+      for (int64_t i = 0; i < count; ++i)
+        NVVM::MBarrierInitOp::create(
+            b, loc, barrierAddress(inner, base, inner.i32(i)), arrivals,
+            Value());
+      NVVM::FenceMbarrierInitOp::create(b, loc);
+      NVVM::FenceProxyOp::create(
+          b, loc,
+          NVVM::ProxyKindAttr::get(b.getContext(),
+                                   NVVM::ProxyKind::async_shared),
+          NVVM::SharedSpaceAttr::get(b.getContext(),
+                                     NVVM::SharedSpace::shared_cta));
+      scf::YieldOp::create(b, loc);
+    });
+    rewriter.replaceOpWithNewOp<NVVM::Barrier0Op>(op);
+    return success();
+  }
+};
+
+struct BarrierArriveTxOpLowering : OpConversionPattern<BarrierArriveTxOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(BarrierArriveTxOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Emitter e(rewriter, op.getLoc());
+    Value bar = barrierAddress(e, adaptor.getBarriers(), adaptor.getIndex());
+    NVVM::MBarrierArriveExpectTxOp::create(
+        rewriter, op.getLoc(), Type(), bar,
+        e.i32(static_cast<int64_t>(op.getBytes())), NVVM::MemScopeKind::CTA,
+        /*relaxed=*/false, /*predicate=*/Value());
+    rewriter.eraseOp(op);
+    return success();
+  }
+};
+
+struct BarrierArriveOpLowering : OpConversionPattern<BarrierArriveOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(BarrierArriveOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Emitter e(rewriter, op.getLoc());
+    Value bar = barrierAddress(e, adaptor.getBarriers(), adaptor.getIndex());
+    NVVM::MBarrierArriveOp::create(rewriter, op.getLoc(), TypeRange(), bar,
+                                   Value());
+    rewriter.eraseOp(op);
+    return success();
+  }
+};
+
+/// mbarrier.try_wait.parity in a loop (upstream lowers the NVVM op to a PTX
+/// spin loop: LLVM 22 has no intrinsic for it).
+struct BarrierWaitOpLowering : OpConversionPattern<BarrierWaitOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(BarrierWaitOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Emitter e(rewriter, op.getLoc());
+    Value bar = barrierAddress(e, adaptor.getBarriers(), adaptor.getIndex());
+    // The suspend-time hint of each try: 10^7 ns.
+    rewriter.replaceOpWithNewOp<NVVM::MBarrierTryWaitParityOp>(
+        op, bar, adaptor.getPhase(), e.i32(10000000));
+    return success();
+  }
+};
+
+/// One CTA-only `cp.async.bulk.tensor` per column chunk of the tile: box
+/// (chunk columns, tile rows, 1, 1) at (chunk * columns, row, head, batch).
+/// The `shared::cta` form is what keeps sm_120's stack frame at zero.
+struct TmaLoadOpLowering : OpConversionPattern<TmaLoadOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(TmaLoadOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Emitter e(rewriter, loc);
+    SwizzledLayout layout(op.getDest().getType());
+    int64_t chunks = op.getDest().getType().getCols() / layout.chunkCols;
+    Value bar = barrierAddress(e, adaptor.getBarriers(), adaptor.getIndex());
+    for (int64_t c = 0; c < chunks; ++c) {
+      Value dst = e.gepBytes(adaptor.getDest(), e.i32(c * layout.chunkBytes));
+      SmallVector<Value> coords = {e.i32(c * layout.chunkCols),
+                                   adaptor.getRow(), adaptor.getHead(),
+                                   adaptor.getBatch()};
+      auto copy = NVVM::CpAsyncBulkTensorGlobalToSharedClusterOp::create(
+          rewriter, loc, dst, adaptor.getDesc(), coords, bar,
+          /*im2colOffsets=*/ValueRange(), /*multicastMask=*/Value(),
+          /*l2CacheHint=*/Value(), NVVM::TMALoadMode::TILE,
+          /*isCTAOnly=*/true, /*group=*/nullptr, /*predicate=*/Value());
+      (void)copy;
+    }
+    rewriter.eraseOp(op);
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
 // Register tiles
 //===----------------------------------------------------------------------===//
 
@@ -952,6 +1132,9 @@ void fa4::populateFA4ToNVVMTypeConversions(TypeConverter &converter) {
     return VectorType::get({type.getRegistersPerThread()},
                            IntegerType::get(type.getContext(), 32));
   });
+  converter.addConversion([](MBarriersType type) -> Type {
+    return LLVM::LLVMPointerType::get(type.getContext(), 3);
+  });
   converter.addConversion([](SmemTileType type) -> Type {
     return LLVM::LLVMPointerType::get(type.getContext(), 3);
   });
@@ -961,7 +1144,11 @@ void fa4::populateFA4ToNVVMConversionPatterns(const TypeConverter &converter,
                                               RewritePatternSet &patterns) {
   patterns.add<ScopeOpLowering, SmemBufferOpLowering, LoadTileOpLowering,
                CommitLoadsOpLowering, WaitLoadsOpLowering, SplatOpLowering,
-               LoadAOpLowering, PackAOpLowering, QKMmaOpLowering, MaskOpLowering, OnlineSoftmaxOpLowering,
+               LoadAOpLowering, PackAOpLowering, QKMmaOpLowering,
+               WarpSpecializeOpLowering, SmemBarriersOpLowering,
+               BarrierInitOpLowering, BarrierArriveTxOpLowering,
+               BarrierArriveOpLowering, BarrierWaitOpLowering,
+               TmaLoadOpLowering, MaskOpLowering, OnlineSoftmaxOpLowering,
                RescaleOpLowering, PVMmaOpLowering, FinalizeOpLowering,
                StoreTileOpLowering, StoreRowsOpLowering>(
       converter, patterns.getContext());

@@ -199,13 +199,34 @@ fa4::buildKernelMetadata(gpu::GPUModuleOp module, const TargetInfo &target) {
     return kernel.emitError("fa4.abi names ")
            << abi.size() << " parameters but the kernel has "
            << paramTypes.size();
+  auto tensorMaps = kernel->getAttrOfType<DictionaryAttr>("fa4.tensor_maps");
   llvm::json::Array params;
   for (auto [name, type] : llvm::zip(abi, paramTypes)) {
+    StringRef paramName = cast<StringAttr>(name).getValue();
+    if (auto map = tensorMaps ? tensorMaps.getAs<DictionaryAttr>(paramName)
+                              : DictionaryAttr()) {
+      // A CUtensorMap passed by value: the runtime encodes it from the
+      // tensor's pointer, shape and strides and this box.
+      auto tensor = map.getAs<StringAttr>("tensor");
+      auto rows = map.getAs<IntegerAttr>("box_rows");
+      auto cols = map.getAs<IntegerAttr>("box_cols");
+      auto swizzle = map.getAs<IntegerAttr>("swizzle");
+      if (!tensor || !rows || !cols || !swizzle)
+        return kernel.emitError("incomplete fa4.tensor_maps entry for ")
+               << paramName;
+      params.push_back(llvm::json::Object{{"name", paramName},
+                                          {"type", "tensor_map"},
+                                          {"tensor", tensor.getValue()},
+                                          {"box_rows", rows.getInt()},
+                                          {"box_cols", cols.getInt()},
+                                          {"swizzle", swizzle.getInt()}});
+      continue;
+    }
     FailureOr<StringRef> typeName = getParamTypeName(type);
     if (failed(typeName) || typeName->empty())
       return kernel.emitError("unsupported kernel parameter type ") << type;
-    params.push_back(llvm::json::Object{
-        {"name", cast<StringAttr>(name).getValue()}, {"type", *typeName}});
+    params.push_back(
+        llvm::json::Object{{"name", paramName}, {"type", *typeName}});
   }
 
   llvm::json::Object featureObject;
@@ -234,6 +255,34 @@ fa4::buildKernelMetadata(gpu::GPUModuleOp module, const TargetInfo &target) {
       {"params", std::move(params)},
       {"features", std::move(featureObject)},
   };
+}
+
+/// Marks the tensor-map parameters of `module`'s kernel as 128-byte
+/// by-value grid constants (CUTLASS's `__grid_constant__ CUtensorMap`): the
+/// TMA unit reads the descriptor straight from parameter space, no copy to
+/// global memory and no proxy fence. `convert-gpu-to-nvvm` drops argument
+/// attributes, and `nvvm.grid_constant` is valid only on an llvm.func
+/// kernel, so this happens here, just before translation.
+static void markTensorMapParams(gpu::GPUModuleOp module) {
+  for (auto kernel : module.getOps<LLVM::LLVMFuncOp>()) {
+    auto abi = kernel->getAttrOfType<ArrayAttr>("fa4.abi");
+    auto maps = kernel->getAttrOfType<DictionaryAttr>("fa4.tensor_maps");
+    if (!abi || !maps)
+      continue;
+    MLIRContext *ctx = kernel.getContext();
+    Builder b(ctx);
+    for (auto [index, name] : llvm::enumerate(abi)) {
+      if (!maps.get(cast<StringAttr>(name).getValue()))
+        continue;
+      unsigned i = static_cast<unsigned>(index);
+      kernel.setArgAttr(i, "llvm.byval",
+                        TypeAttr::get(LLVM::LLVMArrayType::get(
+                            IntegerType::get(ctx, 8), 128)));
+      kernel.setArgAttr(i, "llvm.align", b.getI64IntegerAttr(64));
+      kernel.setArgAttr(i, NVVM::NVVMDialect::getGridConstantAttrName(),
+                        b.getUnitAttr());
+    }
+  }
 }
 
 namespace {
@@ -274,6 +323,7 @@ struct FA4EmitPTXPass final : fa4::impl::FA4EmitPTXPassBase<FA4EmitPTXPass> {
           buildKernelMetadata(module, target);
       if (failed(metadata))
         return signalPassFailure();
+      markTensorMapParams(module);
       FailureOr<std::string> ptx = translateToPTX(module, target);
       if (failed(ptx))
         return signalPassFailure();

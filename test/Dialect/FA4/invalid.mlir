@@ -162,8 +162,8 @@ fa4.attention @k dtype(bf16) head_dim(64) head_dim_v(64) block_sparse load_path(
 
 // -----
 
-// expected-error @+1 {{the TMA load path is not built yet}}
-fa4.attention @k dtype(bf16) head_dim(64) head_dim_v(64) load_path(tma) stages(2)
+// expected-error @+1 {{a TMA box has at most 256 rows, the tile is 384x16}}
+fa4.attention @k dtype(bf16) head_dim(64) head_dim_v(64) load_path(tma) stages(2) tile(384, 16) warps(8)
 
 // -----
 
@@ -309,3 +309,32 @@ gpu.module @m {
     gpu.return
   }
 }
+
+// -----
+
+gpu.module @m {
+  gpu.func @setmaxnreg_counts() kernel {
+    // expected-error @+1 {{setmaxnreg counts must be multiples of 8 in [24, 256], got 250}}
+    fa4.warp_specialize consumer_warps(8) registers(40, 250) producer {
+      fa4.commit_loads
+    } consumers {
+      fa4.commit_loads
+    }
+    gpu.return
+  }
+}
+
+// -----
+
+gpu.module @m {
+  gpu.func @barriers_outside_scope() kernel {
+    // expected-error @+1 {{'full' must be declared inside a fa4.scope, which owns it}}
+    %full = fa4.smem_barriers "full" : !fa4.mbarriers<2>
+    gpu.return
+  }
+}
+
+// -----
+
+// expected-error @+1 {{an mbarrier array needs at least one barrier}}
+func.func private @no_barriers() -> !fa4.mbarriers<0>

@@ -116,8 +116,6 @@ LogicalResult AttentionOp::verify() {
     return emitOpError() << "dropout is not built yet";
   if (getBlockSparse())
     return emitOpError() << "block-sparse attention is not built yet";
-  if (tma)
-    return emitOpError() << "the TMA load path is not built yet";
   return success();
 }
 
@@ -140,10 +138,14 @@ LogicalResult ScopeOp::verify() {
       }
     }
     for (Value operand : op->getOperands()) {
-      auto buffer = operand.getDefiningOp<SmemBufferOp>();
-      if (!buffer || (*this)->isAncestor(buffer))
+      Operation *def = operand.getDefiningOp();
+      if (!def || !isa<SmemBufferOp, SmemBarriersOp>(def) ||
+          (*this)->isAncestor(def))
         continue;
-      op->emitOpError() << "uses shared-memory buffer '" << buffer.getSymName()
+      StringAttr name = isa<SmemBufferOp>(def)
+                            ? cast<SmemBufferOp>(def).getSymNameAttr()
+                            : cast<SmemBarriersOp>(def).getSymNameAttr();
+      op->emitOpError() << "uses shared-memory buffer '" << name.getValue()
                         << "' declared outside scope '" << getSymName()
                         << "': each variant path owns its buffers";
       return WalkResult::interrupt();
@@ -191,6 +193,33 @@ LogicalResult SmemBufferOp::verify() {
       offset && *offset % kSmemBufferAlignment != 0)
     return emitOpError() << "offset " << *offset << " is not "
                          << kSmemBufferAlignment << "-byte aligned";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// WarpSpecializeOp, SmemBarriersOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult WarpSpecializeOp::verify() {
+  std::optional<uint64_t> producer = getProducerRegisters();
+  std::optional<uint64_t> consumer = getConsumerRegisters();
+  if (producer.has_value() != consumer.has_value())
+    return emitOpError() << "registers(producer, consumers) needs both counts";
+  for (std::optional<uint64_t> count : {producer, consumer})
+    if (count && (*count < 24 || *count > 256 || *count % 8 != 0))
+      return emitOpError() << "setmaxnreg counts must be multiples of 8 in "
+                              "[24, 256], got "
+                           << *count;
+  return success();
+}
+
+LogicalResult SmemBarriersOp::verify() {
+  if (!(*this)->getParentOfType<ScopeOp>())
+    return emitOpError() << "'" << getSymName()
+                         << "' must be declared inside a fa4.scope, which "
+                            "owns it";
+  if (std::optional<uint64_t> offset = getOffset(); offset && *offset % 8 != 0)
+    return emitOpError() << "offset " << *offset << " is not 8-byte aligned";
   return success();
 }
 

@@ -55,16 +55,50 @@ int64_t fa4::getSmemBytes(const KernelConfig &config, int64_t headDim,
   int64_t q = aligned(config.tileM * headDim * elementBytes);
   int64_t k = aligned(config.tileN * headDim * elementBytes);
   int64_t v = aligned(config.tileN * headDimV * elementBytes);
-  return q + config.numStages * (k + v);
+  int64_t barriers = config.warpSpecialized ? 8 * (2 * config.numStages + 1)
+                                            : 0;
+  return q + config.numStages * (k + v) + barriers;
+}
+
+int64_t fa4::getRegisterCap(const KernelConfig &config,
+                            const TargetInfo &target) {
+  int64_t perThread = 65536 / config.numCtaThreads();
+  perThread = std::min(perThread, target.maxRegistersPerThread);
+  return perThread >= 255 ? 255 : perThread / 8 * 8;
+}
+
+std::optional<RegisterSplit>
+fa4::getRegisterSplit(const KernelConfig &config, const TargetInfo &target) {
+  if (!config.warpSpecialized || !target.hasSetMaxNReg)
+    return std::nullopt;
+  // The producer only issues TMA: 40 registers. The MMA warps take what the
+  // 64K register file has left, in multiples of 8, at most 240.
+  constexpr int64_t producer = 40;
+  int64_t consumer = (65536 - 32 * producer) / config.numThreads() / 8 * 8;
+  consumer = std::min<int64_t>(consumer, 240);
+  if (consumer <= getRegisterCap(config, target))
+    return std::nullopt;
+  return RegisterSplit{producer, consumer};
 }
 
 KernelConfig fa4::chooseKernelConfig(AttentionOp op, const TargetInfo &target) {
   KernelConfig config;
   config.numStages = static_cast<int64_t>(op.getNumStages());
   config.numWarps = op.getNumWarps() ? *op.getNumWarps() : 8;
+  config.warpSpecialized = op.getLoadPath() == LoadPath::Tma;
   if (op.getTileM() && op.getTileN()) {
     config.tileM = static_cast<int64_t>(*op.getTileM());
     config.tileN = static_cast<int64_t>(*op.getTileN());
+    config.qInRegisters = op.getQInRegisters().value_or(false);
+    return config;
+  }
+  if (config.warpSpecialized) {
+    // TMA: 128x64 tiles through a ring of `stages` K/V buffers (D = 128
+    // with two stages: 96 KB + barriers), Q in shared memory: the sm_90
+    // build has no setmaxnreg and its MMA warps live within the entry cap
+    // of 224 registers (288 threads).
+    config.tileM = 16 * config.numWarps;
+    config.tileN = 64;
     config.qInRegisters = op.getQInRegisters().value_or(false);
     return config;
   }
@@ -127,8 +161,14 @@ std::string fa4::checkKernelConfig(AttentionOp op, const KernelConfig &config,
            " registers per thread for accumulators; at most " +
            str(kMaxAccumulatorsPerThread) + " of " +
            str(target.maxRegistersPerThread) + " can be";
-  // cp.async copies a tile chunk by chunk (64 or 32 columns): each pass
-  // covers threads / units-per-chunk-row rows, and every pass is full.
+  // TMA boxes are at most 256 rows; cp.async copies a tile chunk by chunk
+  // (64 or 32 columns), each pass covering threads / units-per-chunk-row
+  // rows, every pass full.
+  if (config.warpSpecialized) {
+    if (config.tileM > 256 || config.tileN > 256)
+      return "a TMA box has at most 256 rows, the tile is " +
+             str(config.tileM) + "x" + str(config.tileN);
+  } else {
   for (auto [rows, cols, what] :
        {std::tuple<int64_t, int64_t, const char *>{config.tileM, d, "Q"},
         {config.tileN, d, "K"},
@@ -140,6 +180,7 @@ std::string fa4::checkKernelConfig(AttentionOp op, const KernelConfig &config,
              str(cols) + ") cannot be copied by " +
              str(config.numThreads()) + " threads in passes of " +
              str(rowsPerPass) + " full rows";
+  }
   }
   int64_t smem = getSmemBytes(config, d, dv, elementBytes);
   if (smem > target.smemPerBlock)

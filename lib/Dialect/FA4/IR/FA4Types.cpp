@@ -162,6 +162,18 @@ LogicalResult AFragType::verify(function_ref<InFlightDiagnostic()> emitError,
 }
 
 //===----------------------------------------------------------------------===//
+// MBarriersType
+//===----------------------------------------------------------------------===//
+
+LogicalResult
+MBarriersType::verify(function_ref<InFlightDiagnostic()> emitError,
+                      int64_t count) {
+  if (count <= 0)
+    return emitError() << "an mbarrier array needs at least one barrier";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // RowStatsType
 //===----------------------------------------------------------------------===//
 

@@ -87,23 +87,33 @@ static LogicalResult planSharedMemory(gpu::GPUFuncOp func) {
       if (std::optional<Chip> chip = parseChip(target.getValue()))
         budget = getTargetInfo(*chip).smemPerBlock;
 
-  // Buffers are laid out one after another in program order. Buffers of
-  // different scopes are therefore disjoint even when both paths are live
-  // in one kernel: the collision of the seed cannot happen.
+  // Buffers are laid out one after another in program order, barrier
+  // arrays after all tiles (8-byte aligned, so they cost no padding).
+  // Buffers of different scopes are therefore disjoint even when both paths
+  // are live in one kernel: the collision of the seed cannot happen.
   int64_t end = 0;
   Builder b(func.getContext());
+  auto place = [&](Operation *op, StringRef name, int64_t size,
+                   int64_t alignment) {
+    int64_t offset = llvm::alignTo(end, alignment);
+    op->setAttr("offset", b.getI64IntegerAttr(offset));
+    end = offset + size;
+    if (end <= budget)
+      return WalkResult::advance();
+    op->emitOpError() << "'" << name << "' ends at byte " << end
+                      << ", past the " << budget
+                      << " B shared-memory budget";
+    return WalkResult::interrupt();
+  };
   WalkResult result = func.walk([&](SmemBufferOp buffer) {
-    int64_t offset = llvm::alignTo(end, kSmemBufferAlignment);
-    buffer.setOffsetAttr(b.getI64IntegerAttr(offset));
-    end = offset + buffer.getType().getSizeInBytes();
-    if (end > budget) {
-      buffer.emitOpError() << "'" << buffer.getSymName() << "' ends at byte "
-                           << end << ", past the " << budget
-                           << " B shared-memory budget";
-      return WalkResult::interrupt();
-    }
-    return WalkResult::advance();
+    return place(buffer, buffer.getSymName(),
+                 buffer.getType().getSizeInBytes(), kSmemBufferAlignment);
   });
+  if (!result.wasInterrupted())
+    result = func.walk([&](SmemBarriersOp barriers) {
+      return place(barriers, barriers.getSymName(),
+                   8 * barriers.getType().getCount(), 8);
+    });
   if (result.wasInterrupted())
     return failure();
   func->setAttr("fa4.smem_bytes", b.getI64IntegerAttr(end));

@@ -18,6 +18,7 @@ include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 
 def FA4_GlobalPtr : LLVM_PointerInAddressSpace<1>;
+def FA4_GenericPtr : LLVM_PointerInAddressSpace<0>;
 def FA4_AccOrRows : AnyTypeOf<[FA4_AccTileType, FA4_RowStatsType]>;
 def FA4_SmemOrAFrag : AnyTypeOf<[FA4_SmemTileType, FA4_AFragType]>;
 
@@ -260,6 +261,129 @@ def FA4_WaitLoadsOp : FA4_Op<"wait_loads"> {
   }];
   let arguments = (ins ConfinedAttr<I32Attr, [IntNonNegative]>:$pending);
   let assemblyFormat = "attr-dict";
+}
+
+//===----------------------------------------------------------------------===//
+// TMA and mbarriers (the warp-specialized load path)
+//===----------------------------------------------------------------------===//
+
+def FA4_WarpSpecializeOp : FA4_Op<"warp_specialize", [NoTerminator,
+                                                       RecursiveMemoryEffects]> {
+  let summary = "splits the CTA into one producer warp and MMA warps";
+  let description = [{
+    The CTA's warps 0 .. consumer_warps - 1 run the `consumers` region; the
+    last warp runs the `producer` region, on one elected lane (it issues the
+    TMA loads). On targets with `setmaxnreg` the producer warp gives up
+    registers (`producer_registers`) and the MMA warps take them
+    (`consumer_registers`). The two roles share the enclosing scope's shared
+    memory and barriers, and each region owns its values: nothing defined in
+    one is visible in the other.
+
+    ```mlir
+    fa4.warp_specialize consumer_warps(8) registers(40, 232) producer {
+      ...   // one thread: expect_tx + tma_load per stage
+    } consumers {
+      ...   // 8 warps: wait full, compute, arrive empty
+    }
+    ```
+  }];
+  let arguments = (ins ConfinedAttr<I64Attr, [IntPositive]>:$consumer_warps,
+                       OptionalAttr<I64Attr>:$producer_registers,
+                       OptionalAttr<I64Attr>:$consumer_registers);
+  let regions = (region SizedRegion<1>:$producer, SizedRegion<1>:$consumers);
+  let assemblyFormat = [{
+    `consumer_warps` `(` $consumer_warps `)`
+    (`registers` `(` $producer_registers^ `,` $consumer_registers `)`)?
+    `producer` $producer `consumers` $consumers attr-dict
+  }];
+  let hasVerifier = 1;
+}
+
+def FA4_SmemBarriersOp : FA4_Op<"smem_barriers", [
+    MemoryEffects<[MemAlloc<DefaultResource>]>]> {
+  let summary = "a named array of mbarriers owned by the enclosing scope";
+  let description = [{
+    `fa4-scope-attention` places it in shared memory (`offset`, 8-byte
+    aligned) after the tiles.
+
+    ```mlir
+    %full = fa4.smem_barriers "full" : !fa4.mbarriers<2>
+    ```
+  }];
+  let arguments = (ins StrAttr:$sym_name, OptionalAttr<I64Attr>:$offset);
+  let results = (outs FA4_MBarriersType:$barriers);
+  let assemblyFormat = [{
+    $sym_name (`at` $offset^)? attr-dict `:` qualified(type($barriers))
+  }];
+  let hasVerifier = 1;
+}
+
+def FA4_BarrierInitOp : FA4_Op<"barrier_init"> {
+  let summary = "initializes mbarriers, then synchronizes the CTA";
+  let description = [{
+    Thread 0 initializes each barrier of `barriers` to expect `arrivals`
+    arrivals per phase, fences the initialization, and the whole CTA
+    synchronizes so no thread uses a barrier before it exists.
+  }];
+  let arguments = (ins FA4_MBarriersType:$barriers,
+                       ConfinedAttr<I64Attr, [IntPositive]>:$arrivals);
+  let assemblyFormat = [{
+    $barriers `arrivals` `(` $arrivals `)` attr-dict `:`
+    qualified(type($barriers))
+  }];
+}
+
+def FA4_BarrierArriveTxOp : FA4_Op<"barrier_arrive_tx"> {
+  let summary = "arrives on a barrier and expects bytes of TMA traffic";
+  let arguments = (ins FA4_MBarriersType:$barriers, I32:$index,
+                       ConfinedAttr<I64Attr, [IntPositive]>:$bytes);
+  let assemblyFormat = [{
+    $barriers `[` $index `]` `bytes` `(` $bytes `)` attr-dict `:`
+    qualified(type($barriers))
+  }];
+}
+
+def FA4_BarrierArriveOp : FA4_Op<"barrier_arrive"> {
+  let summary = "every calling thread arrives on a barrier";
+  let arguments = (ins FA4_MBarriersType:$barriers, I32:$index);
+  let assemblyFormat = [{
+    $barriers `[` $index `]` attr-dict `:` qualified(type($barriers))
+  }];
+}
+
+def FA4_BarrierWaitOp : FA4_Op<"barrier_wait"> {
+  let summary = "waits until a barrier completes the phase of a parity";
+  let description = [{
+    Spins on `mbarrier.try_wait.parity` until the phase with parity `phase`
+    (0 or 1) of barrier `index` has completed. Stage s of a ring is in its
+    round r = i / stages at iteration i: consumers wait for parity r % 2 on
+    `full[s]`, the producer for parity (r - 1) % 2 on `empty[s]`.
+  }];
+  let arguments = (ins FA4_MBarriersType:$barriers, I32:$index, I32:$phase);
+  let assemblyFormat = [{
+    $barriers `[` $index `]` `phase` $phase attr-dict `:`
+    qualified(type($barriers))
+  }];
+}
+
+def FA4_TmaLoadOp : FA4_Op<"tma_load"> {
+  let summary = "loads a tile with TMA, completing on an mbarrier";
+  let description = [{
+    Issues `cp.async.bulk.tensor` (the CTA-only `shared::cta` form, which
+    needs no stack frame on sm_120) for each column chunk of `dest`, from the
+    4-D tensor map `desc` (dims head_dim, seq, head, batch) at rows
+    [row, row + dest.rows) of (`head`, `batch`); rows past the tensor end are
+    zero-filled by the TMA unit. Completion is signalled on barrier `index`
+    of `barriers` through complete_tx bytes.
+  }];
+  let arguments = (ins FA4_GenericPtr:$desc, I32:$row, I32:$head, I32:$batch,
+                       Arg<FA4_SmemTileType, "", [MemWrite]>:$dest,
+                       FA4_MBarriersType:$barriers, I32:$index);
+  let assemblyFormat = [{
+    $desc `[` $row `,` $head `,` $batch `]` `into` $dest `,` $barriers `[`
+    $index `]` attr-dict `:` qualified(type($dest)) `,`
+    qualified(type($barriers))
+  }];
 }
 
 //===----------------------------------------------------------------------===//

@@ -53,8 +53,15 @@ struct KernelConfig {
   /// Keep Q's mma A fragments in registers for the whole key loop instead of
   /// re-reading them from shared memory for every key block.
   bool qInRegisters = false;
+  /// The TMA path: one producer warp feeds numWarps MMA warps.
+  bool warpSpecialized = false;
 
+  /// MMA (consumer) threads.
   int64_t numThreads() const { return numWarps * 32; }
+  /// Threads of the CTA, the producer warp included.
+  int64_t numCtaThreads() const {
+    return (numWarps + (warpSpecialized ? 1 : 0)) * 32;
+  }
 };
 
 /// Largest number of f32 accumulators (S tile + O tile) one thread may hold:
@@ -65,10 +72,25 @@ constexpr int64_t kMaxAccumulatorsPerThread = 192;
 /// needs 1024-byte aligned destinations, and cp.async uses the same layout.
 constexpr int64_t kSmemBufferAlignment = 1024;
 
-/// Shared memory the cp.async block program needs: Q, then `stages` K and V
-/// tiles, each aligned to kSmemBufferAlignment.
+/// Shared memory the block program needs: Q, then `stages` K and V tiles,
+/// each aligned to kSmemBufferAlignment, then (TMA path) the mbarriers:
+/// full and empty per stage plus one for Q, 8 bytes each.
 int64_t getSmemBytes(const KernelConfig &config, int64_t headDim,
                      int64_t headDimV, int64_t elementBytes);
+
+/// Registers per thread at kernel entry: what lets every thread of the CTA
+/// launch in one SM's 64K-register file (a multiple of 8, at most 255 and
+/// never above the target's limit).
+int64_t getRegisterCap(const KernelConfig &config, const TargetInfo &target);
+
+/// setmaxnreg counts of the warp-specialized kernel: the producer warp
+/// drops to `producer`, the MMA warps raise to `consumer`.
+struct RegisterSplit {
+  int64_t producer;
+  int64_t consumer;
+};
+std::optional<RegisterSplit> getRegisterSplit(const KernelConfig &config,
+                                              const TargetInfo &target);
 
 /// The configuration `op` asks for, or, where it pins none, the one fa4
 /// chooses for `target` (FA4's SM120 choices: 128x128 for D <= 64,

@@ -100,6 +100,21 @@ def FA4_AFragType : FA4_Type<"AFrag", "afrag"> {
   }];
 }
 
+def FA4_MBarriersType : FA4_Type<"MBarriers", "mbarriers"> {
+  let summary = "an array of mbarriers in shared memory";
+  let description = [{
+    `count` 8-byte `mbarrier` objects, one per pipeline stage. Lowering
+    makes it the `!llvm.ptr<3>` of the first one.
+
+    ```mlir
+    !fa4.mbarriers<2>
+    ```
+  }];
+  let parameters = (ins "int64_t":$count);
+  let assemblyFormat = "`<` $count `>`";
+  let genVerifyDecl = 1;
+}
+
 def FA4_RowStatsType : FA4_Type<"RowStats", "rows"> {
   let summary = "one f32 per row of an accumulator tile";
   let description = [{
