@@ -9,6 +9,7 @@
 #include "Status.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <deque>
@@ -332,6 +333,33 @@ fa4_status fa4::rt::getFunction(const CudaDriver &driver, CUcontext context,
   FA4_CUDA_CHECK(driver, cuFuncSetAttribute, function,
                  CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
                  static_cast<int>(kernel.smemBytes));
+
+  // What the JIT made of it: a kernel that cannot run one CTA per SM (too
+  // many registers for its threads, too much shared memory) fails here with
+  // the numbers, not later as a bare launch error.
+  int registers = 0, maxThreads = 0, staticSmem = 0, localBytes = 0;
+  FA4_CUDA_CHECK(driver, cuFuncGetAttribute, &registers,
+                 CU_FUNC_ATTRIBUTE_NUM_REGS, function);
+  FA4_CUDA_CHECK(driver, cuFuncGetAttribute, &maxThreads,
+                 CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK, function);
+  FA4_CUDA_CHECK(driver, cuFuncGetAttribute, &staticSmem,
+                 CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES, function);
+  FA4_CUDA_CHECK(driver, cuFuncGetAttribute, &localBytes,
+                 CU_FUNC_ATTRIBUTE_LOCAL_SIZE_BYTES, function);
+  int blocks = 0;
+  FA4_CUDA_CHECK(driver, cuOccupancyMaxActiveBlocksPerMultiprocessor, &blocks,
+                 function, static_cast<int>(kernel.threads),
+                 static_cast<size_t>(kernel.smemBytes));
+  std::string attributes = format(
+      "kernel %s (%s): %d registers, %lld threads (max %d), %d + %lld B "
+      "shared, %d B local, %d CTA(s) per SM",
+      kernel.name.c_str(), kernel.target.c_str(), registers,
+      static_cast<long long>(kernel.threads), maxThreads, staticSmem,
+      static_cast<long long>(kernel.smemBytes), localBytes, blocks);
+  if (const char *verbose = std::getenv("FA4_VERBOSE"); verbose && *verbose)
+    std::fprintf(stderr, "fa4: loaded %s\n", attributes.c_str());
+  if (maxThreads < kernel.threads || blocks < 1)
+    return fail(FA4_ERROR_CUDA, "cannot launch " + attributes);
   cache.emplace(key, function);
   return FA4_SUCCESS;
 }

@@ -28,6 +28,9 @@ const TargetInfo &fa4::getTargetInfo(Chip chip) {
   static const TargetInfo sm121a{Chip::sm_121a, "sm_121a", "+ptx88", 121,
                                  kSm120SmemPerBlock, 255,
                                  /*hasSetMaxNReg=*/true};
+  static const TargetInfo sm90a{Chip::sm_90a, "sm_90a", "+ptx87", 90,
+                                kSm120SmemPerBlock, 255,
+                                /*hasSetMaxNReg=*/true};
   switch (chip) {
   case Chip::sm_90:
     return sm90;
@@ -35,6 +38,8 @@ const TargetInfo &fa4::getTargetInfo(Chip chip) {
     return sm120a;
   case Chip::sm_121a:
     return sm121a;
+  case Chip::sm_90a:
+    return sm90a;
   }
   llvm_unreachable("unknown chip");
 }
@@ -44,6 +49,7 @@ std::optional<Chip> fa4::parseChip(llvm::StringRef name) {
       .Cases({"sm_120a", "120", "sm120"}, Chip::sm_120a)
       .Cases({"sm_121a", "121", "sm121"}, Chip::sm_121a)
       .Cases({"sm_90", "90", "sm90"}, Chip::sm_90)
+      .Case("sm_90a", Chip::sm_90a)
       .Default(std::nullopt);
 }
 
@@ -60,9 +66,15 @@ int64_t fa4::getSmemBytes(const KernelConfig &config, int64_t headDim,
   return q + config.numStages * (k + v) + barriers;
 }
 
+/// Warps are given registers in groups of four (the occupancy calculator's
+/// warp allocation granularity): a CTA of 9 warps is sized like 12.
+static int64_t getAllocatedWarps(const KernelConfig &config) {
+  return llvm::alignTo(config.numCtaThreads() / 32, 4);
+}
+
 int64_t fa4::getRegisterCap(const KernelConfig &config,
                             const TargetInfo &target) {
-  int64_t perThread = 65536 / config.numCtaThreads();
+  int64_t perThread = 65536 / (32 * getAllocatedWarps(config));
   perThread = std::min(perThread, target.maxRegistersPerThread);
   return perThread >= 255 ? 255 : perThread / 8 * 8;
 }
@@ -71,10 +83,12 @@ std::optional<RegisterSplit>
 fa4::getRegisterSplit(const KernelConfig &config, const TargetInfo &target) {
   if (!config.warpSpecialized || !target.hasSetMaxNReg)
     return std::nullopt;
-  // The producer only issues TMA: 40 registers. The MMA warps take what the
-  // 64K register file has left, in multiples of 8, at most 240.
+  // The CTA's register pool is what its (rounded) warps got at launch. The
+  // producer only issues TMA: 40 registers; the MMA warps take the rest, in
+  // multiples of 8, at most 240.
   constexpr int64_t producer = 40;
-  int64_t consumer = (65536 - 32 * producer) / config.numThreads() / 8 * 8;
+  int64_t pool = 32 * getAllocatedWarps(config) * getRegisterCap(config, target);
+  int64_t consumer = (pool - 32 * producer) / config.numThreads() / 8 * 8;
   consumer = std::min<int64_t>(consumer, 240);
   if (consumer <= getRegisterCap(config, target))
     return std::nullopt;

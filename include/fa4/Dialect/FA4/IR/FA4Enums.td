@@ -18,11 +18,14 @@ def FA4_LoadPath : I32EnumAttr<"LoadPath", "global-to-shared load path", [
 }
 
 /// The GPU a kernel is generated for. sm_90 runs the SM120 configuration on
-/// Hopper so that numerics and speed can be measured on available silicon.
+/// Hopper so that numerics and speed can be measured on available silicon;
+/// sm_90a (not built by default) adds setmaxnreg, to exercise the
+/// warp-specialized register split on Hopper too.
 def FA4_Chip : I32EnumAttr<"Chip", "GPU target", [
     I32EnumAttrCase<"sm_90", 0>,
     I32EnumAttrCase<"sm_120a", 1>,
-    I32EnumAttrCase<"sm_121a", 2>
+    I32EnumAttrCase<"sm_121a", 2>,
+    I32EnumAttrCase<"sm_90a", 3>
   ]> {
   let cppNamespace = "::mlir::fa4";
 }
