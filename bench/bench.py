@@ -28,14 +28,14 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "python"))
 import fa4  # noqa: E402
 
 
-def grid(quick):
+def grid(quick, head_dims=(64, 128), gqa=True):
     rows = []
     seqlens = (512, 2048, 8192) if quick else (512, 1024, 2048, 4096, 8192, 16384)
-    for d in (64, 128):
+    for d in head_dims:
         for s in seqlens:
             for causal in (False, True):
                 rows.append((16384 // s, s, 2048 // d, 2048 // d, d, causal))
-    for s in ((2048,) if quick else (2048, 8192)):
+    for s in ((2048,) if quick else (2048, 8192)) if gqa else ():
         for causal in (False, True):
             rows.append((16384 // s, s, 32, 8, 128, causal))
     return rows
@@ -59,11 +59,14 @@ def main():
     ap.add_argument("--out", default=os.environ.get("OUT", "."))
     ap.add_argument("--append", help="a Markdown file to append the table to")
     ap.add_argument("--paths", default="auto", help="comma-separated fa4 load paths to time")
+    ap.add_argument("--head-dims", default="64,128", help="head dims of the hidden-2048 grid")
+    ap.add_argument("--no-gqa", action="store_true", help="skip the GQA 32/8 rows")
     args = ap.parse_args()
     paths = args.paths.split(",")
     device = torch.cuda.get_device_name()
     results = []
-    for (b, s, h, hk, d, causal) in grid(args.quick):
+    head_dims = tuple(int(d) for d in args.head_dims.split(","))
+    for (b, s, h, hk, d, causal) in grid(args.quick, head_dims, not args.no_gqa):
         torch.manual_seed(0)
         q = torch.randn(b, s, h, d, device="cuda", dtype=torch.bfloat16)
         k = torch.randn(b, s, hk, d, device="cuda", dtype=torch.bfloat16)

@@ -83,14 +83,17 @@ std::optional<RegisterSplit>
 fa4::getRegisterSplit(const KernelConfig &config, const TargetInfo &target) {
   if (!config.warpSpecialized || !target.hasSetMaxNReg)
     return std::nullopt;
-  // The CTA's register pool is what its (rounded) warps got at launch. The
-  // producer only issues TMA: 40 registers; the MMA warps take the rest, in
-  // multiples of 8, at most 240.
+  // setmaxnreg.inc only takes what setmaxnreg.dec gave back in the same
+  // CTA (the warp-group rounding of the launch is not a pool: an sm_90a
+  // build asking for more hung on an H100). The producer warp keeps 40 and
+  // hands the rest of its entry registers to the MMA warps, in multiples of
+  // 8.
   constexpr int64_t producer = 40;
-  int64_t pool = 32 * getAllocatedWarps(config) * getRegisterCap(config, target);
-  int64_t consumer = (pool - 32 * producer) / config.numThreads() / 8 * 8;
-  consumer = std::min<int64_t>(consumer, 240);
-  if (consumer <= getRegisterCap(config, target))
+  int64_t cap = getRegisterCap(config, target);
+  int64_t released = (cap - producer) * 32;
+  int64_t consumer = std::min<int64_t>(
+      (cap + released / config.numThreads()) / 8 * 8, 255);
+  if (consumer <= cap)
     return std::nullopt;
   return RegisterSplit{producer, consumer};
 }
