@@ -261,7 +261,7 @@ FA4_TEST(metadataAgreesWithPtxSignature) {
              k.name.c_str(), i, k.params[i].name.c_str(), types[i].c_str(),
              want.c_str());
     }
-    int64_t producer = k.loadPath == "tma" ? 32 : 0;
+    int64_t producer = k.loadPath == "tma" ? 4 * 32 : 0;
     EXPECT(k.threads == k.numWarps * 32 + producer && k.smemBytes > 0 &&
                k.smemBytes <= 101376,
            "(%s: threads %lld, smem %lld)", k.name.c_str(),

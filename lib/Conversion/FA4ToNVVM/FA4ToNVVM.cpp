@@ -441,9 +441,11 @@ struct WaitLoadsOpLowering : OpConversionPattern<WaitLoadsOp> {
 // Warp specialization, mbarriers and TMA
 //===----------------------------------------------------------------------===//
 
-/// The last warp produces (on lane 0), the others consume. setmaxnreg moves
-/// registers from the producer to the MMA warps where the target has it; it
-/// is warp-wide, so it runs before the producer narrows to one lane.
+/// Warps [0, consumer_warps) consume; the warp group after them produces,
+/// its first warp's lane 0 issuing every TMA load. setmaxnreg moves
+/// registers from the producer group to the MMA warps where the target has
+/// it; it is collective over each warp group, so every warp of a group runs
+/// it before the producer narrows to one lane.
 struct WarpSpecializeOpLowering : OpConversionPattern<WarpSpecializeOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -451,9 +453,9 @@ struct WarpSpecializeOpLowering : OpConversionPattern<WarpSpecializeOp> {
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     Emitter e(rewriter, loc);
-    Value isProducer =
-        e.cmp(arith::CmpIPredicate::eq, e.warp(),
-              e.i32(static_cast<int64_t>(op.getConsumerWarps())));
+    Value consumerWarps = e.i32(static_cast<int64_t>(op.getConsumerWarps()));
+    Value warp = e.warp();
+    Value isProducer = e.cmp(arith::CmpIPredicate::sge, warp, consumerWarps);
     auto roles = scf::IfOp::create(rewriter, loc, isProducer,
                                    /*withElseRegion=*/true);
     std::optional<uint64_t> producerRegs = op.getProducerRegisters();
@@ -466,7 +468,10 @@ struct WarpSpecializeOpLowering : OpConversionPattern<WarpSpecializeOp> {
                                      static_cast<int32_t>(*producerRegs),
                                      NVVM::SetMaxRegisterAction::decrease);
     Emitter pe(rewriter, loc);
-    Value leader = pe.cmp(arith::CmpIPredicate::eq, pe.lane(), pe.i32(0));
+    Value leader = arith::AndIOp::create(
+        rewriter, loc,
+        pe.cmp(arith::CmpIPredicate::eq, pe.warp(), consumerWarps),
+        pe.cmp(arith::CmpIPredicate::eq, pe.lane(), pe.i32(0)));
     auto single = scf::IfOp::create(rewriter, loc, leader,
                                     /*withElseRegion=*/false);
     rewriter.inlineBlockBefore(&op.getProducer().front(),

@@ -84,13 +84,12 @@ fa4::getRegisterSplit(const KernelConfig &config, const TargetInfo &target) {
   if (!config.warpSpecialized || !target.hasSetMaxNReg)
     return std::nullopt;
   // setmaxnreg.inc only takes what setmaxnreg.dec gave back in the same
-  // CTA (the warp-group rounding of the launch is not a pool: an sm_90a
-  // build asking for more hung on an H100). The producer warp keeps 40 and
-  // hands the rest of its entry registers to the MMA warps, in multiples of
-  // 8.
+  // CTA. The producer warp group keeps 40 registers per thread and hands the
+  // rest of its entry registers to the MMA warps, in multiples of 8
+  // (12 warps: (168 - 40) * 128 / 256 = +64, i.e. 232).
   constexpr int64_t producer = 40;
   int64_t cap = getRegisterCap(config, target);
-  int64_t released = (cap - producer) * 32;
+  int64_t released = (cap - producer) * 32 * KernelConfig::kProducerWarps;
   int64_t consumer = std::min<int64_t>(
       (cap + released / config.numThreads()) / 8 * 8, 255);
   if (consumer <= cap)

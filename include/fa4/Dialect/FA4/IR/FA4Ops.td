@@ -272,10 +272,12 @@ def FA4_WarpSpecializeOp : FA4_Op<"warp_specialize", [NoTerminator,
   let summary = "splits the CTA into one producer warp and MMA warps";
   let description = [{
     The CTA's warps 0 .. consumer_warps - 1 run the `consumers` region; the
-    last warp runs the `producer` region, on one elected lane (it issues the
-    TMA loads). On targets with `setmaxnreg` the producer warp gives up
-    registers (`producer_registers`) and the MMA warps take them
-    (`consumer_registers`). The two roles share the enclosing scope's shared
+    warp group after them is the producer: lane 0 of its first warp runs the
+    `producer` region (it issues the TMA loads), its other warps idle. On
+    targets with `setmaxnreg` the producer group gives up registers
+    (`producer_registers`) and the MMA warps take them
+    (`consumer_registers`); a whole group, because setmaxnreg is collective
+    over warp groups. The two roles share the enclosing scope's shared
     memory and barriers, and each region owns its values: nothing defined in
     one is visible in the other.
 

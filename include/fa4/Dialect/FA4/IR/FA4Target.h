@@ -53,14 +53,17 @@ struct KernelConfig {
   /// Keep Q's mma A fragments in registers for the whole key loop instead of
   /// re-reading them from shared memory for every key block.
   bool qInRegisters = false;
-  /// The TMA path: one producer warp feeds numWarps MMA warps.
+  /// The TMA path: a producer warp group (one warp issues TMA, three idle)
+  /// feeds numWarps MMA warps. A whole group, because setmaxnreg is
+  /// collective over a warp group: a group of one warp never completes it.
   bool warpSpecialized = false;
+  static constexpr int64_t kProducerWarps = 4;
 
   /// MMA (consumer) threads.
   int64_t numThreads() const { return numWarps * 32; }
-  /// Threads of the CTA, the producer warp included.
+  /// Threads of the CTA, the producer warps included.
   int64_t numCtaThreads() const {
-    return (numWarps + (warpSpecialized ? 1 : 0)) * 32;
+    return (numWarps + (warpSpecialized ? kProducerWarps : 0)) * 32;
   }
 };
 
