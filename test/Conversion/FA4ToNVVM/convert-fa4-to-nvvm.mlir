@@ -242,3 +242,156 @@ gpu.module @m {
     gpu.return
   }
 }
+
+// -----
+
+// Thread 0 initializes every barrier of the array (8 bytes apart), fences
+// the initialization for the async proxy, and the CTA synchronizes.
+// CHECK-LABEL: gpu.func @barrier_init
+// CHECK: %[[BASE:.*]] = llvm.getelementptr %{{.*}}[98304] : (!llvm.ptr<3>) -> !llvm.ptr<3>, i8
+// CHECK: %[[TID:.*]] = nvvm.read.ptx.sreg.tid.x range <i32, 0, 384> : i32
+// CHECK: %[[FIRST:.*]] = arith.cmpi eq, %[[TID]], %{{.*}} : i32
+// CHECK: scf.if %[[FIRST]] {
+// CHECK-NEXT: nvvm.mbarrier.init %[[BASE]], %{{.*}} : !llvm.ptr<3>, i32
+// CHECK-NEXT: %[[SECOND:.*]] = llvm.getelementptr %[[BASE]][8] : (!llvm.ptr<3>) -> !llvm.ptr<3>, i8
+// CHECK-NEXT: nvvm.mbarrier.init %[[SECOND]], %{{.*}} : !llvm.ptr<3>, i32
+// CHECK-NEXT: nvvm.fence.mbarrier.init
+// CHECK-NEXT: nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
+// CHECK-NEXT: }
+// CHECK-NEXT: nvvm.barrier0
+gpu.module @m {
+  gpu.func @barrier_init() kernel attributes {known_block_size = array<i32: 384, 1, 1>} {
+    fa4.scope "dense" {
+      %full = fa4.smem_barriers "full" at 98304 : !fa4.mbarriers<2>
+      fa4.barrier_init %full arrivals(256) : !fa4.mbarriers<2>
+    }
+    gpu.return
+  }
+}
+
+// -----
+
+// Barrier i of an array lives at base + 8 i.
+// CHECK-LABEL: gpu.func @barrier_arrive_tx
+// CHECK: %[[OFF:.*]] = arith.shli %{{.*}}, %{{.*}} : i32
+// CHECK: %[[BAR:.*]] = llvm.getelementptr %{{.*}}[%[[OFF]]] : (!llvm.ptr<3>, i32) -> !llvm.ptr<3>, i8
+// CHECK: nvvm.mbarrier.arrive.expect_tx %[[BAR]], %{{.*}} : !llvm.ptr<3>, i32
+gpu.module @m {
+  gpu.func @barrier_arrive_tx(%i: i32) kernel attributes {known_block_size = array<i32: 384, 1, 1>} {
+    fa4.scope "dense" {
+      %full = fa4.smem_barriers "full" at 98304 : !fa4.mbarriers<2>
+      fa4.barrier_arrive_tx %full[%i] bytes(32768) : !fa4.mbarriers<2>
+    }
+    gpu.return
+  }
+}
+
+// -----
+
+// CHECK-LABEL: gpu.func @barrier_arrive
+// CHECK: nvvm.mbarrier.arrive %{{.*}} : !llvm.ptr<3>
+gpu.module @m {
+  gpu.func @barrier_arrive(%i: i32) kernel attributes {known_block_size = array<i32: 384, 1, 1>} {
+    fa4.scope "dense" {
+      %empty = fa4.smem_barriers "empty" at 98320 : !fa4.mbarriers<2>
+      fa4.barrier_arrive %empty[%i] : !fa4.mbarriers<2>
+    }
+    gpu.return
+  }
+}
+
+// -----
+
+// The wait is try_wait.parity with a suspend-time hint; NVVM spins on it.
+// CHECK-LABEL: gpu.func @barrier_wait
+// CHECK-SAME: (%{{.*}}: i32, %[[PHASE:.*]]: i32)
+// CHECK: nvvm.mbarrier.try_wait.parity %{{.*}}, %[[PHASE]], %{{.*}} : !llvm.ptr<3>, i32, i32
+gpu.module @m {
+  gpu.func @barrier_wait(%i: i32, %phase: i32) kernel attributes {known_block_size = array<i32: 384, 1, 1>} {
+    fa4.scope "dense" {
+      %full = fa4.smem_barriers "full" at 98304 : !fa4.mbarriers<2>
+      fa4.barrier_wait %full[%i] phase %phase : !fa4.mbarriers<2>
+    }
+    gpu.return
+  }
+}
+
+// -----
+
+// One CTA-only bulk tensor copy per 64-column (128-byte) chunk of the tile,
+// at column 64 c and the tile's own 8 KB chunk of shared memory.
+// CHECK-LABEL: gpu.func @tma_load
+// CHECK-SAME: (%[[DESC:.*]]: !llvm.ptr, %[[ROW:.*]]: i32, %[[HEAD:.*]]: i32, %[[BATCH:.*]]: i32, %{{.*}}: i32)
+// CHECK-DAG: %[[C64:.*]] = arith.constant 64 : i32
+// CHECK-DAG: %[[C0:.*]] = arith.constant 0 : i32
+// CHECK: %[[TILE:.*]] = llvm.getelementptr %{{.*}}[32768] : (!llvm.ptr<3>) -> !llvm.ptr<3>, i8
+// CHECK: %[[BAR:.*]] = llvm.getelementptr %{{.*}}[%{{.*}}] : (!llvm.ptr<3>, i32) -> !llvm.ptr<3>, i8
+// CHECK: nvvm.cp.async.bulk.tensor.shared.cluster.global %[[TILE]], %[[DESC]], %[[BAR]], box[%[[C0]], %[[ROW]], %[[HEAD]], %[[BATCH]]] {isCTAOnly = true} : !llvm.ptr<3>, !llvm.ptr
+// CHECK: %[[CHUNK:.*]] = llvm.getelementptr %[[TILE]][8192] : (!llvm.ptr<3>) -> !llvm.ptr<3>, i8
+// CHECK: nvvm.cp.async.bulk.tensor.shared.cluster.global %[[CHUNK]], %[[DESC]], %[[BAR]], box[%[[C64]], %[[ROW]], %[[HEAD]], %[[BATCH]]] {isCTAOnly = true} : !llvm.ptr<3>, !llvm.ptr
+// CHECK-NOT: nvvm.cp.async.bulk.tensor
+gpu.module @m {
+  gpu.func @tma_load(%desc: !llvm.ptr, %row: i32, %head: i32, %batch: i32, %i: i32) kernel attributes {known_block_size = array<i32: 384, 1, 1>} {
+    fa4.scope "dense" {
+      %k = fa4.smem_buffer "K0" at 32768 : !fa4.smem<64x128xbf16>
+      %full = fa4.smem_barriers "full" at 98304 : !fa4.mbarriers<2>
+      fa4.tma_load %desc[%row, %head, %batch] into %k, %full[%i] : !fa4.smem<64x128xbf16>, !fa4.mbarriers<2>
+    }
+    gpu.return
+  }
+}
+
+// -----
+
+// Warps 8.. (the producer warp group) give registers back and lane 0 of warp
+// 8 runs the producer region; the MMA warps take the registers and run the
+// consumers region.
+// CHECK-LABEL: gpu.func @warp_specialize
+// CHECK: %[[TID:.*]] = nvvm.read.ptx.sreg.tid.x range <i32, 0, 384> : i32
+// CHECK: %[[WARP:.*]] = arith.shrui %[[TID]], %{{.*}} : i32
+// CHECK: %[[PRODUCER:.*]] = arith.cmpi sge, %[[WARP]], %{{.*}} : i32
+// CHECK: scf.if %[[PRODUCER]] {
+// CHECK-NEXT: nvvm.setmaxregister decrease 40
+// CHECK: %[[FIRST_WARP:.*]] = arith.cmpi eq, %[[WARP]], %{{.*}} : i32
+// CHECK: %[[LANE:.*]] = arith.andi %[[TID]], %{{.*}} : i32
+// CHECK: %[[LANE0:.*]] = arith.cmpi eq, %[[LANE]], %{{.*}} : i32
+// CHECK: %[[LEADER:.*]] = arith.andi %[[FIRST_WARP]], %[[LANE0]] : i1
+// CHECK: scf.if %[[LEADER]] {
+// CHECK: nvvm.mbarrier.arrive.expect_tx
+// CHECK: } else {
+// CHECK-NEXT: nvvm.setmaxregister increase 232
+// CHECK: nvvm.mbarrier.arrive %{{.*}} : !llvm.ptr<3>
+gpu.module @m {
+  gpu.func @warp_specialize(%i: i32) kernel attributes {known_block_size = array<i32: 384, 1, 1>} {
+    fa4.scope "dense" {
+      %full = fa4.smem_barriers "full" at 98304 : !fa4.mbarriers<2>
+      fa4.warp_specialize consumer_warps(8) registers(40, 232) producer {
+        fa4.barrier_arrive_tx %full[%i] bytes(32768) : !fa4.mbarriers<2>
+      } consumers {
+        fa4.barrier_arrive %full[%i] : !fa4.mbarriers<2>
+      }
+    }
+    gpu.return
+  }
+}
+
+// -----
+
+// Without register counts (targets without setmaxnreg) there is no
+// setmaxnreg.
+// CHECK-LABEL: gpu.func @warp_specialize_no_registers
+// CHECK-NOT: nvvm.setmaxregister
+// CHECK: gpu.return
+gpu.module @m {
+  gpu.func @warp_specialize_no_registers(%i: i32) kernel attributes {known_block_size = array<i32: 384, 1, 1>} {
+    fa4.scope "dense" {
+      %full = fa4.smem_barriers "full" at 98304 : !fa4.mbarriers<2>
+      fa4.warp_specialize consumer_warps(8) producer {
+        fa4.barrier_arrive_tx %full[%i] bytes(32768) : !fa4.mbarriers<2>
+      } consumers {
+        fa4.barrier_arrive %full[%i] : !fa4.mbarriers<2>
+      }
+    }
+    gpu.return
+  }
+}

@@ -23,3 +23,19 @@ gpu.module @m {
     gpu.return
   }
 }
+
+// -----
+
+gpu.module @m {
+  gpu.func @barriers_over_budget() kernel attributes {fa4.features = {target = "sm_120a"}} {
+    fa4.scope "dense" {
+      %q = fa4.smem_buffer "Q" : !fa4.smem<128x128xbf16>
+      %k = fa4.smem_buffer "K" : !fa4.smem<256x128xbf16>
+      %v = fa4.smem_buffer "V" : !fa4.smem<24x64xbf16>
+      // The tiles fill the 99 KB exactly; the barriers do not fit.
+      // expected-error @+1 {{'full' ends at byte 101392, past the 101376 B shared-memory budget}}
+      %full = fa4.smem_barriers "full" : !fa4.mbarriers<2>
+    }
+    gpu.return
+  }
+}

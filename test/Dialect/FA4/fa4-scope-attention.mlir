@@ -138,3 +138,28 @@ gpu.module @m {
     gpu.return
   }
 }
+
+// -----
+
+// mbarriers go after every tile, in declaration order, 8 bytes each: the
+// tiles keep their 1024-byte swizzle alignment and the barriers count
+// toward the kernel's shared memory.
+// CHECK-LABEL: gpu.func @barriers_after_tiles
+// CHECK-SAME: fa4.smem_bytes = 49192
+// CHECK: fa4.smem_barriers "full" at 49152 : !fa4.mbarriers<2>
+// CHECK: fa4.smem_buffer "Q" at 0 : !fa4.smem<128x128xbf16>
+// CHECK: fa4.smem_barriers "empty" at 49168 : !fa4.mbarriers<2>
+// CHECK: fa4.smem_buffer "K0" at 32768 : !fa4.smem<64x128xbf16>
+// CHECK: fa4.smem_barriers "q_full" at 49184 : !fa4.mbarriers<1>
+gpu.module @m {
+  gpu.func @barriers_after_tiles() kernel attributes {fa4.features = {target = "sm_120a"}} {
+    fa4.scope "dense" {
+      %full = fa4.smem_barriers "full" : !fa4.mbarriers<2>
+      %q = fa4.smem_buffer "Q" : !fa4.smem<128x128xbf16>
+      %empty = fa4.smem_barriers "empty" : !fa4.mbarriers<2>
+      %k = fa4.smem_buffer "K0" : !fa4.smem<64x128xbf16>
+      %qf = fa4.smem_barriers "q_full" : !fa4.mbarriers<1>
+    }
+    gpu.return
+  }
+}

@@ -105,3 +105,56 @@ fa4.attention @two_stages dtype(bf16) head_dim(64) head_dim_v(64) gqa lse
 // CHECK: gpu.return
 fa4.attention @no_lse dtype(bf16) head_dim(96) head_dim_v(96)
     load_path(cp_async) stages(1)
+
+// -----
+
+// TMA: three tensor maps join the ABI, 8 MMA warps plus a producer warp
+// group (384 threads, capped at 168 registers so the CTA fits the 64K
+// register file). A full/empty mbarrier ring of two stages connects one
+// producer thread, which issues expect_tx + tma_load per stage, to the MMA
+// warps, which wait on full[s] and arrive on empty[s] after their PV MMA.
+// setmaxnreg moves registers to the MMA warps on SM120, not on sm_90.
+// CHECK-LABEL: gpu.module @tma
+// CHECK: gpu.func @tma({{.*}}, %{{.*}}: f32, %[[QD:.*]]: !llvm.ptr, %[[KD:.*]]: !llvm.ptr, %[[VD:.*]]: !llvm.ptr) kernel
+// CHECK-SAME: fa4.abi = [{{.*}}"softmax_scale", "q_tma", "k_tma", "v_tma"]
+// CHECK-SAME: load_path = "tma"{{.*}}num_stages = 2 : i64{{.*}}tile_m = 128 : i64, tile_n = 64 : i64
+// CHECK-SAME: fa4.tensor_maps = {k_tma = {box_cols = 64 : i64, box_rows = 64 : i64, swizzle = 128 : i64, tensor = "k"}, q_tma = {box_cols = 64 : i64, box_rows = 128 : i64, swizzle = 128 : i64, tensor = "q"}, v_tma = {box_cols = 64 : i64, box_rows = 64 : i64, swizzle = 128 : i64, tensor = "v"}}
+// CHECK-SAME: known_block_size = array<i32: 384, 1, 1>, nvvm.maxnreg = 168 : i32
+// CHECK-DAG: %[[SQ:.*]] = fa4.smem_buffer "Q" : !fa4.smem<128x128xbf16>
+// CHECK-DAG: %[[K0:.*]] = fa4.smem_buffer "K0" : !fa4.smem<64x128xbf16>
+// CHECK-DAG: %[[V0:.*]] = fa4.smem_buffer "V0" : !fa4.smem<64x128xbf16>
+// CHECK-DAG: %[[K1:.*]] = fa4.smem_buffer "K1" : !fa4.smem<64x128xbf16>
+// CHECK-DAG: %[[V1:.*]] = fa4.smem_buffer "V1" : !fa4.smem<64x128xbf16>
+// CHECK: %[[FULL:.*]] = fa4.smem_barriers "full" : !fa4.mbarriers<2>
+// CHECK: %[[EMPTY:.*]] = fa4.smem_barriers "empty" : !fa4.mbarriers<2>
+// CHECK: %[[QFULL:.*]] = fa4.smem_barriers "q_full" : !fa4.mbarriers<1>
+// CHECK: fa4.barrier_init %[[FULL]] arrivals(1)
+// CHECK: fa4.barrier_init %[[EMPTY]] arrivals(256)
+// CHECK: fa4.barrier_init %[[QFULL]] arrivals(1)
+// CHECK: fa4.warp_specialize consumer_warps(8) registers(40, 232) producer {
+// SM90: fa4.warp_specialize consumer_warps(8) producer {
+// CHECK:   fa4.barrier_arrive_tx %[[QFULL]][%{{.*}}] bytes(32768)
+// CHECK:   fa4.tma_load %[[QD]][%{{.*}}, %{{.*}}, %{{.*}}] into %[[SQ]], %[[QFULL]]
+// CHECK:   scf.for {{.*}} iter_args(%[[KS:.*]] = %[[K0]], %{{.*}} = %[[K1]], %[[VS:.*]] = %[[V0]], %{{.*}} = %[[V1]])
+// A stage is refilled only after the MMA warps released its previous round.
+// CHECK:     scf.if
+// CHECK:       fa4.barrier_wait %[[EMPTY]]
+// CHECK:     fa4.barrier_arrive_tx %[[FULL]][%{{.*}}] bytes(32768)
+// CHECK:     fa4.tma_load %[[KD]][{{.*}}] into %[[KS]], %[[FULL]]
+// CHECK:     fa4.tma_load %[[VD]][{{.*}}] into %[[VS]], %[[FULL]]
+// CHECK: } consumers {
+// CHECK:   fa4.guard
+// CHECK:     fa4.barrier_wait %[[QFULL]]
+// CHECK:     scf.for
+// CHECK:       fa4.barrier_wait %[[FULL]]
+// CHECK:       fa4.qk_mma %[[SQ]], %{{.*}} : !fa4.smem<128x128xbf16>, !fa4.smem<64x128xbf16> -> !fa4.acc<128x64xf32, warps = 8>
+// CHECK:       fa4.mask
+// CHECK:       fa4.pv_mma
+// CHECK-NEXT:  fa4.barrier_arrive %[[EMPTY]]
+// CHECK:     scf.for
+// CHECK:       fa4.barrier_wait %[[FULL]]
+// CHECK:       fa4.barrier_arrive %[[EMPTY]]
+// CHECK:   fa4.finalize
+// CHECK:   fa4.store_tile
+fa4.attention @tma dtype(bf16) head_dim(128) head_dim_v(128) causal gqa lse
+    load_path(tma) stages(2)

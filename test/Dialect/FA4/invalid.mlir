@@ -338,3 +338,29 @@ gpu.module @m {
 
 // expected-error @+1 {{an mbarrier array needs at least one barrier}}
 func.func private @no_barriers() -> !fa4.mbarriers<0>
+
+// -----
+
+gpu.module @m {
+  gpu.func @one_register_count() kernel {
+    // expected-error @+1 {{registers(producer, consumers) needs both counts}}
+    "fa4.warp_specialize"() <{consumer_warps = 8 : i64, producer_registers = 40 : i64}> ({
+      fa4.commit_loads
+    }, {
+      fa4.commit_loads
+    }) : () -> ()
+    gpu.return
+  }
+}
+
+// -----
+
+gpu.module @m {
+  gpu.func @barriers_misaligned() kernel {
+    fa4.scope "dense" {
+      // expected-error @+1 {{offset 98308 is not 8-byte aligned}}
+      %full = fa4.smem_barriers "full" at 98308 : !fa4.mbarriers<2>
+    }
+    gpu.return
+  }
+}

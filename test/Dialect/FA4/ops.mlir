@@ -83,3 +83,47 @@ gpu.module @block {
     gpu.return
   }
 }
+
+// CHECK-LABEL: fa4.attention @tma_bf16
+// CHECK-SAME: load_path(tma) stages(2)
+fa4.attention @tma_bf16 dtype(bf16) head_dim(128) head_dim_v(128) causal
+    load_path(tma) stages(2)
+
+// The warp-specialized TMA program: a barrier ring between one producer
+// thread and the MMA warps.
+// CHECK-LABEL: gpu.func @tma_program
+gpu.module @tma {
+  gpu.func @tma_program(%desc: !llvm.ptr, %row: i32, %head: i32, %batch: i32,
+                        %i: i32, %phase: i32) kernel attributes {known_block_size = array<i32: 384, 1, 1>} {
+    fa4.scope "dense" {
+      %sk = fa4.smem_buffer "K0" at 0 : !fa4.smem<64x128xbf16>
+      // CHECK: %[[FULL:.*]] = fa4.smem_barriers "full" at 16384 : !fa4.mbarriers<2>
+      %full = fa4.smem_barriers "full" at 16384 : !fa4.mbarriers<2>
+      // CHECK: %[[EMPTY:.*]] = fa4.smem_barriers "empty" : !fa4.mbarriers<2>
+      %empty = fa4.smem_barriers "empty" : !fa4.mbarriers<2>
+      // CHECK: fa4.barrier_init %[[FULL]] arrivals(1) : !fa4.mbarriers<2>
+      fa4.barrier_init %full arrivals(1) : !fa4.mbarriers<2>
+      // CHECK: fa4.warp_specialize consumer_warps(8) registers(40, 232) producer {
+      fa4.warp_specialize consumer_warps(8) registers(40, 232) producer {
+        // CHECK: fa4.barrier_wait %[[EMPTY]][%{{.*}}] phase %{{.*}} : !fa4.mbarriers<2>
+        fa4.barrier_wait %empty[%i] phase %phase : !fa4.mbarriers<2>
+        // CHECK: fa4.barrier_arrive_tx %[[FULL]][%{{.*}}] bytes(16384) : !fa4.mbarriers<2>
+        fa4.barrier_arrive_tx %full[%i] bytes(16384) : !fa4.mbarriers<2>
+        // CHECK: fa4.tma_load %{{.*}}[%{{.*}}, %{{.*}}, %{{.*}}] into %{{.*}}, %[[FULL]][%{{.*}}] : !fa4.smem<64x128xbf16>, !fa4.mbarriers<2>
+        fa4.tma_load %desc[%row, %head, %batch] into %sk, %full[%i] : !fa4.smem<64x128xbf16>, !fa4.mbarriers<2>
+      // CHECK: } consumers {
+      } consumers {
+        fa4.barrier_wait %full[%i] phase %phase : !fa4.mbarriers<2>
+        // CHECK: fa4.barrier_arrive %[[EMPTY]][%{{.*}}] : !fa4.mbarriers<2>
+        fa4.barrier_arrive %empty[%i] : !fa4.mbarriers<2>
+      }
+      // CHECK: fa4.warp_specialize consumer_warps(4) producer {
+      fa4.warp_specialize consumer_warps(4) producer {
+        fa4.barrier_wait %empty[%i] phase %phase : !fa4.mbarriers<2>
+      } consumers {
+        fa4.barrier_arrive %empty[%i] : !fa4.mbarriers<2>
+      }
+    }
+    gpu.return
+  }
+}

@@ -269,7 +269,7 @@ def FA4_WaitLoadsOp : FA4_Op<"wait_loads"> {
 
 def FA4_WarpSpecializeOp : FA4_Op<"warp_specialize", [NoTerminator,
                                                        RecursiveMemoryEffects]> {
-  let summary = "splits the CTA into one producer warp and MMA warps";
+  let summary = "splits the CTA into a producer warp group and MMA warps";
   let description = [{
     The CTA's warps 0 .. consumer_warps - 1 run the `consumers` region; the
     warp group after them is the producer: lane 0 of its first warp runs the
