@@ -142,9 +142,16 @@ static const KernelInfo *findKernel(const fa4_fwd_params &p,
 }
 
 /// Whether the automatic dispatch prefers the TMA kernel where both load
-/// paths may run. From our H100 measurements of the sm_90 build
-/// (bench/RESULTS.md, 2026-11-25): see `preferTmaHeadDims`.
-static bool preferTma(const fa4_fwd_params &p);
+/// paths may run, from our H100 measurements of the sm_90 build of the SM120
+/// configuration (bench/RESULTS.md, runs 8, 9 and 11).
+static bool preferTma(const fa4_fwd_params &p) {
+  // 2026-11-25, H100, bf16, B*S = 16384: TMA against cp.async at seqlen
+  // 512..16384, causal and not. d=64: cp.async faster in 8 of 12 shapes
+  // (by up to 15% at 512) -> cp.async. d=96: TMA faster in 10 of 12 (up to
+  // +18%) -> TMA. d=128: TMA faster in 14 of 16, GQA included (up to +12%
+  // causal) -> TMA. As published for SM120: TMA gains at d=128, loses at 64.
+  return p.head_dim >= 96;
+}
 
 /// Encodes the CUtensorMap of a tensor-map parameter: a 4-D view
 /// (head_dim, seq, head, batch) of its tensor, boxes of one swizzle chunk of
@@ -465,15 +472,4 @@ extern "C" fa4_status fa4_fwd(const fa4_fwd_params *params, void *stream) {
                  static_cast<unsigned>(kernel->smemBytes),
                  static_cast<CUstream>(stream), pointers.data(), nullptr);
   return FA4_SUCCESS;
-}
-
-/// Measured on the H100 (sm_90 build, bench/RESULTS.md): the head dims
-/// where the TMA kernel beats the cp.async one. Filled from the benchmark.
-static bool preferTma(const fa4_fwd_params &p) {
-  // 2026-11-25, H100, bf16, B*S = 16384: TMA against cp.async at seqlen
-  // 512..16384, causal and not. d=64: cp.async faster in 8 of 12 shapes
-  // (by up to 15% at 512) -> cp.async. d=96: TMA faster in 10 of 12 (up to
-  // +18%) -> TMA. d=128: TMA faster in 14 of 16, GQA included (up to +12%
-  // causal) -> TMA. As published for SM120: TMA gains at d=128, loses at 64.
-  return p.head_dim >= 96;
 }

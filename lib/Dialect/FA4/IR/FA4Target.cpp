@@ -112,7 +112,7 @@ KernelConfig fa4::chooseKernelConfig(AttentionOp op, const TargetInfo &target) {
     // TMA: 128x64 tiles through a ring of `stages` K/V buffers (D = 128
     // with two stages: 96 KB + barriers), Q in shared memory: the sm_90
     // build has no setmaxnreg and its MMA warps live within the entry cap
-    // of 224 registers (288 threads).
+    // of 168 registers (12 warps, 384 threads).
     config.tileM = 16 * config.numWarps;
     config.tileN = 64;
     config.qInRegisters = op.getQInRegisters().value_or(false);

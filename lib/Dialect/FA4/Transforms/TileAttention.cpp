@@ -198,7 +198,7 @@ private:
   SmallVector<Value> buildCpAsyncLoop(Value lo, Value hi, ValueRange init,
                                       bool masked);
 
-  // ---- TMA: a producer warp and MMA warps ----
+  // ---- TMA: a producer warp group and MMA warps ----
   void buildWarpSpecialized();
   SmallVector<Value> buildConsumerLoop(Value iBegin, Value iEnd,
                                        ValueRange init, bool masked);

@@ -46,7 +46,7 @@ def FA4_AttentionOp : FA4_Op<"attention", [Symbol]> {
     - `varlen`, `paged_kv`, `split_kv`, `dropout`, `block_sparse`: the
       remaining variants of the mission.
     - `load_path`: `cp_async` (all warps load and compute) or `tma`
-      (a producer warp feeds MMA warps through mbarriers).
+      (a producer warp group feeds MMA warps through mbarriers).
     - `stages`: K/V pipeline depth.
     - `tile(m, n) warps(w) q_in_registers(b)`: pins the tile
       configuration; without it `fa4-tile-attention` chooses one from its
