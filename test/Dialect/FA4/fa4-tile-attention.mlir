@@ -158,3 +158,21 @@ fa4.attention @no_lse dtype(bf16) head_dim(96) head_dim_v(96)
 // CHECK:   fa4.store_tile
 fa4.attention @tma dtype(bf16) head_dim(128) head_dim_v(128) causal gqa lse
     load_path(tma) stages(2)
+
+// -----
+
+// Four MMA warps (a 64-row tile) + the producer group: 256 threads, whose
+// entry cap is the architectural 255, stated anyway (ptxas would otherwise
+// aim at 128 and spill); nothing to redistribute, so no setmaxnreg; the
+// empty barriers count 128 MMA threads.
+// D = 96 is three 32-column chunks with the 64-byte swizzle, so each box
+// is 32 columns wide.
+// CHECK-LABEL: gpu.module @tma_four_warps
+// CHECK: gpu.func @tma_four_warps
+// CHECK-SAME: k_tma = {box_cols = 32 : i64, box_rows = 64 : i64, swizzle = 64 : i64, tensor = "k"}
+// CHECK-SAME: known_block_size = array<i32: 256, 1, 1>, nvvm.maxnreg = 255 : i32
+// CHECK: fa4.barrier_init %{{.*}} arrivals(128)
+// CHECK: fa4.warp_specialize consumer_warps(4) producer {
+// CHECK: fa4.qk_mma %{{.*}}, %{{.*}} : !fa4.smem<64x96xf16>, !fa4.smem<64x96xf16> -> !fa4.acc<64x64xf32, warps = 4>
+fa4.attention @tma_four_warps dtype(f16) head_dim(96) head_dim_v(96) gqa lse
+    load_path(tma) stages(2) tile(64, 64) warps(4) q_in_registers(false)

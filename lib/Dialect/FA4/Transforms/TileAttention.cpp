@@ -752,9 +752,12 @@ struct FA4TileAttentionPass final
     func->setAttr("fa4.features", buildFeatures(b, def, config, target));
     if (config.warpSpecialized)
       func->setAttr("fa4.tensor_maps", buildTensorMaps(b, def, config));
-    // Registers at entry: every thread of the CTA must fit one SM.
+    // Registers at entry: every thread of the CTA must fit one SM. A
+    // warp-specialized kernel states its cap even at 255: without one, ptxas
+    // aims a 256-thread CTA at 128 registers (two CTAs per SM) and the
+    // 4-MMA-warp D = 96 kernel spilled; with `.maxnreg 255` it takes 147.
     int64_t cap = getRegisterCap(config, target);
-    if (cap < 255)
+    if (cap < 255 || config.warpSpecialized)
       func->setAttr("nvvm.maxnreg",
                     b.getI32IntegerAttr(static_cast<int32_t>(cap)));
 
