@@ -56,6 +56,11 @@ namespace {
 //===----------------------------------------------------------------------===//
 
 /// Thin wrapper over a builder for the scalar code every pattern emits.
+///
+/// Every helper creates an op, and C++ leaves the order in which a call's
+/// arguments are evaluated unspecified (GCC goes right to left, Clang left to
+/// right). So no call here takes two op-creating arguments: each gets its own
+/// statement, and the kernels do not depend on the host compiler.
 class Emitter {
 public:
   Emitter(OpBuilder &b, Location loc)
@@ -130,13 +135,19 @@ public:
         range = LLVM::ConstantRangeAttr::get(ctx, 32, 0, size[0]);
     return NVVM::ThreadIdXOp::create(b, loc, i32Ty, range);
   }
-  Value lane() { return band(tid(), i32(31)); }
+  Value lane() {
+    Value t = tid();
+    return band(t, i32(31));
+  }
   Value warp() { return shr(tid(), 5); }
 
   /// shfl.sync.bfly over the full warp.
   Value shuffleXor(Value v, int64_t mask) {
-    return NVVM::ShflOp::create(b, loc, f32Ty, i32(-1), v, i32(mask),
-                                i32(0x1f), NVVM::ShflKind::bfly, UnitAttr())
+    Value members = i32(-1);
+    Value laneMask = i32(mask);
+    Value clamp = i32(0x1f);
+    return NVVM::ShflOp::create(b, loc, f32Ty, members, v, laneMask, clamp,
+                                NVVM::ShflKind::bfly, UnitAttr())
         .getResult();
   }
   /// max / sum over the four lanes of a quad (they hold the same row).
@@ -255,7 +266,8 @@ struct SwizzledLayout {
   Value swizzle(Emitter &e, Value row) const {
     if (unitsPerChunk == 8)
       return e.band(row, e.i32(7));
-    return e.band(e.shr(row, 1), e.i32(3));
+    Value pair = e.shr(row, 1);
+    return e.band(pair, e.i32(3));
   }
 
   /// Byte offset of 16-byte unit `unit` of row `row` (both run-time).
@@ -263,9 +275,10 @@ struct SwizzledLayout {
     Value chunk = e.divU(unit, unitsPerChunk);
     Value inChunk = e.remU(unit, unitsPerChunk);
     Value physical = e.bxor(inChunk, swizzle(e, row));
-    return e.add(e.add(e.mul(chunk, e.i32(chunkBytes)),
-                       e.mul(row, e.i32(rowBytes))),
-                 e.shl(physical, 4));
+    Value chunkOffset = e.mul(chunk, e.i32(chunkBytes));
+    Value rowOffset = e.mul(row, e.i32(rowBytes));
+    Value base = e.add(chunkOffset, rowOffset);
+    return e.add(base, e.shl(physical, 4));
   }
 
   SmemTileType type;
@@ -294,7 +307,8 @@ public:
     int64_t inChunk = unitConst % layout.unitsPerChunk;
     Value unit = e.shl(e.bxor(laneX, e.i32(inChunk)), 4);
     int64_t constant = chunk * layout.chunkBytes + rowConst * layout.rowBytes;
-    return e.gepBytes(e.gepBytes(laneBase, unit), e.i32(constant));
+    Value laneAddress = e.gepBytes(laneBase, unit);
+    return e.gepBytes(laneAddress, e.i32(constant));
   }
 
 private:
@@ -383,16 +397,15 @@ struct LoadTileOpLowering : OpConversionPattern<LoadTileOp> {
     Value laneUnit = e.remU(tid, unitsPerRow);
     // Shared: row laneRow, unit laneUnit of chunk 0 (pass and chunk add
     // constants).
-    Value threadDest = e.gepBytes(
-        adaptor.getDest(),
-        e.add(e.mul(laneRow, e.i32(layout.rowBytes)),
-              e.shl(e.bxor(laneUnit, layout.swizzle(e, laneRow)), 4)));
+    Value destRow = e.mul(laneRow, e.i32(layout.rowBytes));
+    Value destUnit = e.shl(e.bxor(laneUnit, layout.swizzle(e, laneRow)), 4);
+    Value threadDest = e.gepBytes(adaptor.getDest(), e.add(destRow, destUnit));
     // Global: element (row + laneRow, laneUnit * 8).
     Value firstRow = e.add(adaptor.getRow(), laneRow);
-    Value threadSource = e.gepElements(
-        adaptor.getBase(), tile.getElementType(),
-        e.add(e.mul(firstRow, adaptor.getStride()),
-              e.mul(laneUnit, e.i32(elementsPerUnit))));
+    Value sourceRow = e.mul(firstRow, adaptor.getStride());
+    Value sourceColumn = e.mul(laneUnit, e.i32(elementsPerUnit));
+    Value threadSource = e.gepElements(adaptor.getBase(), tile.getElementType(),
+                                       e.add(sourceRow, sourceColumn));
     // Pass i is in bounds iff i * rowsPerPass < limit - (row + laneRow).
     Value rowsLeft = e.sub(adaptor.getLimit(), firstRow);
     Value passStride = e.mul(adaptor.getStride(), e.i32(rowsPerPass));
@@ -401,12 +414,14 @@ struct LoadTileOpLowering : OpConversionPattern<LoadTileOp> {
         Value dest = e.gepBytes(
             threadDest,
             e.i32(c * layout.chunkBytes + i * rowsPerPass * layout.rowBytes));
-        Value source = e.gepElements(
-            threadSource, tile.getElementType(),
-            e.add(e.mul(passStride, e.i32(i)), e.i32(c * layout.chunkCols)));
+        Value passOffset = e.mul(passStride, e.i32(i));
+        Value source =
+            e.gepElements(threadSource, tile.getElementType(),
+                          e.add(passOffset, e.i32(c * layout.chunkCols)));
         Value inBounds =
             e.cmp(arith::CmpIPredicate::slt, e.i32(i * rowsPerPass), rowsLeft);
-        Value bytes = e.select(inBounds, e.i32(16), e.i32(0));
+        Value full = e.i32(16);
+        Value bytes = e.select(inBounds, full, e.i32(0));
         NVVM::CpAsyncOp::create(rewriter, op.getLoc(), dest, source, 16,
                                 NVVM::LoadCacheModifierKind::CG, bytes);
       }
@@ -468,10 +483,11 @@ struct WarpSpecializeOpLowering : OpConversionPattern<WarpSpecializeOp> {
                                      static_cast<int32_t>(*producerRegs),
                                      NVVM::SetMaxRegisterAction::decrease);
     Emitter pe(rewriter, loc);
-    Value leader = arith::AndIOp::create(
-        rewriter, loc,
-        pe.cmp(arith::CmpIPredicate::eq, pe.warp(), consumerWarps),
-        pe.cmp(arith::CmpIPredicate::eq, pe.lane(), pe.i32(0)));
+    Value firstWarp =
+        pe.cmp(arith::CmpIPredicate::eq, pe.warp(), consumerWarps);
+    Value lane = pe.lane();
+    Value laneZero = pe.cmp(arith::CmpIPredicate::eq, lane, pe.i32(0));
+    Value leader = pe.band(firstWarp, laneZero);
     auto single = scf::IfOp::create(rewriter, loc, leader,
                                     /*withElseRegion=*/false);
     rewriter.inlineBlockBefore(&op.getProducer().front(),
@@ -522,7 +538,8 @@ struct BarrierInitOpLowering : OpConversionPattern<BarrierInitOp> {
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     Emitter e(rewriter, loc);
-    Value first = e.cmp(arith::CmpIPredicate::eq, e.tid(), e.i32(0));
+    Value tid = e.tid();
+    Value first = e.cmp(arith::CmpIPredicate::eq, tid, e.i32(0));
     int64_t count = op.getBarriers().getType().getCount();
     Value arrivals = e.i32(static_cast<int64_t>(op.getArrivals()));
     Value base = adaptor.getBarriers();
@@ -644,10 +661,11 @@ static LdmatrixAddressing aFragmentAddressing(Emitter &e,
                                               const SwizzledLayout &layout,
                                               Value tile, int64_t rowsPerWarp) {
   Value lane = e.lane();
-  return LdmatrixAddressing(e, layout, tile,
-                            e.mul(e.warp(), e.i32(rowsPerWarp)),
-                            /*laneRow=*/e.band(lane, e.i32(15)),
-                            /*laneUnit=*/e.shr(lane, 4));
+  Value warp = e.warp();
+  Value warpRow = e.mul(warp, e.i32(rowsPerWarp));
+  Value laneRow = e.band(lane, e.i32(15));
+  Value laneUnit = e.shr(lane, 4);
+  return LdmatrixAddressing(e, layout, tile, warpRow, laneRow, laneUnit);
 }
 
 /// The A fragments of a warp's rows, as 4 x i32 per (m16 tile, k16 slice):
@@ -749,11 +767,13 @@ struct QKMmaOpLowering : OpConversionPattern<QKMmaOp> {
     else
       q.emplace(e, adaptor.getQ(), kSlices);
     Value lane = e.lane();
-    LdmatrixAddressing kAddr(
-        e, kLayout, adaptor.getK(), Value(),
-        /*laneRow=*/e.add(e.band(lane, e.i32(7)),
-                          e.shl(e.shr(lane, 4), 3)),
-        /*laneUnit=*/e.band(e.shr(lane, 3), e.i32(1)));
+    Value kRowInTile = e.band(lane, e.i32(7));
+    Value kTileRow = e.shl(e.shr(lane, 4), 3);
+    Value kLaneRow = e.add(kRowInTile, kTileRow);
+    Value kHalf = e.shr(lane, 3);
+    Value kLaneUnit = e.band(kHalf, e.i32(1));
+    LdmatrixAddressing kAddr(e, kLayout, adaptor.getK(), Value(), kLaneRow,
+                             kLaneUnit);
 
     Value zero = e.f32(0.0);
     SmallVector<Value> s(acc.getValuesPerThread(), zero);
@@ -809,9 +829,10 @@ struct MaskOpLowering : OpConversionPattern<MaskOp> {
           // Causal: key <= query + offset, so local column <
           // query + offset + 1 - col.
           Value query = e.add(query0, e.i32(16 * mt + 8 * h));
-          Value causalLim = e.sub(
-              e.sub(e.add(e.add(query, offset), e.i32(1)), adaptor.getCol()),
-              twoQ);
+          Value shifted = e.add(query, offset);
+          Value lastKey = e.add(shifted, e.i32(1));
+          Value causalLim =
+              e.sub(e.sub(lastKey, adaptor.getCol()), twoQ);
           lim = e.minS(lim, causalLim);
         }
         for (int64_t nt = 0; nt < nTiles; ++nt) {
@@ -922,11 +943,13 @@ struct PVMmaOpLowering : OpConversionPattern<PVMmaOp> {
     int64_t oTiles = oType.getNTiles();
 
     Value lane = e.lane();
-    LdmatrixAddressing vAddr(
-        e, vLayout, adaptor.getV(), Value(),
-        /*laneRow=*/e.add(e.band(lane, e.i32(7)),
-                          e.shl(e.band(e.shr(lane, 3), e.i32(1)), 3)),
-        /*laneUnit=*/e.shr(lane, 4));
+    Value vRowInTile = e.band(lane, e.i32(7));
+    Value vHalf = e.shr(lane, 3);
+    Value vTileRow = e.shl(e.band(vHalf, e.i32(1)), 3);
+    Value vLaneRow = e.add(vRowInTile, vTileRow);
+    Value vLaneUnit = e.shr(lane, 4);
+    LdmatrixAddressing vAddr(e, vLayout, adaptor.getV(), Value(), vLaneRow,
+                             vLaneUnit);
 
     AFragments p(e, adaptor.getProbs(), kSlices);
     SmallVector<Value> o = e.unpack(adaptor.getAcc());
@@ -1050,8 +1073,8 @@ struct StoreRowsOpLowering : OpConversionPattern<StoreRowsOp> {
     RowStatsType rows = op.getValues().getType();
     Value lane = e.lane(), warp = e.warp();
     Value g = e.shr(lane, 2);
-    Value leader =
-        e.cmp(arith::CmpIPredicate::eq, e.band(lane, e.i32(3)), e.i32(0));
+    Value quadLane = e.band(lane, e.i32(3));
+    Value leader = e.cmp(arith::CmpIPredicate::eq, quadLane, e.i32(0));
     Value row0 = e.add(adaptor.getRow(),
                        e.add(e.mul(warp, e.i32(rows.getRows() /
                                                rows.getWarps())),

@@ -141,6 +141,9 @@ public:
 
 private:
   // ---- Small arithmetic helpers (i32 unless named otherwise) ----
+  // Each creates an op; a call never takes two of them as arguments (their
+  // evaluation order is unspecified in C++, so the IR would depend on the
+  // host compiler).
   Value i32(int64_t v) {
     return arith::ConstantIntOp::create(b, loc, b.getI32Type(), v);
   }
@@ -233,10 +236,11 @@ Value ForwardBuilder::headBase(StringRef tensor, Type elementType, Value batch,
   Value b64 = arith::ExtUIOp::create(b, loc, i64, batch);
   Value h64 = arith::ExtUIOp::create(b, loc, i64, head);
   std::string name = tensor.str();
-  Value offset = arith::AddIOp::create(
-      b, loc,
-      arith::MulIOp::create(b, loc, b64, args[name + "_batch_stride"]),
-      arith::MulIOp::create(b, loc, h64, args[name + "_head_stride"]));
+  Value batchOffset =
+      arith::MulIOp::create(b, loc, b64, args[name + "_batch_stride"]);
+  Value headOffset =
+      arith::MulIOp::create(b, loc, h64, args[name + "_head_stride"]);
+  Value offset = arith::AddIOp::create(b, loc, batchOffset, headOffset);
   return LLVM::GEPOp::create(b, loc, args[name].getType(), elementType,
                              args[name], ValueRange{offset});
 }
@@ -251,8 +255,10 @@ void ForwardBuilder::buildPrologue() {
   // ---- Block coordinates ----
   // Causal CTAs run longest-first: m-blocks near the end see the most keys.
   mBlock = blockId(gpu::Dimension::x);
-  if (causal)
-    mBlock = sub(sub(gridDim(gpu::Dimension::x), i32(1)), mBlock);
+  if (causal) {
+    Value numMBlocks = gridDim(gpu::Dimension::x);
+    mBlock = sub(sub(numMBlocks, i32(1)), mBlock);
+  }
   head = blockId(gpu::Dimension::y);
   batch = blockId(gpu::Dimension::z);
   // GQA/MQA: query head h reads key/value head h / (Hq / Hkv).
@@ -286,11 +292,11 @@ void ForwardBuilder::buildPrologue() {
   Value hasEdge = cmp(arith::CmpIPredicate::ne, edge, i32(0));
   nMaskMin = arith::SelectOp::create(b, loc, hasEdge,
                                      sub(numKeyBlocks, i32(1)), numKeyBlocks);
-  if (causal)
-    nMaskMin = minS(nMaskMin, maxS(floorDiv(add(add(qRow0, causalOffset),
-                                                 i32(1)),
-                                             tileN),
-                                    i32(0)));
+  if (causal) {
+    Value firstRowLimit = add(qRow0, causalOffset);
+    Value firstMasked = floorDiv(add(firstRowLimit, i32(1)), tileN);
+    nMaskMin = minS(nMaskMin, maxS(firstMasked, i32(0)));
+  }
   nMaskMin = maxS(minS(nMaskMin, nMax), nMin);
 
   // ---- Shared memory, owned by this scope ----
@@ -371,9 +377,12 @@ SmallVector<Value> ForwardBuilder::buildCpAsyncLoop(Value lo, Value hi,
                                                     ValueRange init,
                                                     bool masked) {
   bool twoStages = config.numStages == 2;
-  Value count = maxS(sub(hi, lo), i32(0));
+  Value span = sub(hi, lo);
+  Value count = maxS(span, i32(0));
+  Value lower = i32(0);
+  Value step = i32(1);
   auto loop = scf::ForOp::create(
-      b, loc, i32(0), count, i32(1), init,
+      b, loc, lower, count, step, init,
       [&](OpBuilder &, Location, Value iv, ValueRange iter) {
         // n = hi - 1 - iv: blocks run from the last to the first.
         Value n = sub(sub(hi, i32(1)), iv);
@@ -452,7 +461,8 @@ void ForwardBuilder::buildCpAsync() {
     Block *body = b.createBlock(&guard.getBody());
     b.setInsertionPointToStart(body);
     // Prologue: Q and K[n_max - 1] (and V[n_max - 1] with two stages).
-    Value lastRow = mul(sub(nMax, i32(1)), i32(tileN));
+    Value lastBlock = sub(nMax, i32(1));
+    Value lastRow = mul(lastBlock, i32(tileN));
     LoadTileOp::create(b, loc, qBase, qRow0, seqlenQ, args["q_row_stride"], sQ);
     if (config.qInRegisters)
       CommitLoadsOp::create(b, loc);
@@ -489,8 +499,10 @@ SmallVector<Value> ForwardBuilder::buildConsumerLoop(Value iBegin, Value iEnd,
                                                      ValueRange init,
                                                      bool masked) {
   int64_t stages = config.numStages;
+  Value upper = maxS(iEnd, iBegin);
+  Value step = i32(1);
   auto loop = scf::ForOp::create(
-      b, loc, iBegin, maxS(iEnd, iBegin), i32(1), init,
+      b, loc, iBegin, upper, step, init,
       [&](OpBuilder &, Location, Value i, ValueRange iter) {
         // Block n = n_max - 1 - i sits in stage i % S, in its round i / S.
         Value n = sub(sub(nMax, i32(1)), i);
@@ -524,8 +536,10 @@ void ForwardBuilder::buildProducer(Value count) {
                       i32(0));
     SmallVector<Value> init(kStages);
     llvm::append_range(init, vStages);
+    Value lower = i32(0);
+    Value step = i32(1);
     scf::ForOp::create(
-        b, loc, i32(0), count, i32(1), init,
+        b, loc, lower, count, step, init,
         [&](OpBuilder &, Location, Value i, ValueRange iter) {
           Value n = sub(sub(nMax, i32(1)), i);
           Value stage = remU(i, stages);
@@ -533,7 +547,8 @@ void ForwardBuilder::buildProducer(Value count) {
           // MMA thread (phase (round - 1) % 2 of its empty barrier).
           Value reuse = cmp(arith::CmpIPredicate::sge, i, i32(stages));
           scf::IfOp::create(b, loc, reuse, [&](OpBuilder &, Location) {
-            Value parity = remU(sub(divU(i, stages), i32(1)), 2);
+            Value round = divU(i, stages);
+            Value parity = remU(sub(round, i32(1)), 2);
             BarrierWaitOp::create(b, loc, emptyBars, stage, parity);
             scf::YieldOp::create(b, loc);
           });
@@ -569,7 +584,8 @@ void ForwardBuilder::buildWarpSpecialized() {
   BarrierInitOp::create(b, loc, emptyBars, config.numThreads());
   BarrierInitOp::create(b, loc, qBar, 1);
 
-  Value count = maxS(sub(nMax, nMin), i32(0));
+  Value span = sub(nMax, nMin);
+  Value count = maxS(span, i32(0));
   std::optional<RegisterSplit> split = getRegisterSplit(config, target);
   auto ws = WarpSpecializeOp::create(
       b, loc, config.numWarps,
@@ -591,7 +607,8 @@ void ForwardBuilder::buildWarpSpecialized() {
   {
     OpBuilder::InsertionGuard g2(b);
     b.setInsertionPointToStart(b.createBlock(&guard.getBody()));
-    BarrierWaitOp::create(b, loc, qBar, i32(0), i32(0));
+    Value first = i32(0);
+    BarrierWaitOp::create(b, loc, qBar, first, /*phase=*/i32(0));
     qOperand = sQ;
     if (config.qInRegisters) {
       auto qType = AFragType::get(ctx, config.tileM, def.getHeadDim(),
