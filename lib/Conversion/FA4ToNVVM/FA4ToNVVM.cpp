@@ -24,6 +24,7 @@
 #include "fa4/Conversion/FA4ToNVVM/FA4ToNVVM.h"
 #include "fa4/Conversion/Passes.h"
 #include "fa4/Dialect/FA4/IR/FA4Ops.h"
+#include "fa4/Dialect/FA4/IR/FA4Target.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -34,6 +35,7 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/Transforms/DialectConversion.h"
+#include "llvm/Support/MathExtras.h"
 
 #include <array>
 #include <optional>
@@ -526,7 +528,7 @@ struct SmemBarriersOpLowering : OpConversionPattern<SmemBarriersOp> {
 
 /// Barrier `index` of an array lowered to a pointer (8 bytes per barrier).
 static Value barrierAddress(Emitter &e, Value base, Value index) {
-  return e.gepBytes(base, e.shl(index, 3));
+  return e.gepBytes(base, e.shl(index, llvm::Log2_64(kMBarrierBytes)));
 }
 
 /// Thread 0 initializes, fences the initialization for the async proxy (the

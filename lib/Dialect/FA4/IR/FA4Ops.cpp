@@ -184,16 +184,24 @@ LogicalResult GuardOp::verify() {
 // SmemBufferOp
 //===----------------------------------------------------------------------===//
 
-LogicalResult SmemBufferOp::verify() {
-  if (!(*this)->getParentOfType<ScopeOp>())
-    return emitOpError() << "'" << getSymName()
-                         << "' must be declared inside a fa4.scope, which "
-                            "owns it";
-  if (std::optional<uint64_t> offset = getOffset();
-      offset && *offset % kSmemBufferAlignment != 0)
-    return emitOpError() << "offset " << *offset << " is not "
-                         << kSmemBufferAlignment << "-byte aligned";
+/// A shared-memory allocation (a tile or an mbarrier array) belongs to the
+/// scope around it, and a planned offset keeps the allocation's alignment.
+static LogicalResult verifyScopedAllocation(Operation *op, StringRef name,
+                                            std::optional<uint64_t> offset,
+                                            int64_t alignment) {
+  if (!op->getParentOfType<ScopeOp>())
+    return op->emitOpError() << "'" << name
+                             << "' must be declared inside a fa4.scope, "
+                                "which owns it";
+  if (offset && *offset % alignment != 0)
+    return op->emitOpError() << "offset " << *offset << " is not "
+                             << alignment << "-byte aligned";
   return success();
+}
+
+LogicalResult SmemBufferOp::verify() {
+  return verifyScopedAllocation(*this, getSymName(), getOffset(),
+                                kSmemBufferAlignment);
 }
 
 //===----------------------------------------------------------------------===//
@@ -214,13 +222,8 @@ LogicalResult WarpSpecializeOp::verify() {
 }
 
 LogicalResult SmemBarriersOp::verify() {
-  if (!(*this)->getParentOfType<ScopeOp>())
-    return emitOpError() << "'" << getSymName()
-                         << "' must be declared inside a fa4.scope, which "
-                            "owns it";
-  if (std::optional<uint64_t> offset = getOffset(); offset && *offset % 8 != 0)
-    return emitOpError() << "offset " << *offset << " is not 8-byte aligned";
-  return success();
+  return verifyScopedAllocation(*this, getSymName(), getOffset(),
+                                kMBarrierBytes);
 }
 
 //===----------------------------------------------------------------------===//

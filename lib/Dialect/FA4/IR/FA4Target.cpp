@@ -61,8 +61,8 @@ int64_t fa4::getSmemBytes(const KernelConfig &config, int64_t headDim,
   int64_t q = aligned(config.tileM * headDim * elementBytes);
   int64_t k = aligned(config.tileN * headDim * elementBytes);
   int64_t v = aligned(config.tileN * headDimV * elementBytes);
-  int64_t barriers = config.warpSpecialized ? 8 * (2 * config.numStages + 1)
-                                            : 0;
+  int64_t barriers =
+      config.warpSpecialized ? kMBarrierBytes * (2 * config.numStages + 1) : 0;
   return q + config.numStages * (k + v) + barriers;
 }
 

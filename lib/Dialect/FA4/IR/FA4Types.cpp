@@ -47,6 +47,38 @@ static ParseResult parseWarps(AsmParser &parser, int64_t &warps) {
                  parser.parseEqual() || parser.parseInteger(warps));
 }
 
+/// Parses `<R x C x elt, warps = N>`, the syntax of the register tiles.
+template <typename TileType>
+static Type parseWarpTile(AsmParser &parser) {
+  int64_t rows, cols, warps;
+  Type elementType;
+  if (parseShape2D(parser, rows, cols, elementType) ||
+      parseWarps(parser, warps) || parser.parseGreater())
+    return {};
+  return parser.getChecked<TileType>(parser.getContext(), rows, cols,
+                                     elementType, warps);
+}
+
+static void printWarpTile(AsmPrinter &printer, int64_t rows, int64_t cols,
+                          Type elementType, int64_t warps) {
+  printer << "<" << rows << "x" << cols << "x" << elementType
+          << ", warps = " << warps << ">";
+}
+
+/// Checks the layout every warp-distributed type shares: `warps` warps of
+/// 16-row mma.sync tiles. `what` names the type's rows in the diagnostic.
+static LogicalResult
+verifyWarpRows(function_ref<InFlightDiagnostic()> emitError, StringRef what,
+               int64_t rows, int64_t warps) {
+  if (warps <= 0)
+    return emitError() << "warps must be positive";
+  if (rows <= 0 || rows % (16 * warps) != 0)
+    return emitError() << what << " rows (" << rows
+                       << ") must be a multiple of 16 x warps (" << 16 * warps
+                       << ")";
+  return success();
+}
+
 //===----------------------------------------------------------------------===//
 // SmemTileType
 //===----------------------------------------------------------------------===//
@@ -94,18 +126,11 @@ int64_t SmemTileType::getSizeInBytes() const {
 //===----------------------------------------------------------------------===//
 
 Type AccTileType::parse(AsmParser &parser) {
-  int64_t rows, cols, warps;
-  Type elementType;
-  if (parseShape2D(parser, rows, cols, elementType) ||
-      parseWarps(parser, warps) || parser.parseGreater())
-    return {};
-  return parser.getChecked<AccTileType>(parser.getContext(), rows, cols,
-                                        elementType, warps);
+  return parseWarpTile<AccTileType>(parser);
 }
 
 void AccTileType::print(AsmPrinter &printer) const {
-  printer << "<" << getRows() << "x" << getCols() << "x" << getElementType()
-          << ", warps = " << getWarps() << ">";
+  printWarpTile(printer, getRows(), getCols(), getElementType(), getWarps());
 }
 
 LogicalResult AccTileType::verify(function_ref<InFlightDiagnostic()> emitError,
@@ -113,12 +138,8 @@ LogicalResult AccTileType::verify(function_ref<InFlightDiagnostic()> emitError,
                                   int64_t warps) {
   if (!elementType.isF32())
     return emitError() << "accumulator tiles are f32, got " << elementType;
-  if (warps <= 0)
-    return emitError() << "warps must be positive";
-  if (rows <= 0 || rows % (16 * warps) != 0)
-    return emitError() << "accumulator rows (" << rows
-                       << ") must be a multiple of 16 x warps ("
-                       << 16 * warps << ")";
+  if (failed(verifyWarpRows(emitError, "accumulator", rows, warps)))
+    return failure();
   if (cols <= 0 || cols % 16 != 0)
     return emitError() << "accumulator cols (" << cols
                        << ") must be a positive multiple of 16";
@@ -130,18 +151,11 @@ LogicalResult AccTileType::verify(function_ref<InFlightDiagnostic()> emitError,
 //===----------------------------------------------------------------------===//
 
 Type AFragType::parse(AsmParser &parser) {
-  int64_t rows, cols, warps;
-  Type elementType;
-  if (parseShape2D(parser, rows, cols, elementType) ||
-      parseWarps(parser, warps) || parser.parseGreater())
-    return {};
-  return parser.getChecked<AFragType>(parser.getContext(), rows, cols,
-                                      elementType, warps);
+  return parseWarpTile<AFragType>(parser);
 }
 
 void AFragType::print(AsmPrinter &printer) const {
-  printer << "<" << getRows() << "x" << getCols() << "x" << getElementType()
-          << ", warps = " << getWarps() << ">";
+  printWarpTile(printer, getRows(), getCols(), getElementType(), getWarps());
 }
 
 LogicalResult AFragType::verify(function_ref<InFlightDiagnostic()> emitError,
@@ -149,12 +163,8 @@ LogicalResult AFragType::verify(function_ref<InFlightDiagnostic()> emitError,
                                 int64_t warps) {
   if (!elementType.isBF16() && !elementType.isF16())
     return emitError() << "A fragments hold bf16 or f16, got " << elementType;
-  if (warps <= 0)
-    return emitError() << "warps must be positive";
-  if (rows <= 0 || rows % (16 * warps) != 0)
-    return emitError() << "A fragment rows (" << rows
-                       << ") must be a multiple of 16 x warps (" << 16 * warps
-                       << ")";
+  if (failed(verifyWarpRows(emitError, "A fragment", rows, warps)))
+    return failure();
   if (cols <= 0 || cols % 16 != 0)
     return emitError() << "A fragment cols (" << cols
                        << ") must be a positive multiple of 16";
@@ -192,11 +202,7 @@ void RowStatsType::print(AsmPrinter &printer) const {
 LogicalResult
 RowStatsType::verify(function_ref<InFlightDiagnostic()> emitError,
                      int64_t rows, int64_t warps) {
-  if (warps <= 0)
-    return emitError() << "warps must be positive";
-  if (rows <= 0 || rows % (16 * warps) != 0)
-    return emitError() << "row statistics rows (" << rows
-                       << ") must be a multiple of 16 x warps ("
-                       << 16 * warps << ")";
+  if (failed(verifyWarpRows(emitError, "row statistics", rows, warps)))
+    return failure();
   return success();
 }

@@ -112,7 +112,8 @@ static LogicalResult planSharedMemory(gpu::GPUFuncOp func) {
   if (!result.wasInterrupted())
     result = func.walk([&](SmemBarriersOp barriers) {
       return place(barriers, barriers.getSymName(),
-                   8 * barriers.getType().getCount(), 8);
+                   kMBarrierBytes * barriers.getType().getCount(),
+                   kMBarrierBytes);
     });
   if (result.wasInterrupted())
     return failure();

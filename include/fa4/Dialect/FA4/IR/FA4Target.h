@@ -75,6 +75,9 @@ constexpr int64_t kMaxAccumulatorsPerThread = 192;
 /// needs 1024-byte aligned destinations, and cp.async uses the same layout.
 constexpr int64_t kSmemBufferAlignment = 1024;
 
+/// Size and alignment of one mbarrier (a 64-bit word in shared memory).
+constexpr int64_t kMBarrierBytes = 8;
+
 /// Shared memory the block program needs: Q, then `stages` K and V tiles,
 /// each aligned to kSmemBufferAlignment, then (TMA path) the mbarriers:
 /// full and empty per stage plus one for Q, 8 bytes each.
