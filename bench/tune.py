@@ -1,7 +1,8 @@
 """Times kernel variants side by side to choose tile configurations.
 
 Generate variants with fa4-opt (e.g. `tile(128, 64) warps(8) stages(2)`) into
-a folder laid out as <folder>/<target>/<kernel>.{ptx,json}; this script loads
+a folder laid out as <folder>/<target>/<kernel>.{ptx,json} (tools/make-variant.sh
+does this for every dtype, head dim and mask, one folder each); this script loads
 them through the runtime's FA4_KERNEL_PATH hook, forces each with FA4_KERNEL
 on every shape it matches, checks it against SDPA, and prints TFLOP/s next to
 the embedded default and FlashAttention-2 (SDPA FLASH) from the same run.
