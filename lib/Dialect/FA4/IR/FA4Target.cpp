@@ -177,31 +177,45 @@ std::string fa4::checkKernelConfig(AttentionOp op, const KernelConfig &config,
            " registers per thread for accumulators; at most " +
            str(kMaxAccumulatorsPerThread) + " of " +
            str(target.maxRegistersPerThread) + " can be";
-  // TMA boxes are at most 256 rows; cp.async copies a tile chunk by chunk
-  // (64 or 32 columns), each pass covering threads / units-per-chunk-row
-  // rows, every pass full.
+  // TMA boxes are at most 256 rows; cp.async copies a tile chunk by chunk.
   if (config.warpSpecialized) {
     if (config.tileM > 256 || config.tileN > 256)
       return "a TMA box has at most 256 rows, the tile is " +
              str(config.tileM) + "x" + str(config.tileN);
   } else {
-  for (auto [rows, cols, what] :
-       {std::tuple<int64_t, int64_t, const char *>{config.tileM, d, "Q"},
-        {config.tileN, d, "K"},
-        {config.tileN, dv, "V"}}) {
-    int64_t chunkCols = cols % 64 == 0 ? 64 : 32;
-    int64_t rowsPerPass = config.numThreads() / (chunkCols * elementBytes / 16);
-    if (cols % 32 != 0 || rows % rowsPerPass != 0)
-      return std::string("the ") + what + " tile (" + str(rows) + "x" +
-             str(cols) + ") cannot be copied by " +
-             str(config.numThreads()) + " threads in passes of " +
-             str(rowsPerPass) + " full rows";
-  }
+    for (auto [rows, cols, what] :
+         {std::tuple<int64_t, int64_t, const char *>{config.tileM, d, "Q"},
+          {config.tileN, d, "K"},
+          {config.tileN, dv, "V"}}) {
+      std::string problem =
+          checkCpAsyncCopy(rows, cols, elementBytes, config.numThreads());
+      if (!problem.empty())
+        return std::string("the ") + what + " tile (" + str(rows) + "x" +
+               str(cols) + ") " + problem;
+    }
   }
   int64_t smem = getSmemBytes(config, d, dv, elementBytes);
   if (smem > target.smemPerBlock)
     return "tile configuration needs " + str(smem) +
            " B of shared memory; " + target.cpu.str() + " allows " +
            str(target.smemPerBlock) + " B per block";
+  return {};
+}
+
+std::string fa4::checkCpAsyncCopy(int64_t rows, int64_t cols,
+                                  int64_t elementBytes, int64_t threads) {
+  auto str = [](int64_t v) { return std::to_string(v); };
+  if (cols <= 0 || cols % 32 != 0)
+    return "has " + str(cols) +
+           " columns, not a multiple of 32 (64-byte swizzle chunks)";
+  int64_t chunkCols = cols % 64 == 0 ? 64 : 32;
+  int64_t unitsPerRow = chunkCols * elementBytes / 16;
+  if (threads <= 0 || threads % unitsPerRow != 0)
+    return "cannot be copied by " + str(threads) + " threads: not a multiple "
+           "of the " + str(unitsPerRow) + " 16-byte units of a chunk row";
+  int64_t rowsPerPass = threads / unitsPerRow;
+  if (rowsPerPass % 8 != 0 || rows <= 0 || rows % rowsPerPass != 0)
+    return "cannot be copied by " + str(threads) + " threads in passes of " +
+           str(rowsPerPass) + " full rows";
   return {};
 }

@@ -78,6 +78,23 @@ constexpr int64_t kSmemBufferAlignment = 1024;
 /// Size and alignment of one mbarrier (a 64-bit word in shared memory).
 constexpr int64_t kMBarrierBytes = 8;
 
+/// The suspend-time hint of each `mbarrier.try_wait.parity`, in ns: how long
+/// the hardware may park a waiting thread before the try returns false and
+/// the wait loop issues it again (a completing phase wakes the thread
+/// sooner). 10 ms, the value CUTLASS's ClusterBarrier::wait uses
+/// (0x989680): a waiting warp sleeps instead of spinning on the barrier.
+constexpr int64_t kTryWaitSuspendHintNs = 10000000;
+
+/// Why `threads` threads cannot copy a rows x cols tile of 16-bit elements
+/// with 16-byte cp.async units, or an empty string if they can. The copy
+/// goes chunk by chunk (64 or 32 columns); in a chunk of W units per row,
+/// thread t copies unit t % W of rows t / W + i * (T / W), so T must be a
+/// multiple of W, the pass height T / W a multiple of 8 (every row a thread
+/// copies then has the same swizzle) and the rows a multiple of the pass
+/// height. The tile configuration check and the load lowering both use it.
+std::string checkCpAsyncCopy(int64_t rows, int64_t cols, int64_t elementBytes,
+                             int64_t threads);
+
 /// Shared memory the block program needs: Q, then `stages` K and V tiles,
 /// each aligned to kSmemBufferAlignment, then (TMA path) the mbarriers:
 /// full and empty per stage plus one for Q, 8 bytes each.

@@ -1,0 +1,104 @@
+//===- Stores.cpp - register tiles and row values to global memory --------===//
+//
+// The epilogue's stores: an accumulator tile rounded to 16 bits, and one f32
+// per row (the LSE), each predicated on the row limit.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Layouts.h"
+#include "Patterns.h"
+#include "fa4/Dialect/FA4/IR/FA4Ops.h"
+
+#include "mlir/Dialect/SCF/IR/SCF.h"
+
+using namespace mlir;
+using namespace mlir::fa4;
+
+namespace {
+
+/// Lane l stores (row g + 8h, columns 8 nt + 2q, +1) of each fragment as one
+/// 32-bit store; a quad covers 16 contiguous bytes of a row.
+struct StoreTileOpLowering : OpConversionPattern<StoreTileOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(StoreTileOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Emitter e(rewriter, op.getLoc());
+    Location loc = op.getLoc();
+    AccTileType acc = op.getTile().getType();
+    FragmentLayout layout = FragmentLayout::of(acc);
+    Type elementType = op.getElementType();
+    Value lane = e.lane(), warp = e.warp();
+    auto [g, twoQ] = FragmentLayout::laneCoordinates(e, lane);
+    Value row0 = e.add(adaptor.getRow(),
+                       e.add(e.mul(warp, e.i32(acc.getRowsPerWarp())), g));
+    SmallVector<Value> o = e.unpack(adaptor.getTile());
+    for (int64_t mt = 0; mt < layout.mTiles; ++mt) {
+      for (int64_t h = 0; h < 2; ++h) {
+        Value row = e.add(row0, e.i32(FragmentLayout::slotRow(2 * mt + h)));
+        SmallVector<Value> packed;
+        for (int64_t nt = 0; nt < layout.nTiles; ++nt) {
+          int64_t i = layout.index(mt, nt, 2 * h);
+          packed.push_back(e.packPair(o[i], o[i + 1], elementType));
+        }
+        Value inBounds =
+            e.cmp(arith::CmpIPredicate::slt, row, adaptor.getLimit());
+        Value rowPtr = e.gepElements(
+            adaptor.getBase(), elementType,
+            e.add(e.mul(row, adaptor.getStride()), twoQ));
+        scf::IfOp::create(rewriter, loc, inBounds, [&](OpBuilder &b, Location) {
+          Emitter inner(b, loc);
+          for (int64_t nt = 0; nt < layout.nTiles; ++nt) {
+            Value ptr = inner.gepElements(rowPtr, elementType,
+                                          inner.i32(FragmentLayout::column(nt, 0)));
+            LLVM::StoreOp::create(b, loc, packed[nt], ptr, /*alignment=*/4);
+          }
+          scf::YieldOp::create(b, loc);
+        });
+      }
+    }
+    rewriter.eraseOp(op);
+    return success();
+  }
+};
+
+/// One lane of each quad writes its rows' values.
+struct StoreRowsOpLowering : OpConversionPattern<StoreRowsOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(StoreRowsOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Emitter e(rewriter, op.getLoc());
+    Location loc = op.getLoc();
+    RowStatsType rows = op.getValues().getType();
+    Value lane = e.lane(), warp = e.warp();
+    Value g = e.shr(lane, 2);
+    Value quadLane = e.band(lane, e.i32(3));
+    Value leader = e.cmp(arith::CmpIPredicate::eq, quadLane, e.i32(0));
+    Value row0 = e.add(
+        adaptor.getRow(),
+        e.add(e.mul(warp, e.i32(rows.getRows() / rows.getWarps())), g));
+    SmallVector<Value> values = e.unpack(adaptor.getValues());
+    for (int64_t slot = 0, n = values.size(); slot < n; ++slot) {
+      Value row = e.add(row0, e.i32(FragmentLayout::slotRow(slot)));
+      Value write = arith::AndIOp::create(
+          rewriter, loc, leader,
+          e.cmp(arith::CmpIPredicate::slt, row, adaptor.getLimit()));
+      Value ptr = e.gepElements(adaptor.getBase(), rewriter.getF32Type(), row);
+      scf::IfOp::create(rewriter, loc, write, [&](OpBuilder &b, Location) {
+        LLVM::StoreOp::create(b, loc, values[slot], ptr, /*alignment=*/4);
+        scf::YieldOp::create(b, loc);
+      });
+    }
+    rewriter.eraseOp(op);
+    return success();
+  }
+};
+
+} // namespace
+
+void fa4::populateStorePatterns(const TypeConverter &converter,
+                                RewritePatternSet &patterns) {
+  patterns.add<StoreTileOpLowering, StoreRowsOpLowering>(converter,
+                                                         patterns.getContext());
+}
