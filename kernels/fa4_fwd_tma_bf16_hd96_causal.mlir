@@ -2,4 +2,4 @@
 // One producer warp loads Q and, through a 2-stage ring of mbarriers, K/V;
 // eight MMA warps compute. Any GQA/MQA ratio, any lengths, optional LSE.
 fa4.attention @fa4_fwd_tma_bf16_hd96_causal dtype(bf16) head_dim(96) head_dim_v(96) causal
-    gqa lse load_path(tma) stages(2)
+    load_path(tma) stages(2)

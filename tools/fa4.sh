@@ -20,7 +20,7 @@ BUILD_DIR="${BUILD_DIR:-$ROOT/build}"
 JOBS="${JOBS:-$(nproc)}"
 TARGET="${FA4_TARGET:-sm_120a}"
 LLVM_PACKAGES=(llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools)
-SYSTEM_PACKAGES=(cmake ninja-build python3 python3-pip g++)
+SYSTEM_PACKAGES=(cmake ninja-build python3 python3-pip g++ zlib1g-dev)
 
 log() { printf '== %s\n' "$*"; }
 die() { printf 'fa4.sh: %s\n' "$*" >&2; exit 1; }

@@ -2,11 +2,13 @@
 //
 // Stage by stage, like upstream's gpu-lower-to-nvvm-pipeline:
 //   1. fa4-tile-attention        fa4.attention -> gpu.module + block program
-//   2. fa4-scope-attention       variants resolved, smem planned, guards -> scf
-//   3. convert-fa4-to-nvvm       block program -> nvvm/llvm/vector/arith/scf
-//   4. upstream to LLVM          scf -> cf, gpu -> nvvm (llvm.func kernel),
+//                                (prologue, kv_range, kv_loop, epilogue)
+//   2. fa4-schedule-kv-loop      kv_loop -> cp.async or TMA schedule
+//   3. fa4-scope-attention       variants resolved, smem planned, guards -> scf
+//   4. convert-fa4-to-nvvm       block program -> nvvm/llvm/vector/arith/scf
+//   5. upstream to LLVM          scf -> cf, gpu -> nvvm (llvm.func kernel),
 //                                arith/vector/cf -> llvm, nvvm -> llvm
-//   5. fa4-emit-ptx              LLVM IR -> O3 -> NVPTX -> PTX + metadata
+//   6. fa4-emit-ptx              LLVM IR -> O3 -> NVPTX -> PTX + metadata
 //
 //===----------------------------------------------------------------------===//
 
@@ -33,8 +35,9 @@ void fa4::buildFA4ToLLVMPipeline(OpPassManager &pm,
                                  const FA4ToPTXOptions &options) {
   pm.addPass(createFA4TileAttentionPass({options.chip}));
   OpPassManager &gpu = pm.nest<gpu::GPUModuleOp>();
+  gpu.addPass(createFA4ScheduleKVLoopPass());
   gpu.addPass(createFA4ScopeAttentionPass());
-  gpu.addPass(createConvertFA4ToNVVMPass({options.chip}));
+  gpu.addPass(createConvertFA4ToNVVMPass());
   gpu.addPass(createSCFToControlFlowPass());
   ConvertGpuOpsToNVVMOpsOptions gpuToNVVM;
   gpuToNVVM.useBarePtrCallConv = true;
@@ -51,7 +54,8 @@ void fa4::buildFA4ToLLVMPipeline(OpPassManager &pm,
 void fa4::buildFA4ToPTXPipeline(OpPassManager &pm,
                                 const FA4ToPTXOptions &options) {
   buildFA4ToLLVMPipeline(pm, options);
-  pm.addPass(createFA4EmitPTXPass({options.chip, options.outputDir}));
+  pm.addPass(createFA4EmitPTXPass({options.chip, options.outputDir,
+                                   options.dumpLLVM}));
 }
 
 void fa4::registerFA4Pipelines() {

@@ -34,6 +34,8 @@ namespace fa4::rt {
   X(cuFuncGetAttribute)                                                        \
   X(cuOccupancyMaxActiveBlocksPerMultiprocessor)                               \
   X(cuLaunchKernel)                                                            \
+  X(cuMemcpyDtoHAsync)                                                         \
+  X(cuStreamSynchronize)                                                       \
   X(cuTensorMapEncodeTiled)
 
 struct CudaDriver {

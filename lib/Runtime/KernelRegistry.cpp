@@ -1,12 +1,15 @@
 //===- KernelRegistry.cpp - the kernels embedded in the runtime -----------===//
 //
-// Metadata parsing, target selection, module cache and argument packing.
+// Metadata parsing, PTX inflation, kernel selection, module cache and
+// argument packing.
 //
 //===----------------------------------------------------------------------===//
 
 #include "KernelRegistry.h"
 #include "Json.h"
 #include "Status.h"
+
+#include <zlib.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -15,7 +18,6 @@
 #include <deque>
 #include <dirent.h>
 #include <fstream>
-#include <map>
 #include <mutex>
 #include <sstream>
 
@@ -36,61 +38,87 @@ const char *fa4::rt::getPtxParamType(ParamType type) {
   return "?";
 }
 
+std::string_view KernelInfo::feature(std::string_view key) const {
+  auto it = features.find(key);
+  return it == features.end() ? std::string_view() : std::string_view(it->second);
+}
+
 //===----------------------------------------------------------------------===//
 // Metadata
 //===----------------------------------------------------------------------===//
 
-fa4_status fa4::rt::parseKernelMetadata(std::string_view text,
-                                        KernelInfo &info) {
-  json::Value root;
-  std::string error;
-  if (!json::parse(text, root, error))
-    return fail(FA4_ERROR_INTERNAL, "kernel metadata: " + error);
+namespace {
+bool getString(const json::Value *v, std::string &out) {
+  if (!v || v->kind != json::Value::Kind::String)
+    return false;
+  out = v->string;
+  return true;
+}
+bool getInt(const json::Value *v, int64_t &out) {
+  if (!v || v->kind != json::Value::Kind::Number ||
+      v->number != static_cast<double>(static_cast<int64_t>(v->number)))
+    return false;
+  out = static_cast<int64_t>(v->number);
+  return true;
+}
+/// A scalar feature or config value as text.
+bool getScalarText(const json::Value &v, std::string &out) {
+  switch (v.kind) {
+  case json::Value::Kind::Bool:
+    out = v.boolean ? "true" : "false";
+    return true;
+  case json::Value::Kind::String:
+    out = v.string;
+    return true;
+  case json::Value::Kind::Number: {
+    int64_t i;
+    if (!getInt(&v, i))
+      return false;
+    out = std::to_string(i);
+    return true;
+  }
+  default:
+    return false;
+  }
+}
+} // namespace
 
+/// Parses one kernel entry of a module's metadata.
+static fa4_status parseKernel(const json::Value &entry, const ModuleInfo &module,
+                              KernelInfo &info) {
   auto bad = [&](const std::string &what) {
-    return fail(FA4_ERROR_INTERNAL,
-                "kernel metadata of '" + info.name + "': " + what);
+    return fail(FA4_ERROR_INTERNAL, "kernel metadata of module '" +
+                                        module.name + "' (" + module.target +
+                                        ")" +
+                                        (info.name.empty() ? std::string()
+                                                           : ", kernel '" +
+                                                                 info.name + "'") +
+                                        ": " + what);
   };
-  auto str = [&](const json::Value *v, std::string &out) {
-    if (!v || v->kind != json::Value::Kind::String)
-      return false;
-    out = v->string;
-    return true;
-  };
-  auto num = [&](const json::Value *v, int64_t &out) {
-    if (!v || v->kind != json::Value::Kind::Number)
-      return false;
-    out = static_cast<int64_t>(v->number);
-    return true;
-  };
-  auto flag = [&](const json::Value *v, bool &out) {
-    if (!v || v->kind != json::Value::Kind::Bool)
-      return false;
-    out = v->boolean;
-    return true;
-  };
+  if (entry.kind != json::Value::Kind::Object)
+    return bad("a kernel entry is not an object");
+  if (!getString(entry.get("name"), info.name) || info.name.empty())
+    return bad("a kernel has no name");
+  if (!getInt(entry.get("threads"), info.threads) ||
+      !getInt(entry.get("smem_bytes"), info.smemBytes))
+    return bad("no threads or smem_bytes");
+  if (info.threads <= 0 || info.threads > 1024 || info.smemBytes < 0)
+    return bad("nonsensical launch configuration");
 
-  if (!str(root.get("name"), info.name))
-    return bad("no name");
-  if (!str(root.get("target"), info.target) ||
-      !num(root.get("threads"), info.threads) ||
-      !num(root.get("smem_bytes"), info.smemBytes))
-    return bad("no target, threads or smem_bytes");
-
-  const json::Value *params = root.get("params");
+  const json::Value *params = entry.get("params");
   if (!params || params->kind != json::Value::Kind::Array)
     return bad("no params");
   for (const json::Value &param : params->array) {
     KernelParam p;
     std::string type;
-    if (!str(param.get("name"), p.name) || !str(param.get("type"), type))
+    if (!getString(param.get("name"), p.name) || !getString(param.get("type"), type))
       return bad("a parameter lacks its name or type");
     if (type == "tensor_map") {
       p.type = ParamType::TensorMap;
-      if (!str(param.get("tensor"), p.tensor) ||
-          !num(param.get("box_rows"), p.boxRows) ||
-          !num(param.get("box_cols"), p.boxCols) ||
-          !num(param.get("swizzle"), p.swizzle))
+      if (!getString(param.get("tensor"), p.tensor) ||
+          !getInt(param.get("box_rows"), p.boxRows) ||
+          !getInt(param.get("box_cols"), p.boxCols) ||
+          !getInt(param.get("swizzle"), p.swizzle))
         return bad("tensor map '" + p.name + "' lacks tensor, box or swizzle");
     } else if (type == "ptr")
       p.type = ParamType::Ptr;
@@ -102,29 +130,77 @@ fa4_status fa4::rt::parseKernelMetadata(std::string_view text,
       p.type = ParamType::F32;
     else
       return bad("parameter '" + p.name + "' has unknown type '" + type + "'");
+    for (const KernelParam &other : info.params)
+      if (other.name == p.name)
+        return bad("parameter '" + p.name + "' is listed twice");
     info.params.push_back(std::move(p));
   }
 
-  const json::Value *f = root.get("features");
-  if (!f || f->kind != json::Value::Kind::Object)
+  const json::Value *features = entry.get("features");
+  if (!features || features->kind != json::Value::Kind::Object)
     return bad("no features");
-  if (!str(f->get("dtype"), info.dtype) ||
-      !str(f->get("load_path"), info.loadPath) ||
-      !num(f->get("head_dim"), info.headDim) ||
-      !num(f->get("head_dim_v"), info.headDimV) ||
-      !num(f->get("tile_m"), info.tileM) ||
-      !num(f->get("tile_n"), info.tileN) ||
-      !num(f->get("num_warps"), info.numWarps) ||
-      !num(f->get("num_stages"), info.numStages) ||
-      !flag(f->get("causal"), info.causal) || !flag(f->get("gqa"), info.gqa) ||
-      !flag(f->get("lse"), info.lse) || !flag(f->get("varlen"), info.varlen) ||
-      !flag(f->get("paged_kv"), info.pagedKv) ||
-      !flag(f->get("split_kv"), info.splitKv) ||
-      !flag(f->get("dropout"), info.dropout) ||
-      !flag(f->get("block_sparse"), info.blockSparse))
-    return bad("incomplete features");
-  if (info.threads <= 0 || info.tileM <= 0 || info.smemBytes < 0)
-    return bad("nonsensical launch configuration");
+  for (const auto &[key, value] : features->object) {
+    std::string text;
+    if (!getScalarText(value, text))
+      return bad("feature '" + key + "' is not a scalar");
+    info.features[key] = text;
+  }
+  if (const json::Value *config = entry.get("config")) {
+    if (config->kind != json::Value::Kind::Object)
+      return bad("config is not an object");
+    for (const auto &[key, value] : config->object) {
+      int64_t number;
+      if (value.kind == json::Value::Kind::Bool)
+        number = value.boolean;
+      else if (!getInt(&value, number))
+        return bad("config entry '" + key + "' is not an integer or bool");
+      info.config[key] = number;
+    }
+  }
+  if (const json::Value *grid = entry.get("grid")) {
+    if (grid->kind != json::Value::Kind::Array || grid->array.size() != 3)
+      return bad("grid is not three expressions");
+    for (const json::Value &dim : grid->array) {
+      std::string expr;
+      if (!getString(&dim, expr))
+        return bad("a grid dimension is not an expression");
+      info.grid.push_back(expr);
+    }
+  }
+  if (const json::Value *workspace = entry.get("workspace_bytes"))
+    if (!getString(workspace, info.workspace))
+      return bad("workspace_bytes is not an expression");
+  return FA4_SUCCESS;
+}
+
+fa4_status fa4::rt::parseModuleMetadata(std::string_view text,
+                                        const ModuleInfo &module,
+                                        std::vector<KernelInfo> &kernels) {
+  json::Value root;
+  std::string error;
+  if (!json::parse(text, root, error))
+    return fail(FA4_ERROR_INTERNAL,
+                "metadata of module '" + module.name + "': " + error);
+  std::string name, target;
+  if (!getString(root.get("module"), name) ||
+      !getString(root.get("target"), target))
+    return fail(FA4_ERROR_INTERNAL, "metadata of module '" + module.name +
+                                        "' names no module or target");
+  if (name != module.name || target != module.target)
+    return fail(FA4_ERROR_INTERNAL,
+                "module " + module.target + "/" + module.name +
+                    " describes itself as " + target + "/" + name);
+  const json::Value *list = root.get("kernels");
+  if (!list || list->kind != json::Value::Kind::Array || list->array.empty())
+    return fail(FA4_ERROR_INTERNAL,
+                "metadata of module '" + module.name + "' lists no kernels");
+  for (const json::Value &entry : list->array) {
+    KernelInfo info;
+    info.module = &module;
+    if (fa4_status s = parseKernel(entry, module, info); s != FA4_SUCCESS)
+      return s;
+    kernels.push_back(std::move(info));
+  }
   return FA4_SUCCESS;
 }
 
@@ -139,12 +215,20 @@ static bool readFile(const std::string &path, std::string &out) {
   return true;
 }
 
-/// Developer hook: kernels from `FA4_KERNEL_PATH` (colon-separated folders
-/// laid out as the build's <target>/<kernel>.ptx + .json), added after the
+namespace {
+/// Everything the registry holds; modules have stable addresses.
+struct Registry {
+  std::deque<ModuleInfo> modules;
+  std::vector<KernelInfo> kernels;
+  fa4_status status = FA4_SUCCESS;
+  std::string message;
+};
+} // namespace
+
+/// Developer hook: modules from `FA4_KERNEL_PATH` (colon-separated folders
+/// laid out as the build's <target>/<module>.ptx + .json), added after the
 /// embedded ones, e.g. to time tile configurations side by side.
-static fa4_status loadExtraKernels(const char *path,
-                                   std::vector<KernelInfo> &kernels) {
-  static std::deque<std::string> ptxStorage;
+static fa4_status loadExtraModules(const char *path, Registry &registry) {
   std::stringstream folders(path);
   std::string folder;
   while (std::getline(folders, folder, ':')) {
@@ -170,59 +254,82 @@ static fa4_status loadExtraKernels(const char *path,
           return fail(FA4_ERROR_INTERNAL, "FA4_KERNEL_PATH: cannot read " +
                                               dir + "/" + name +
                                               ".{json,ptx}");
-        KernelInfo info;
-        info.name = name;
-        if (fa4_status s = parseKernelMetadata(json, info); s != FA4_SUCCESS)
+        ModuleInfo &module = registry.modules.emplace_back();
+        module.name = name;
+        module.target = target;
+        module.ptxSize = ptx.size();
+        module.ptx = std::move(ptx);
+        if (fa4_status s = parseModuleMetadata(json, module, registry.kernels);
+            s != FA4_SUCCESS)
           return s;
-        ptxStorage.push_back(std::move(ptx));
-        info.ptx = ptxStorage.back().c_str();
-        info.ptxSize = ptxStorage.back().size();
-        kernels.push_back(std::move(info));
       }
     }
   }
   return FA4_SUCCESS;
 }
 
+static Registry loadRegistry() {
+  Registry r;
+  for (size_t i = 0; i < fa4_num_embedded_modules; ++i) {
+    const EmbeddedModule &e = fa4_embedded_modules[i];
+    ModuleInfo &module = r.modules.emplace_back();
+    module.name = e.name;
+    module.target = e.target;
+    module.compressed = e.ptxBegin;
+    module.compressedSize = static_cast<size_t>(e.ptxEnd - e.ptxBegin);
+    module.ptxSize = e.ptxSize;
+    fa4_status s = parseModuleMetadata(
+        std::string_view(e.jsonBegin, e.jsonEnd - e.jsonBegin), module,
+        r.kernels);
+    if (s != FA4_SUCCESS) {
+      r.status = s;
+      r.message = fa4_last_error();
+      return r;
+    }
+  }
+  if (const char *path = std::getenv("FA4_KERNEL_PATH")) {
+    if (fa4_status s = loadExtraModules(path, r); s != FA4_SUCCESS) {
+      r.status = s;
+      r.message = fa4_last_error();
+    }
+  }
+  return r;
+}
+
+static Registry &getRegistry() {
+  static Registry registry = loadRegistry();
+  return registry;
+}
+
 fa4_status fa4::rt::getKernels(const std::vector<KernelInfo> *&kernels) {
-  struct Parsed {
-    std::vector<KernelInfo> kernels;
-    fa4_status status = FA4_SUCCESS;
-    std::string message;
-  };
-  static Parsed parsed = [] {
-    Parsed p;
-    for (size_t i = 0; i < fa4_num_embedded_kernels; ++i) {
-      const EmbeddedKernel &e = fa4_embedded_kernels[i];
-      KernelInfo info;
-      info.name = e.name;
-      fa4_status s = parseKernelMetadata(
-          std::string_view(e.jsonBegin, e.jsonEnd - e.jsonBegin), info);
-      if (s == FA4_SUCCESS && (info.name != e.name || info.target != e.target))
-        s = fail(FA4_ERROR_INTERNAL,
-                 format("embedded kernel %s/%s describes itself as %s/%s",
-                        e.target, e.name, info.target.c_str(),
-                        info.name.c_str()));
-      if (s != FA4_SUCCESS) {
-        p.status = s;
-        p.message = fa4_last_error();
-        return p;
-      }
-      info.ptx = e.ptxBegin;
-      info.ptxSize = static_cast<size_t>(e.ptxEnd - e.ptxBegin);
-      p.kernels.push_back(std::move(info));
-    }
-    if (const char *path = std::getenv("FA4_KERNEL_PATH")) {
-      if (fa4_status s = loadExtraKernels(path, p.kernels); s != FA4_SUCCESS) {
-        p.status = s;
-        p.message = fa4_last_error();
-      }
-    }
-    return p;
-  }();
-  if (parsed.status != FA4_SUCCESS)
-    return fail(parsed.status, parsed.message);
-  kernels = &parsed.kernels;
+  Registry &registry = getRegistry();
+  if (registry.status != FA4_SUCCESS)
+    return fail(registry.status, registry.message);
+  kernels = &registry.kernels;
+  return FA4_SUCCESS;
+}
+
+fa4_status fa4::rt::getModulePtx(const ModuleInfo &module, const char *&ptx) {
+  static std::mutex mutex;
+  std::lock_guard<std::mutex> lock(mutex);
+  if (module.ptx.empty() && module.compressed) {
+    // Inflate once; the module outlives every caller (the registry is
+    // never destroyed before exit).
+    std::string text(module.ptxSize + 1, '\0');
+    uLongf size = static_cast<uLongf>(module.ptxSize);
+    int result = uncompress(reinterpret_cast<Bytef *>(text.data()), &size,
+                            module.compressed,
+                            static_cast<uLong>(module.compressedSize));
+    if (result != Z_OK || size != module.ptxSize)
+      return fail(FA4_ERROR_INTERNAL,
+                  format("embedded PTX of %s/%s does not inflate (zlib %d, "
+                         "%lu of %zu bytes)",
+                         module.target.c_str(), module.name.c_str(), result,
+                         static_cast<unsigned long>(size), module.ptxSize));
+    text.resize(module.ptxSize);
+    const_cast<ModuleInfo &>(module).ptx = std::move(text);
+  }
+  ptx = module.ptx.c_str();
   return FA4_SUCCESS;
 }
 
@@ -234,6 +341,24 @@ const char *fa4::rt::getTargetForComputeCapability(int major, int minor) {
   if (major == 9 && minor == 0)
     return "sm_90";
   return nullptr;
+}
+
+std::vector<const KernelInfo *>
+fa4::rt::findKernels(std::string_view target, const FeatureMap &request) {
+  std::vector<const KernelInfo *> found;
+  const std::vector<KernelInfo> *kernels;
+  if (getKernels(kernels) != FA4_SUCCESS)
+    return found;
+  // Developer hook: FA4_KERNEL names the variant to use among those that
+  // match (e.g. a tile configuration loaded through FA4_KERNEL_PATH).
+  const char *forced = std::getenv("FA4_KERNEL");
+  if (forced && !*forced)
+    forced = nullptr;
+  for (const KernelInfo &k : *kernels)
+    if (k.target() == target && k.isLaunchable() && k.features == request &&
+        (!forced || k.name == forced))
+      found.push_back(&k);
+  return found;
 }
 
 //===----------------------------------------------------------------------===//
@@ -268,6 +393,13 @@ void KernelArgs::setF32(std::string name, float value) {
 void KernelArgs::setTensorMap(std::string name, const CUtensorMap &value) {
   static_assert(sizeof(CUtensorMap) == 128, "a CUtensorMap is 128 bytes");
   set(std::move(name), ParamType::TensorMap, &value, sizeof(value));
+}
+
+bool KernelArgs::has(std::string_view name) const {
+  for (const Arg &arg : args)
+    if (arg.name == name)
+      return true;
+  return false;
 }
 
 fa4_status KernelArgs::pack(const KernelInfo &kernel, std::vector<Slot> &storage,
@@ -306,6 +438,7 @@ fa4_status fa4::rt::getFunction(const CudaDriver &driver, CUcontext context,
                                 const KernelInfo &kernel,
                                 CUfunction &function) {
   static std::mutex mutex;
+  static std::map<std::pair<CUcontext, const ModuleInfo *>, CUmodule> modules;
   static std::map<std::pair<CUcontext, const KernelInfo *>, CUfunction> cache;
   std::lock_guard<std::mutex> lock(mutex);
   auto key = std::make_pair(context, &kernel);
@@ -314,20 +447,29 @@ fa4_status fa4::rt::getFunction(const CudaDriver &driver, CUcontext context,
     return FA4_SUCCESS;
   }
 
-  // JIT the PTX, keeping ptxas' log for the error message.
-  char log[4096] = {0};
-  CUjit_option options[] = {CU_JIT_ERROR_LOG_BUFFER,
-                            CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES};
-  void *values[] = {log, reinterpret_cast<void *>(sizeof(log))};
-  CUmodule module;
-  CUresult result =
-      driver.cuModuleLoadDataEx(&module, kernel.ptx, 2, options, values);
-  if (result != CUDA_SUCCESS)
-    return fail(FA4_ERROR_CUDA,
-                describeCudaError(driver, "cuModuleLoadDataEx", result) +
-                    " for kernel " + kernel.name + " (" + kernel.target +
-                    "): " + log);
-  FA4_CUDA_CHECK(driver, cuModuleGetFunction, &function, module,
+  // JIT the module's PTX once per context, keeping ptxas' log for the
+  // error message.
+  auto moduleKey = std::make_pair(context, kernel.module);
+  auto loaded = modules.find(moduleKey);
+  if (loaded == modules.end()) {
+    const char *ptx;
+    if (fa4_status s = getModulePtx(*kernel.module, ptx); s != FA4_SUCCESS)
+      return s;
+    char log[4096] = {0};
+    CUjit_option options[] = {CU_JIT_ERROR_LOG_BUFFER,
+                              CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES};
+    void *values[] = {log, reinterpret_cast<void *>(sizeof(log))};
+    CUmodule module;
+    CUresult result =
+        driver.cuModuleLoadDataEx(&module, ptx, 2, options, values);
+    if (result != CUDA_SUCCESS)
+      return fail(FA4_ERROR_CUDA,
+                  describeCudaError(driver, "cuModuleLoadDataEx", result) +
+                      " for module " + kernel.module->name + " (" +
+                      kernel.target() + "): " + log);
+    loaded = modules.emplace(moduleKey, module).first;
+  }
+  FA4_CUDA_CHECK(driver, cuModuleGetFunction, &function, loaded->second,
                  kernel.name.c_str());
   // More than 48 KB of dynamic shared memory needs an explicit opt-in.
   FA4_CUDA_CHECK(driver, cuFuncSetAttribute, function,
@@ -353,7 +495,7 @@ fa4_status fa4::rt::getFunction(const CudaDriver &driver, CUcontext context,
   std::string attributes = format(
       "kernel %s (%s): %d registers, %lld threads (max %d), %d + %lld B "
       "shared, %d B local, %d CTA(s) per SM",
-      kernel.name.c_str(), kernel.target.c_str(), registers,
+      kernel.name.c_str(), kernel.target().c_str(), registers,
       static_cast<long long>(kernel.threads), maxThreads, staticSmem,
       static_cast<long long>(kernel.smemBytes), localBytes, blocks);
   if (const char *verbose = std::getenv("FA4_VERBOSE"); verbose && *verbose)

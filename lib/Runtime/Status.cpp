@@ -72,6 +72,9 @@ extern "C" const char *fa4_status_string(fa4_status status) {
     return "a CUDA driver call failed";
   case FA4_ERROR_INTERNAL:
     return "internal error: kernel metadata and runtime disagree";
+  case FA4_ERROR_INVALID_DEVICE_VALUE:
+    return "a value held on the device (cu_seqlens, seqused_k, block table) "
+           "is out of range";
   }
   return "unknown status";
 }

@@ -7,4 +7,4 @@
 from .interface import flash_attn_func, flash_attn_varlen_func, flash_attn_with_kvcache
 
 __all__ = ["flash_attn_func", "flash_attn_varlen_func", "flash_attn_with_kvcache"]
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -3,7 +3,7 @@
 //
 // RUN: fa4-opt %s --fa4-to-ptx="chip=sm_120a" | FileCheck %s --check-prefix=PTX
 // RUN: fa4-opt %s --fa4-to-llvm="chip=sm_120a" | FileCheck %s --check-prefix=LLVM
-// RUN: fa4-opt %s --pass-pipeline='builtin.module(fa4-tile-attention{chip=sm_120a}, gpu.module(fa4-scope-attention, convert-fa4-to-nvvm{chip=sm_120a}, convert-scf-to-cf, convert-gpu-to-nvvm{use-bare-ptr-memref-call-conv=1 index-bitwidth=32}, convert-vector-to-llvm, convert-arith-to-llvm, convert-nvvm-to-llvm, reconcile-unrealized-casts, canonicalize, cse))' | FileCheck %s --check-prefix=LLVM
+// RUN: fa4-opt %s --pass-pipeline='builtin.module(fa4-tile-attention{chip=sm_120a}, gpu.module(fa4-schedule-kv-loop, fa4-scope-attention, convert-fa4-to-nvvm, convert-scf-to-cf, convert-gpu-to-nvvm{use-bare-ptr-memref-call-conv=1 index-bitwidth=32}, convert-vector-to-llvm, convert-arith-to-llvm, convert-nvvm-to-llvm, reconcile-unrealized-casts, canonicalize, cse))' | FileCheck %s --check-prefix=LLVM
 
 // PTX-LABEL: gpu.binary @fwd
 // PTX-SAME: #nvvm.target<O = 3, chip = "sm_120a", features = "+ptx87">
@@ -26,5 +26,5 @@
 // LLVM-NOT: vector.
 // LLVM-NOT: arith.
 // LLVM-NOT: gpu.func
-fa4.attention @fwd dtype(bf16) head_dim(64) head_dim_v(64) causal gqa lse
+fa4.attention @fwd dtype(bf16) head_dim(64) head_dim_v(64) causal
     load_path(cp_async) stages(2)

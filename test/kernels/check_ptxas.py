@@ -3,8 +3,9 @@
     check_ptxas.py PTXAS BUILD_KERNELS_DIR SOURCE_KERNELS_DIR TARGET...
 
 Fails (exit 1, naming the kernel) on any spill, any stack frame, shared
-memory over 101376 B, or a kernel of kernels/ with no PTX for a target.
-Prints one resource line per kernel and a summary line.
+memory over 101376 B, a module of kernels/ with no PTX for a target, or a
+kernel of a module's metadata that its PTX lacks (and vice versa). Prints one
+resource line per kernel and a summary line.
 """
 
 import json
@@ -34,17 +35,29 @@ def main():
             if result.returncode != 0:
                 problems.append(f"{target}/{name}: ptxas failed:\n{log}")
                 continue
-            stack = int(re.search(r"(\d+) bytes stack frame", log).group(1))
-            spills = sum(int(x) for x in re.findall(r"(\d+) bytes spill (?:stores|loads)", log))
-            regs = int(re.search(r"Used (\d+) registers", log).group(1))
-            static = re.search(r"(\d+) bytes smem", log)
-            smem = (int(static.group(1)) if static else 0) + json.load(open(meta))["smem_bytes"]
-            max_smem = max(max_smem, smem)
-            print(f"{target} {name}: {regs} registers, {spills} spill bytes, "
-                  f"{stack} stack bytes, {smem} B shared memory")
-            if spills or stack or smem > BUDGET:
-                problems.append(f"{target}/{name}: {spills} spill bytes, {stack} stack bytes, "
-                                f"{smem} B shared memory")
+            kernels = {k["name"]: k for k in json.load(open(meta))["kernels"]}
+            # ptxas reports each entry function in its own block.
+            blocks = re.split(r"Compiling entry function '(\w+)'", log)[1:]
+            seen = set()
+            for entry, block in zip(blocks[::2], blocks[1::2]):
+                if entry not in kernels:
+                    problems.append(f"{target}/{name}: PTX entry {entry} has no metadata")
+                    continue
+                seen.add(entry)
+                stack = int(re.search(r"(\d+) bytes stack frame", block).group(1))
+                spills = sum(int(x) for x in
+                             re.findall(r"(\d+) bytes spill (?:stores|loads)", block))
+                regs = int(re.search(r"Used (\d+) registers", block).group(1))
+                static = re.search(r"(\d+) bytes smem", block)
+                smem = (int(static.group(1)) if static else 0) + kernels[entry]["smem_bytes"]
+                max_smem = max(max_smem, smem)
+                print(f"{target} {name}/{entry}: {regs} registers, {spills} spill bytes, "
+                      f"{stack} stack bytes, {smem} B shared memory")
+                if spills or stack or smem > BUDGET:
+                    problems.append(f"{target}/{name}/{entry}: {spills} spill bytes, "
+                                    f"{stack} stack bytes, {smem} B shared memory")
+            for missing in sorted(set(kernels) - seen):
+                problems.append(f"{target}/{name}: kernel {missing} is not in the PTX")
     if problems:
         print("\n".join(["FAILED:"] + problems))
         return 1

@@ -23,11 +23,15 @@ struct FA4ToPTXOptions : public PassPipelineOptions<FA4ToPTXOptions> {
       llvm::cl::init("sm_120a")};
   PassOptions::Option<std::string> outputDir{
       *this, "output-dir",
-      llvm::cl::desc("Folder to write <kernel>.ptx and <kernel>.json to"),
+      llvm::cl::desc("Folder to write <module>.ptx and <module>.json to"),
       llvm::cl::init("")};
+  PassOptions::Option<bool> dumpLLVM{
+      *this, "dump-llvm",
+      llvm::cl::desc("Print each module's LLVM IR after O3 to stderr"),
+      llvm::cl::init(false)};
 };
 
-/// fa4.attention -> block program -> scoped -> NVVM/LLVM.
+/// fa4.attention -> block program -> scheduled -> scoped -> NVVM/LLVM.
 void buildFA4ToLLVMPipeline(OpPassManager &pm, const FA4ToPTXOptions &options);
 
 /// The above, then PTX and metadata through fa4-emit-ptx.

@@ -52,7 +52,10 @@ typedef enum fa4_status {
   FA4_ERROR_NO_GPU = 13,            /* the driver sees no usable device */
   FA4_ERROR_UNSUPPORTED_GPU = 14,   /* no kernels for this compute capability */
   FA4_ERROR_CUDA = 15,              /* a CUDA driver call failed */
-  FA4_ERROR_INTERNAL = 16           /* kernel metadata and runtime disagree */
+  FA4_ERROR_INTERNAL = 16,          /* kernel metadata and runtime disagree */
+  FA4_ERROR_INVALID_DEVICE_VALUE = 17 /* checking mode: a cu_seqlens,
+                                         seqused_k or block-table entry the
+                                         device holds is out of range */
 } fa4_status;
 
 typedef enum fa4_dtype {
@@ -111,6 +114,86 @@ FA4_API void fa4_fwd_params_init(fa4_fwd_params *params);
  * context (the device's primary context if none is current). Returns once
  * the kernel is queued. */
 FA4_API fa4_status fa4_fwd(const fa4_fwd_params *params, void *stream);
+
+/* Forward attention over a batch of sequences of different lengths
+ * (FlashAttention-2's varlen layout), optionally with a paged K/V cache.
+ *
+ * Sequence b's queries are rows [cu_seqlens_q[b], cu_seqlens_q[b + 1]) of
+ * q (total_q, nheads_q, head_dim) and out (total_q, nheads_q, head_dim_v);
+ * its keys are rows [cu_seqlens_k[b], cu_seqlens_k[b + 1]) of k (total_k,
+ * nheads_kv, head_dim) and v (total_k, nheads_kv, head_dim_v), the first
+ * seqused_k[b] of them when seqused_k is given. lse, when given, is
+ * (nheads_q, total_q) fp32. Causal masks are bottom-right aligned per
+ * sequence; a sequence of length 0 is allowed.
+ *
+ * Paged K/V (block_table != NULL): k and v are (num_pages, page_size,
+ * nheads_kv, head_dim[_v]); key j of sequence b is row j % page_size of
+ * page block_table[b * block_table_stride + j / page_size]; the sequence's
+ * key count is cu_seqlens_k[b + 1] - cu_seqlens_k[b] (or seqused_k[b]).
+ * page_size must be a positive multiple of 16.
+ *
+ * Strides are in elements: (token, head, dim) for q, out and unpaged k, v;
+ * (row within a page, head, dim) for paged k, v, whose page stride is
+ * k_page_stride / v_page_stride. All zeros means contiguous.
+ *
+ * What only the device holds (cu_seqlens, seqused_k, the block table)
+ * cannot be checked without a synchronization, so fa4_varlen_fwd does not:
+ * the kernel clamps every offset and page index so that no value makes it
+ * read or write outside the tensors, and max_seqlen_q only sizes the grid
+ * (an underestimate is slower, never wrong). check_inputs = 1 (or the
+ * environment variable FA4_CHECK_INPUTS=1) copies those values to the
+ * host, synchronizes the stream and fails naming the first bad entry. */
+typedef struct fa4_varlen_fwd_params {
+  const void *q;
+  const void *k;
+  const void *v;
+  void *out;
+  float *lse; /* optional: NULL skips the log-sum-exp */
+  const int32_t *cu_seqlens_q; /* (batch + 1) */
+  const int32_t *cu_seqlens_k; /* (batch + 1) */
+  const int32_t *seqused_k;    /* optional (batch) */
+
+  int64_t batch;
+  int64_t total_q; /* rows of q and out */
+  int64_t total_k; /* rows of k and v (unpaged) */
+  int64_t max_seqlen_q;
+  int64_t max_seqlen_k;
+  int64_t nheads_q;
+  int64_t nheads_kv;
+  int64_t head_dim;
+  int64_t head_dim_v;
+
+  int64_t q_strides[3];
+  int64_t k_strides[3];
+  int64_t v_strides[3];
+  int64_t out_strides[3];
+  int64_t lse_strides[2]; /* (head, token); the token stride must be 1 */
+
+  /* Paged K/V: NULL for packed k, v. */
+  const int32_t *block_table; /* (batch, max_pages) */
+  int64_t block_table_stride; /* 0 means max_pages */
+  int64_t max_pages;
+  int64_t num_pages;
+  int64_t page_size;
+  int64_t k_page_stride; /* 0 means page_size * the row stride */
+  int64_t v_page_stride;
+
+  fa4_dtype dtype;
+  float softmax_scale; /* 0 means 1 / sqrt(head_dim) */
+  int causal;
+  int check_inputs; /* validate device-held values (synchronizes) */
+} fa4_varlen_fwd_params;
+
+/* Zeroes `params` and sets the defaults (contiguous strides, default scale,
+ * non-causal, bf16, no paging, no checking). */
+FA4_API void fa4_varlen_fwd_params_init(fa4_varlen_fwd_params *params);
+
+/* Launches the varlen forward kernel on `stream`, as fa4_fwd does. */
+FA4_API fa4_status fa4_varlen_fwd(const fa4_varlen_fwd_params *params,
+                                  void *stream);
+
+/* sizeof(fa4_varlen_fwd_params), for bindings to check their layout. */
+FA4_API uint64_t fa4_varlen_fwd_params_size(void);
 
 /* A fixed description of `status`. */
 FA4_API const char *fa4_status_string(fa4_status status);

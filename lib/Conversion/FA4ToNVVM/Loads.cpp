@@ -108,6 +108,63 @@ struct LoadTileOpLowering : OpConversionPattern<LoadTileOp> {
   }
 };
 
+/// Row r is row r % page_size of page table[r / page_size]. Each thread
+/// looks up the page of each row it copies, once for all column chunks;
+/// rows at or past the limit read no table entry (row 0's stands in) and
+/// copy zeros, and a page index outside [0, num_pages) is clamped into it.
+struct LoadPagedTileOpLowering : OpConversionPattern<LoadPagedTileOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(LoadPagedTileOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    SmemTileType tile = op.getDest().getType();
+    FailureOr<int64_t> threads = getCopyThreads(op, tile);
+    if (failed(threads))
+      return failure();
+    Location loc = op.getLoc();
+    Emitter e(rewriter, loc);
+    CopyPlan plan(e, tile, *threads, adaptor.getDest());
+    Type elementType = tile.getElementType();
+    Type i32 = rewriter.getI32Type(), i64 = rewriter.getI64Type();
+    Value firstRow = e.add(adaptor.getRow(), plan.laneRow);
+    Value rowsLeft = e.sub(adaptor.getLimit(), firstRow);
+    Value sourceColumn = e.mul(plan.laneUnit, e.i32(plan.elementsPerUnit));
+    Value lastPage = e.sub(adaptor.getNumPages(), e.i32(1));
+    for (int64_t i = 0; i < plan.passes; ++i) {
+      Value inBounds = e.cmp(arith::CmpIPredicate::slt,
+                             e.i32(i * plan.rowsPerPass), rowsLeft);
+      Value row = e.add(firstRow, e.i32(i * plan.rowsPerPass));
+      Value lookup = e.select(inBounds, row, e.i32(0));
+      Value pageIndex =
+          arith::DivUIOp::create(rewriter, loc, lookup, adaptor.getPageSize());
+      Value inPage = e.sub(lookup, e.mul(pageIndex, adaptor.getPageSize()));
+      Value entry = e.gepElements(adaptor.getTable(), i32, pageIndex);
+      Value page = LLVM::LoadOp::create(rewriter, loc, i32, entry,
+                                        /*alignment=*/4);
+      page = arith::MinUIOp::create(rewriter, loc, page, lastPage);
+      Value page64 = arith::ExtUIOp::create(rewriter, loc, i64, page);
+      Value pageOffset = arith::MulIOp::create(rewriter, loc, page64,
+                                               adaptor.getPageStride());
+      Value inPageOffset =
+          e.add(e.mul(inPage, adaptor.getStride()), sourceColumn);
+      Value inPage64 = arith::ExtUIOp::create(rewriter, loc, i64, inPageOffset);
+      Value offset = arith::AddIOp::create(rewriter, loc, pageOffset, inPage64);
+      Value rowSource = e.gepElements(adaptor.getBase(), elementType, offset);
+      Value full = e.i32(16);
+      Value bytes = e.select(inBounds, full, e.i32(0));
+      for (int64_t c = 0; c < plan.chunks; ++c) {
+        Value dest = plan.dest(e, c, i);
+        Value source = e.gepElements(rowSource, elementType,
+                                     e.i32(c * plan.layout.chunkCols));
+        NVVM::CpAsyncOp::create(rewriter, loc, dest, source, 16,
+                                NVVM::LoadCacheModifierKind::CG, bytes);
+      }
+    }
+    rewriter.eraseOp(op);
+    return success();
+  }
+};
+
 struct CommitLoadsOpLowering : OpConversionPattern<CommitLoadsOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -182,7 +239,8 @@ struct LoadAOpLowering : OpConversionPattern<LoadAOp> {
 
 void fa4::populateLoadPatterns(const TypeConverter &converter,
                                RewritePatternSet &patterns) {
-  patterns.add<LoadTileOpLowering, CommitLoadsOpLowering, WaitLoadsOpLowering,
+  patterns.add<LoadTileOpLowering, LoadPagedTileOpLowering,
+               CommitLoadsOpLowering, WaitLoadsOpLowering,
                TmaLoadOpLowering, LoadAOpLowering>(converter,
                                                    patterns.getContext());
 }

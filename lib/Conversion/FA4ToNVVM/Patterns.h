@@ -29,7 +29,7 @@ void populateMmaPatterns(const TypeConverter &converter,
 /// (Softmax.cpp).
 void populateSoftmaxPatterns(const TypeConverter &converter,
                              RewritePatternSet &patterns);
-/// fa4.store_tile, fa4.store_rows (Stores.cpp).
+/// fa4.store_tile, fa4.store_rows, fa4.fill_nan (Stores.cpp).
 void populateStorePatterns(const TypeConverter &converter,
                            RewritePatternSet &patterns);
 /// fa4.warp_specialize, fa4.smem_barriers, fa4.barrier_* (Barriers.cpp).

@@ -95,10 +95,52 @@ struct StoreRowsOpLowering : OpConversionPattern<StoreRowsOp> {
   }
 };
 
+/// Warp w sets rows from + w, from + w + W, ...; lane l columns l, l + 32,
+/// ... of each: plain element stores (a path for bad input, not for speed).
+struct FillNaNOpLowering : OpConversionPattern<FillNaNOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(FillNaNOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    FailureOr<int64_t> threads = getNumThreads(op);
+    if (failed(threads))
+      return failure();
+    Location loc = op.getLoc();
+    Emitter e(rewriter, loc);
+    auto elementType = cast<FloatType>(op.getElementType());
+    Value nan = arith::ConstantFloatOp::create(
+        rewriter, loc, elementType,
+        APFloat::getQNaN(elementType.getFloatSemantics()));
+    Value lane = e.lane(), warp = e.warp();
+    Value firstRow = e.add(adaptor.getFrom(), warp);
+    Value rowStep = e.i32((*threads + 31) / 32);
+    Value cols = e.i32(static_cast<int64_t>(op.getCols()));
+    Value colStep = e.i32(32);
+    scf::ForOp::create(
+        rewriter, loc, firstRow, adaptor.getLimit(), rowStep, ValueRange(),
+        [&](OpBuilder &b, Location, Value row, ValueRange) {
+          Emitter re(b, loc);
+          Value rowPtr = re.gepElements(adaptor.getBase(), elementType,
+                                        re.mul(row, adaptor.getStride()));
+          scf::ForOp::create(
+              b, loc, lane, cols, colStep, ValueRange(),
+              [&](OpBuilder &cb, Location, Value col, ValueRange) {
+                Emitter ce(cb, loc);
+                Value ptr = ce.gepElements(rowPtr, elementType, col);
+                LLVM::StoreOp::create(cb, loc, nan, ptr);
+                scf::YieldOp::create(cb, loc);
+              });
+          scf::YieldOp::create(b, loc);
+        });
+    rewriter.eraseOp(op);
+    return success();
+  }
+};
+
 } // namespace
 
 void fa4::populateStorePatterns(const TypeConverter &converter,
                                 RewritePatternSet &patterns) {
-  patterns.add<StoreTileOpLowering, StoreRowsOpLowering>(converter,
-                                                         patterns.getContext());
+  patterns.add<StoreTileOpLowering, StoreRowsOpLowering, FillNaNOpLowering>(
+      converter, patterns.getContext());
 }

@@ -1,8 +1,10 @@
-//===- Structure.cpp - scopes and shared-memory buffers -------------------===//
+//===- Structure.cpp - scopes, buffers, key ranges, sequences -------------===//
 //
 // The structural ops of the block program: a scope's ops move into its parent
-// block (ownership was checked by then), and each shared-memory buffer
-// becomes its planned offset into the one dynamic shared-memory array.
+// block (ownership was checked by then), each shared-memory buffer becomes
+// its planned offset into the one dynamic shared-memory array, and the key
+// range and varlen sequence ops become the integer arithmetic (and, for
+// cu_seqlens, the loads) their descriptions state.
 //
 //===----------------------------------------------------------------------===//
 
@@ -10,6 +12,8 @@
 #include "Patterns.h"
 #include "fa4/Conversion/FA4ToNVVM/FA4ToNVVM.h"
 #include "fa4/Dialect/FA4/IR/FA4Ops.h"
+
+#include "mlir/Dialect/SCF/IR/SCF.h"
 
 using namespace mlir;
 using namespace mlir::fa4;
@@ -49,10 +53,110 @@ struct SmemBufferOpLowering : OpConversionPattern<SmemBufferOp> {
   }
 };
 
+
+/// fa4.kv_range's formulas, in i32 (see its description).
+struct KVRangeOpLowering : OpConversionPattern<KVRangeOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(KVRangeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Emitter e(rewriter, op.getLoc());
+    int64_t tileM = op.getTileM(), tileN = op.getTileN();
+    bool causal = op.getMask() == MaskKind::Causal;
+    Value qRow = adaptor.getQRow(), seqlenK = adaptor.getSeqlenK();
+    auto ceilDiv = [&](Value x, int64_t d) -> Value {
+      return arith::CeilDivSIOp::create(rewriter, op.getLoc(), x, e.i32(d));
+    };
+    // end = ceil(Sk / N), with causal at most ceil((q0 + Mt + Sk - Sq) / N),
+    // the last block any row of this m-block sees (<= 0 when none sees a
+    // key).
+    Value numKeyBlocks = ceilDiv(seqlenK, tileN);
+    Value end = numKeyBlocks;
+    Value begin = e.i32(0);
+    Value causalOffset;
+    if (causal) {
+      causalOffset = e.sub(seqlenK, adaptor.getSeqlenQ());
+      Value lastRowEnd = e.add(e.add(qRow, e.i32(tileM)), causalOffset);
+      end = e.minS(end, ceilDiv(lastRowEnd, tileN));
+    }
+    // full_end: blocks at or above it need a mask. The ragged last block
+    // needs the sequence mask; with causal, block n reaches past the first
+    // row's last key L = q0 + Sk - Sq iff (n + 1) * N - 1 > L, i.e.
+    // n >= floor((L + 1) / N); later rows see more, so blocks below are
+    // fully visible to every row.
+    Value edge = arith::RemSIOp::create(rewriter, op.getLoc(), seqlenK,
+                                        e.i32(tileN));
+    Value hasEdge = e.cmp(arith::CmpIPredicate::ne, edge, e.i32(0));
+    Value fullEnd =
+        e.select(hasEdge, e.sub(numKeyBlocks, e.i32(1)), numKeyBlocks);
+    if (causal) {
+      Value firstRowLimit = e.add(qRow, causalOffset);
+      Value firstMasked = arith::FloorDivSIOp::create(
+          rewriter, op.getLoc(), e.add(firstRowLimit, e.i32(1)), e.i32(tileN));
+      fullEnd = e.minS(fullEnd, e.maxS(firstMasked, e.i32(0)));
+    }
+    fullEnd = e.maxS(e.minS(fullEnd, end), begin);
+    rewriter.replaceOp(op, {begin, begin, fullEnd, end});
+    return success();
+  }
+};
+
+/// fa4.varlen_seqlens: two int32 loads per cu_seqlens (and one of seqused_k
+/// when it is not null), clamped as the description states.
+struct VarlenSeqlensOpLowering : OpConversionPattern<VarlenSeqlensOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(VarlenSeqlensOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Emitter e(rewriter, loc);
+    Type i32 = rewriter.getI32Type();
+    Value batch = adaptor.getBatch();
+    Value next = e.add(batch, e.i32(1));
+    auto load = [&](Value base, Value index) -> Value {
+      Value ptr = e.gepElements(base, i32, index);
+      return LLVM::LoadOp::create(rewriter, loc, i32, ptr, /*alignment=*/4);
+    };
+    auto clamp = [&](Value x, Value lo, Value hi) {
+      return e.minS(e.maxS(x, lo), hi);
+    };
+    // [start, end) of one cu_seqlens entry, inside [0, total].
+    auto sequence = [&](Value cu, Value total) -> std::pair<Value, Value> {
+      Value first = load(cu, batch);
+      Value last = load(cu, next);
+      Value start = clamp(first, e.i32(0), total);
+      Value end = clamp(last, start, total);
+      return {start, e.sub(end, start)};
+    };
+    auto [qStart, seqlenQ] = sequence(adaptor.getCuSeqlensQ(),
+                                      adaptor.getTotalQ());
+    auto [kStart, seqlenK] = sequence(adaptor.getCuSeqlensK(),
+                                      adaptor.getTotalK());
+    // seqused_k, when given, replaces the key count (never past total_k).
+    Value used = adaptor.getSequsedK();
+    Value null = LLVM::ZeroOp::create(rewriter, loc, used.getType());
+    Value given =
+        LLVM::ICmpOp::create(rewriter, loc, LLVM::ICmpPredicate::ne, used, null);
+    Value room = e.sub(adaptor.getTotalK(), kStart);
+    auto ifOp = scf::IfOp::create(
+        rewriter, loc, given,
+        [&](OpBuilder &b, Location) {
+          Emitter inner(b, loc);
+          Value ptr = inner.gepElements(used, i32, batch);
+          Value count = LLVM::LoadOp::create(b, loc, i32, ptr, /*alignment=*/4);
+          Value clamped = inner.minS(inner.maxS(count, inner.i32(0)), room);
+          scf::YieldOp::create(b, loc, clamped);
+        },
+        [&](OpBuilder &b, Location) { scf::YieldOp::create(b, loc, seqlenK); });
+    rewriter.replaceOp(op, {qStart, seqlenQ, kStart, ifOp.getResult(0)});
+    return success();
+  }
+};
+
 } // namespace
 
 void fa4::populateStructurePatterns(const TypeConverter &converter,
                                     RewritePatternSet &patterns) {
-  patterns.add<ScopeOpLowering, SmemBufferOpLowering>(converter,
-                                                       patterns.getContext());
+  patterns.add<ScopeOpLowering, SmemBufferOpLowering, KVRangeOpLowering,
+               VarlenSeqlensOpLowering>(converter, patterns.getContext());
 }

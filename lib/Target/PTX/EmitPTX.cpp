@@ -20,6 +20,8 @@
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Transforms/Utils/Local.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -102,7 +104,8 @@ static void sinkSharedAddressOffsets(llvm::Function &func) {
 }
 
 FailureOr<std::string> fa4::translateToPTX(gpu::GPUModuleOp module,
-                                           const TargetInfo &target) {
+                                           const TargetInfo &target,
+                                           bool dumpLLVM) {
   initializeNVPTX();
   llvm::LLVMContext llvmContext;
   std::unique_ptr<llvm::Module> llvmModule =
@@ -143,7 +146,7 @@ FailureOr<std::string> fa4::translateToPTX(gpu::GPUModuleOp module,
   for (llvm::Function &func : *llvmModule)
     if (!func.isDeclaration())
       sinkSharedAddressOffsets(func);
-  if (getenv("FA4_DUMP_LLVM"))
+  if (dumpLLVM)
     llvmModule->print(llvm::errs(), nullptr);
 
   // ---- NVPTX code generation ----
@@ -160,7 +163,7 @@ FailureOr<std::string> fa4::translateToPTX(gpu::GPUModuleOp module,
   return ptx;
 }
 
-/// The PTX-level type name of a kernel parameter type.
+/// The metadata's type name of a kernel parameter type.
 static FailureOr<StringRef> getParamTypeName(Type type) {
   if (auto ptr = dyn_cast<LLVM::LLVMPointerType>(type))
     return ptr.getAddressSpace() == 1 ? StringRef("ptr") : StringRef();
@@ -173,24 +176,54 @@ static FailureOr<StringRef> getParamTypeName(Type type) {
   return failure();
 }
 
-FailureOr<llvm::json::Object>
-fa4::buildKernelMetadata(gpu::GPUModuleOp module, const TargetInfo &target) {
-  SmallVector<LLVM::LLVMFuncOp> kernels;
-  for (auto func : module.getOps<LLVM::LLVMFuncOp>())
-    if (func->hasAttr(NVVM::NVVMDialect::getKernelFuncAttrName()))
-      kernels.push_back(func);
-  if (kernels.size() != 1)
-    return module.emitError("expected exactly one kernel, found ")
-           << kernels.size();
-  LLVM::LLVMFuncOp kernel = kernels.front();
+/// A dictionary attribute of scalar entries as a JSON object.
+static FailureOr<llvm::json::Object> toJson(LLVM::LLVMFuncOp kernel,
+                                            StringRef what,
+                                            DictionaryAttr dict) {
+  llvm::json::Object object;
+  for (NamedAttribute entry : dict) {
+    StringRef key = entry.getName().getValue();
+    Attribute value = entry.getValue();
+    if (auto b = dyn_cast<BoolAttr>(value))
+      object[key] = b.getValue();
+    else if (auto i = dyn_cast<IntegerAttr>(value))
+      object[key] = i.getValue().getSExtValue();
+    else if (auto s = dyn_cast<StringAttr>(value))
+      object[key] = s.getValue();
+    else if (auto t = dyn_cast<TypeAttr>(value)) {
+      std::string str;
+      llvm::raw_string_ostream os(str);
+      t.getValue().print(os);
+      object[key] = str;
+    } else
+      return kernel.emitError() << what << " entry '" << key
+                                << "' is not a bool, integer, string or type";
+  }
+  return object;
+}
 
+/// One kernel's metadata.
+static FailureOr<llvm::json::Object> buildKernelMetadata(LLVM::LLVMFuncOp kernel) {
   auto abi = kernel->getAttrOfType<ArrayAttr>("fa4.abi");
   auto features = kernel->getAttrOfType<DictionaryAttr>("fa4.features");
+  auto config = kernel->getAttrOfType<DictionaryAttr>("fa4.config");
+  auto grid = kernel->getAttrOfType<ArrayAttr>("fa4.grid");
+  auto workspace = kernel->getAttrOfType<StringAttr>("fa4.workspace");
   auto smem = kernel->getAttrOfType<IntegerAttr>("fa4.smem_bytes");
   auto threads = kernel->getAttrOfType<DenseI32ArrayAttr>("nvvm.reqntid");
   if (!abi || !features || !smem || !threads)
     return kernel.emitError("kernel lacks fa4.abi, fa4.features, "
                             "fa4.smem_bytes or nvvm.reqntid");
+  if (threads.size() != 3 || llvm::any_of(threads.asArrayRef(),
+                                          [](int32_t n) { return n <= 0; }))
+    return kernel.emitError("nvvm.reqntid must be three positive sizes");
+  int64_t totalThreads = static_cast<int64_t>(threads[0]) * threads[1] *
+                         threads[2];
+  if (totalThreads > 1024)
+    return kernel.emitError() << "nvvm.reqntid asks for " << totalThreads
+                              << " threads; a CTA has at most 1024";
+  if (smem.getValue().isNegative())
+    return kernel.emitError("fa4.smem_bytes is negative");
 
   // The names recorded by fa4-tile-attention must describe the lowered
   // signature one to one: the runtime relies on it.
@@ -200,9 +233,16 @@ fa4::buildKernelMetadata(gpu::GPUModuleOp module, const TargetInfo &target) {
            << abi.size() << " parameters but the kernel has "
            << paramTypes.size();
   auto tensorMaps = kernel->getAttrOfType<DictionaryAttr>("fa4.tensor_maps");
+  llvm::StringSet<> seen;
   llvm::json::Array params;
   for (auto [name, type] : llvm::zip(abi, paramTypes)) {
-    StringRef paramName = cast<StringAttr>(name).getValue();
+    auto nameAttr = dyn_cast<StringAttr>(name);
+    if (!nameAttr || nameAttr.getValue().empty())
+      return kernel.emitError("fa4.abi entries must be non-empty strings");
+    StringRef paramName = nameAttr.getValue();
+    if (!seen.insert(paramName).second)
+      return kernel.emitError() << "fa4.abi names '" << paramName
+                                << "' twice";
     if (auto map = tensorMaps ? tensorMaps.getAs<DictionaryAttr>(paramName)
                               : DictionaryAttr()) {
       // A CUtensorMap passed by value: the runtime encodes it from the
@@ -229,32 +269,61 @@ fa4::buildKernelMetadata(gpu::GPUModuleOp module, const TargetInfo &target) {
         llvm::json::Object{{"name", paramName}, {"type", *typeName}});
   }
 
-  llvm::json::Object featureObject;
-  for (NamedAttribute entry : features) {
-    Attribute value = entry.getValue();
-    if (auto b = dyn_cast<BoolAttr>(value))
-      featureObject[entry.getName().getValue()] = b.getValue();
-    else if (auto i = dyn_cast<IntegerAttr>(value))
-      featureObject[entry.getName().getValue()] = i.getInt();
-    else if (auto s = dyn_cast<StringAttr>(value))
-      featureObject[entry.getName().getValue()] = s.getValue();
-    else if (auto t = dyn_cast<TypeAttr>(value)) {
-      std::string str;
-      llvm::raw_string_ostream os(str);
-      t.getValue().print(os);
-      featureObject[entry.getName().getValue()] = str;
-    }
-  }
-
-  ArrayRef<int32_t> block = threads.asArrayRef();
-  return llvm::json::Object{
+  FailureOr<llvm::json::Object> featureObject =
+      toJson(kernel, "fa4.features", features);
+  if (failed(featureObject))
+    return failure();
+  llvm::json::Object result{
       {"name", kernel.getName()},
-      {"target", target.cpu},
-      {"threads", static_cast<int64_t>(block[0]) * block[1] * block[2]},
+      {"threads", totalThreads},
       {"smem_bytes", smem.getInt()},
       {"params", std::move(params)},
-      {"features", std::move(featureObject)},
+      {"features", std::move(*featureObject)},
   };
+  if (config) {
+    FailureOr<llvm::json::Object> configObject =
+        toJson(kernel, "fa4.config", config);
+    if (failed(configObject))
+      return failure();
+    result["config"] = std::move(*configObject);
+  }
+  // The launch rules: without them the runtime cannot launch the kernel,
+  // so a kernel that has none is still described (tests emit such
+  // kernels) but marked as not launchable by omission.
+  if (grid) {
+    llvm::json::Array dims;
+    for (Attribute dim : grid) {
+      auto expr = dyn_cast<StringAttr>(dim);
+      if (!expr)
+        return kernel.emitError("fa4.grid entries must be strings");
+      dims.push_back(expr.getValue());
+    }
+    if (dims.size() != 3)
+      return kernel.emitError("fa4.grid must give three dimensions");
+    result["grid"] = std::move(dims);
+  }
+  if (workspace)
+    result["workspace_bytes"] = workspace.getValue();
+  return result;
+}
+
+FailureOr<llvm::json::Object>
+fa4::buildModuleMetadata(gpu::GPUModuleOp module, const TargetInfo &target) {
+  llvm::json::Array kernels;
+  for (auto func : module.getOps<LLVM::LLVMFuncOp>()) {
+    if (!func->hasAttr(NVVM::NVVMDialect::getKernelFuncAttrName()))
+      continue;
+    FailureOr<llvm::json::Object> kernel = buildKernelMetadata(func);
+    if (failed(kernel))
+      return failure();
+    kernels.push_back(std::move(*kernel));
+  }
+  if (kernels.empty())
+    return module.emitError("gpu.module '")
+           << module.getName() << "' holds no kernel";
+  return llvm::json::Object{{"module", module.getName()},
+                            {"target", target.cpu},
+                            {"kernels", std::move(kernels)}};
 }
 
 /// Marks the tensor-map parameters of `module`'s kernel as 128-byte
@@ -298,17 +367,52 @@ static LogicalResult writeFile(Location loc, StringRef path,
   return success();
 }
 
+/// Whether `name` can be a PTX identifier and a file name: a letter or
+/// underscore first, then letters, digits, '_' or '$' (no '/' or '.').
+static bool isPtxIdentifier(StringRef name) {
+  if (name.empty() || !(llvm::isAlpha(name.front()) || name.front() == '_'))
+    return false;
+  return llvm::all_of(name, [](char c) {
+    return llvm::isAlnum(c) || c == '_' || c == '$';
+  });
+}
+
 struct FA4EmitPTXPass final : fa4::impl::FA4EmitPTXPassBase<FA4EmitPTXPass> {
   using Base::Base;
 
+  /// The chip of `module`: its #nvvm.target's, or the `chip` option's for a
+  /// module without one.
+  FailureOr<const TargetInfo *> resolveTarget(gpu::GPUModuleOp module) {
+    bool hasTarget = false;
+    if (ArrayAttr targets = module.getTargetsAttr())
+      hasTarget = llvm::any_of(targets, [](Attribute a) {
+        return isa<NVVM::NVVMTargetAttr>(a);
+      });
+    if (!hasTarget) {
+      std::optional<Chip> parsed = parseChip(chip);
+      if (!parsed)
+        return module.emitError()
+               << "gpu.module '" << module.getName()
+               << "' has no #nvvm.target and fa4-emit-ptx's chip option ('"
+               << chip << "') names no known chip";
+      return &getTargetInfo(*parsed);
+    }
+    FailureOr<const TargetInfo *> target = getModuleTarget(module);
+    if (failed(target))
+      return failure();
+    if (!chip.empty()) {
+      std::optional<Chip> parsed = parseChip(chip);
+      if (!parsed || *parsed != (*target)->chip)
+        return module.emitError()
+               << "gpu.module '" << module.getName() << "' targets "
+               << (*target)->cpu << " but fa4-emit-ptx was asked for '"
+               << chip << "'";
+    }
+    return target;
+  }
+
   void runOnOperation() override {
     ModuleOp top = getOperation();
-    std::optional<Chip> parsed = parseChip(chip);
-    if (!parsed) {
-      top.emitError() << "fa4-emit-ptx: unknown chip '" << chip << "'";
-      return signalPassFailure();
-    }
-    const TargetInfo &target = getTargetInfo(*parsed);
     if (!outputDir.empty()) {
       if (std::error_code ec = llvm::sys::fs::create_directories(outputDir)) {
         top.emitError() << "cannot create " << outputDir << ": "
@@ -319,12 +423,28 @@ struct FA4EmitPTXPass final : fa4::impl::FA4EmitPTXPassBase<FA4EmitPTXPass> {
 
     SmallVector<gpu::GPUModuleOp> modules(top.getOps<gpu::GPUModuleOp>());
     for (gpu::GPUModuleOp module : modules) {
+      // The module name becomes a file name and the kernels' PTX names.
+      if (!isPtxIdentifier(module.getName())) {
+        module.emitError() << "gpu.module name '" << module.getName()
+                           << "' is not a PTX identifier (a letter or '_', "
+                              "then letters, digits, '_' or '$')";
+        return signalPassFailure();
+      }
+      for (auto func : module.getOps<LLVM::LLVMFuncOp>())
+        if (!isPtxIdentifier(func.getName())) {
+          func.emitError() << "function name '" << func.getName()
+                           << "' is not a PTX identifier";
+          return signalPassFailure();
+        }
+      FailureOr<const TargetInfo *> target = resolveTarget(module);
+      if (failed(target))
+        return signalPassFailure();
       FailureOr<llvm::json::Object> metadata =
-          buildKernelMetadata(module, target);
+          buildModuleMetadata(module, **target);
       if (failed(metadata))
         return signalPassFailure();
       markTensorMapParams(module);
-      FailureOr<std::string> ptx = translateToPTX(module, target);
+      FailureOr<std::string> ptx = translateToPTX(module, **target, dumpLLVM);
       if (failed(ptx))
         return signalPassFailure();
 
@@ -344,7 +464,8 @@ struct FA4EmitPTXPass final : fa4::impl::FA4EmitPTXPassBase<FA4EmitPTXPass> {
       OpBuilder b(module);
       MLIRContext *ctx = &getContext();
       auto nvvmTarget = NVVM::NVVMTargetAttr::get(
-          ctx, /*optLevel=*/3, kNVPTXTriple, target.cpu, target.ptxFeatures);
+          ctx, /*optLevel=*/3, kNVPTXTriple, (*target)->cpu,
+          (*target)->ptxFeatures);
       auto object = gpu::ObjectAttr::get(
           ctx, nvvmTarget, gpu::CompilationTarget::Assembly,
           b.getStringAttr(*ptx),

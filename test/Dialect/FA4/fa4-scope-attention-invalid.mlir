@@ -1,6 +1,6 @@
 // RUN: fa4-opt %s --split-input-file --pass-pipeline='builtin.module(gpu.module(fa4-scope-attention))' --verify-diagnostics
 
-gpu.module @m {
+gpu.module @m [#nvvm.target<chip = "sm_120a">] {
   gpu.func @unknown_feature() kernel attributes {fa4.features = {causal = true}} {
     // expected-error @+1 {{selects on 'block_sparse', which is not a boolean feature of kernel 'unknown_feature'}}
     fa4.variant "block_sparse" {
@@ -12,8 +12,8 @@ gpu.module @m {
 
 // -----
 
-gpu.module @m {
-  gpu.func @over_budget() kernel attributes {fa4.features = {target = "sm_120a"}} {
+gpu.module @m [#nvvm.target<chip = "sm_120a">] {
+  gpu.func @over_budget() kernel attributes {fa4.features = {}} {
     fa4.scope "dense" {
       %q = fa4.smem_buffer "Q" : !fa4.smem<256x128xbf16>
       %k = fa4.smem_buffer "K" : !fa4.smem<128x128xbf16>
@@ -26,8 +26,8 @@ gpu.module @m {
 
 // -----
 
-gpu.module @m {
-  gpu.func @barriers_over_budget() kernel attributes {fa4.features = {target = "sm_120a"}} {
+gpu.module @m [#nvvm.target<chip = "sm_120a">] {
+  gpu.func @barriers_over_budget() kernel attributes {fa4.features = {}} {
     fa4.scope "dense" {
       %q = fa4.smem_buffer "Q" : !fa4.smem<128x128xbf16>
       %k = fa4.smem_buffer "K" : !fa4.smem<256x128xbf16>
@@ -35,6 +35,19 @@ gpu.module @m {
       // The tiles fill the 99 KB exactly; the barriers do not fit.
       // expected-error @+1 {{'full' ends at byte 101392, past the 101376 B shared-memory budget}}
       %full = fa4.smem_barriers "full" : !fa4.mbarriers<2>
+    }
+    gpu.return
+  }
+}
+
+// -----
+
+// The budget is the module's target's: a module without one is an error.
+// expected-error @+1 {{gpu.module 'untargeted' has no #nvvm.target naming its chip}}
+gpu.module @untargeted {
+  gpu.func @k() kernel attributes {fa4.features = {}} {
+    fa4.scope "dense" {
+      %q = fa4.smem_buffer "Q" : !fa4.smem<128x64xbf16>
     }
     gpu.return
   }

@@ -16,9 +16,9 @@
 // CHECK:   %[[D:.*]] = fa4.smem_buffer "O_stage" at 32768 : !fa4.smem<128x128xbf16>
 // CHECK:   %[[D_SCALE:.*]] = fa4.splat
 // CHECK:   fa4.rescale %{{.*}} by %[[D_SCALE]]
-gpu.module @m {
+gpu.module @m [#nvvm.target<chip = "sm_120a">] {
   gpu.func @two_paths_own_their_buffers(%x: f32, %y: f32) kernel
-      attributes {fa4.features = {target = "sm_120a"}} {
+      attributes {fa4.features = {}} {
     %o = fa4.splat %x : !fa4.acc<128x64xf32, warps = 8>
     fa4.scope "block_sparse" {
       %stage = fa4.smem_buffer "O_stage" : !fa4.smem<128x128xbf16>
@@ -50,9 +50,9 @@ gpu.module @m {
 // CHECK: } else {
 // CHECK:   scf.yield
 // CHECK-NOT: fa4.guard
-gpu.module @m {
+gpu.module @m [#nvvm.target<chip = "sm_120a">] {
   gpu.func @static_choice_before_dynamic_guard(%x: f32, %nonempty: i1) kernel
-      attributes {fa4.features = {block_sparse = false, target = "sm_120a"}} {
+      attributes {fa4.features = {block_sparse = false}} {
     fa4.variant "block_sparse" {
       fa4.scope "block_sparse" {
         %row_scale = fa4.splat %x : !fa4.rows<128, warps = 8>
@@ -77,9 +77,9 @@ gpu.module @m {
 // CHECK-LABEL: gpu.func @variant_on
 // CHECK: fa4.scope "block_sparse"
 // CHECK-NOT: fa4.scope "dense"
-gpu.module @m {
+gpu.module @m [#nvvm.target<chip = "sm_120a">] {
   gpu.func @variant_on(%x: f32) kernel
-      attributes {fa4.features = {block_sparse = true, target = "sm_120a"}} {
+      attributes {fa4.features = {block_sparse = true}} {
     fa4.variant "block_sparse" {
       fa4.scope "block_sparse" {
         %row_scale = fa4.splat %x : !fa4.rows<128, warps = 8>
@@ -112,10 +112,10 @@ gpu.module @m {
 // CHECK: } else {
 // CHECK:   scf.yield %[[O0]], %[[M0]], %[[L0]]
 // CHECK: fa4.finalize %[[R]]#0, %[[R]]#1, %[[R]]#2
-gpu.module @m {
+gpu.module @m [#nvvm.target<chip = "sm_120a">] {
   gpu.func @empty_range_guard(%n_min: i32, %n_max: i32, %scale: f32, %sq: !fa4.smem<128x64xbf16>,
                               %sk: !fa4.smem<64x64xbf16>) kernel
-      attributes {fa4.features = {target = "sm_120a"}} {
+      attributes {fa4.features = {}} {
     fa4.scope "dense" {
       %zero = arith.constant 0.0 : f32
       %ninf = arith.constant 0xFF800000 : f32
@@ -151,8 +151,8 @@ gpu.module @m {
 // CHECK: fa4.smem_barriers "empty" at 49168 : !fa4.mbarriers<2>
 // CHECK: fa4.smem_buffer "K0" at 32768 : !fa4.smem<64x128xbf16>
 // CHECK: fa4.smem_barriers "q_full" at 49184 : !fa4.mbarriers<1>
-gpu.module @m {
-  gpu.func @barriers_after_tiles() kernel attributes {fa4.features = {target = "sm_120a"}} {
+gpu.module @m [#nvvm.target<chip = "sm_120a">] {
+  gpu.func @barriers_after_tiles() kernel attributes {fa4.features = {}} {
     fa4.scope "dense" {
       %full = fa4.smem_barriers "full" : !fa4.mbarriers<2>
       %q = fa4.smem_buffer "Q" : !fa4.smem<128x128xbf16>

@@ -1,178 +1,144 @@
-// RUN: fa4-opt %s --split-input-file --fa4-tile-attention | FileCheck %s
+// RUN: fa4-opt %s --split-input-file --fa4-tile-attention --mlir-use-nameloc-as-prefix | FileCheck %s
 // RUN: fa4-opt %s --split-input-file --fa4-tile-attention="chip=sm_90" | FileCheck %s --check-prefix=SM90
 
-// The kernel ABI comes from one table; its names become fa4.abi, and the
-// features plus the chosen configuration become fa4.features.
-// CHECK-LABEL: gpu.module @dense
-// CHECK: gpu.func @dense(%{{.*}}: !llvm.ptr<1>, %{{.*}}: !llvm.ptr<1>, %{{.*}}: !llvm.ptr<1>, %{{.*}}: !llvm.ptr<1>, %{{.*}}: !llvm.ptr<1>, %{{.*}}: i32, %{{.*}}: i32, %{{.*}}: i32, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: i32,
-// CHECK-SAME: f32) kernel
+// The tiling pass builds prologue, range, loop and epilogue; the loads are
+// the schedule's (fa4-schedule-kv-loop.mlir). The kernel ABI comes from one
+// table with a predicate per parameter; its names become fa4.abi (and name
+// the arguments), the features, configuration and launch rules become
+// fa4.features, fa4.config, fa4.grid and fa4.workspace.
+// CHECK-LABEL: gpu.module @dense [#nvvm.target<O = 3, chip = "sm_120a", features = "+ptx87">]
+// CHECK: gpu.func @dense(%q: !llvm.ptr<1>, %k: !llvm.ptr<1>, %v: !llvm.ptr<1>, %o: !llvm.ptr<1>, %lse: !llvm.ptr<1>, %seqlen_q: i32, %seqlen_k: i32, %head_ratio: i32, %q_batch_stride: i64, %q_head_stride: i64, %q_row_stride: i32,
+// CHECK-SAME: %softmax_scale: f32) kernel
 // CHECK-SAME: fa4.abi = ["q", "k", "v", "o", "lse", "seqlen_q", "seqlen_k", "head_ratio", "q_batch_stride", "q_head_stride", "q_row_stride", "k_batch_stride", "k_head_stride", "k_row_stride", "v_batch_stride", "v_head_stride", "v_row_stride", "o_batch_stride", "o_head_stride", "o_row_stride", "lse_batch_stride", "lse_head_stride", "softmax_scale"]
-// CHECK-SAME: fa4.features = {{{.*}}causal = false{{.*}}head_dim = 128{{.*}}num_stages = 1 : i64, num_warps = 8 : i64{{.*}}q_in_registers = true, {{.*}}target = "sm_120a", tile_m = 128 : i64, tile_n = 128 : i64
+// CHECK-SAME: fa4.config = {num_stages = 1 : i64, num_warps = 8 : i64, q_in_registers = true, tile_m = 128 : i64, tile_n = 128 : i64}
+// CHECK-SAME: fa4.features = {causal = false, dtype = bf16, head_dim = 128 : i64, head_dim_v = 128 : i64, kernel = "attention", load_path = "cp_async", paged_kv = false, varlen = false}
+// CHECK-SAME: fa4.grid = ["cdiv(seqlen_q, 128)", "nheads_q", "batch"], fa4.workspace = "0"
 // CHECK-SAME: known_block_size = array<i32: 256, 1, 1>
-// SM90: target = "sm_90"
+// SM90: gpu.module @dense [#nvvm.target<O = 3, chip = "sm_90", features = "+ptx87">]
 // The block program lives in one scope that owns its buffers.
-// CHECK: fa4.scope "dense"
-// CHECK: %[[MB:.*]] = gpu.block_id x
-// CHECK: gpu.block_id y
-// CHECK: gpu.block_id z
+// CHECK: fa4.scope "dense" {
+// CHECK: %m_block = arith.index_castui
+// CHECK: %head = arith.index_castui
+// CHECK: %batch = arith.index_castui
 // GQA: the key/value head is the query head divided by the ratio.
-// CHECK: arith.divui
-// CHECK-DAG: %[[SQ:.*]] = fa4.smem_buffer "Q" : !fa4.smem<128x128xbf16>
-// CHECK-DAG: %[[SK:.*]] = fa4.smem_buffer "K" : !fa4.smem<128x128xbf16>
-// CHECK-DAG: %[[SV:.*]] = fa4.smem_buffer "V" : !fa4.smem<128x128xbf16>
+// CHECK: %kv_head = arith.divui %head, %head_ratio
+// CHECK: %q_base = llvm.getelementptr %q[
+// CHECK: %k_base = llvm.getelementptr %k[
+// CHECK: %v_base = llvm.getelementptr %v[
+// CHECK: %o_base = llvm.getelementptr %o[
+// CHECK: %q_row = arith.muli %m_block
+// ---- Range ----
+// CHECK: %begin, %full_begin, %full_end, %end = fa4.kv_range none rows(%q_row, 128) seqlen(%seqlen_q, %seqlen_k) block(128)
+// CHECK: %[[SQ:.*]] = fa4.smem_buffer "Q" : !fa4.smem<128x128xbf16>
 // CHECK: %[[O0:.*]] = fa4.splat %{{.*}} : !fa4.acc<128x128xf32, warps = 8>
 // CHECK: %[[M0:.*]] = fa4.splat %{{.*}} : !fa4.rows<128, warps = 8>
 // CHECK: %[[L0:.*]] = fa4.splat %{{.*}} : !fa4.rows<128, warps = 8>
-// The main loop is guarded: an empty key range yields O = 0, m = -inf, l = 0.
-// CHECK: %[[R:.*]]:3 = fa4.guard %{{.*}} else(%[[O0]], %[[M0]], %[[L0]] :
-// CHECK:   fa4.load_tile %{{.*}} into %[[SQ]]
-// CHECK:   fa4.load_tile %{{.*}} into %[[SK]]
-// CHECK:   fa4.commit_loads
-// Q is read into registers once, after its own load group landed.
-// CHECK:   fa4.wait_loads {pending = 1 : i32}
-// CHECK:   %[[QA:.*]] = fa4.load_a %[[SQ]] : !fa4.smem<128x128xbf16> -> !fa4.afrag<128x128xbf16, warps = 8>
-// The masked loop (the ragged last block) comes first...
-// CHECK:   scf.for {{.*}} iter_args
-// CHECK:     fa4.wait_loads {pending = 0 : i32}
-// CHECK:     fa4.load_tile %{{.*}} into %[[SV]]
-// CHECK:     %[[S:.*]] = fa4.qk_mma %[[QA]], %[[SK]]
-// CHECK:     %[[SM:.*]] = fa4.mask %[[S]] row %{{.*}} col %{{.*}} limit %{{.*}} :
-// CHECK:     fa4.wait_loads {pending = 0 : i32}
-// CHECK:     scf.if
-// CHECK:       fa4.load_tile %{{.*}} into %[[SK]]
-// CHECK:     %[[P:.*]], %[[M:.*]], %[[L:.*]], %[[C:.*]] = fa4.online_softmax %[[SM]]
-// CHECK:     %[[OS:.*]] = fa4.rescale %{{.*}} by %[[C]]
-// CHECK:     %[[PA:.*]] = fa4.pack_a %[[P]] : !fa4.acc<128x128xf32, warps = 8> -> !fa4.afrag<128x128xbf16, warps = 8>
-// CHECK:     fa4.pv_mma %[[PA]], %[[SV]], %[[OS]]
-// ...then the unmasked one, which has no fa4.mask.
-// CHECK:   scf.for
-// CHECK-NOT: fa4.mask
-// CHECK:   fa4.yield
-// CHECK: %[[OUT:.*]], %[[LSE:.*]] = fa4.finalize %[[R]]#0, %[[R]]#1, %[[R]]#2
-// CHECK: fa4.store_tile %[[OUT]], {{.*}} as bf16
+// CHECK: %scale_log2 = arith.mulf %softmax_scale
+// ---- Loop: the sources as kinds, the block's math once ----
+// CHECK: %[[R:.*]]:3 = fa4.kv_loop[%begin, %full_begin, %full_end, %end] stages(1)
+// CHECK-SAME: q %[[SQ]][%q_row] : !fa4.smem<128x128xbf16> #fa4.contiguous(%q_base, %q_row_stride, %seqlen_q : !llvm.ptr<1>, i32, i32)
+// CHECK-SAME: k #fa4.contiguous(%k_base, %k_row_stride, %seqlen_k : !llvm.ptr<1>, i32, i32)
+// CHECK-SAME: v #fa4.contiguous(%v_base, %v_row_stride, %seqlen_k : !llvm.ptr<1>, i32, i32)
+// CHECK-SAME: init(%[[O0]], %[[M0]], %[[L0]])
+// Q in registers: the body reads Q's A fragments.
+// CHECK-NEXT: ^bb0(%n: i32, %[[QA:.*]]: !fa4.afrag<128x128xbf16, warps = 8>, %[[KB:.*]]: !fa4.smem<128x128xbf16>, %[[VB:.*]]: !fa4.smem<128x128xbf16>, %[[O:.*]]: !fa4.acc<128x128xf32, warps = 8>, %m: !fa4.rows<128, warps = 8>, %l: !fa4.rows<128, warps = 8>):
+// CHECK:   %key_col = arith.muli %n
+// CHECK:   %[[S:.*]] = fa4.qk_mma %[[QA]], %[[KB]]
+// CHECK:   %[[SM:.*]] = fa4.mask %[[S]] row %q_row col %key_col limit %seqlen_k :
+// CHECK:   %probs, %new_max, %new_sum, %correction = fa4.online_softmax %[[SM]], %m, %l scale %scale_log2
+// CHECK:   %[[OS:.*]] = fa4.rescale %[[O]] by %correction
+// CHECK:   %[[PA:.*]] = fa4.pack_a %probs : !fa4.acc<128x128xf32, warps = 8> -> !fa4.afrag<128x128xbf16, warps = 8>
+// CHECK:   %[[O2:.*]] = fa4.pv_mma %[[PA]], %[[VB]], %[[OS]]
+// CHECK:   fa4.yield %[[O2]], %new_max, %new_sum
+// CHECK-NOT: fa4.load_tile
+// ---- Epilogue ----
+// CHECK: %out, %{{.*}} = fa4.finalize %[[R]]#0, %[[R]]#1, %[[R]]#2 scale %scale_log2
+// CHECK: fa4.store_tile %out, %o_base[%q_row] limit %seqlen_q stride %o_row_stride {{.*}} as bf16
 // The LSE store is skipped at run time when the lse pointer is null.
-// CHECK: llvm.icmp "ne"
+// CHECK: llvm.icmp "ne" %lse
 // CHECK: scf.if
-// CHECK:   fa4.store_rows %[[LSE]]
+// CHECK:   fa4.store_rows
 // CHECK: gpu.return
-fa4.attention @dense dtype(bf16) head_dim(128) head_dim_v(128) gqa lse
+fa4.attention @dense dtype(bf16) head_dim(128) head_dim_v(128)
     load_path(cp_async) stages(1)
 
 // -----
 
 // Causal: bottom-right aligned (offset Sk - Sq), CTAs longest-first, the
-// causal offset reaches fa4.mask. Causal D = 128 keeps Q in shared memory.
+// range and the mask both causal. Causal D = 128 keeps Q in shared memory.
 // CHECK-LABEL: gpu.module @causal
+// CHECK: fa4.features = {causal = true, dtype = f16
 // CHECK: gpu.grid_dim x
-// CHECK: arith.subi
-// CHECK: %[[OFF:.*]] = arith.subi %{{.*}}, %{{.*}} : i32
-// CHECK: fa4.guard
-// CHECK-NOT: fa4.load_a
-// CHECK: %[[S:.*]] = fa4.qk_mma %{{.*}}, %{{.*}} : !fa4.smem<128x128xf16>, !fa4.smem<128x128xf16>
-// CHECK: fa4.mask %[[S]] row %{{.*}} col %{{.*}} limit %{{.*}} causal %[[OFF]]
+// CHECK: %m_block = arith.subi
+// CHECK: %causal_offset = arith.subi %seqlen_k, %seqlen_q
+// CHECK: fa4.kv_range causal rows(%q_row, 128)
+// CHECK: fa4.kv_loop
+// CHECK-NEXT: ^bb0(%n: i32, %{{.*}}: !fa4.smem<128x128xf16>,
+// CHECK: fa4.mask %{{.*}} row %q_row col %key_col limit %seqlen_k causal %causal_offset
 // CHECK: fa4.store_tile {{.*}} as f16
-fa4.attention @causal dtype(f16) head_dim(128) head_dim_v(128) causal gqa lse
+fa4.attention @causal dtype(f16) head_dim(128) head_dim_v(128) causal
     load_path(cp_async) stages(1)
 
 // -----
 
-// Two stages: K/V buffers ping-pong through the loop, and K/V[n - 1] are
-// prefetched into the free stage right after the wait for K/V[n].
-// CHECK-LABEL: gpu.module @two_stages
-// CHECK-DAG: %[[K0:.*]] = fa4.smem_buffer "K0" : !fa4.smem<64x64xbf16>
-// CHECK-DAG: %[[V0:.*]] = fa4.smem_buffer "V0" : !fa4.smem<64x64xbf16>
-// CHECK-DAG: %[[K1:.*]] = fa4.smem_buffer "K1" : !fa4.smem<64x64xbf16>
-// CHECK-DAG: %[[V1:.*]] = fa4.smem_buffer "V1" : !fa4.smem<64x64xbf16>
-// CHECK: fa4.guard
-// CHECK:   fa4.load_tile %{{.*}} into %[[K0]]
-// CHECK:   fa4.load_tile %{{.*}} into %[[V0]]
-// CHECK:   scf.for {{.*}} iter_args(%{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}, %[[KC:.*]] = %[[K0]], %[[VC:.*]] = %[[V0]], %[[KN:.*]] = %[[K1]], %[[VN:.*]] = %[[V1]])
-// CHECK:     fa4.wait_loads {pending = 0 : i32}
-// CHECK:     scf.if
-// CHECK:       fa4.load_tile %{{.*}} into %[[KN]]
-// CHECK:       fa4.load_tile %{{.*}} into %[[VN]]
-// CHECK:     fa4.qk_mma %{{.*}}, %[[KC]]
-// CHECK:     fa4.pv_mma %{{.*}}, %[[VC]], %{{.*}}
-// CHECK:     scf.yield %{{.*}}, %{{.*}}, %{{.*}}, %[[KN]], %[[VN]], %[[KC]], %[[VC]]
-fa4.attention @two_stages dtype(bf16) head_dim(64) head_dim_v(64) gqa lse
-    load_path(cp_async) stages(2)
-
-// -----
-
-// Without lse the kernel never stores one.
-// CHECK-LABEL: gpu.module @no_lse
-// CHECK-NOT: fa4.store_rows
-// CHECK: gpu.return
-fa4.attention @no_lse dtype(bf16) head_dim(96) head_dim_v(96)
-    load_path(cp_async) stages(1)
-
-// -----
-
-// TMA: three tensor maps join the ABI, 8 MMA warps plus a producer warp
-// group (384 threads, capped at 168 registers so the CTA fits the 64K
-// register file). A full/empty mbarrier ring of two stages connects one
-// producer thread, which issues expect_tx + tma_load per stage, to the MMA
-// warps, which wait on full[s] and arrive on empty[s] after their PV MMA.
-// setmaxnreg moves registers to the MMA warps on SM120, not on sm_90.
+// TMA: the sources are tensor maps, which the ABI adds as parameters and
+// fa4.tensor_maps describes; 12 warps, each at most 168 registers.
 // CHECK-LABEL: gpu.module @tma
-// CHECK: gpu.func @tma({{.*}}, %{{.*}}: f32, %[[QD:.*]]: !llvm.ptr, %[[KD:.*]]: !llvm.ptr, %[[VD:.*]]: !llvm.ptr) kernel
-// CHECK-SAME: fa4.abi = [{{.*}}"softmax_scale", "q_tma", "k_tma", "v_tma"]
-// CHECK-SAME: load_path = "tma"{{.*}}num_stages = 2 : i64{{.*}}tile_m = 128 : i64, tile_n = 64 : i64
+// CHECK: %softmax_scale: f32, %q_tma: !llvm.ptr, %k_tma: !llvm.ptr, %v_tma: !llvm.ptr) kernel
+// CHECK-SAME: fa4.features = {{{.*}}load_path = "tma"
 // CHECK-SAME: fa4.tensor_maps = {k_tma = {box_cols = 64 : i64, box_rows = 64 : i64, swizzle = 128 : i64, tensor = "k"}, q_tma = {box_cols = 64 : i64, box_rows = 128 : i64, swizzle = 128 : i64, tensor = "q"}, v_tma = {box_cols = 64 : i64, box_rows = 64 : i64, swizzle = 128 : i64, tensor = "v"}}
 // CHECK-SAME: known_block_size = array<i32: 384, 1, 1>, nvvm.maxnreg = 168 : i32
-// CHECK-DAG: %[[SQ:.*]] = fa4.smem_buffer "Q" : !fa4.smem<128x128xbf16>
-// CHECK-DAG: %[[K0:.*]] = fa4.smem_buffer "K0" : !fa4.smem<64x128xbf16>
-// CHECK-DAG: %[[V0:.*]] = fa4.smem_buffer "V0" : !fa4.smem<64x128xbf16>
-// CHECK-DAG: %[[K1:.*]] = fa4.smem_buffer "K1" : !fa4.smem<64x128xbf16>
-// CHECK-DAG: %[[V1:.*]] = fa4.smem_buffer "V1" : !fa4.smem<64x128xbf16>
-// CHECK: %[[FULL:.*]] = fa4.smem_barriers "full" : !fa4.mbarriers<2>
-// CHECK: %[[EMPTY:.*]] = fa4.smem_barriers "empty" : !fa4.mbarriers<2>
-// CHECK: %[[QFULL:.*]] = fa4.smem_barriers "q_full" : !fa4.mbarriers<1>
-// CHECK: fa4.barrier_init %[[FULL]] arrivals(1)
-// CHECK: fa4.barrier_init %[[EMPTY]] arrivals(256)
-// CHECK: fa4.barrier_init %[[QFULL]] arrivals(1)
-// CHECK: fa4.warp_specialize consumer_warps(8) registers(40, 232) producer {
-// SM90: fa4.warp_specialize consumer_warps(8) producer {
-// CHECK:   fa4.barrier_arrive_tx %[[QFULL]][%{{.*}}] bytes(32768)
-// CHECK:   fa4.tma_load %[[QD]][%{{.*}}, %{{.*}}, %{{.*}}] into %[[SQ]], %[[QFULL]]
-// CHECK:   scf.for {{.*}} iter_args(%[[KS:.*]] = %[[K0]], %{{.*}} = %[[K1]], %[[VS:.*]] = %[[V0]], %{{.*}} = %[[V1]])
-// A stage is refilled only after the MMA warps released its previous round.
-// CHECK:     scf.if
-// CHECK:       fa4.barrier_wait %[[EMPTY]]
-// CHECK:     fa4.barrier_arrive_tx %[[FULL]][%{{.*}}] bytes(32768)
-// CHECK:     fa4.tma_load %[[KD]][{{.*}}] into %[[KS]], %[[FULL]]
-// CHECK:     fa4.tma_load %[[VD]][{{.*}}] into %[[VS]], %[[FULL]]
-// CHECK: } consumers {
-// CHECK:   fa4.guard
-// CHECK:     fa4.barrier_wait %[[QFULL]]
-// CHECK:     scf.for
-// CHECK:       fa4.barrier_wait %[[FULL]]
-// CHECK:       fa4.qk_mma %[[SQ]], %{{.*}} : !fa4.smem<128x128xbf16>, !fa4.smem<64x128xbf16> -> !fa4.acc<128x64xf32, warps = 8>
-// CHECK:       fa4.mask
-// CHECK:       fa4.pv_mma
-// CHECK-NEXT:  fa4.barrier_arrive %[[EMPTY]]
-// CHECK:     scf.for
-// CHECK:       fa4.barrier_wait %[[FULL]]
-// CHECK:       fa4.barrier_arrive %[[EMPTY]]
-// CHECK:   fa4.finalize
-// CHECK:   fa4.store_tile
-fa4.attention @tma dtype(bf16) head_dim(128) head_dim_v(128) causal gqa lse
+// CHECK: fa4.kv_loop[%begin, %full_begin, %full_end, %end] stages(2)
+// CHECK-SAME: #fa4.tma(%q_tma, %head, %batch : !llvm.ptr, i32, i32)
+// CHECK-SAME: k #fa4.tma(%k_tma, %kv_head, %batch : !llvm.ptr, i32, i32)
+// CHECK-SAME: v #fa4.tma(%v_tma, %kv_head, %batch : !llvm.ptr, i32, i32)
+fa4.attention @tma dtype(bf16) head_dim(128) head_dim_v(128) causal
     load_path(tma) stages(2)
 
 // -----
 
-// Four MMA warps (a 64-row tile) + the producer group: 256 threads, whose
-// entry cap is the architectural 255, stated anyway (ptxas would otherwise
-// aim at 128 and spill); nothing to redistribute, so no setmaxnreg; the
-// empty barriers count 128 MMA threads.
-// D = 96 is three 32-column chunks with the 64-byte swizzle, so each box
-// is 32 columns wide.
-// CHECK-LABEL: gpu.module @tma_four_warps
-// CHECK: gpu.func @tma_four_warps
-// CHECK-SAME: k_tma = {box_cols = 32 : i64, box_rows = 64 : i64, swizzle = 64 : i64, tensor = "k"}
-// CHECK-SAME: known_block_size = array<i32: 256, 1, 1>, nvvm.maxnreg = 255 : i32
-// CHECK: fa4.barrier_init %{{.*}} arrivals(128)
-// CHECK: fa4.warp_specialize consumer_warps(4) producer {
-// CHECK: fa4.qk_mma %{{.*}}, %{{.*}} : !fa4.smem<64x96xf16>, !fa4.smem<64x96xf16> -> !fa4.acc<64x64xf32, warps = 4>
-fa4.attention @tma_four_warps dtype(f16) head_dim(96) head_dim_v(96) gqa lse
-    load_path(tma) stages(2) tile(64, 64) warps(4) q_in_registers(false)
+// Varlen: no batch strides; cu_seqlens give each sequence's rows, which
+// fa4.varlen_seqlens reads. The grid is FlashAttention-2's (from
+// max_seqlen_q); CTA x runs m-block x if its sequence has one, and the last
+// CTA marks rows no CTA covers (max_seqlen_q too small) with NaN.
+// CHECK-LABEL: gpu.module @varlen
+// CHECK: gpu.func @varlen(%q: !llvm.ptr<1>, %k: !llvm.ptr<1>, %v: !llvm.ptr<1>, %o: !llvm.ptr<1>, %lse: !llvm.ptr<1>, %cu_seqlens_q: !llvm.ptr<1>, %cu_seqlens_k: !llvm.ptr<1>, %seqused_k: !llvm.ptr<1>, %total_q: i32, %total_k: i32, %head_ratio: i32, %q_head_stride: i64, %q_row_stride: i32, %k_head_stride: i64, %k_row_stride: i32, %v_head_stride: i64, %v_row_stride: i32, %o_head_stride: i64, %o_row_stride: i32, %lse_head_stride: i64, %softmax_scale: f32) kernel
+// CHECK-SAME: fa4.features = {causal = true, {{.*}}paged_kv = false, varlen = true}
+// CHECK-SAME: fa4.grid = ["max(cdiv(max_seqlen_q, 128), 1)", "nheads_q", "batch"]
+// CHECK: fa4.scope "varlen"
+// CHECK: %q_start, %seqlen_q, %k_start, %seqlen_k = fa4.varlen_seqlens %batch cu_seqlens(%cu_seqlens_q, %cu_seqlens_k) seqused_k(%seqused_k) totals(%total_q, %total_k)
+// CHECK: %q_base = llvm.getelementptr %q[
+// CHECK: %m_blocks = arith.ceildivsi %seqlen_q
+// CHECK: scf.if
+// CHECK:   fa4.fill_nan %o_base[%{{.*}} to %seqlen_q] stride %o_row_stride cols(128) as bf16
+// CHECK:   fa4.fill_nan %{{.*}}[%{{.*}} to %seqlen_q] stride %{{.*}} cols(1) as f32
+// CHECK: %[[VALID:.*]] = arith.cmpi slt, %{{.*}}, %m_blocks
+// CHECK: scf.if %[[VALID]]
+// Causal: the CTA's m-block counts from the sequence's last.
+// CHECK:   arith.subi %m_blocks
+// CHECK:   fa4.kv_range causal
+// CHECK:   fa4.kv_loop
+// CHECK-SAME: #fa4.contiguous(%q_base, %q_row_stride, %seqlen_q
+// CHECK-SAME: k #fa4.contiguous(%k_base, %k_row_stride, %seqlen_k
+fa4.attention @varlen dtype(bf16) head_dim(128) head_dim_v(128) causal varlen
+    load_path(cp_async) stages(1)
+
+// -----
+
+// Paged K/V: the page table and geometry are parameters, the key count is
+// clamped to the table's capacity, and K/V come from #fa4.paged.
+// CHECK-LABEL: gpu.module @paged
+// CHECK: %seqused_k: !llvm.ptr<1>, %total_q: i32, %head_ratio: i32,
+// CHECK-SAME: %k_page_stride: i64, %v_page_stride: i64, %block_table: !llvm.ptr<1>, %block_table_stride: i32, %page_size: i32, %max_pages: i32, %num_pages: i32,
+// CHECK-SAME: fa4.config = {num_stages = 2 : i64, num_warps = 8 : i64, q_in_registers = false, tile_m = 128 : i64, tile_n = 64 : i64}
+// CHECK-SAME: paged_kv = true, varlen = true
+// CHECK: fa4.scope "paged"
+// CHECK: fa4.varlen_seqlens
+// CHECK: %[[CAP:.*]] = arith.muli %max_pages, %page_size
+// CHECK: %[[SK:.*]] = arith.minsi %seqlen_k, %[[CAP]]
+// CHECK: %table = llvm.getelementptr %block_table[
+// CHECK: fa4.kv_loop
+// CHECK-SAME: k #fa4.paged(%k_base, %k_row_stride, %[[SK]], %table, %page_size, %k_page_stride, %num_pages : !llvm.ptr<1>, i32, i32, !llvm.ptr<1>, i32, i64, i32)
+// CHECK-SAME: v #fa4.paged(%v_base, %v_row_stride, %[[SK]], %table, %page_size, %v_page_stride, %num_pages
+fa4.attention @paged dtype(bf16) head_dim(64) head_dim_v(64) varlen paged_kv
+    load_path(cp_async) stages(2)

@@ -2,10 +2,15 @@
 // RUN: fa4-opt %s --mlir-print-op-generic | fa4-opt | FileCheck %s
 
 // CHECK-LABEL: fa4.attention @dense_bf16
-// CHECK-SAME: dtype(bf16) head_dim(128) head_dim_v(128) gqa lse
+// CHECK-SAME: dtype(bf16) head_dim(128) head_dim_v(128)
 // CHECK-SAME: load_path(cp_async) stages(1)
-fa4.attention @dense_bf16 dtype(bf16) head_dim(128) head_dim_v(128) gqa lse
+fa4.attention @dense_bf16 dtype(bf16) head_dim(128) head_dim_v(128)
     load_path(cp_async) stages(1)
+
+// CHECK-LABEL: fa4.attention @varlen_paged
+// CHECK-SAME: causal varlen paged_kv load_path(cp_async) stages(2)
+fa4.attention @varlen_paged dtype(bf16) head_dim(128) head_dim_v(128) causal
+    varlen paged_kv load_path(cp_async) stages(2)
 
 // CHECK-LABEL: fa4.attention @causal_f16
 // CHECK-SAME: dtype(f16) head_dim(64) head_dim_v(64) causal

@@ -58,7 +58,20 @@
 // memory but cp.async (P, S and O never round-trip through it), there is no
 // local memory (no stack frame) and no call (no libdevice).
 
-// The metadata lists the parameters in signature order.
+// The metadata (keys in alphabetical order) describes each kernel of the
+// module: configuration, features, the grid rule, its parameters in
+// signature order, shared memory, threads and workspace rule.
+// META: "kernels": [
+// META: "config": {
+// META: "tile_m": 128,
+// META: "features": {
+// META: "causal": true,
+// META: "kernel": "attention",
+// META: "load_path": "cp_async",
+// META: "grid": [
+// META-NEXT: "cdiv(seqlen_q, 128)",
+// META-NEXT: "nheads_q",
+// META-NEXT: "batch"
 // META: "name": "k_bf16"
 // META: "params": [
 // META: "name": "q"
@@ -72,10 +85,12 @@
 // META: "name": "softmax_scale"
 // META-NEXT: "type": "f32"
 // META: "smem_bytes": 98304
-// META: "target": "sm_120a"
 // META: "threads": 256
+// META: "workspace_bytes": "0"
+// META: "module": "k_bf16"
+// META: "target": "sm_120a"
 
-fa4.attention @k_bf16 dtype(bf16) head_dim(128) head_dim_v(128) causal gqa lse
+fa4.attention @k_bf16 dtype(bf16) head_dim(128) head_dim_v(128) causal
     load_path(cp_async) stages(1)
-fa4.attention @k_f16 dtype(f16) head_dim(64) head_dim_v(64) gqa lse
+fa4.attention @k_f16 dtype(f16) head_dim(64) head_dim_v(64)
     load_path(cp_async) stages(2)

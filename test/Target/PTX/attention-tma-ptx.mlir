@@ -53,10 +53,10 @@
 
 // The metadata names each tensor map with its tensor and box, so the
 // runtime can encode it.
-// META: "load_path": "tma"
 // META: "num_stages": 2
 // META: "tile_m": 128
 // META: "tile_n": 64
+// META: "load_path": "tma"
 // META: "box_cols": 64,
 // META-NEXT: "box_rows": 128,
 // META-NEXT: "name": "q_tma",
@@ -70,5 +70,5 @@
 // META: "smem_bytes": 98344
 // META: "threads": 384
 
-fa4.attention @tma_bf16 dtype(bf16) head_dim(128) head_dim_v(128) causal gqa lse
+fa4.attention @tma_bf16 dtype(bf16) head_dim(128) head_dim_v(128) causal
     load_path(tma) stages(2)

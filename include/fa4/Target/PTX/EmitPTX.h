@@ -25,14 +25,18 @@ namespace fa4 {
 #include "fa4/Target/PTX/Passes.h.inc"
 
 /// Translates `module` (LLVM + NVVM dialects only) to LLVM IR, optimizes it
-/// at O3 and emits PTX for `target`.
+/// at O3 and emits PTX for `target`; with `dumpLLVM`, prints the optimized
+/// LLVM IR to stderr.
 FailureOr<std::string> translateToPTX(gpu::GPUModuleOp module,
-                                      const TargetInfo &target);
+                                      const TargetInfo &target,
+                                      bool dumpLLVM = false);
 
-/// Describes the kernel of `module` for the runtime: entry name, parameters
-/// (name and PTX type, in order), threads, dynamic shared memory, features.
-/// Fails if the recorded ABI does not match the lowered signature.
-FailureOr<llvm::json::Object> buildKernelMetadata(gpu::GPUModuleOp module,
+/// Describes the kernels of `module` for the runtime: per kernel its entry
+/// name, parameters (name and PTX type, in order), threads, dynamic shared
+/// memory, grid and workspace rules, features and configuration. Fails,
+/// naming the problem, if anything the runtime relies on is missing or does
+/// not match the lowered signature.
+FailureOr<llvm::json::Object> buildModuleMetadata(gpu::GPUModuleOp module,
                                                   const TargetInfo &target);
 
 } // namespace fa4

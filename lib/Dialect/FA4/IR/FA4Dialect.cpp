@@ -23,4 +23,5 @@ void FA4Dialect::initialize() {
 #include "fa4/Dialect/FA4/IR/FA4Ops.cpp.inc"
       >();
   registerTypes();
+  registerAttributes();
 }

@@ -11,7 +11,9 @@
 #include "fa4/Dialect/FA4/IR/FA4Target.h"
 
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/OpImplementation.h"
+#include "mlir/IR/PatternMatch.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringSet.h"
 
@@ -78,9 +80,6 @@ LogicalResult AttentionOp::verify() {
     if (stages < 2)
       return emitOpError() << "the TMA load path needs at least 2 K/V stages";
   }
-  if (getSplitKv() && !getLse())
-    return emitOpError() << "split_kv needs lse: the combine kernel merges the "
-                            "splits through their partial LSEs";
   if (getNumWarps() && !getTileM())
     return emitOpError() << "warps(...) needs tile(m, n)";
   if (getTileM().has_value() != getTileN().has_value())
@@ -106,10 +105,9 @@ LogicalResult AttentionOp::verify() {
     return emitOpError() << "softcap is not built yet";
   if (getSink())
     return emitOpError() << "learnable attention sinks are not built yet";
-  if (getVarlen())
-    return emitOpError() << "varlen (cu_seqlens) is not built yet";
-  if (getPagedKv())
-    return emitOpError() << "paged KV is not built yet";
+  if (getPagedKv() && !getVarlen())
+    return emitOpError() << "paged KV with dense queries (the KV-cache entry "
+                            "point) is not built yet; paged KV needs varlen";
   if (getSplitKv())
     return emitOpError() << "split-KV is not built yet";
   if (getDropout())
@@ -350,5 +348,184 @@ LogicalResult StoreTileOp::verify() {
   Type elementType = getElementType();
   if (!elementType.isBF16() && !elementType.isF16())
     return emitOpError() << "stores bf16 or f16, got " << elementType;
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// KVRangeOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult KVRangeOp::verify() {
+  if (getTileM() <= 0 || getTileN() <= 0)
+    return emitOpError() << "tile sizes must be positive, got rows "
+                         << getTileM() << " and block " << getTileN();
+  return success();
+}
+
+namespace {
+/// The block range of KVRangeOp's description, on known values.
+struct KeyBlockRange {
+  int64_t begin, fullBegin, fullEnd, end;
+};
+} // namespace
+
+static int64_t ceilDiv(int64_t x, int64_t d) {
+  return x >= 0 ? (x + d - 1) / d : -((-x) / d);
+}
+static int64_t floorDiv(int64_t x, int64_t d) {
+  return x >= 0 ? x / d : -((-x + d - 1) / d);
+}
+
+static KeyBlockRange computeBlockRange(MaskKind mask, int64_t qRow,
+                                    int64_t seqlenQ, int64_t seqlenK,
+                                    int64_t tileM, int64_t tileN) {
+  int64_t blocks = ceilDiv(seqlenK, tileN);
+  int64_t offset = seqlenK - seqlenQ;
+  KeyBlockRange r{0, 0, 0, blocks};
+  if (mask == MaskKind::Causal)
+    r.end = std::min(r.end, ceilDiv(qRow + tileM + offset, tileN));
+  r.fullEnd = seqlenK % tileN != 0 ? blocks - 1 : blocks;
+  if (mask == MaskKind::Causal)
+    r.fullEnd = std::min(r.fullEnd,
+                         std::max<int64_t>(floorDiv(qRow + offset + 1, tileN), 0));
+  r.fullEnd = std::max(std::min(r.fullEnd, r.end), r.begin);
+  return r;
+}
+
+LogicalResult KVRangeOp::fold(FoldAdaptor adaptor,
+                              SmallVectorImpl<OpFoldResult> &results) {
+  auto qRow = dyn_cast_or_null<IntegerAttr>(adaptor.getQRow());
+  auto seqlenQ = dyn_cast_or_null<IntegerAttr>(adaptor.getSeqlenQ());
+  auto seqlenK = dyn_cast_or_null<IntegerAttr>(adaptor.getSeqlenK());
+  if (!qRow || !seqlenQ || !seqlenK || getTileM() <= 0 || getTileN() <= 0)
+    return failure();
+  KeyBlockRange r = computeBlockRange(getMask(), qRow.getInt(), seqlenQ.getInt(),
+                                   seqlenK.getInt(), getTileM(), getTileN());
+  Builder b(getContext());
+  for (int64_t v : {r.begin, r.fullBegin, r.fullEnd, r.end})
+    results.push_back(b.getI32IntegerAttr(static_cast<int32_t>(v)));
+  return success();
+}
+
+namespace {
+/// A kind without left-edge masking starts at block 0 with no masked
+/// blocks below full_begin: begin and full_begin are the constant 0.
+struct FoldStaticRangeStart : OpRewritePattern<KVRangeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(KVRangeOp op,
+                                PatternRewriter &rewriter) const override {
+    if (op.hasLeftMaskedBlocks())
+      return failure();
+    bool changed = false;
+    Value zero;
+    for (Value result : {op.getBegin(), op.getFullBegin()}) {
+      if (result.use_empty())
+        continue;
+      if (!zero)
+        zero = arith::ConstantIntOp::create(rewriter, op.getLoc(),
+                                            rewriter.getI32Type(), 0);
+      rewriter.replaceAllUsesWith(result, zero);
+      changed = true;
+    }
+    return success(changed);
+  }
+};
+} // namespace
+
+void KVRangeOp::getCanonicalizationPatterns(RewritePatternSet &patterns,
+                                            MLIRContext *context) {
+  patterns.add<FoldStaticRangeStart>(context);
+}
+
+//===----------------------------------------------------------------------===//
+// KVLoopOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult KVLoopOp::inferReturnTypes(
+    MLIRContext *, std::optional<Location>, ValueRange operands,
+    DictionaryAttr attributes, OpaqueProperties properties, RegionRange regions,
+    SmallVectorImpl<Type> &inferredReturnTypes) {
+  KVLoopOp::Adaptor adaptor(operands, attributes, properties, regions);
+  llvm::append_range(inferredReturnTypes, adaptor.getInit().getTypes());
+  return success();
+}
+
+void KVLoopOp::getAsmBlockArgumentNames(Region &region,
+                                        OpAsmSetValueNameFn setNameFn) {
+  static constexpr const char *kNames[] = {"n", "q", "k", "v", "o", "m", "l"};
+  for (auto [i, arg] : llvm::enumerate(region.getArguments()))
+    setNameFn(arg, i < std::size(kNames) ? kNames[i] : "state");
+}
+
+LogicalResult KVLoopOp::verify() {
+  if (getStages() < 1 || getStages() > 2)
+    return emitOpError() << "stages must be 1 or 2, got " << getStages();
+  // ---- Sources ----
+  struct Source {
+    const char *name;
+    TileSourceAttrInterface kind;
+    ValueRange operands;
+  } sources[] = {{"q", getQSource(), getQOperands()},
+                 {"k", getKSource(), getKOperands()},
+                 {"v", getVSource(), getVOperands()}};
+  for (const Source &source : sources)
+    if (failed(source.kind.verifyOperands(
+            [&]() {
+              return emitOpError() << "source of " << source.name << ": ";
+            },
+            source.operands)))
+      return failure();
+  if (getKSource() != getVSource())
+    return emitOpError() << "K and V must come from the same source kind, got "
+                         << getKSource() << " and " << getVSource();
+  if (getQSource().isTma() != getKSource().isTma())
+    return emitOpError() << "Q and K/V must all arrive by TMA or all by "
+                            "cp.async";
+  if (getKSource().isTma() && getStages() < 2)
+    return emitOpError() << "tiles arriving by TMA need at least 2 stages";
+
+  // ---- Body: (n, q, k, v, state...) -> state ----
+  Block &body = getBodyBlock();
+  size_t stateCount = getInit().size();
+  if (body.getNumArguments() != 4 + stateCount)
+    return emitOpError() << "body takes (n, q, k, v) and " << stateCount
+                         << " state values, got " << body.getNumArguments()
+                         << " arguments";
+  if (!getBlockIndexArg().getType().isInteger(32))
+    return emitOpError() << "the block index n must be i32";
+  SmemTileType qTile = getQTile().getType();
+  Type qArg = getQArg().getType();
+  if (auto frag = dyn_cast<AFragType>(qArg)) {
+    if (frag.getRows() != qTile.getRows() || frag.getCols() != qTile.getCols() ||
+        frag.getElementType() != qTile.getElementType())
+      return emitOpError() << "Q fragments " << frag << " do not match "
+                           << qTile;
+  } else if (qArg != qTile) {
+    return emitOpError() << "Q is " << qArg << " in the body but " << qTile
+                         << " in shared memory";
+  }
+  auto kTile = dyn_cast<SmemTileType>(getKArg().getType());
+  auto vTile = dyn_cast<SmemTileType>(getVArg().getType());
+  if (!kTile || !vTile)
+    return emitOpError() << "K and V must be shared-memory tiles";
+  if (kTile.getRows() != vTile.getRows())
+    return emitOpError() << "K and V blocks have " << kTile.getRows()
+                         << " and " << vTile.getRows() << " rows";
+  for (auto [arg, init] : llvm::zip(getStateArgs(), getInit()))
+    if (arg.getType() != init.getType())
+      return emitOpError() << "state argument " << arg.getType()
+                           << " does not match its initial value "
+                           << init.getType();
+  auto yield = dyn_cast<YieldOp>(body.getTerminator());
+  if (!yield || yield.getValues().getTypes() != getInit().getTypes())
+    return emitOpError() << "body must yield the " << stateCount
+                         << " state values";
+  return success();
+}
+
+LogicalResult FillNaNOp::verify() {
+  Type elementType = getElementType();
+  if (!elementType.isBF16() && !elementType.isF16() && !elementType.isF32())
+    return emitOpError() << "fills bf16, f16 or f32, got " << elementType;
   return success();
 }

@@ -7,6 +7,8 @@
 
 #include "fa4/Dialect/FA4/IR/FA4Target.h"
 
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/MathExtras.h"
 
@@ -42,6 +44,28 @@ const TargetInfo &fa4::getTargetInfo(Chip chip) {
     return sm90a;
   }
   llvm_unreachable("unknown chip");
+}
+
+FailureOr<const TargetInfo *> fa4::getModuleTarget(Operation *op) {
+  auto module = dyn_cast<gpu::GPUModuleOp>(op);
+  if (!module)
+    module = op->getParentOfType<gpu::GPUModuleOp>();
+  if (!module)
+    return op->emitError("is not inside a gpu.module, which names the target");
+  NVVM::NVVMTargetAttr nvvm;
+  if (ArrayAttr targets = module.getTargetsAttr())
+    for (Attribute target : targets)
+      if ((nvvm = dyn_cast<NVVM::NVVMTargetAttr>(target)))
+        break;
+  if (!nvvm)
+    return module.emitError() << "gpu.module '" << module.getName()
+                              << "' has no #nvvm.target naming its chip";
+  std::optional<Chip> chip = parseChip(nvvm.getChip());
+  if (!chip)
+    return module.emitError() << "fa4 has no description of chip '"
+                              << nvvm.getChip()
+                              << "' (sm_120a, sm_121a, sm_90, sm_90a)";
+  return &getTargetInfo(*chip);
 }
 
 std::optional<Chip> fa4::parseChip(llvm::StringRef name) {

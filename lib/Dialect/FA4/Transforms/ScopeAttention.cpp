@@ -81,11 +81,10 @@ static LogicalResult resolveVariants(gpu::GPUFuncOp func) {
 /// Step 2: gives every buffer a 1024-aligned byte range of its own and
 /// records the total as `fa4.smem_bytes`.
 static LogicalResult planSharedMemory(gpu::GPUFuncOp func) {
-  int64_t budget = getTargetInfo(Chip::sm_120a).smemPerBlock;
-  if (auto features = func->getAttrOfType<DictionaryAttr>("fa4.features"))
-    if (auto target = features.getAs<StringAttr>("target"))
-      if (std::optional<Chip> chip = parseChip(target.getValue()))
-        budget = getTargetInfo(*chip).smemPerBlock;
+  FailureOr<const TargetInfo *> target = getModuleTarget(func);
+  if (failed(target))
+    return failure();
+  int64_t budget = (*target)->smemPerBlock;
 
   // Buffers are laid out one after another in program order, barrier
   // arrays after all tiles (8-byte aligned, so they cost no padding).

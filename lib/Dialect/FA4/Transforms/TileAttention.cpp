@@ -1,39 +1,39 @@
 //===- TileAttention.cpp - fa4.attention to the block-level program -------===//
 //
-// Rewrites each fa4.attention definition into a gpu.module with one kernel.
-// CTA (m_block, head, batch) owns queries [m_block * Mt, (m_block + 1) * Mt)
-// and walks the key blocks n = n_max - 1 down to n_min with an online
-// softmax; the blocks that need a mask (sequence edge, causal diagonal) come
-// first, in their own loop:
+// Rewrites each fa4.attention definition into a gpu.module holding its
+// kernel. CTA (m_block, head, batch) owns queries [m_block * Mt,
+// (m_block + 1) * Mt) of one sequence; the kernel is four parts, each
+// stated once:
 //
-//   O = 0, m = -inf, l = 0
-//   if n_max > n_min:                          (fa4.guard, else O=0, -inf, 0)
-//     for each key block n:  S = Q K[n]^T; [mask S]
-//                            P, m, l, corr = online_softmax(S, m, l)
-//                            O = O * corr + P V[n]
-//   O, LSE = finalize(O, m, l); store O; store LSE if requested
+//   prologue   block coordinates, the sequence (dense lengths, or the varlen
+//              entry's offsets and lengths), the (batch, head) bases
+//   range      fa4.kv_range: the key blocks the m-block visits, and which of
+//              them need the mask
+//   loop       fa4.kv_loop: the math of one key block (S = Q K^T, mask,
+//              online softmax, O = O * corr + P V) in its body, and where Q,
+//              K and V come from as tile-source kinds
+//   epilogue   O / l and the LSE, stored
 //
-// Two schedules feed K and V:
-//  - cp.async: every warp loads and computes; one or two K/V stages, loads
-//    waited on with cp.async groups and CTA barriers.
-//  - TMA (warp-specialized): one producer warp issues TMA loads of Q and of
-//    K/V through a ring of stages; the MMA warps wait on `full` mbarriers
-//    and release stages on `empty` mbarriers.
-// Every static feature is decided here in C++ while building, before any
-// dynamic control flow exists.
+// How the tiles arrive (cp.async or TMA, stages, prefetch) is
+// fa4-schedule-kv-loop's job; what the kernel takes is the ABI table's
+// (KernelABI.cpp).
 //
 //===----------------------------------------------------------------------===//
 
 #include "fa4/Dialect/FA4/IR/FA4Ops.h"
 #include "fa4/Dialect/FA4/IR/FA4Target.h"
+#include "fa4/Dialect/FA4/Transforms/KernelABI.h"
 #include "fa4/Dialect/FA4/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
+
+#include <limits>
 
 namespace mlir {
 namespace fa4 {
@@ -47,95 +47,13 @@ using namespace mlir::fa4;
 
 namespace {
 
-//===----------------------------------------------------------------------===//
-// Kernel ABI
-//===----------------------------------------------------------------------===//
-
-/// The kind of one kernel parameter.
-enum class ParamKind { GlobalPtr, I32, I64, F32, TensorMap };
-
-/// One kernel parameter: its name is the contract with the runtime, which
-/// packs arguments by these names in this order (read back from the emitted
-/// metadata, never from a list kept by hand).
-struct ParamSpec {
-  const char *name;
-  ParamKind kind;
-  /// Only kernels of the TMA load path take it.
-  bool tmaOnly = false;
-};
-
-/// The forward kernel's parameters, in order. The only place they are
-/// listed: the gpu.func signature and the `fa4.abi` attribute (and so the
-/// metadata) are both built from it.
-constexpr ParamSpec kForwardParams[] = {
-    {"q", ParamKind::GlobalPtr},
-    {"k", ParamKind::GlobalPtr},
-    {"v", ParamKind::GlobalPtr},
-    {"o", ParamKind::GlobalPtr},
-    {"lse", ParamKind::GlobalPtr},
-    {"seqlen_q", ParamKind::I32},
-    {"seqlen_k", ParamKind::I32},
-    {"head_ratio", ParamKind::I32},
-    {"q_batch_stride", ParamKind::I64},
-    {"q_head_stride", ParamKind::I64},
-    {"q_row_stride", ParamKind::I32},
-    {"k_batch_stride", ParamKind::I64},
-    {"k_head_stride", ParamKind::I64},
-    {"k_row_stride", ParamKind::I32},
-    {"v_batch_stride", ParamKind::I64},
-    {"v_head_stride", ParamKind::I64},
-    {"v_row_stride", ParamKind::I32},
-    {"o_batch_stride", ParamKind::I64},
-    {"o_head_stride", ParamKind::I64},
-    {"o_row_stride", ParamKind::I32},
-    {"lse_batch_stride", ParamKind::I64},
-    {"lse_head_stride", ParamKind::I64},
-    {"softmax_scale", ParamKind::F32},
-    // CUtensorMaps by value (128 B, grid constants): 4-D views of Q, K, V as
-    // (head_dim, seq, head, batch), boxes of one swizzle chunk x tile rows.
-    {"q_tma", ParamKind::TensorMap, /*tmaOnly=*/true},
-    {"k_tma", ParamKind::TensorMap, /*tmaOnly=*/true},
-    {"v_tma", ParamKind::TensorMap, /*tmaOnly=*/true},
-};
-
-/// The parameters of a kernel of the given load path, in order.
-static SmallVector<ParamSpec> getParams(bool tma) {
-  SmallVector<ParamSpec> params;
-  for (const ParamSpec &spec : kForwardParams)
-    if (tma || !spec.tmaOnly)
-      params.push_back(spec);
-  return params;
-}
-
-/// Kernel arguments by name.
-class KernelArgs {
+/// Builds the body of one attention kernel.
+class AttentionBuilder {
 public:
-  KernelArgs(gpu::GPUFuncOp func, ArrayRef<ParamSpec> params) {
-    for (auto [spec, arg] : llvm::zip(params, func.getArguments()))
-      args[spec.name] = arg;
-  }
-  Value operator[](StringRef name) const {
-    auto it = args.find(name);
-    assert(it != args.end() && "unknown kernel parameter");
-    return it->second;
-  }
-
-private:
-  llvm::StringMap<Value> args;
-};
-
-//===----------------------------------------------------------------------===//
-// Block-program builder
-//===----------------------------------------------------------------------===//
-
-/// Builds the body of one forward kernel.
-class ForwardBuilder {
-public:
-  ForwardBuilder(OpBuilder &b, Location loc, AttentionOp def,
-                 const KernelConfig &config, const TargetInfo &target,
-                 gpu::GPUFuncOp func, ArrayRef<ParamSpec> params)
-      : b(b), loc(loc), def(def), config(config), target(target),
-        args(func, params) {}
+  AttentionBuilder(OpBuilder &b, Location loc, const KernelVariant &variant,
+                   gpu::GPUFuncOp func)
+      : b(b), loc(loc), variant(variant), def(variant.def),
+        config(variant.config), args(func, getKernelParams(variant)) {}
 
   void build();
 
@@ -155,21 +73,8 @@ private:
   Value sub(Value x, Value y) { return arith::SubIOp::create(b, loc, x, y); }
   Value mul(Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); }
   Value minS(Value x, Value y) { return arith::MinSIOp::create(b, loc, x, y); }
-  Value maxS(Value x, Value y) { return arith::MaxSIOp::create(b, loc, x, y); }
-  Value remU(Value x, int64_t d) {
-    return arith::RemUIOp::create(b, loc, x, i32(d));
-  }
-  Value divU(Value x, int64_t d) {
-    return arith::DivUIOp::create(b, loc, x, i32(d));
-  }
-  Value ceilDiv(Value x, int64_t d) {
-    return arith::CeilDivSIOp::create(b, loc, x, i32(d));
-  }
-  Value floorDiv(Value x, int64_t d) {
-    return arith::FloorDivSIOp::create(b, loc, x, i32(d));
-  }
-  Value cmp(arith::CmpIPredicate p, Value x, Value y) {
-    return arith::CmpIOp::create(b, loc, p, x, y);
+  Value ext64(Value x) {
+    return arith::ExtUIOp::create(b, loc, b.getI64Type(), x);
   }
   Value blockId(gpu::Dimension dim) {
     Value id = gpu::BlockIdOp::create(b, loc, dim);
@@ -179,62 +84,64 @@ private:
     Value n = gpu::GridDimOp::create(b, loc, dim);
     return arith::IndexCastUIOp::create(b, loc, b.getI32Type(), n);
   }
-  /// `ptr + batch * batchStride + head * headStride` elements, in 64 bits.
-  Value headBase(StringRef tensor, Type elementType, Value batch, Value head);
-  /// `%list` rotated left by one: the stage order of the next iteration.
-  static SmallVector<Value> rotate(ValueRange list) {
-    SmallVector<Value> out(list.drop_front());
-    out.push_back(list.front());
-    return out;
+  /// Gives `v` a NameLoc, so that `--mlir-use-nameloc-as-prefix` prints it
+  /// as %name.
+  Value named(Value v, StringRef name) {
+    if (Operation *op = v.getDefiningOp())
+      op->setLoc(NameLoc::get(b.getStringAttr(name), loc));
+    return v;
   }
 
-  /// The common prologue: coordinates, key-block range, running state.
-  void buildPrologue();
-  /// One key block of the math: S, mask, softmax, O update.
-  SmallVector<Value> buildBlockMath(Value n, Value kTile, Value vTile,
-                                    ValueRange state, bool masked);
-  /// The epilogue: normalize, store O and (if requested) the LSE.
+  /// `ptr + batch * batchStride + head * headStride` elements, in 64 bits.
+  Value headBase(StringRef tensor, Type elementType, Value batch, Value head);
+  /// `ptr + start * rowStride + head * headStride` elements, in 64 bits:
+  /// the first row of a packed (varlen) sequence.
+  Value sequenceBase(StringRef tensor, Type elementType, Value start,
+                     Value head);
+
+  // ---- The four parts ----
+  void buildDensePrologue();
+  void buildVarlenPrologue();
+  /// The varlen sequence of this CTA's batch entry: lengths, bases; returns
+  /// seqlen_q.
+  Value buildVarlenSequence();
+  void buildMBlock(Value mBlock);
+  void buildRangeAndState();
+  Value buildLoop();
+  void buildLoopBody(Block *body, Value q);
   void buildEpilogue(Value o, Value m, Value l);
-
-  // ---- cp.async: all warps load and compute ----
-  void buildCpAsync();
-  SmallVector<Value> buildCpAsyncLoop(Value lo, Value hi, ValueRange init,
-                                      bool masked);
-
-  // ---- TMA: a producer warp group and MMA warps ----
-  void buildWarpSpecialized();
-  SmallVector<Value> buildConsumerLoop(Value iBegin, Value iEnd,
-                                       ValueRange init, bool masked);
-  void buildProducer(Value count);
+  /// The LSE of a varlen sequence, (heads, total_q): row r is at
+  /// lse + head * lse_head_stride + q_start + r. Computed in the epilogue,
+  /// so that no 64-bit pointer stays live across the key loop.
+  Value varlenLseBase();
 
   OpBuilder &b;
   Location loc;
+  const KernelVariant &variant;
   AttentionOp def;
-  KernelConfig config;
-  const TargetInfo &target;
+  const KernelConfig &config;
   KernelArgs args;
 
-  // Set by buildPrologue().
-  Value mBlock, head, batch, kvHead;
-  Value qBase, kBase, vBase, oBase;
-  Value qRow0, causalOffset, nMin, nMax, nMaskMin, scaleLog2;
-  Value o0, m0, l0;
+  // Set by the prologue.
+  Value head, batch, kvHead;
+  Value qBase, kBase, vBase, oBase, blockTable;
+  /// Varlen: the sequence's first query row in the packed tensors.
+  Value qStart;
+  Value seqlenQ, seqlenK;
+  // Set per m-block.
+  Value qRow0, causalOffset, scaleLog2;
+  Value range[4];
+  Value sQ, o0, m0, l0;
   AccTileType accO, accS;
   RowStatsType rows;
-  // Shared memory: Q and, per stage, K and V.
-  Value sQ;
-  SmallVector<Value> kStages, vStages;
-  /// Q as the loops read it: sQ, or its A fragments held in registers.
-  Value qOperand;
-  // TMA: the full/empty barrier rings and Q's barrier.
-  Value fullBars, emptyBars, qBar;
+  // The kv_loop's results.
+  Value oFinal, mFinal, lFinal;
 };
 
-Value ForwardBuilder::headBase(StringRef tensor, Type elementType, Value batch,
-                               Value head) {
-  Type i64 = b.getI64Type();
-  Value b64 = arith::ExtUIOp::create(b, loc, i64, batch);
-  Value h64 = arith::ExtUIOp::create(b, loc, i64, head);
+Value AttentionBuilder::headBase(StringRef tensor, Type elementType,
+                                 Value batch, Value head) {
+  Value b64 = ext64(batch);
+  Value h64 = ext64(head);
   std::string name = tensor.str();
   Value batchOffset =
       arith::MulIOp::create(b, loc, b64, args[name + "_batch_stride"]);
@@ -245,454 +152,305 @@ Value ForwardBuilder::headBase(StringRef tensor, Type elementType, Value batch,
                              args[name], ValueRange{offset});
 }
 
-void ForwardBuilder::buildPrologue() {
-  MLIRContext *ctx = b.getContext();
-  Type elementType = def.getElementType();
-  int64_t d = def.getHeadDim(), dv = def.getHeadDimV();
-  int64_t tileM = config.tileM, tileN = config.tileN, warps = config.numWarps;
-  bool causal = def.getCausal();
+Value AttentionBuilder::sequenceBase(StringRef tensor, Type elementType,
+                                     Value start, Value head) {
+  std::string name = tensor.str();
+  Value s64 = ext64(start);
+  Value stride64 = ext64(args[name + "_row_stride"]);
+  Value h64 = ext64(head);
+  Value rowOffset = arith::MulIOp::create(b, loc, s64, stride64);
+  Value headOffset =
+      arith::MulIOp::create(b, loc, h64, args[name + "_head_stride"]);
+  Value offset = arith::AddIOp::create(b, loc, rowOffset, headOffset);
+  return LLVM::GEPOp::create(b, loc, args[name].getType(), elementType,
+                             args[name], ValueRange{offset});
+}
 
-  // ---- Block coordinates ----
-  // Causal CTAs run longest-first: m-blocks near the end see the most keys.
-  mBlock = blockId(gpu::Dimension::x);
-  if (causal) {
+//===----------------------------------------------------------------------===//
+// Prologue
+//===----------------------------------------------------------------------===//
+
+/// Fixed lengths: one CTA per (m-block, head, batch); causal CTAs run
+/// longest-first (m-blocks near the end see the most keys).
+void AttentionBuilder::buildDensePrologue() {
+  Type elementType = def.getElementType();
+  Value mBlock = blockId(gpu::Dimension::x);
+  if (variant.isCausal()) {
     Value numMBlocks = gridDim(gpu::Dimension::x);
     mBlock = sub(sub(numMBlocks, i32(1)), mBlock);
   }
-  head = blockId(gpu::Dimension::y);
-  batch = blockId(gpu::Dimension::z);
+  named(mBlock, "m_block");
+  head = named(blockId(gpu::Dimension::y), "head");
+  batch = named(blockId(gpu::Dimension::z), "batch");
   // GQA/MQA: query head h reads key/value head h / (Hq / Hkv).
-  kvHead = arith::DivUIOp::create(b, loc, head, args["head_ratio"]);
-  qBase = headBase("q", elementType, batch, head);
-  kBase = headBase("k", elementType, batch, kvHead);
-  vBase = headBase("v", elementType, batch, kvHead);
-  oBase = headBase("o", elementType, batch, head);
+  kvHead = named(arith::DivUIOp::create(b, loc, head, args["head_ratio"]),
+                 "kv_head");
+  qBase = named(headBase("q", elementType, batch, head), "q_base");
+  kBase = named(headBase("k", elementType, batch, kvHead), "k_base");
+  vBase = named(headBase("v", elementType, batch, kvHead), "v_base");
+  oBase = named(headBase("o", elementType, batch, head), "o_base");
+  seqlenQ = args["seqlen_q"];
+  seqlenK = args["seqlen_k"];
+  buildMBlock(mBlock);
+}
 
-  Value seqlenQ = args["seqlen_q"], seqlenK = args["seqlen_k"];
-  qRow0 = mul(mBlock, i32(tileM));
+/// Packed sequences: batch entry b's queries and keys start at
+/// cu_seqlens_q/k[b]. The grid's x dimension is sized from max_seqlen_q
+/// (FlashAttention-2's grid); CTA x computes m-block x of its sequence
+/// (causal: the x-th from the last, heaviest first) if the sequence has
+/// one. A sequence longer than gridDim.x m-blocks (max_seqlen_q below the
+/// real maximum, which only the device can see) gets its rows past the grid
+/// set to NaN by its last CTA: a loud error, never unwritten rows.
+void AttentionBuilder::buildVarlenPrologue() {
+  head = named(blockId(gpu::Dimension::y), "head");
+  batch = named(blockId(gpu::Dimension::z), "batch");
+  buildVarlenSequence();
+  Value numMBlocks = named(
+      arith::CeilDivSIOp::create(b, loc, seqlenQ, i32(config.tileM)),
+      "m_blocks");
+  Value x = blockId(gpu::Dimension::x);
+  Value gridX = gridDim(gpu::Dimension::x);
+  // Rows [gridDim.x * Mt, seqlen_q) have no CTA.
+  Value covered = mul(gridX, i32(config.tileM));
+  Value uncovered = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt,
+                                          seqlenQ, covered);
+  Value lastX = sub(gridX, i32(1));
+  Value isLast =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, x, lastX);
+  Value poison = arith::AndIOp::create(b, loc, uncovered, isLast);
+  scf::IfOp::create(b, loc, poison, [&](OpBuilder &, Location) {
+    FillNaNOp::create(b, loc, oBase, covered, seqlenQ, args["o_row_stride"],
+                      b.getI64IntegerAttr(def.getHeadDimV()),
+                      TypeAttr::get(def.getElementType()));
+    Value lse = args["lse"];
+    Value null = LLVM::ZeroOp::create(b, loc, lse.getType());
+    Value wanted =
+        LLVM::ICmpOp::create(b, loc, LLVM::ICmpPredicate::ne, lse, null);
+    scf::IfOp::create(b, loc, wanted, [&](OpBuilder &, Location) {
+      Value one = i32(1);
+      FillNaNOp::create(b, loc, varlenLseBase(), covered, seqlenQ, one,
+                        b.getI64IntegerAttr(1), TypeAttr::get(b.getF32Type()));
+      scf::YieldOp::create(b, loc);
+    });
+    scf::YieldOp::create(b, loc);
+  });
+  Value valid =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, x, numMBlocks);
+  scf::IfOp::create(b, loc, valid, [&](OpBuilder &, Location) {
+    Value mBlock = x;
+    if (variant.isCausal())
+      mBlock = sub(sub(numMBlocks, i32(1)), x);
+    buildMBlock(named(mBlock, "m_block"));
+    scf::YieldOp::create(b, loc);
+  });
+}
+
+Value AttentionBuilder::buildVarlenSequence() {
+  Type elementType = def.getElementType();
+  kvHead = named(arith::DivUIOp::create(b, loc, head, args["head_ratio"]),
+                 "kv_head");
+  // Paged K/V has no packed token dimension to clamp keys to; its
+  // capacity is the table's (max_pages * page_size) instead.
+  Value totalK = variant.isPaged()
+                     ? i32(std::numeric_limits<int32_t>::max())
+                     : args["total_k"];
+  auto seq = VarlenSeqlensOp::create(b, loc, batch, args["cu_seqlens_q"],
+                                     args["cu_seqlens_k"], args["seqused_k"],
+                                     args["total_q"], totalK);
+  seqlenQ = seq.getSeqlenQ();
+  seqlenK = seq.getSeqlenK();
+  qStart = seq.getQStart();
+  qBase = named(sequenceBase("q", elementType, qStart, head), "q_base");
+  oBase = named(sequenceBase("o", elementType, qStart, head), "o_base");
+  if (variant.isPaged()) {
+    Value capacity = mul(args["max_pages"], args["page_size"]);
+    seqlenK = named(minS(seqlenK, capacity), "seqlen_k");
+    // Pages hold every sequence: the base is the head's first element.
+    Value zero = i32(0);
+    kBase = named(sequenceBase("k", elementType, zero, kvHead), "k_base");
+    vBase = named(sequenceBase("v", elementType, zero, kvHead), "v_base");
+    Value rowOffset = mul(batch, args["block_table_stride"]);
+    blockTable = named(LLVM::GEPOp::create(b, loc, args["block_table"].getType(),
+                                           b.getI32Type(), args["block_table"],
+                                           ValueRange{rowOffset}),
+                       "table");
+  } else {
+    kBase = named(sequenceBase("k", elementType, seq.getKStart(), kvHead),
+                  "k_base");
+    vBase = named(sequenceBase("v", elementType, seq.getKStart(), kvHead),
+                  "v_base");
+  }
+  return seqlenQ;
+}
+
+//===----------------------------------------------------------------------===//
+// One m-block: range, loop, epilogue
+//===----------------------------------------------------------------------===//
+
+void AttentionBuilder::buildMBlock(Value mBlock) {
+  qRow0 = named(mul(mBlock, i32(config.tileM)), "q_row");
   // Bottom-right aligned causal mask: key k is visible to query q iff
   // k <= q + (Sk - Sq).
-  causalOffset = sub(seqlenK, seqlenQ);
+  causalOffset = named(sub(seqlenK, seqlenQ), "causal_offset");
+  buildRangeAndState();
+  Value r = buildLoop();
+  (void)r;
+  buildEpilogue(oFinal, mFinal, lFinal);
+}
 
-  // ---- Key-block range ----
-  // n_max = ceil(Sk / Nt), and with causal at most
-  //         ceil(((m_block + 1) * Mt + Sk - Sq) / Nt), the last block any
-  //         row of this m-block sees (<= 0 when no row sees a key).
-  Value numKeyBlocks = ceilDiv(seqlenK, tileN);
-  nMax = numKeyBlocks;
-  nMin = i32(0);
-  if (causal)
-    nMax = minS(nMax, ceilDiv(add(add(qRow0, i32(tileM)), causalOffset), tileN));
-  // n_mask_min: blocks at or above it need a mask. The ragged last block
-  // needs the sequence mask; with causal, block n reaches past the first
-  // row's last key L = q0 + Sk - Sq iff (n + 1) * Nt - 1 > L, i.e.
-  // n >= floor((L + 1) / Nt); later rows see more, so blocks below are
-  // fully visible to every row.
-  Value edge = arith::RemSIOp::create(b, loc, seqlenK, i32(tileN));
-  Value hasEdge = cmp(arith::CmpIPredicate::ne, edge, i32(0));
-  nMaskMin = arith::SelectOp::create(b, loc, hasEdge,
-                                     sub(numKeyBlocks, i32(1)), numKeyBlocks);
-  if (causal) {
-    Value firstRowLimit = add(qRow0, causalOffset);
-    Value firstMasked = floorDiv(add(firstRowLimit, i32(1)), tileN);
-    nMaskMin = minS(nMaskMin, maxS(firstMasked, i32(0)));
-  }
-  nMaskMin = maxS(minS(nMaskMin, nMax), nMin);
+void AttentionBuilder::buildRangeAndState() {
+  MLIRContext *ctx = b.getContext();
+  Type elementType = def.getElementType();
+  int64_t d = def.getHeadDim(), dv = def.getHeadDimV();
+  auto kvRange = KVRangeOp::create(
+      b, loc, variant.isCausal() ? MaskKind::Causal : MaskKind::None, qRow0,
+      seqlenQ, seqlenK, config.tileM, config.tileN);
+  for (int i = 0; i < 4; ++i)
+    range[i] = kvRange->getResult(i);
 
-  // ---- Shared memory, owned by this scope ----
-  auto tile = [&](int64_t r, int64_t c) {
-    return SmemTileType::get(ctx, r, c, elementType);
-  };
-  sQ = SmemBufferOp::create(b, loc, tile(tileM, d), "Q", IntegerAttr());
-  for (int64_t stage = 0; stage < config.numStages; ++stage) {
-    std::string suffix = config.numStages > 1 ? std::to_string(stage) : "";
-    kStages.push_back(SmemBufferOp::create(b, loc, tile(tileN, d),
-                                           "K" + suffix, IntegerAttr()));
-    vStages.push_back(SmemBufferOp::create(b, loc, tile(tileN, dv),
-                                           "V" + suffix, IntegerAttr()));
-  }
-
+  sQ = SmemBufferOp::create(b, loc, SmemTileType::get(ctx, config.tileM, d,
+                                                      elementType),
+                            "Q", IntegerAttr());
   // ---- Running state: O = 0, m = -inf, l = 0 ----
-  accO = AccTileType::get(ctx, tileM, dv, b.getF32Type(), warps);
-  accS = AccTileType::get(ctx, tileM, tileN, b.getF32Type(), warps);
-  rows = RowStatsType::get(ctx, tileM, warps);
+  accO = AccTileType::get(ctx, config.tileM, dv, b.getF32Type(),
+                          config.numWarps);
+  accS = AccTileType::get(ctx, config.tileM, config.tileN, b.getF32Type(),
+                          config.numWarps);
+  rows = RowStatsType::get(ctx, config.tileM, config.numWarps);
   o0 = SplatOp::create(b, loc, accO, f32(0.0));
   m0 = SplatOp::create(b, loc, rows,
                        f32(-std::numeric_limits<double>::infinity()));
   l0 = SplatOp::create(b, loc, rows, f32(0.0));
   // softmax(scale * S) computed with exp2: fold log2(e) into the scale.
-  scaleLog2 = arith::MulFOp::create(b, loc, args["softmax_scale"],
-                                    f32(1.4426950408889634));
+  scaleLog2 = named(arith::MulFOp::create(b, loc, args["softmax_scale"],
+                                          f32(1.4426950408889634)),
+                    "scale_log2");
 }
 
-SmallVector<Value> ForwardBuilder::buildBlockMath(Value n, Value kTile,
-                                                  Value vTile,
-                                                  ValueRange state,
-                                                  bool masked) {
+Value AttentionBuilder::buildLoop() {
+  MLIRContext *ctx = b.getContext();
+  Type elementType = def.getElementType();
+  int64_t d = def.getHeadDim(), dv = def.getHeadDimV();
+  auto kTile = SmemTileType::get(ctx, config.tileN, d, elementType);
+  auto vTile = SmemTileType::get(ctx, config.tileN, dv, elementType);
+  Type qArg = sQ.getType();
+  if (config.qInRegisters)
+    qArg = AFragType::get(ctx, config.tileM, d, elementType, config.numWarps);
+
+  // ---- Where Q, K and V come from ----
+  Attribute qSource, kvSource;
+  SmallVector<Value> qOps, kOps, vOps;
+  if (variant.isTma()) {
+    qSource = kvSource = TmaSourceAttr::get(ctx);
+    qOps = {args["q_tma"], head, batch};
+    kOps = {args["k_tma"], kvHead, batch};
+    vOps = {args["v_tma"], kvHead, batch};
+  } else {
+    qSource = ContiguousSourceAttr::get(ctx);
+    qOps = {qBase, args["q_row_stride"], seqlenQ};
+    if (variant.isPaged()) {
+      kvSource = PagedSourceAttr::get(ctx);
+      kOps = {kBase,          args["k_row_stride"],  seqlenK,
+              blockTable,     args["page_size"],     args["k_page_stride"],
+              args["num_pages"]};
+      vOps = {vBase,          args["v_row_stride"],  seqlenK,
+              blockTable,     args["page_size"],     args["v_page_stride"],
+              args["num_pages"]};
+    } else {
+      kvSource = ContiguousSourceAttr::get(ctx);
+      kOps = {kBase, args["k_row_stride"], seqlenK};
+      vOps = {vBase, args["v_row_stride"], seqlenK};
+    }
+  }
+  auto loop = KVLoopOp::create(
+      b, loc, TypeRange{accO, rows, rows}, range[0], range[1], range[2],
+      range[3], b.getI64IntegerAttr(config.numStages), sQ, qRow0,
+      cast<TileSourceAttrInterface>(qSource), qOps,
+      cast<TileSourceAttrInterface>(kvSource), kOps,
+      cast<TileSourceAttrInterface>(kvSource), vOps,
+      ValueRange{o0, m0, l0});
+  Block *body = b.createBlock(&loop.getBody(), {},
+                              {b.getI32Type(), qArg, kTile, vTile, accO, rows,
+                               rows},
+                              SmallVector<Location>(7, loc));
+  buildLoopBody(body, body->getArgument(1));
+  b.setInsertionPointAfter(loop);
+  oFinal = loop.getResult(0);
+  mFinal = loop.getResult(1);
+  lFinal = loop.getResult(2);
+  return loop.getResult(0);
+}
+
+/// The math of one key block, written once: the schedule clones it into a
+/// masked and an unmasked loop (the latter without fa4.mask).
+void AttentionBuilder::buildLoopBody(Block *body, Value q) {
+  OpBuilder::InsertionGuard g(b);
+  b.setInsertionPointToStart(body);
+  Value n = body->getArgument(0);
+  Value k = body->getArgument(2), v = body->getArgument(3);
+  Value o = body->getArgument(4), m = body->getArgument(5),
+        l = body->getArgument(6);
+  Value col = named(mul(n, i32(config.tileN)), "key_col");
   // ---- QK Matmul: S = Q K^T ----
-  Value s = QKMmaOp::create(b, loc, accS, qOperand, kTile);
-  if (masked)
-    s = MaskOp::create(b, loc, s, qRow0, mul(n, i32(config.tileN)),
-                       args["seqlen_k"],
-                       def.getCausal() ? causalOffset : Value());
+  Value s = QKMmaOp::create(b, loc, accS, q, k);
+  // ---- Mask: keys past seqlen_k [and past the causal diagonal] ----
+  s = MaskOp::create(b, loc, s, qRow0, col, seqlenK,
+                     variant.isCausal() ? causalOffset : Value());
   // ---- Online Softmax ----
   // m' = max(m, rowmax(S)); P = exp2(S*s - m'*s);
   // corr = exp2((m - m')*s); l' = l*corr + rowsum(P)
-  auto softmax =
-      OnlineSoftmaxOp::create(b, loc, s, state[1], state[2], scaleLog2);
+  auto softmax = OnlineSoftmaxOp::create(b, loc, s, m, l, scaleLog2);
   // ---- PV Matmul: O = O * corr + P V, P packed in registers ----
-  Value o = RescaleOp::create(b, loc, state[0], softmax.getCorrection());
+  Value o1 = RescaleOp::create(b, loc, o, softmax.getCorrection());
   auto pType = AFragType::get(b.getContext(), config.tileM, config.tileN,
                               def.getElementType(), config.numWarps);
   Value p = PackAOp::create(b, loc, pType, softmax.getProbs());
-  o = PVMmaOp::create(b, loc, p, vTile, o);
-  return {o, softmax.getNewMax(), softmax.getNewSum()};
+  Value o2 = PVMmaOp::create(b, loc, p, v, o1);
+  YieldOp::create(b, loc,
+                  ValueRange{o2, softmax.getNewMax(), softmax.getNewSum()});
 }
 
-void ForwardBuilder::buildEpilogue(Value o, Value m, Value l) {
+Value AttentionBuilder::varlenLseBase() {
+  Value lse = args["lse"];
+  Value h64 = ext64(head);
+  Value headOffset =
+      arith::MulIOp::create(b, loc, h64, args["lse_head_stride"]);
+  Value q64 = ext64(qStart);
+  Value offset = arith::AddIOp::create(b, loc, headOffset, q64);
+  return LLVM::GEPOp::create(b, loc, lse.getType(), b.getF32Type(), lse,
+                             ValueRange{offset});
+}
+
+void AttentionBuilder::buildEpilogue(Value o, Value m, Value l) {
   // ---- Epilogue: O = O / l, LSE = (m * s + log2(l)) * ln 2 ----
-  Value seqlenQ = args["seqlen_q"];
   auto final = FinalizeOp::create(b, loc, o, m, l, scaleLog2);
   StoreTileOp::create(b, loc, final.getOut(), oBase, qRow0, seqlenQ,
                       args["o_row_stride"], def.getElementType());
-  if (!def.getLse())
-    return;
   // The LSE is optional at run time: a null pointer skips it.
   Value lse = args["lse"];
   Value null = LLVM::ZeroOp::create(b, loc, lse.getType());
   Value wanted =
       LLVM::ICmpOp::create(b, loc, LLVM::ICmpPredicate::ne, lse, null);
-  Value lseBase = headBase("lse", b.getF32Type(), batch, head);
+  Value base = qStart ? varlenLseBase() : headBase("lse", b.getF32Type(), batch, head);
   scf::IfOp::create(b, loc, wanted, [&](OpBuilder &, Location) {
-    StoreRowsOp::create(b, loc, final.getLse(), lseBase, qRow0, seqlenQ);
+    StoreRowsOp::create(b, loc, final.getLse(), base, qRow0, seqlenQ);
     scf::YieldOp::create(b, loc);
   });
 }
 
-//===----------------------------------------------------------------------===//
-// cp.async schedule
-//===----------------------------------------------------------------------===//
-
-SmallVector<Value> ForwardBuilder::buildCpAsyncLoop(Value lo, Value hi,
-                                                    ValueRange init,
-                                                    bool masked) {
-  bool twoStages = config.numStages == 2;
-  Value span = sub(hi, lo);
-  Value count = maxS(span, i32(0));
-  Value lower = i32(0);
-  Value step = i32(1);
-  auto loop = scf::ForOp::create(
-      b, loc, lower, count, step, init,
-      [&](OpBuilder &, Location, Value iv, ValueRange iter) {
-        // n = hi - 1 - iv: blocks run from the last to the first.
-        Value n = sub(sub(hi, i32(1)), iv);
-        Value kvRow = mul(n, i32(config.tileN));
-        Value seqlenK = args["seqlen_k"];
-        Value hasNext = cmp(arith::CmpIPredicate::sgt, n, nMin);
-        auto prefetch = [&](Value kBuf, Value vBuf) {
-          scf::IfOp::create(b, loc, hasNext, [&](OpBuilder &, Location) {
-            Value row = sub(kvRow, i32(config.tileN));
-            LoadTileOp::create(b, loc, kBase, row, seqlenK,
-                               args["k_row_stride"], kBuf);
-            if (vBuf)
-              LoadTileOp::create(b, loc, vBase, row, seqlenK,
-                                 args["v_row_stride"], vBuf);
-            CommitLoadsOp::create(b, loc);
-            scf::YieldOp::create(b, loc);
-          });
-        };
-
-        // The stage this iteration reads; with two stages the buffers
-        // ping-pong through the loop: (kCur, vCur, kNext, vNext).
-        Value kCur = twoStages ? iter[3] : kStages[0];
-        Value vCur = twoStages ? iter[4] : vStages[0];
-        WaitLoadsOp::create(b, loc, /*pending=*/0);
-        if (twoStages) {
-          // K[n] and V[n] have landed, and every warp is done with
-          // iteration n + 1, so its stage is free: prefetch K[n - 1] and
-          // V[n - 1] into it, under this whole iteration.
-          prefetch(iter[5], iter[6]);
-        } else {
-          // K[n] (and, on the first block, Q) has landed, and every warp is
-          // done reading V[n + 1]: V[n] may overwrite it under Q K^T.
-          LoadTileOp::create(b, loc, vBase, kvRow, seqlenK,
-                             args["v_row_stride"], vCur);
-          CommitLoadsOp::create(b, loc);
-        }
-        SmallVector<Value> next;
-        if (twoStages) {
-          next = buildBlockMath(n, kCur, vCur, iter, masked);
-          next.append({iter[5], iter[6], kCur, vCur});
-        } else {
-          // ---- QK Matmul, then the next K under the softmax and P V ----
-          Value s = QKMmaOp::create(b, loc, accS, qOperand, kCur);
-          if (masked)
-            s = MaskOp::create(b, loc, s, qRow0, kvRow, seqlenK,
-                               def.getCausal() ? causalOffset : Value());
-          // V[n] has landed and every warp is done reading K[n].
-          WaitLoadsOp::create(b, loc, /*pending=*/0);
-          prefetch(kCur, Value());
-          auto softmax = OnlineSoftmaxOp::create(b, loc, s, iter[1], iter[2],
-                                                 scaleLog2);
-          Value o =
-              RescaleOp::create(b, loc, iter[0], softmax.getCorrection());
-          auto pType = AFragType::get(b.getContext(), config.tileM,
-                                      config.tileN, def.getElementType(),
-                                      config.numWarps);
-          Value p = PackAOp::create(b, loc, pType, softmax.getProbs());
-          o = PVMmaOp::create(b, loc, p, vCur, o);
-          next = {o, softmax.getNewMax(), softmax.getNewSum()};
-        }
-        scf::YieldOp::create(b, loc, next);
-      });
-  return SmallVector<Value>(loop.getResults());
-}
-
-void ForwardBuilder::buildCpAsync() {
-  MLIRContext *ctx = b.getContext();
-  Value seqlenQ = args["seqlen_q"], seqlenK = args["seqlen_k"];
-  int64_t tileN = config.tileN;
-
-  // ---- Main loop, guarded: an empty key range has defined results ----
-  Value nonEmpty = cmp(arith::CmpIPredicate::sgt, nMax, nMin);
-  auto guard = GuardOp::create(b, loc, nonEmpty, ValueRange{o0, m0, l0});
-  {
-    OpBuilder::InsertionGuard g(b);
-    Block *body = b.createBlock(&guard.getBody());
-    b.setInsertionPointToStart(body);
-    // Prologue: Q and K[n_max - 1] (and V[n_max - 1] with two stages).
-    Value lastBlock = sub(nMax, i32(1));
-    Value lastRow = mul(lastBlock, i32(tileN));
-    LoadTileOp::create(b, loc, qBase, qRow0, seqlenQ, args["q_row_stride"], sQ);
-    if (config.qInRegisters)
-      CommitLoadsOp::create(b, loc);
-    LoadTileOp::create(b, loc, kBase, lastRow, seqlenK, args["k_row_stride"],
-                       kStages[0]);
-    if (config.numStages == 2)
-      LoadTileOp::create(b, loc, vBase, lastRow, seqlenK,
-                         args["v_row_stride"], vStages[0]);
-    CommitLoadsOp::create(b, loc);
-    qOperand = sQ;
-    if (config.qInRegisters) {
-      // Q has landed (K and V may still be in flight): read its fragments
-      // once; every key block reuses them from registers.
-      WaitLoadsOp::create(b, loc, /*pending=*/1);
-      auto qType = AFragType::get(ctx, config.tileM, def.getHeadDim(),
-                                  def.getElementType(), config.numWarps);
-      qOperand = LoadAOp::create(b, loc, qType, sQ);
-    }
-    SmallVector<Value> state = {o0, m0, l0};
-    if (config.numStages == 2)
-      state.append({kStages[0], vStages[0], kStages[1], vStages[1]});
-    state = buildCpAsyncLoop(nMaskMin, nMax, state, /*masked=*/true);
-    state = buildCpAsyncLoop(nMin, nMaskMin, state, /*masked=*/false);
-    YieldOp::create(b, loc, ValueRange(state).take_front(3));
-  }
-  buildEpilogue(guard.getResult(0), guard.getResult(1), guard.getResult(2));
-}
-
-//===----------------------------------------------------------------------===//
-// TMA warp-specialized schedule
-//===----------------------------------------------------------------------===//
-
-SmallVector<Value> ForwardBuilder::buildConsumerLoop(Value iBegin, Value iEnd,
-                                                     ValueRange init,
-                                                     bool masked) {
-  int64_t stages = config.numStages;
-  Value upper = maxS(iEnd, iBegin);
-  Value step = i32(1);
-  auto loop = scf::ForOp::create(
-      b, loc, iBegin, upper, step, init,
-      [&](OpBuilder &, Location, Value i, ValueRange iter) {
-        // Block n = n_max - 1 - i sits in stage i % S, in its round i / S.
-        Value n = sub(sub(nMax, i32(1)), i);
-        Value stage = remU(i, stages);
-        Value parity = remU(divU(i, stages), 2);
-        ValueRange ks = iter.slice(3, stages), vs = iter.slice(3 + stages,
-                                                               stages);
-        BarrierWaitOp::create(b, loc, fullBars, stage, parity);
-        SmallVector<Value> next =
-            buildBlockMath(n, ks.front(), vs.front(), iter, masked);
-        // Every thread is done reading stage i % S: hand it back.
-        BarrierArriveOp::create(b, loc, emptyBars, stage);
-        llvm::append_range(next, rotate(ks));
-        llvm::append_range(next, rotate(vs));
-        scf::YieldOp::create(b, loc, next);
-      });
-  return SmallVector<Value>(loop.getResults());
-}
-
-void ForwardBuilder::buildProducer(Value count) {
-  int64_t stages = config.numStages;
-  int64_t elementBytes = def.getElementType().getIntOrFloatBitWidth() / 8;
-  int64_t kvBytes = config.tileN * (def.getHeadDim() + def.getHeadDimV()) *
-                    elementBytes;
-  int64_t qBytes = config.tileM * def.getHeadDim() * elementBytes;
-  Value nonEmpty = cmp(arith::CmpIPredicate::sgt, count, i32(0));
-  scf::IfOp::create(b, loc, nonEmpty, [&](OpBuilder &, Location) {
-    // Q once; it completes on its own barrier.
-    BarrierArriveTxOp::create(b, loc, qBar, i32(0), qBytes);
-    TmaLoadOp::create(b, loc, args["q_tma"], qRow0, head, batch, sQ, qBar,
-                      i32(0));
-    SmallVector<Value> init(kStages);
-    llvm::append_range(init, vStages);
-    Value lower = i32(0);
-    Value step = i32(1);
-    scf::ForOp::create(
-        b, loc, lower, count, step, init,
-        [&](OpBuilder &, Location, Value i, ValueRange iter) {
-          Value n = sub(sub(nMax, i32(1)), i);
-          Value stage = remU(i, stages);
-          // From round 1 on, the stage must first be released by every
-          // MMA thread (phase (round - 1) % 2 of its empty barrier).
-          Value reuse = cmp(arith::CmpIPredicate::sge, i, i32(stages));
-          scf::IfOp::create(b, loc, reuse, [&](OpBuilder &, Location) {
-            Value round = divU(i, stages);
-            Value parity = remU(sub(round, i32(1)), 2);
-            BarrierWaitOp::create(b, loc, emptyBars, stage, parity);
-            scf::YieldOp::create(b, loc);
-          });
-          // Arm the full barrier with the bytes of K and V, then load them.
-          ValueRange ks = iter.take_front(stages), vs = iter.drop_front(stages);
-          BarrierArriveTxOp::create(b, loc, fullBars, stage, kvBytes);
-          Value row = mul(n, i32(config.tileN));
-          TmaLoadOp::create(b, loc, args["k_tma"], row, kvHead, batch,
-                            ks.front(), fullBars, stage);
-          TmaLoadOp::create(b, loc, args["v_tma"], row, kvHead, batch,
-                            vs.front(), fullBars, stage);
-          SmallVector<Value> next = rotate(ks);
-          llvm::append_range(next, rotate(vs));
-          scf::YieldOp::create(b, loc, next);
-        });
-    scf::YieldOp::create(b, loc);
-  });
-}
-
-void ForwardBuilder::buildWarpSpecialized() {
-  MLIRContext *ctx = b.getContext();
-  int64_t stages = config.numStages;
-  // ---- Barriers: full (TMA -> MMA), empty (MMA -> TMA), Q ----
-  fullBars = SmemBarriersOp::create(
-      b, loc, MBarriersType::get(ctx, stages), "full", IntegerAttr());
-  emptyBars = SmemBarriersOp::create(
-      b, loc, MBarriersType::get(ctx, stages), "empty", IntegerAttr());
-  qBar = SmemBarriersOp::create(b, loc, MBarriersType::get(ctx, 1), "q_full",
-                                IntegerAttr());
-  // A full barrier completes when the producer's arrive.expect_tx and the
-  // TMA bytes are in; an empty one when every MMA thread has arrived.
-  BarrierInitOp::create(b, loc, fullBars, 1);
-  BarrierInitOp::create(b, loc, emptyBars, config.numThreads());
-  BarrierInitOp::create(b, loc, qBar, 1);
-
-  Value span = sub(nMax, nMin);
-  Value count = maxS(span, i32(0));
-  std::optional<RegisterSplit> split = getRegisterSplit(config, target);
-  auto ws = WarpSpecializeOp::create(
-      b, loc, config.numWarps,
-      split ? b.getI64IntegerAttr(split->producer) : IntegerAttr(),
-      split ? b.getI64IntegerAttr(split->consumer) : IntegerAttr());
-
-  // ---- Producer: one thread issues every TMA load ----
-  {
-    OpBuilder::InsertionGuard g(b);
-    b.createBlock(&ws.getProducer());
-    buildProducer(count);
-  }
-
-  // ---- MMA warps ----
-  OpBuilder::InsertionGuard g(b);
-  b.createBlock(&ws.getConsumers());
-  Value nonEmpty = cmp(arith::CmpIPredicate::sgt, nMax, nMin);
-  auto guard = GuardOp::create(b, loc, nonEmpty, ValueRange{o0, m0, l0});
-  {
-    OpBuilder::InsertionGuard g2(b);
-    b.setInsertionPointToStart(b.createBlock(&guard.getBody()));
-    Value first = i32(0);
-    BarrierWaitOp::create(b, loc, qBar, first, /*phase=*/i32(0));
-    qOperand = sQ;
-    if (config.qInRegisters) {
-      auto qType = AFragType::get(ctx, config.tileM, def.getHeadDim(),
-                                  def.getElementType(), config.numWarps);
-      qOperand = LoadAOp::create(b, loc, qType, sQ);
-    }
-    SmallVector<Value> state = {o0, m0, l0};
-    llvm::append_range(state, kStages);
-    llvm::append_range(state, vStages);
-    // Iterations [0, n_max - n_mask_min) are the masked blocks.
-    Value masked = sub(nMax, nMaskMin);
-    state = buildConsumerLoop(i32(0), masked, state, /*masked=*/true);
-    state = buildConsumerLoop(masked, count, state, /*masked=*/false);
-    YieldOp::create(b, loc, ValueRange(state).take_front(3));
-  }
-  buildEpilogue(guard.getResult(0), guard.getResult(1), guard.getResult(2));
-}
-
-void ForwardBuilder::build() {
-  auto scope = ScopeOp::create(b, loc, "dense");
+void AttentionBuilder::build() {
+  auto scope = ScopeOp::create(b, loc, variant.getLayoutName());
   b.createBlock(&scope.getBody());
-  buildPrologue();
-  if (config.warpSpecialized)
-    buildWarpSpecialized();
+  if (variant.isVarlen())
+    buildVarlenPrologue();
   else
-    buildCpAsync();
+    buildDensePrologue();
   b.setInsertionPointAfter(scope);
 }
 
 //===----------------------------------------------------------------------===//
 // Pass
 //===----------------------------------------------------------------------===//
-
-/// The kernel's compile-time description: its features and tile
-/// configuration. fa4.variant resolves against it and the metadata carries it.
-static DictionaryAttr buildFeatures(OpBuilder &b, AttentionOp def,
-                                    const KernelConfig &config,
-                                    const TargetInfo &target) {
-  SmallVector<NamedAttribute> entries = {
-      b.getNamedAttr("dtype", TypeAttr::get(def.getElementType())),
-      b.getNamedAttr("head_dim", b.getI64IntegerAttr(def.getHeadDim())),
-      b.getNamedAttr("head_dim_v", b.getI64IntegerAttr(def.getHeadDimV())),
-      b.getNamedAttr("causal", b.getBoolAttr(def.getCausal())),
-      b.getNamedAttr("gqa", b.getBoolAttr(def.getGqa())),
-      b.getNamedAttr("lse", b.getBoolAttr(def.getLse())),
-      b.getNamedAttr("varlen", b.getBoolAttr(def.getVarlen())),
-      b.getNamedAttr("paged_kv", b.getBoolAttr(def.getPagedKv())),
-      b.getNamedAttr("split_kv", b.getBoolAttr(def.getSplitKv())),
-      b.getNamedAttr("dropout", b.getBoolAttr(def.getDropout())),
-      b.getNamedAttr("block_sparse", b.getBoolAttr(def.getBlockSparse())),
-      b.getNamedAttr("load_path",
-                     b.getStringAttr(stringifyLoadPath(def.getLoadPath()))),
-      b.getNamedAttr("tile_m", b.getI64IntegerAttr(config.tileM)),
-      b.getNamedAttr("tile_n", b.getI64IntegerAttr(config.tileN)),
-      b.getNamedAttr("num_warps", b.getI64IntegerAttr(config.numWarps)),
-      b.getNamedAttr("num_stages", b.getI64IntegerAttr(config.numStages)),
-      b.getNamedAttr("q_in_registers", b.getBoolAttr(config.qInRegisters)),
-      b.getNamedAttr("target", b.getStringAttr(target.cpu)),
-  };
-  return b.getDictionaryAttr(entries);
-}
-
-/// What the runtime needs to encode each tensor-map parameter: the tensor it
-/// views and the box (tile rows x one swizzle chunk of columns).
-static DictionaryAttr buildTensorMaps(OpBuilder &b, AttentionOp def,
-                                      const KernelConfig &config) {
-  auto entry = [&](StringRef param, StringRef tensor, int64_t rows,
-                   int64_t cols) {
-    int64_t chunk = cols % 64 == 0 ? 64 : 32;
-    int64_t elementBytes = def.getElementType().getIntOrFloatBitWidth() / 8;
-    return b.getNamedAttr(
-        param, b.getDictionaryAttr({
-                   b.getNamedAttr("tensor", b.getStringAttr(tensor)),
-                   b.getNamedAttr("box_rows", b.getI64IntegerAttr(rows)),
-                   b.getNamedAttr("box_cols", b.getI64IntegerAttr(chunk)),
-                   b.getNamedAttr("swizzle",
-                                  b.getI64IntegerAttr(chunk * elementBytes)),
-               }));
-  };
-  return b.getDictionaryAttr(
-      {entry("q_tma", "q", config.tileM, def.getHeadDim()),
-       entry("k_tma", "k", config.tileN, def.getHeadDim()),
-       entry("v_tma", "v", config.tileN, def.getHeadDimV())});
-}
 
 struct FA4TileAttentionPass final
     : fa4::impl::FA4TileAttentionPassBase<FA4TileAttentionPass> {
@@ -721,65 +479,26 @@ struct FA4TileAttentionPass final
         def.emitOpError() << problem;
         return signalPassFailure();
       }
-      tile(def, config, target);
+      tile(KernelVariant{def, config, &target});
     }
   }
 
-  /// Replaces `def` with a gpu.module holding its kernel.
-  void tile(AttentionOp def, const KernelConfig &config,
-            const TargetInfo &target) {
+  /// Replaces the definition with a gpu.module holding its kernel, the
+  /// target attached as upstream's nvvm-attach-target would.
+  void tile(const KernelVariant &variant) {
+    AttentionOp def = variant.def;
     OpBuilder b(def);
     Location loc = def.getLoc();
-    MLIRContext *ctx = b.getContext();
-
-    auto module = gpu::GPUModuleOp::create(b, loc, def.getSymName());
+    const TargetInfo &target = *variant.target;
+    auto nvvmTarget = NVVM::NVVMTargetAttr::get(
+        b.getContext(), /*optLevel=*/3, "nvptx64-nvidia-cuda", target.cpu,
+        target.ptxFeatures);
+    auto module = gpu::GPUModuleOp::create(b, loc, def.getSymName(),
+                                           b.getArrayAttr({nvvmTarget}));
     b.setInsertionPointToStart(module.getBody());
-
-    SmallVector<ParamSpec> params = getParams(config.warpSpecialized);
-    SmallVector<Type> paramTypes;
-    SmallVector<Attribute> paramNames;
-    for (const ParamSpec &spec : params) {
-      switch (spec.kind) {
-      case ParamKind::GlobalPtr:
-        paramTypes.push_back(LLVM::LLVMPointerType::get(ctx, 1));
-        break;
-      case ParamKind::TensorMap:
-        // A generic pointer to the by-value parameter (fa4-emit-ptx marks
-        // it byval / grid_constant on the final llvm.func).
-        paramTypes.push_back(LLVM::LLVMPointerType::get(ctx, 0));
-        break;
-      case ParamKind::I32:
-        paramTypes.push_back(b.getI32Type());
-        break;
-      case ParamKind::I64:
-        paramTypes.push_back(b.getI64Type());
-        break;
-      case ParamKind::F32:
-        paramTypes.push_back(b.getF32Type());
-        break;
-      }
-      paramNames.push_back(b.getStringAttr(spec.name));
-    }
-    auto func = gpu::GPUFuncOp::create(b, loc, def.getSymName(),
-                                       b.getFunctionType(paramTypes, {}));
-    func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
-    int32_t threads = static_cast<int32_t>(config.numCtaThreads());
-    func.setKnownBlockSizeAttr(b.getDenseI32ArrayAttr({threads, 1, 1}));
-    func->setAttr("fa4.abi", b.getArrayAttr(paramNames));
-    func->setAttr("fa4.features", buildFeatures(b, def, config, target));
-    if (config.warpSpecialized)
-      func->setAttr("fa4.tensor_maps", buildTensorMaps(b, def, config));
-    // Registers at entry: every thread of the CTA must fit one SM. A
-    // warp-specialized kernel states its cap even at 255: without one, ptxas
-    // aims a 256-thread CTA at 128 registers (two CTAs per SM) and the
-    // 4-MMA-warp D = 96 kernel spilled; with `.maxnreg 255` it takes 147.
-    int64_t cap = getRegisterCap(config, target);
-    if (cap < 255 || config.warpSpecialized)
-      func->setAttr("nvvm.maxnreg",
-                    b.getI32IntegerAttr(static_cast<int32_t>(cap)));
-
+    gpu::GPUFuncOp func = createKernelFunc(b, loc, variant);
     b.setInsertionPointToStart(&func.getBody().front());
-    ForwardBuilder(b, loc, def, config, target, func, params).build();
+    AttentionBuilder(b, loc, variant, func).build();
     gpu::ReturnOp::create(b, loc);
     def.erase();
   }

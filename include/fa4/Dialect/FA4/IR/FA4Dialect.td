@@ -33,9 +33,12 @@ def FA4_Dialect : Dialect {
     which the scoping pass resolves before anything lowers to NVVM.
   }];
   let useDefaultTypePrinterParser = 1;
+  let useDefaultAttributePrinterParser = 1;
   let extraClassDeclaration = [{
     /// Registers the types; defined beside their storage classes.
     void registerTypes();
+    /// Registers the attributes; defined beside their storage classes.
+    void registerAttributes();
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

@@ -30,4 +30,13 @@ def FA4_Chip : I32EnumAttr<"Chip", "GPU target", [
   let cppNamespace = "::mlir::fa4";
 }
 
+/// Which keys a query row may see, as far as the key-block range is
+/// concerned. Block ranges and the element mask both follow it.
+def FA4_MaskKind : I32EnumAttr<"MaskKind", "key-block mask kind", [
+    I32EnumAttrCase<"None", 0, "none">,
+    I32EnumAttrCase<"Causal", 1, "causal">
+  ]> {
+  let cppNamespace = "::mlir::fa4";
+}
+
 #endif // FA4_DIALECT_FA4_IR_FA4ENUMS_TD

@@ -9,8 +9,10 @@
 #define FA4_DIALECT_FA4_IR_FA4OPS_TD
 
 include "fa4/Dialect/FA4/IR/FA4Dialect.td"
+include "fa4/Dialect/FA4/IR/FA4Attrs.td"
 include "fa4/Dialect/FA4/IR/FA4Enums.td"
 include "fa4/Dialect/FA4/IR/FA4Types.td"
+include "mlir/IR/OpAsmInterface.td"
 include "mlir/Dialect/LLVMIR/LLVMOpBase.td"
 include "mlir/IR/SymbolInterfaces.td"
 include "mlir/Interfaces/ControlFlowInterfaces.td"
@@ -41,10 +43,16 @@ def FA4_AttentionOp : FA4_Op<"attention", [Symbol]> {
     - `window [left, right]`: local attention; -1 is unbounded.
     - `softcap(c)`: scores become c * tanh(S / c).
     - `sink`: a learnable per-head logit in the softmax denominator.
-    - `gqa`: Hq may be any multiple of Hkv (kv head = q head / ratio).
-    - `lse`: the kernel can write the log-sum-exp of each row.
-    - `varlen`, `paged_kv`, `split_kv`, `dropout`, `block_sparse`: the
-      remaining variants of the mission.
+    - `varlen`: sequences of different lengths packed along one token
+      dimension, `cu_seqlens_q/k` giving their offsets (FlashAttention-2's
+      varlen layout).
+    - `paged_kv`: K and V in fixed-size pages named by a block table.
+    - `split_kv`, `dropout`, `block_sparse`: the remaining variants of the
+      mission.
+
+    Every kernel takes any GQA/MQA ratio (kv head = q head / ratio) and
+    writes the log-sum-exp when given a non-null `lse` pointer: neither is
+    a compile-time choice.
     - `load_path`: `cp_async` (all warps load and compute) or `tma`
       (a producer warp group feeds MMA warps through mbarriers).
     - `stages`: K/V pipeline depth.
@@ -59,7 +67,7 @@ def FA4_AttentionOp : FA4_Op<"attention", [Symbol]> {
 
     ```mlir
     fa4.attention @fwd_bf16_hd128_causal dtype(bf16) head_dim(128)
-        head_dim_v(128) causal gqa lse load_path(cp_async) stages(1)
+        head_dim_v(128) causal load_path(cp_async) stages(1)
     ```
   }];
   let arguments = (ins
@@ -71,8 +79,6 @@ def FA4_AttentionOp : FA4_Op<"attention", [Symbol]> {
     OptionalAttr<DenseI64ArrayAttr>:$window,
     OptionalAttr<F32Attr>:$softcap,
     UnitAttr:$sink,
-    UnitAttr:$gqa,
-    UnitAttr:$lse,
     UnitAttr:$varlen,
     UnitAttr:$paged_kv,
     UnitAttr:$split_kv,
@@ -95,8 +101,6 @@ def FA4_AttentionOp : FA4_Op<"attention", [Symbol]> {
     (`window` $window^)?
     (`softcap` `(` $softcap^ `)`)?
     (`sink` $sink^)?
-    (`gqa` $gqa^)?
-    (`lse` $lse^)?
     (`varlen` $varlen^)?
     (`paged_kv` $paged_kv^)?
     (`split_kv` $split_kv^)?
@@ -194,11 +198,168 @@ def FA4_GuardOp : FA4_Op<"guard", [
 }
 
 def FA4_YieldOp : FA4_Op<"yield", [Pure, Terminator, ReturnLike,
-                                   HasParent<"GuardOp">]> {
-  let summary = "yields the results of a fa4.guard body";
+                                   ParentOneOf<["GuardOp", "KVLoopOp"]>]> {
+  let summary = "yields the results of a fa4.guard or fa4.kv_loop body";
   let arguments = (ins Variadic<AnyType>:$values);
   let builders = [OpBuilder<(ins), [{ (void)$_state; }]>];
   let assemblyFormat = "attr-dict ($values^ `:` qualified(type($values)))?";
+}
+
+//===----------------------------------------------------------------------===//
+// The key loop: which blocks are visited, and the math of one block
+//===----------------------------------------------------------------------===//
+
+def FA4_KVRangeOp : FA4_Op<"kv_range", [Pure]> {
+  let summary = "the key blocks an m-block visits, and which need a mask";
+  let description = [{
+    For the m-block of `tile_m` query rows starting at `q_row`, with
+    `seqlen_q` queries and `seqlen_k` keys in blocks of `tile_n`, computes
+    the visited key blocks [begin, end) and the blocks that need no element
+    mask, [full_begin, full_end); the blocks in [begin, full_begin) and
+    [full_end, end) are masked. With N = tile_n and Sk, Sq the lengths:
+
+      end        = ceil(Sk / N); causal: min(end, ceil((q_row + tile_m + Sk - Sq) / N))
+      begin      = full_begin = 0                    (none, causal)
+      full_end   = Sk % N == 0 ? ceil(Sk / N) : ceil(Sk / N) - 1
+                   causal: min(full_end, max(floor((q_row + Sk - Sq + 1) / N), 0))
+                   then clamped into [begin, end]
+
+    Causal is bottom-right aligned (key k is visible to query q iff
+    k <= q + Sk - Sq): block n needs the mask iff its last key lies past the
+    m-block's first row's last key. An empty range (end <= begin: causal
+    with Sq > Sk, Sk = 0) has defined results that the loop skips. With
+    constant operands the op folds; a kind without left-edge masking folds
+    begin and full_begin to 0.
+
+    ```mlir
+    %begin, %full_begin, %full_end, %end = fa4.kv_range causal
+        rows(%q_row, 128) seqlen(%seqlen_q, %seqlen_k) block(64)
+    ```
+  }];
+  let arguments = (ins FA4_MaskKind:$mask, I32:$q_row, I32:$seqlen_q,
+                       I32:$seqlen_k, I64Attr:$tile_m, I64Attr:$tile_n);
+  let results = (outs I32:$begin, I32:$full_begin, I32:$full_end, I32:$end);
+  let assemblyFormat = [{
+    $mask `rows` `(` $q_row `,` $tile_m `)` `seqlen` `(` $seqlen_q `,`
+    $seqlen_k `)` `block` `(` $tile_n `)` attr-dict
+  }];
+  let hasVerifier = 1;
+  let hasFolder = 1;
+  let hasCanonicalizer = 1;
+  let extraClassDeclaration = [{
+    /// Whether blocks below full_begin can need the mask (a left window
+    /// edge); false for `none` and `causal`, where full_begin == begin.
+    bool hasLeftMaskedBlocks() { return false; }
+  }];
+}
+
+def FA4_VarlenSeqlensOp : FA4_Op<"varlen_seqlens", [
+    MemoryEffects<[MemRead<DefaultResource>]>]> {
+  let summary = "a varlen batch entry's sequence offsets and lengths";
+  let description = [{
+    Reads the sequence of batch entry `batch` from FlashAttention-2's varlen
+    layout: queries [q_start, q_start + seqlen_q) of the packed Q, keys
+    [k_start, k_start + seqlen_k) of the packed K/V, where
+
+      q_start  = clamp(cu_seqlens_q[b], 0, total_q)
+      seqlen_q = clamp(cu_seqlens_q[b + 1], q_start, total_q) - q_start
+      k_start  = clamp(cu_seqlens_k[b], 0, total_k)
+      seqlen_k = clamp(cu_seqlens_k[b + 1], k_start, total_k) - k_start
+      seqlen_k = seqused_k ? clamp(seqused_k[b], 0, total_k - k_start) : seqlen_k
+
+    The clamps mean that a malformed cu_seqlens (decreasing, or past the
+    tensors' ends, values only the device holds) can shorten or empty a
+    sequence but never make the kernel touch memory outside Q, K, V, O or
+    the LSE. `seqused_k` may be null.
+
+    ```mlir
+    %q_start, %seqlen_q, %k_start, %seqlen_k = fa4.varlen_seqlens %batch
+        cu_seqlens(%cu_q, %cu_k) seqused_k(%used) totals(%total_q, %total_k)
+    ```
+  }];
+  let arguments = (ins I32:$batch, FA4_GlobalPtr:$cu_seqlens_q,
+                       FA4_GlobalPtr:$cu_seqlens_k, FA4_GlobalPtr:$seqused_k,
+                       I32:$total_q, I32:$total_k);
+  let results = (outs I32:$q_start, I32:$seqlen_q, I32:$k_start,
+                      I32:$seqlen_k);
+  let assemblyFormat = [{
+    $batch `cu_seqlens` `(` $cu_seqlens_q `,` $cu_seqlens_k `)` `seqused_k`
+    `(` $seqused_k `)` `totals` `(` $total_q `,` $total_k `)` attr-dict
+  }];
+}
+
+def FA4_KVLoopOp : FA4_Op<"kv_loop", [
+    AttrSizedOperandSegments, SingleBlock, RecursiveMemoryEffects,
+    DeclareOpInterfaceMethods<InferTypeOpInterface>,
+    DeclareOpInterfaceMethods<OpAsmOpInterface, ["getAsmBlockArgumentNames"]>]> {
+  let summary = "the online-softmax loop over key blocks, its body once";
+  let description = [{
+    Runs the body once per key block n of [begin, end), from the last block
+    to the first, carrying the running state (`init`: O, the row max and the
+    row sum). The body's block arguments are the block index n, Q (the
+    shared-memory tile `q_tile`, or its A fragments in registers when the
+    argument is an `!fa4.afrag`), the block's K and V tiles, and the state;
+    it yields the next state, and the loop's results are the last one. The
+    body states the math of one block, written once; blocks in
+    [full_begin, full_end) need no element mask, and the schedule runs them
+    in a copy of the body without its `fa4.mask`.
+
+    Where the tiles come from is stated, not built: Q's rows [q_row,
+    q_row + q_tile rows) and K's and V's rows [n * N, (n + 1) * N) come from
+    their sources, each a tile-source kind (`#fa4.contiguous`, `#fa4.paged`,
+    `#fa4.tma`) with its operands. `stages` is the K/V pipeline depth.
+    `fa4-schedule-kv-loop` turns the op into the cp.async or the
+    warp-specialized TMA schedule (shared-memory stages, loads, waits,
+    prefetch of the next block, an empty-range guard).
+
+    ```mlir
+    %o, %m, %l = fa4.kv_loop [%begin, %full_begin, %full_end, %end] stages(1)
+        q %sq[%q_row] : !fa4.smem<128x128xbf16>
+          #fa4.contiguous(%q_base, %q_stride, %seqlen_q : !llvm.ptr<1>, i32, i32)
+        k #fa4.contiguous(%k_base, %k_stride, %seqlen_k : !llvm.ptr<1>, i32, i32)
+        v #fa4.contiguous(%v_base, %v_stride, %seqlen_k : !llvm.ptr<1>, i32, i32)
+        init(%o0, %m0, %l0) : !acc, !rows, !rows {
+    ^bb0(%n: i32, %q: !fa4.afrag<128x128xbf16, warps = 8>, %k: !ktile,
+         %v: !vtile, %o: !acc, %m: !rows, %l: !rows):
+      ...
+      fa4.yield %o2, %m2, %l2 : !acc, !rows, !rows
+    }
+    ```
+  }];
+  let arguments = (ins I32:$begin, I32:$full_begin, I32:$full_end, I32:$end,
+                       I64Attr:$stages, FA4_SmemTileType:$q_tile, I32:$q_row,
+                       FA4_TileSourceAttrInterface:$q_source,
+                       Variadic<AnyType>:$q_operands,
+                       FA4_TileSourceAttrInterface:$k_source,
+                       Variadic<AnyType>:$k_operands,
+                       FA4_TileSourceAttrInterface:$v_source,
+                       Variadic<AnyType>:$v_operands,
+                       Variadic<AnyType>:$init);
+  let results = (outs Variadic<AnyType>:$results);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = [{
+    `[` $begin `,` $full_begin `,` $full_end `,` $end `]`
+    `stages` `(` $stages `)`
+    `q` $q_tile `[` $q_row `]` `:` qualified(type($q_tile))
+      $q_source `(` $q_operands `:` type($q_operands) `)`
+    `k` $k_source `(` $k_operands `:` type($k_operands) `)`
+    `v` $v_source `(` $v_operands `:` type($v_operands) `)`
+    `init` `(` $init `)` `:` type($init) $body attr-dict
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// The body's block arguments.
+    Block &getBodyBlock() { return getBody().front(); }
+    Value getBlockIndexArg() { return getBodyBlock().getArgument(0); }
+    Value getQArg() { return getBodyBlock().getArgument(1); }
+    Value getKArg() { return getBodyBlock().getArgument(2); }
+    Value getVArg() { return getBodyBlock().getArgument(3); }
+    ValueRange getStateArgs() {
+      return getBodyBlock().getArguments().drop_front(4);
+    }
+    /// Whether the tiles arrive by TMA (the warp-specialized schedule).
+    bool isTma() { return getKSource().isTma(); }
+  }];
 }
 
 //===----------------------------------------------------------------------===//
@@ -243,6 +404,35 @@ def FA4_LoadTileOp : FA4_Op<"load_tile"> {
                        Arg<FA4_SmemTileType, "", [MemWrite]>:$dest);
   let assemblyFormat = [{
     $base `[` $row `]` `limit` $limit `stride` $stride `into` $dest attr-dict
+    `:` qualified(type($dest))
+  }];
+}
+
+def FA4_LoadPagedTileOp : FA4_Op<"load_paged_tile"> {
+  let summary = "issues cp.async copies of a tile of paged rows";
+  let description = [{
+    Like `fa4.load_tile`, for rows stored in pages: row r of the matrix is
+    row `r % page_size` of page `table[r / page_size]` (int32), at element
+    `base + page * page_stride + (r % page_size) * stride`. Rows at or past
+    `limit` are zero-filled, their page never looked up; a page index
+    outside [0, num_pages) is clamped into it (the cache is never read out
+    of bounds; a bad table is the caller's error, which the runtime's
+    checking mode reports).
+
+    ```mlir
+    fa4.load_paged_tile %k[%row] limit %seqlen_k stride %k_stride
+        pages(%table, %page_size, %k_page_stride, %num_pages) into %sk
+        : !fa4.smem<64x128xbf16>
+    ```
+  }];
+  let arguments = (ins Arg<FA4_GlobalPtr, "", [MemRead]>:$base, I32:$row,
+                       I32:$limit, I32:$stride,
+                       Arg<FA4_GlobalPtr, "", [MemRead]>:$table,
+                       I32:$page_size, I64:$page_stride, I32:$num_pages,
+                       Arg<FA4_SmemTileType, "", [MemWrite]>:$dest);
+  let assemblyFormat = [{
+    $base `[` $row `]` `limit` $limit `stride` $stride `pages` `(` $table `,`
+    $page_size `,` $page_stride `,` $num_pages `)` `into` $dest attr-dict
     `:` qualified(type($dest))
   }];
 }
@@ -591,6 +781,30 @@ def FA4_StoreRowsOp : FA4_Op<"store_rows"> {
   let assemblyFormat = [{
     $values `,` $base `[` $row `]` `limit` $limit attr-dict `:` qualified(type($values))
   }];
+}
+
+def FA4_FillNaNOp : FA4_Op<"fill_nan"> {
+  let summary = "sets rows of a matrix in global memory to NaN";
+  let description = [{
+    Every thread of the CTA helps set rows [from, limit) x `cols` of the
+    row-major matrix at `base` (element row stride `stride`) to a quiet NaN
+    of `element_type`. It marks output that no CTA computes (a varlen
+    sequence longer than the grid's max_seqlen_q allows), so that bad input
+    shows in the output instead of leaving it unwritten.
+
+    ```mlir
+    fa4.fill_nan %o_base[%from to %seqlen_q] stride %o_row_stride cols(128) as bf16
+    ```
+  }];
+  let arguments = (ins Arg<FA4_GlobalPtr, "", [MemWrite]>:$base, I32:$from,
+                       I32:$limit, I32:$stride,
+                       ConfinedAttr<I64Attr, [IntPositive]>:$cols,
+                       TypeAttr:$element_type);
+  let assemblyFormat = [{
+    $base `[` $from `to` $limit `]` `stride` $stride `cols` `(` $cols `)`
+    attr-dict `as` $element_type
+  }];
+  let hasVerifier = 1;
 }
 
 #endif // FA4_DIALECT_FA4_IR_FA4OPS_TD

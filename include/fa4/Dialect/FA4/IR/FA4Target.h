@@ -12,6 +12,7 @@
 
 #include "fa4/Dialect/FA4/IR/FA4Ops.h"
 #include "llvm/ADT/StringRef.h"
+#include "mlir/Support/LLVM.h"
 
 #include <cstdint>
 #include <optional>
@@ -40,6 +41,11 @@ struct TargetInfo {
 
 /// Returns the description of `chip`.
 const TargetInfo &getTargetInfo(Chip chip);
+
+/// The target of the gpu.module enclosing (or being) `op`: its
+/// #nvvm.target's chip, as fa4-tile-attention attaches it. Emits an error on
+/// `op` when there is none or fa4 has no description of it.
+FailureOr<const TargetInfo *> getModuleTarget(Operation *op);
 
 /// Parses "sm_120a" / "sm_121a" / "sm_90" (also "120", "121", "90").
 std::optional<Chip> parseChip(llvm::StringRef name);

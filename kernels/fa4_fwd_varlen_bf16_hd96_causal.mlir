@@ -1,0 +1,6 @@
+// fa4 varlen forward kernel: bf16, head_dim 96, causal (bottom-right aligned per sequence).
+// Sequences packed along one token dimension (cu_seqlens_q/k, optional
+// seqused_k); any GQA/MQA ratio, sequences of any length (0 included),
+// optional LSE (heads, total_q). cp.async path, as the SPEC's dispatch says.
+fa4.attention @fa4_fwd_varlen_bf16_hd96_causal dtype(bf16) head_dim(96) head_dim_v(96) causal
+    varlen load_path(cp_async) stages(1)

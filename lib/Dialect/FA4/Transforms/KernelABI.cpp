@@ -1,0 +1,227 @@
+//===- KernelABI.cpp - kernel parameters, features and launch rules -------===//
+//
+// The parameter table with its predicates, and the attributes that become
+// a kernel's metadata.
+//
+//===----------------------------------------------------------------------===//
+
+#include "fa4/Dialect/FA4/Transforms/KernelABI.h"
+
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/IR/Builders.h"
+
+#include <string>
+
+using namespace mlir;
+using namespace mlir::fa4;
+
+//===----------------------------------------------------------------------===//
+// Parameters
+//===----------------------------------------------------------------------===//
+
+namespace {
+bool always(const KernelVariant &) { return true; }
+/// Fixed lengths, (batch, seq, head, dim) tensors.
+bool dense(const KernelVariant &v) { return !v.isVarlen(); }
+/// Packed sequences: cu_seqlens, (total, head, dim) tensors.
+bool varlen(const KernelVariant &v) { return v.isVarlen(); }
+/// Varlen K/V that are packed rows, not pages.
+bool varlenRows(const KernelVariant &v) { return v.isVarlen() && !v.isPaged(); }
+bool paged(const KernelVariant &v) { return v.isPaged(); }
+bool tma(const KernelVariant &v) { return v.isTma(); }
+} // namespace
+
+/// Every parameter any attention kernel takes, in order. The dense kernels'
+/// parameters keep the order they had before varlen and paging existed.
+static constexpr ParamSpec kAttentionParams[] = {
+    {"q", ParamKind::GlobalPtr, always},
+    {"k", ParamKind::GlobalPtr, always},
+    {"v", ParamKind::GlobalPtr, always},
+    {"o", ParamKind::GlobalPtr, always},
+    // Null: the LSE is not written.
+    {"lse", ParamKind::GlobalPtr, always},
+    {"seqlen_q", ParamKind::I32, dense},
+    {"seqlen_k", ParamKind::I32, dense},
+    // int32 (batch + 1) offsets into the packed tokens; seqused_k (batch)
+    // may be null.
+    {"cu_seqlens_q", ParamKind::GlobalPtr, varlen},
+    {"cu_seqlens_k", ParamKind::GlobalPtr, varlen},
+    {"seqused_k", ParamKind::GlobalPtr, varlen},
+    // The packed tensors' token counts: cu_seqlens are clamped to them.
+    {"total_q", ParamKind::I32, varlen},
+    {"total_k", ParamKind::I32, varlenRows},
+    {"head_ratio", ParamKind::I32, always},
+    {"q_batch_stride", ParamKind::I64, dense},
+    {"q_head_stride", ParamKind::I64, always},
+    {"q_row_stride", ParamKind::I32, always},
+    {"k_batch_stride", ParamKind::I64, dense},
+    {"k_head_stride", ParamKind::I64, always},
+    {"k_row_stride", ParamKind::I32, always},
+    {"v_batch_stride", ParamKind::I64, dense},
+    {"v_head_stride", ParamKind::I64, always},
+    {"v_row_stride", ParamKind::I32, always},
+    // Paged K/V (num_pages, page_size, heads, dim): int32 block table
+    // (batch, max_pages) with its row stride.
+    {"k_page_stride", ParamKind::I64, paged},
+    {"v_page_stride", ParamKind::I64, paged},
+    {"block_table", ParamKind::GlobalPtr, paged},
+    {"block_table_stride", ParamKind::I32, paged},
+    {"page_size", ParamKind::I32, paged},
+    {"max_pages", ParamKind::I32, paged},
+    {"num_pages", ParamKind::I32, paged},
+    {"o_batch_stride", ParamKind::I64, dense},
+    {"o_head_stride", ParamKind::I64, always},
+    {"o_row_stride", ParamKind::I32, always},
+    {"lse_batch_stride", ParamKind::I64, dense},
+    {"lse_head_stride", ParamKind::I64, always},
+    {"softmax_scale", ParamKind::F32, always},
+    // CUtensorMaps by value (128 B, grid constants): 4-D views of Q, K, V as
+    // (head_dim, seq, head, batch), boxes of one swizzle chunk x tile rows.
+    {"q_tma", ParamKind::TensorMap, tma},
+    {"k_tma", ParamKind::TensorMap, tma},
+    {"v_tma", ParamKind::TensorMap, tma},
+};
+
+SmallVector<ParamSpec> fa4::getKernelParams(const KernelVariant &variant) {
+  SmallVector<ParamSpec> params;
+  for (const ParamSpec &spec : kAttentionParams)
+    if (spec.takes(variant))
+      params.push_back(spec);
+  return params;
+}
+
+KernelArgs::KernelArgs(gpu::GPUFuncOp func, ArrayRef<ParamSpec> params) {
+  for (auto [spec, arg] : llvm::zip(params, func.getArguments()))
+    args[spec.name] = arg;
+}
+
+Value KernelArgs::operator[](StringRef name) const {
+  auto it = args.find(name);
+  assert(it != args.end() && "the variant does not take this parameter");
+  return it->second;
+}
+
+//===----------------------------------------------------------------------===//
+// Metadata attributes
+//===----------------------------------------------------------------------===//
+
+/// What the kernel computes: the runtime selects a kernel whose features
+/// equal the request's, key by key.
+static DictionaryAttr buildFeatures(Builder &b, const KernelVariant &v) {
+  AttentionOp def = v.def;
+  SmallVector<NamedAttribute> entries = {
+      b.getNamedAttr("kernel", b.getStringAttr("attention")),
+      b.getNamedAttr("dtype", TypeAttr::get(def.getElementType())),
+      b.getNamedAttr("head_dim", b.getI64IntegerAttr(def.getHeadDim())),
+      b.getNamedAttr("head_dim_v", b.getI64IntegerAttr(def.getHeadDimV())),
+      b.getNamedAttr("causal", b.getBoolAttr(v.isCausal())),
+      b.getNamedAttr("varlen", b.getBoolAttr(v.isVarlen())),
+      b.getNamedAttr("paged_kv", b.getBoolAttr(v.isPaged())),
+      b.getNamedAttr("load_path",
+                     b.getStringAttr(stringifyLoadPath(def.getLoadPath()))),
+  };
+  return b.getDictionaryAttr(entries);
+}
+
+/// How it computes it (informational: tools and benchmarks print it).
+static DictionaryAttr buildConfig(Builder &b, const KernelConfig &config) {
+  return b.getDictionaryAttr({
+      b.getNamedAttr("tile_m", b.getI64IntegerAttr(config.tileM)),
+      b.getNamedAttr("tile_n", b.getI64IntegerAttr(config.tileN)),
+      b.getNamedAttr("num_warps", b.getI64IntegerAttr(config.numWarps)),
+      b.getNamedAttr("num_stages", b.getI64IntegerAttr(config.numStages)),
+      b.getNamedAttr("q_in_registers", b.getBoolAttr(config.qInRegisters)),
+  });
+}
+
+/// The launch grid as expressions over the request's sizes (the runtime's
+/// names: batch, nheads_q, seqlen_q, max_seqlen_q, ...), one per dimension:
+/// x = m-blocks, y = query heads, z = batch entries. A varlen kernel walks
+/// its sequence's m-blocks in steps of gridDim.x, so a max_seqlen_q below
+/// the real maximum costs speed, never rows.
+static ArrayAttr buildGrid(Builder &b, const KernelVariant &v) {
+  std::string tileM = std::to_string(v.config.tileM);
+  std::string x = v.isVarlen() ? "max(cdiv(max_seqlen_q, " + tileM + "), 1)"
+                               : "cdiv(seqlen_q, " + tileM + ")";
+  return b.getStrArrayAttr({x, "nheads_q", "batch"});
+}
+
+/// What the runtime needs to encode each tensor-map parameter: the tensor it
+/// views and the box (tile rows x one swizzle chunk of columns).
+static DictionaryAttr buildTensorMaps(Builder &b, const KernelVariant &v) {
+  AttentionOp def = v.def;
+  int64_t elementBytes = def.getElementType().getIntOrFloatBitWidth() / 8;
+  auto entry = [&](StringRef param, StringRef tensor, int64_t rows,
+                   int64_t cols) {
+    int64_t chunk = cols % 64 == 0 ? 64 : 32;
+    return b.getNamedAttr(
+        param, b.getDictionaryAttr({
+                   b.getNamedAttr("tensor", b.getStringAttr(tensor)),
+                   b.getNamedAttr("box_rows", b.getI64IntegerAttr(rows)),
+                   b.getNamedAttr("box_cols", b.getI64IntegerAttr(chunk)),
+                   b.getNamedAttr("swizzle",
+                                  b.getI64IntegerAttr(chunk * elementBytes)),
+               }));
+  };
+  return b.getDictionaryAttr(
+      {entry("q_tma", "q", v.config.tileM, def.getHeadDim()),
+       entry("k_tma", "k", v.config.tileN, def.getHeadDim()),
+       entry("v_tma", "v", v.config.tileN, def.getHeadDimV())});
+}
+
+static Type getParamType(MLIRContext *ctx, ParamKind kind) {
+  switch (kind) {
+  case ParamKind::GlobalPtr:
+    return LLVM::LLVMPointerType::get(ctx, 1);
+  case ParamKind::TensorMap:
+    // A generic pointer to the by-value parameter (fa4-emit-ptx marks it
+    // byval / grid_constant on the final llvm.func).
+    return LLVM::LLVMPointerType::get(ctx, 0);
+  case ParamKind::I32:
+    return IntegerType::get(ctx, 32);
+  case ParamKind::I64:
+    return IntegerType::get(ctx, 64);
+  case ParamKind::F32:
+    return Float32Type::get(ctx);
+  }
+  llvm_unreachable("unknown parameter kind");
+}
+
+gpu::GPUFuncOp fa4::createKernelFunc(OpBuilder &b, Location loc,
+                                     const KernelVariant &variant) {
+  MLIRContext *ctx = b.getContext();
+  SmallVector<ParamSpec> params = getKernelParams(variant);
+  SmallVector<Type> types;
+  SmallVector<Attribute> names;
+  for (const ParamSpec &spec : params) {
+    types.push_back(getParamType(ctx, spec.kind));
+    names.push_back(b.getStringAttr(spec.name));
+  }
+  StringRef symbol = variant.def.getSymName();
+  auto func =
+      gpu::GPUFuncOp::create(b, loc, symbol, b.getFunctionType(types, {}));
+  // Named arguments: `--mlir-use-nameloc-as-prefix` prints them as %q, %k...
+  for (auto [spec, arg] : llvm::zip(params, func.getArguments()))
+    arg.setLoc(NameLoc::get(b.getStringAttr(spec.name), loc));
+  func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
+  const KernelConfig &config = variant.config;
+  int32_t threads = static_cast<int32_t>(config.numCtaThreads());
+  func.setKnownBlockSizeAttr(b.getDenseI32ArrayAttr({threads, 1, 1}));
+  func->setAttr("fa4.abi", b.getArrayAttr(names));
+  func->setAttr("fa4.features", buildFeatures(b, variant));
+  func->setAttr("fa4.config", buildConfig(b, config));
+  func->setAttr("fa4.grid", buildGrid(b, variant));
+  // The attention kernels need no scratch memory (split-KV's will).
+  func->setAttr("fa4.workspace", b.getStringAttr("0"));
+  if (variant.isTma())
+    func->setAttr("fa4.tensor_maps", buildTensorMaps(b, variant));
+  // Registers at entry: every thread of the CTA must fit one SM. A
+  // warp-specialized kernel states its cap even at 255: without one, ptxas
+  // aims a 256-thread CTA at 128 registers (two CTAs per SM) and the
+  // 4-MMA-warp D = 96 kernel spilled; with `.maxnreg 255` it takes 147.
+  int64_t cap = getRegisterCap(config, *variant.target);
+  if (cap < 255 || config.warpSpecialized)
+    func->setAttr("nvvm.maxnreg",
+                  b.getI32IntegerAttr(static_cast<int32_t>(cap)));
+  return func;
+}

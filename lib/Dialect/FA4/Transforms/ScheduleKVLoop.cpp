@@ -1,0 +1,510 @@
+//===- ScheduleKVLoop.cpp - fa4.kv_loop to a load schedule ----------------===//
+//
+// Turns each fa4.kv_loop into the program that feeds it, by the kind of its
+// tile sources:
+//
+//  cp.async (#fa4.contiguous, #fa4.paged): every warp loads and computes.
+//    guard(end > begin) {
+//      load Q, K[end - 1] (and V[end - 1] with two stages); commit
+//      [Q in registers: wait for Q, read its A fragments once]
+//      for masked blocks, then unmasked blocks (body without fa4.mask):
+//        1 stage:  wait; load V[n]; S ...; wait; load K[next]; softmax ... P V
+//        2 stages: wait; load K[next], V[next] into the other stage; body
+//    }
+//
+//  TMA (#fa4.tma): a producer warp group and MMA warps.
+//    barriers full[s], empty[s], q_full
+//    warp_specialize producer {
+//      TMA Q; for each block i: wait empty[i % S] (from round 1), arm
+//      full[i % S] with the tile bytes, TMA K[n], V[n]
+//    } consumers {
+//      guard(end > begin) { wait q_full; for masked, unmasked blocks:
+//        wait full[i % S]; body; arrive empty[i % S] }
+//      everything after the loop (the epilogue): only the MMA warps hold O
+//    }
+//
+// Blocks are visited from the last to the first; "next" is the next block
+// of that order (n - 1 while n > begin), which the prefetch loads.
+//
+//===----------------------------------------------------------------------===//
+
+#include "fa4/Dialect/FA4/IR/FA4Ops.h"
+#include "fa4/Dialect/FA4/IR/FA4Target.h"
+#include "fa4/Dialect/FA4/Transforms/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/IRMapping.h"
+
+namespace mlir {
+namespace fa4 {
+#define GEN_PASS_DEF_FA4SCHEDULEKVLOOPPASS
+#include "fa4/Dialect/FA4/Transforms/Passes.h.inc"
+} // namespace fa4
+} // namespace mlir
+
+using namespace mlir;
+using namespace mlir::fa4;
+
+namespace {
+
+/// The first op of the body that reads the running state: everything before
+/// it computes the block's scores from (n, Q, K) alone. The one-stage
+/// schedule waits for V and starts the next K there.
+static Operation *findStateUpdate(KVLoopOp loop) {
+  Block &body = loop.getBodyBlock();
+  for (Operation &op : body.without_terminator())
+    for (Value operand : op.getOperands())
+      if (llvm::is_contained(loop.getStateArgs(), operand))
+        return &op;
+  return body.getTerminator();
+}
+
+/// Checks what the one-stage schedule relies on: K is read only before the
+/// state update (its buffer is then refilled) and V only after it (it is
+/// loaded under the scores).
+static LogicalResult verifyOneStageBody(KVLoopOp loop, Operation *split) {
+  for (Operation *user : loop.getKArg().getUsers())
+    if (!user->isBeforeInBlock(split))
+      return user->emitOpError()
+             << "reads K after the running state is updated: the one-stage "
+                "schedule refills K's buffer there";
+  for (Operation *user : loop.getVArg().getUsers())
+    if (user->isBeforeInBlock(split))
+      return user->emitOpError()
+             << "reads V before the running state is updated: the one-stage "
+                "schedule loads V under the scores";
+  return success();
+}
+
+class Scheduler {
+public:
+  Scheduler(KVLoopOp loop, const TargetInfo &target)
+      : loop(loop), b(loop), loc(loop.getLoc()), target(target),
+        stages(static_cast<int64_t>(loop.getStages())),
+        tileN(cast<SmemTileType>(loop.getKArg().getType()).getRows()) {}
+
+  LogicalResult run();
+
+private:
+  Value i32(int64_t v) {
+    return arith::ConstantIntOp::create(b, loc, b.getI32Type(), v);
+  }
+  Value sub(Value x, Value y) { return arith::SubIOp::create(b, loc, x, y); }
+  Value mul(Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); }
+  Value maxS(Value x, Value y) { return arith::MaxSIOp::create(b, loc, x, y); }
+  Value remU(Value x, int64_t d) {
+    return arith::RemUIOp::create(b, loc, x, i32(d));
+  }
+  Value divU(Value x, int64_t d) {
+    return arith::DivUIOp::create(b, loc, x, i32(d));
+  }
+  Value cmp(arith::CmpIPredicate p, Value x, Value y) {
+    return arith::CmpIOp::create(b, loc, p, x, y);
+  }
+  /// `list` rotated left by one: the stage order of the next iteration.
+  static SmallVector<Value> rotate(ValueRange list) {
+    SmallVector<Value> out(list.drop_front());
+    out.push_back(list.front());
+    return out;
+  }
+  Value begin() { return loop.getBegin(); }
+  Value end() { return loop.getEnd(); }
+  size_t numState() { return loop.getInit().size(); }
+
+  // ---- Common ----
+  void createStageBuffers();
+  void loadQ(Value barriers);
+  void loadK(Value row, Value dest, Value barriers = {}, Value index = {});
+  void loadV(Value row, Value dest, Value barriers = {}, Value index = {});
+  /// Q as the body reads it: the shared-memory tile, or its A fragments.
+  Value readQ();
+  /// Clones the body for block `n` with tiles `k`, `v` and `state`; drops
+  /// fa4.mask unless `masked`; runs `atStateUpdate` before the first op that
+  /// reads the state. Returns the next state.
+  SmallVector<Value> cloneBody(Value n, Value q, Value k, Value v,
+                               ValueRange state, bool masked,
+                               function_ref<void()> atStateUpdate = {});
+  /// The (masked, unmasked[, masked]) block ranges of the visit order, as
+  /// (lo, hi, masked): blocks hi - 1 down to lo.
+  SmallVector<std::tuple<Value, Value, bool>> getPhases();
+
+  // ---- cp.async ----
+  void buildCpAsync();
+  SmallVector<Value> buildCpAsyncLoop(Value lo, Value hi, Value q,
+                                      ValueRange init, bool masked);
+  // ---- TMA ----
+  void buildWarpSpecialized();
+  void buildProducer(Value count);
+  SmallVector<Value> buildConsumerLoop(Value iBegin, Value iEnd, Value q,
+                                       ValueRange init, bool masked);
+
+  KVLoopOp loop;
+  OpBuilder b;
+  Location loc;
+  const TargetInfo &target;
+  int64_t stages, tileN;
+  SmallVector<Value> kStages, vStages;
+  Operation *stateUpdate = nullptr;
+  // TMA: the full/empty barrier rings and Q's barrier.
+  Value fullBars, emptyBars, qBar;
+};
+
+void Scheduler::createStageBuffers() {
+  auto kType = cast<SmemTileType>(loop.getKArg().getType());
+  auto vType = cast<SmemTileType>(loop.getVArg().getType());
+  for (int64_t stage = 0; stage < stages; ++stage) {
+    std::string suffix = stages > 1 ? std::to_string(stage) : "";
+    kStages.push_back(
+        SmemBufferOp::create(b, loc, kType, "K" + suffix, IntegerAttr()));
+    vStages.push_back(
+        SmemBufferOp::create(b, loc, vType, "V" + suffix, IntegerAttr()));
+  }
+}
+
+void Scheduler::loadQ(Value barriers) {
+  Value index = barriers ? i32(0) : Value();
+  loop.getQSource().buildTileLoad(b, loc, loop.getQOperands(), loop.getQRow(),
+                                  loop.getQTile(), barriers, index);
+}
+
+void Scheduler::loadK(Value row, Value dest, Value barriers, Value index) {
+  loop.getKSource().buildTileLoad(b, loc, loop.getKOperands(), row, dest,
+                                  barriers, index);
+}
+
+void Scheduler::loadV(Value row, Value dest, Value barriers, Value index) {
+  loop.getVSource().buildTileLoad(b, loc, loop.getVOperands(), row, dest,
+                                  barriers, index);
+}
+
+Value Scheduler::readQ() {
+  auto frag = dyn_cast<AFragType>(loop.getQArg().getType());
+  if (!frag)
+    return loop.getQTile();
+  return LoadAOp::create(b, loc, frag, loop.getQTile());
+}
+
+SmallVector<Value> Scheduler::cloneBody(Value n, Value q, Value k, Value v,
+                                        ValueRange state, bool masked,
+                                        function_ref<void()> atStateUpdate) {
+  IRMapping map;
+  map.map(loop.getBlockIndexArg(), n);
+  map.map(loop.getQArg(), q);
+  map.map(loop.getKArg(), k);
+  map.map(loop.getVArg(), v);
+  map.map(loop.getStateArgs(), state);
+  Block &body = loop.getBodyBlock();
+  for (Operation &op : body.without_terminator()) {
+    if (&op == stateUpdate && atStateUpdate)
+      atStateUpdate();
+    // An unmasked block needs no element mask: its scores pass through.
+    if (auto mask = dyn_cast<MaskOp>(op); mask && !masked) {
+      map.map(mask.getResult(), map.lookup(mask.getScores()));
+      continue;
+    }
+    b.clone(op, map);
+  }
+  SmallVector<Value> next;
+  for (Value value : cast<YieldOp>(body.getTerminator()).getValues())
+    next.push_back(map.lookupOrDefault(value));
+  return next;
+}
+
+SmallVector<std::tuple<Value, Value, bool>> Scheduler::getPhases() {
+  SmallVector<std::tuple<Value, Value, bool>> phases = {
+      {loop.getFullEnd(), end(), true},
+      {loop.getFullBegin(), loop.getFullEnd(), false}};
+  // A left window edge adds masked blocks below the unmasked ones.
+  if (auto range = loop.getBegin().getDefiningOp<KVRangeOp>();
+      !range || range.hasLeftMaskedBlocks())
+    phases.push_back({begin(), loop.getFullBegin(), true});
+  return phases;
+}
+
+//===----------------------------------------------------------------------===//
+// cp.async schedule
+//===----------------------------------------------------------------------===//
+
+SmallVector<Value> Scheduler::buildCpAsyncLoop(Value lo, Value hi, Value q,
+                                               ValueRange init, bool masked) {
+  bool twoStages = stages == 2;
+  size_t nState = numState();
+  Value span = sub(hi, lo);
+  Value count = maxS(span, i32(0));
+  Value lower = i32(0);
+  Value step = i32(1);
+  auto forOp = scf::ForOp::create(
+      b, loc, lower, count, step, init,
+      [&](OpBuilder &, Location, Value iv, ValueRange iter) {
+        // n = hi - 1 - iv: blocks run from the last to the first; the next
+        // block of the visit order is n - 1 while n > begin.
+        Value n = sub(sub(hi, i32(1)), iv);
+        Value kvRow = mul(n, i32(tileN));
+        Value hasNext = cmp(arith::CmpIPredicate::sgt, n, begin());
+        auto prefetch = [&](Value kBuf, Value vBuf) {
+          scf::IfOp::create(b, loc, hasNext, [&](OpBuilder &, Location) {
+            Value row = sub(kvRow, i32(tileN));
+            loadK(row, kBuf);
+            if (vBuf)
+              loadV(row, vBuf);
+            CommitLoadsOp::create(b, loc);
+            scf::YieldOp::create(b, loc);
+          });
+        };
+        // The stage this iteration reads; with two stages the buffers
+        // ping-pong through the loop: (kCur, vCur, kNext, vNext).
+        ValueRange state = iter.take_front(nState);
+        Value kCur = twoStages ? iter[nState] : kStages[0];
+        Value vCur = twoStages ? iter[nState + 1] : vStages[0];
+        WaitLoadsOp::create(b, loc, /*pending=*/0);
+        SmallVector<Value> next;
+        if (twoStages) {
+          // K[n] and V[n] have landed, and every warp is done with the
+          // previous block, so its stage is free: prefetch the next block
+          // into it, under this whole iteration.
+          prefetch(iter[nState + 2], iter[nState + 3]);
+          next = cloneBody(n, q, kCur, vCur, state, masked);
+          next.append({iter[nState + 2], iter[nState + 3], kCur, vCur});
+        } else {
+          // K[n] (and, on the first block, Q) has landed, and every warp is
+          // done reading V[n + 1]: V[n] may overwrite it under Q K^T. Once
+          // the scores are computed, V[n] has landed and every warp is done
+          // reading K[n]: the next K overwrites it under softmax and P V.
+          loadV(kvRow, vCur);
+          CommitLoadsOp::create(b, loc);
+          next = cloneBody(n, q, kCur, vCur, state, masked, [&] {
+            WaitLoadsOp::create(b, loc, /*pending=*/0);
+            prefetch(kCur, Value());
+          });
+        }
+        scf::YieldOp::create(b, loc, next);
+      });
+  forOp->setAttr("fa4.loop", b.getStringAttr(masked ? "masked" : "unmasked"));
+  return SmallVector<Value>(forOp.getResults());
+}
+
+void Scheduler::buildCpAsync() {
+  createStageBuffers();
+  // ---- Main loop, guarded: an empty key range has defined results ----
+  Value nonEmpty = cmp(arith::CmpIPredicate::sgt, end(), begin());
+  auto guard = GuardOp::create(b, loc, nonEmpty, loop.getInit());
+  {
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPointToStart(b.createBlock(&guard.getBody()));
+    // Prologue: Q and K[end - 1] (and V[end - 1] with two stages).
+    bool qInRegisters = isa<AFragType>(loop.getQArg().getType());
+    Value lastBlock = sub(end(), i32(1));
+    Value lastRow = mul(lastBlock, i32(tileN));
+    loadQ(Value());
+    if (qInRegisters)
+      CommitLoadsOp::create(b, loc);
+    loadK(lastRow, kStages[0]);
+    if (stages == 2)
+      loadV(lastRow, vStages[0]);
+    CommitLoadsOp::create(b, loc);
+    if (qInRegisters) {
+      // Q has landed (K and V may still be in flight): read its fragments
+      // once; every key block reuses them from registers.
+      WaitLoadsOp::create(b, loc, /*pending=*/1);
+    }
+    Value q = readQ();
+    SmallVector<Value> state(loop.getInit());
+    if (stages == 2)
+      state.append({kStages[0], vStages[0], kStages[1], vStages[1]});
+    for (auto [lo, hi, masked] : getPhases())
+      state = buildCpAsyncLoop(lo, hi, q, state, masked);
+    YieldOp::create(b, loc, ValueRange(state).take_front(numState()));
+  }
+  loop.replaceAllUsesWith(guard.getResults());
+  loop.erase();
+}
+
+//===----------------------------------------------------------------------===//
+// TMA warp-specialized schedule
+//===----------------------------------------------------------------------===//
+
+SmallVector<Value> Scheduler::buildConsumerLoop(Value iBegin, Value iEnd,
+                                                Value q, ValueRange init,
+                                                bool masked) {
+  size_t nState = numState();
+  Value upper = maxS(iEnd, iBegin);
+  Value step = i32(1);
+  auto forOp = scf::ForOp::create(
+      b, loc, iBegin, upper, step, init,
+      [&](OpBuilder &, Location, Value i, ValueRange iter) {
+        // Block n = end - 1 - i sits in stage i % S, in its round i / S.
+        Value n = sub(sub(end(), i32(1)), i);
+        Value stage = remU(i, stages);
+        Value parity = remU(divU(i, stages), 2);
+        ValueRange ks = iter.slice(nState, stages);
+        ValueRange vs = iter.slice(nState + stages, stages);
+        BarrierWaitOp::create(b, loc, fullBars, stage, parity);
+        SmallVector<Value> next = cloneBody(n, q, ks.front(), vs.front(),
+                                            iter.take_front(nState), masked);
+        // Every thread is done reading stage i % S: hand it back.
+        BarrierArriveOp::create(b, loc, emptyBars, stage);
+        llvm::append_range(next, rotate(ks));
+        llvm::append_range(next, rotate(vs));
+        scf::YieldOp::create(b, loc, next);
+      });
+  forOp->setAttr("fa4.loop", b.getStringAttr(masked ? "masked" : "unmasked"));
+  return SmallVector<Value>(forOp.getResults());
+}
+
+void Scheduler::buildProducer(Value count) {
+  auto kType = cast<SmemTileType>(loop.getKArg().getType());
+  auto vType = cast<SmemTileType>(loop.getVArg().getType());
+  int64_t kvBytes = kType.getSizeInBytes() + vType.getSizeInBytes();
+  int64_t qBytes = loop.getQTile().getType().getSizeInBytes();
+  Value nonEmpty = cmp(arith::CmpIPredicate::sgt, count, i32(0));
+  scf::IfOp::create(b, loc, nonEmpty, [&](OpBuilder &, Location) {
+    // Q once; it completes on its own barrier.
+    Value first = i32(0);
+    BarrierArriveTxOp::create(b, loc, qBar, first, qBytes);
+    loadQ(qBar);
+    SmallVector<Value> init(kStages);
+    llvm::append_range(init, vStages);
+    Value lower = i32(0);
+    Value step = i32(1);
+    auto forOp = scf::ForOp::create(
+        b, loc, lower, count, step, init,
+        [&](OpBuilder &, Location, Value i, ValueRange iter) {
+          Value n = sub(sub(end(), i32(1)), i);
+          Value stage = remU(i, stages);
+          // From round 1 on, the stage must first be released by every
+          // MMA thread (phase (round - 1) % 2 of its empty barrier).
+          Value reuse = cmp(arith::CmpIPredicate::sge, i, i32(stages));
+          scf::IfOp::create(b, loc, reuse, [&](OpBuilder &, Location) {
+            Value round = divU(i, stages);
+            Value parity = remU(sub(round, i32(1)), 2);
+            BarrierWaitOp::create(b, loc, emptyBars, stage, parity);
+            scf::YieldOp::create(b, loc);
+          });
+          // Arm the full barrier with the bytes of K and V, then load them.
+          ValueRange ks = iter.take_front(stages), vs = iter.drop_front(stages);
+          BarrierArriveTxOp::create(b, loc, fullBars, stage, kvBytes);
+          Value row = mul(n, i32(tileN));
+          loadK(row, ks.front(), fullBars, stage);
+          loadV(row, vs.front(), fullBars, stage);
+          SmallVector<Value> next = rotate(ks);
+          llvm::append_range(next, rotate(vs));
+          scf::YieldOp::create(b, loc, next);
+        });
+    forOp->setAttr("fa4.loop", b.getStringAttr("producer"));
+    scf::YieldOp::create(b, loc);
+  });
+}
+
+void Scheduler::buildWarpSpecialized() {
+  MLIRContext *ctx = b.getContext();
+  createStageBuffers();
+  // ---- Barriers: full (TMA -> MMA), empty (MMA -> TMA), Q ----
+  fullBars = SmemBarriersOp::create(
+      b, loc, MBarriersType::get(ctx, stages), "full", IntegerAttr());
+  emptyBars = SmemBarriersOp::create(
+      b, loc, MBarriersType::get(ctx, stages), "empty", IntegerAttr());
+  qBar = SmemBarriersOp::create(b, loc, MBarriersType::get(ctx, 1), "q_full",
+                                IntegerAttr());
+  // A full barrier completes when the producer's arrive.expect_tx and the
+  // TMA bytes are in; an empty one when every MMA thread has arrived.
+  auto acc = cast<AccTileType>(loop.getInit().front().getType());
+  KernelConfig config;
+  config.numWarps = acc.getWarps();
+  config.warpSpecialized = true;
+  BarrierInitOp::create(b, loc, fullBars, 1);
+  BarrierInitOp::create(b, loc, emptyBars, config.numThreads());
+  BarrierInitOp::create(b, loc, qBar, 1);
+
+  Value span = sub(end(), begin());
+  Value count = maxS(span, i32(0));
+  std::optional<RegisterSplit> split = getRegisterSplit(config, target);
+  auto ws = WarpSpecializeOp::create(
+      b, loc, config.numWarps,
+      split ? b.getI64IntegerAttr(split->producer) : IntegerAttr(),
+      split ? b.getI64IntegerAttr(split->consumer) : IntegerAttr());
+
+  // ---- Producer: one thread issues every TMA load ----
+  {
+    OpBuilder::InsertionGuard g(b);
+    b.createBlock(&ws.getProducer());
+    buildProducer(count);
+  }
+
+  // ---- MMA warps: the loop and everything after it ----
+  Block *consumers = b.createBlock(&ws.getConsumers());
+  b.setInsertionPointToStart(consumers);
+  Value nonEmpty = cmp(arith::CmpIPredicate::sgt, end(), begin());
+  auto guard = GuardOp::create(b, loc, nonEmpty, loop.getInit());
+  {
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPointToStart(b.createBlock(&guard.getBody()));
+    Value first = i32(0);
+    BarrierWaitOp::create(b, loc, qBar, first, /*phase=*/i32(0));
+    Value q = readQ();
+    SmallVector<Value> state(loop.getInit());
+    llvm::append_range(state, kStages);
+    llvm::append_range(state, vStages);
+    // Visit positions [0, end - full_end) are the masked blocks, then the
+    // unmasked ones up to the count (or to end - full_begin, then the
+    // left-edge masked ones).
+    Value masked = sub(end(), loop.getFullEnd());
+    SmallVector<std::tuple<Value, Value, bool>> phases = getPhases();
+    state = buildConsumerLoop(i32(0), masked, q, state, /*masked=*/true);
+    if (phases.size() == 2) {
+      state = buildConsumerLoop(masked, count, q, state, /*masked=*/false);
+    } else {
+      Value unmaskedEnd = sub(end(), loop.getFullBegin());
+      state = buildConsumerLoop(masked, unmaskedEnd, q, state, false);
+      state = buildConsumerLoop(unmaskedEnd, count, q, state, true);
+    }
+    YieldOp::create(b, loc, ValueRange(state).take_front(numState()));
+  }
+  // Only the MMA warps hold O: whatever follows the loop in its block (the
+  // epilogue) is theirs.
+  SmallVector<Operation *> after;
+  for (Operation *op = loop->getNextNode(); op; op = op->getNextNode()) {
+    if (op->hasTrait<OpTrait::IsTerminator>())
+      break;
+    after.push_back(op);
+  }
+  for (Operation *op : after)
+    op->moveBefore(consumers, consumers->end());
+  loop.replaceAllUsesWith(guard.getResults());
+  loop.erase();
+}
+
+LogicalResult Scheduler::run() {
+  stateUpdate = findStateUpdate(loop);
+  if (stages == 1 && failed(verifyOneStageBody(loop, stateUpdate)))
+    return failure();
+  b.setInsertionPoint(loop);
+  if (loop.isTma())
+    buildWarpSpecialized();
+  else
+    buildCpAsync();
+  return success();
+}
+
+struct FA4ScheduleKVLoopPass final
+    : fa4::impl::FA4ScheduleKVLoopPassBase<FA4ScheduleKVLoopPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    gpu::GPUModuleOp module = getOperation();
+    SmallVector<KVLoopOp> loops;
+    module.walk([&](KVLoopOp loop) { loops.push_back(loop); });
+    if (loops.empty())
+      return;
+    FailureOr<const TargetInfo *> target = getModuleTarget(module);
+    if (failed(target))
+      return signalPassFailure();
+    for (KVLoopOp loop : loops)
+      if (failed(Scheduler(loop, **target).run()))
+        return signalPassFailure();
+  }
+};
+
+} // namespace

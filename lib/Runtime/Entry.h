@@ -1,0 +1,61 @@
+//===- Entry.h - the entry points' validation and preparation ---*- C++ -*-===//
+//
+// Each entry point of the C ABI is validate -> prepare -> launch. The first
+// two touch no driver and are declared here so that the runtime's unit test
+// can drive them for every embedded kernel without a GPU.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef FA4_LIB_RUNTIME_ENTRY_H
+#define FA4_LIB_RUNTIME_ENTRY_H
+
+#include "Launch.h"
+#include "fa4/Runtime/fa4.h"
+
+namespace fa4::rt {
+
+/// fa4_fwd's tensors, validated.
+struct ForwardTensors {
+  Tensor q, k, v, o;
+  int64_t lseStrides[3];
+};
+
+/// Checks every argument of fa4_fwd; touches no GPU.
+fa4_status validateForward(const fa4_fwd_params &p, ForwardTensors &t);
+
+/// The request's features for load path `path` ("cp_async", "tma").
+FeatureMap getForwardRequest(const fa4_fwd_params &p, const char *path);
+
+/// Fills `launch` (kernel, arguments, sizes, tensor views) for `kernel`.
+fa4_status prepareForward(const fa4_fwd_params &p, const ForwardTensors &t,
+                          const KernelInfo &kernel, Launch &launch);
+
+/// fa4_varlen_fwd's tensors, validated.
+struct VarlenTensors {
+  Tensor q, k, v, o;
+  int64_t lseStrides[2];
+  bool paged;
+};
+
+/// Checks every argument of fa4_varlen_fwd that the host can see; touches
+/// no GPU (the device-held values are fa4_varlen_fwd's checking mode).
+fa4_status validateVarlen(const fa4_varlen_fwd_params &p, VarlenTensors &t);
+
+/// The request's features.
+FeatureMap getVarlenRequest(const fa4_varlen_fwd_params &p);
+
+/// Fills `launch` for `kernel`.
+fa4_status prepareVarlen(const fa4_varlen_fwd_params &p,
+                         const VarlenTensors &t, const KernelInfo &kernel,
+                         Launch &launch);
+
+/// Checks the values only the device holds (cu_seqlens, seqused_k, the
+/// block table) against the sizes; copies them to the host and
+/// synchronizes `stream`. Names the first bad entry.
+fa4_status checkVarlenOnDevice(const CudaDriver &driver,
+                               const fa4_varlen_fwd_params &p,
+                               CUstream stream);
+
+} // namespace fa4::rt
+
+#endif // FA4_LIB_RUNTIME_ENTRY_H

@@ -1,0 +1,92 @@
+//===- Launch.h - preparing and launching one kernel ------------*- C++ -*-===//
+//
+// What every entry point shares once it has validated its arguments: the
+// tensors it passes (checked once, one rule set), the request's features
+// and sizes, the kernel those select, the arguments packed by the names its
+// metadata lists, the grid its rule gives, and the launch itself. Preparing
+// touches no driver, so a test can prepare every embedded kernel without a
+// GPU and prove the runtime supplies each parameter it declares.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef FA4_LIB_RUNTIME_LAUNCH_H
+#define FA4_LIB_RUNTIME_LAUNCH_H
+
+#include "CudaDriver.h"
+#include "Expr.h"
+#include "KernelRegistry.h"
+
+#include <climits>
+#include <cstdint>
+#include <map>
+#include <string>
+
+namespace fa4::rt {
+
+/// The kernel keeps offsets inside one (batch, head) slice, or one
+/// sequence, in 32 bits.
+constexpr int64_t kMaxSliceOffset = INT32_MAX;
+/// gridDim.y and gridDim.z.
+constexpr int64_t kMaxGridYZ = 65535;
+
+/// One (batch?, seq, head, dim) tensor argument with its strides resolved,
+/// in elements, in the order (batch, seq, head, dim); varlen and paged
+/// tensors have no batch dimension (stride 0) and `seqlen` rows (the total
+/// tokens, or the rows of one page).
+struct Tensor {
+  const char *name = "";
+  const void *data = nullptr;
+  int64_t seqlen = 0;
+  int64_t heads = 0;
+  int64_t dim = 0;
+  int64_t strides[4] = {0, 0, 0, 0};
+};
+
+/// Fills `t.strides` from `given` (batch, seq, head, dim); all zeros means
+/// contiguous.
+void resolveStrides(Tensor &t, const int64_t given[4]);
+/// Checks one tensor: pointer, strides, alignment, 32-bit row offsets.
+fa4_status checkTensor(const Tensor &t, bool isOutput);
+/// The element size of `dtype` and its feature name ("bf16", "f16").
+const char *getDtypeName(fa4_dtype dtype);
+
+/// Head dims the embedded kernels provide for `features` other than the
+/// head dims; a request for another one fails naming those that exist.
+fa4_status checkHeadDims(int64_t headDim, int64_t headDimV);
+
+/// One launch, prepared.
+struct Launch {
+  const KernelInfo *kernel = nullptr;
+  KernelArgs args;
+  /// The sizes the kernel's grid and workspace rules may name.
+  SizeMap sizes;
+  /// The tensors the kernel's tensor-map parameters may view, by name, and
+  /// the batch size of their 4-D view.
+  std::map<std::string, Tensor, std::less<>> views;
+  int64_t viewBatch = 1;
+  fa4_dtype dtype = FA4_DTYPE_BF16;
+};
+
+/// Evaluates the kernel's grid rule over the launch's sizes.
+fa4_status getGrid(const Launch &launch, unsigned grid[3]);
+
+/// Encodes every tensor-map parameter of the launch's kernel (needs the
+/// driver); fails with the driver's message when one does not encode.
+fa4_status encodeTensorMaps(const CudaDriver &driver, Launch &launch);
+
+/// Checks that the launch supplies every parameter its kernel declares,
+/// with the declared type (tensor maps: that the tensor it views exists).
+fa4_status checkArguments(const Launch &launch);
+
+/// The driver, the current context (device 0's primary context if none is
+/// current) and the fa4 target of its device.
+fa4_status getDevice(const CudaDriver *&driver, CUcontext &context,
+                     const char *&target);
+
+/// Loads the kernel, packs its arguments and launches it on `stream`.
+fa4_status launchKernel(const CudaDriver &driver, CUcontext context,
+                        const Launch &launch, CUstream stream);
+
+} // namespace fa4::rt
+
+#endif // FA4_LIB_RUNTIME_LAUNCH_H

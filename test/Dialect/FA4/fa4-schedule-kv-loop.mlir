@@ -1,0 +1,265 @@
+// RUN: fa4-opt %s --split-input-file --pass-pipeline='builtin.module(gpu.module(fa4-schedule-kv-loop))' | FileCheck %s
+
+// One stage, Q in registers (the body's Q is an !fa4.afrag): the guard
+// loads Q and the last block's K, reads Q's fragments once Q has landed;
+// each block waits, loads its V under Q K^T, and once the scores are
+// computed (before the first op that reads the running state) waits again
+// and prefetches the next block's K into the buffer K just left. The
+// unmasked copy of the body has no fa4.mask.
+// CHECK-LABEL: gpu.func @one_stage
+// CHECK: %[[K:.*]] = fa4.smem_buffer "K" : !fa4.smem<64x64xbf16>
+// CHECK: %[[V:.*]] = fa4.smem_buffer "V" : !fa4.smem<64x64xbf16>
+// CHECK: %[[NONEMPTY:.*]] = arith.cmpi sgt, %end, %begin
+// CHECK: fa4.guard %[[NONEMPTY]] else(
+// CHECK:   %[[LAST:.*]] = arith.subi %end,
+// CHECK:   %[[LASTROW:.*]] = arith.muli %[[LAST]],
+// CHECK:   fa4.load_tile %{{.*}}[%{{.*}}] limit %{{.*}} stride %{{.*}} into %[[Q:.*]] : !fa4.smem<128x64xbf16>
+// CHECK-NEXT: fa4.commit_loads
+// CHECK-NEXT: fa4.load_tile %{{.*}}[%[[LASTROW]]] {{.*}} into %[[K]]
+// CHECK-NEXT: fa4.commit_loads
+// CHECK-NEXT: fa4.wait_loads {pending = 1 : i32}
+// CHECK-NEXT: %[[QA:.*]] = fa4.load_a %[[Q]]
+// CHECK:   scf.for
+// CHECK:     %[[ROW:.*]] = arith.muli
+// CHECK:     %[[NEXT:.*]] = arith.cmpi sgt, %{{.*}}, %begin
+// CHECK:     fa4.wait_loads {pending = 0 : i32}
+// CHECK-NEXT: fa4.load_tile %{{.*}}[%[[ROW]]] {{.*}} into %[[V]]
+// CHECK-NEXT: fa4.commit_loads
+// CHECK:     fa4.qk_mma %[[QA]], %[[K]]
+// CHECK-NEXT: fa4.mask
+// CHECK-NEXT: fa4.wait_loads {pending = 0 : i32}
+// CHECK-NEXT: scf.if %[[NEXT]] {
+// CHECK:       %[[PREV:.*]] = arith.subi %[[ROW]],
+// CHECK-NEXT:   fa4.load_tile %{{.*}}[%[[PREV]]] {{.*}} into %[[K]]
+// CHECK:     fa4.online_softmax
+// CHECK:     fa4.pv_mma %{{.*}}, %[[V]],
+// CHECK:   } {fa4.loop = "masked"}
+// CHECK:   scf.for
+// CHECK-NOT: fa4.mask
+// CHECK:   } {fa4.loop = "unmasked"}
+// CHECK-NEXT: fa4.yield
+// CHECK: fa4.finalize
+
+gpu.module @one_stage [#nvvm.target<chip = "sm_120a">] {
+  gpu.func @one_stage(%q: !llvm.ptr<1>, %k: !llvm.ptr<1>, %v: !llvm.ptr<1>, %stride: i32,
+                   %sq: i32, %sk: i32, %q_row: i32, %scale: f32) kernel
+      attributes {known_block_size = array<i32: 256, 1, 1>} {
+    fa4.scope "dense" {
+      %begin, %full_begin, %full_end, %end = fa4.kv_range none rows(%q_row, 128) seqlen(%sq, %sk) block(64)
+      %qt = fa4.smem_buffer "Q" : !fa4.smem<128x64xbf16>
+      %zero = arith.constant 0.0 : f32
+      %ninf = arith.constant 0xFF800000 : f32
+      %o0 = fa4.splat %zero : !fa4.acc<128x64xf32, warps = 8>
+      %m0 = fa4.splat %ninf : !fa4.rows<128, warps = 8>
+      %l0 = fa4.splat %zero : !fa4.rows<128, warps = 8>
+      %r:3 = fa4.kv_loop [%begin, %full_begin, %full_end, %end] stages(1)
+          q %qt[%q_row] : !fa4.smem<128x64xbf16> #fa4.contiguous(%q, %stride, %sq : !llvm.ptr<1>, i32, i32)
+          k #fa4.contiguous(%k, %stride, %sk : !llvm.ptr<1>, i32, i32)
+          v #fa4.contiguous(%v, %stride, %sk : !llvm.ptr<1>, i32, i32)
+          init(%o0, %m0, %l0) : !fa4.acc<128x64xf32, warps = 8>, !fa4.rows<128, warps = 8>, !fa4.rows<128, warps = 8> {
+      ^bb0(%n: i32, %qa: !fa4.afrag<128x64xbf16, warps = 8>, %kb: !fa4.smem<64x64xbf16>, %vb: !fa4.smem<64x64xbf16>,
+           %o: !fa4.acc<128x64xf32, warps = 8>, %m: !fa4.rows<128, warps = 8>, %l: !fa4.rows<128, warps = 8>):
+        %c64 = arith.constant 64 : i32
+        %col = arith.muli %n, %c64 : i32
+        %s = fa4.qk_mma %qa, %kb : !fa4.afrag<128x64xbf16, warps = 8>, !fa4.smem<64x64xbf16> -> !fa4.acc<128x64xf32, warps = 8>
+        %sm = fa4.mask %s row %q_row col %col limit %sk : !fa4.acc<128x64xf32, warps = 8>
+        %p, %m1, %l1, %c = fa4.online_softmax %sm, %m, %l scale %scale : !fa4.acc<128x64xf32, warps = 8>, !fa4.rows<128, warps = 8>
+        %o1 = fa4.rescale %o by %c : !fa4.acc<128x64xf32, warps = 8>, !fa4.rows<128, warps = 8>
+        %pa = fa4.pack_a %p : !fa4.acc<128x64xf32, warps = 8> -> !fa4.afrag<128x64xbf16, warps = 8>
+        %o2 = fa4.pv_mma %pa, %vb, %o1 : !fa4.afrag<128x64xbf16, warps = 8>, !fa4.smem<64x64xbf16> -> !fa4.acc<128x64xf32, warps = 8>
+        fa4.yield %o2, %m1, %l1 : !fa4.acc<128x64xf32, warps = 8>, !fa4.rows<128, warps = 8>, !fa4.rows<128, warps = 8>
+      }
+      %out, %lse = fa4.finalize %r#0, %r#1, %r#2 scale %scale : !fa4.acc<128x64xf32, warps = 8>, !fa4.rows<128, warps = 8>
+      fa4.store_tile %out, %q[%q_row] limit %sq stride %stride : !fa4.acc<128x64xf32, warps = 8> as bf16
+    }
+    gpu.return
+  }
+}
+
+// -----
+
+// Two stages: the K/V buffers ping-pong through the loops' iteration
+// arguments; each block waits for its tiles, then prefetches the next
+// block's K and V into the other stage.
+// CHECK-LABEL: gpu.func @two_stages
+// CHECK: %[[K0:.*]] = fa4.smem_buffer "K0"
+// CHECK: %[[V0:.*]] = fa4.smem_buffer "V0"
+// CHECK: %[[K1:.*]] = fa4.smem_buffer "K1"
+// CHECK: %[[V1:.*]] = fa4.smem_buffer "V1"
+// CHECK: fa4.guard
+// CHECK:   fa4.load_tile {{.*}} into %[[K0]]
+// CHECK-NEXT: fa4.load_tile {{.*}} into %[[V0]]
+// CHECK-NEXT: fa4.commit_loads
+// CHECK-NOT: fa4.load_a
+// CHECK:   scf.for {{.*}} iter_args({{.*}}, %[[KC:.*]] = %[[K0]], %[[VC:.*]] = %[[V0]], %[[KN:.*]] = %[[K1]], %[[VN:.*]] = %[[V1]])
+// CHECK:     fa4.wait_loads {pending = 0 : i32}
+// CHECK-NEXT: scf.if
+// CHECK:       fa4.load_tile {{.*}} into %[[KN]]
+// CHECK-NEXT:   fa4.load_tile {{.*}} into %[[VN]]
+// CHECK-NEXT:   fa4.commit_loads
+// CHECK:     fa4.qk_mma %{{.*}}, %[[KC]]
+// CHECK:     fa4.pv_mma %{{.*}}, %[[VC]],
+// CHECK:     scf.yield %{{.*}}, %{{.*}}, %{{.*}}, %[[KN]], %[[VN]], %[[KC]], %[[VC]]
+
+gpu.module @two_stages [#nvvm.target<chip = "sm_120a">] {
+  gpu.func @two_stages(%q: !llvm.ptr<1>, %k: !llvm.ptr<1>, %v: !llvm.ptr<1>, %stride: i32,
+                   %sq: i32, %sk: i32, %q_row: i32, %scale: f32) kernel
+      attributes {known_block_size = array<i32: 256, 1, 1>} {
+    fa4.scope "dense" {
+      %begin, %full_begin, %full_end, %end = fa4.kv_range none rows(%q_row, 128) seqlen(%sq, %sk) block(64)
+      %qt = fa4.smem_buffer "Q" : !fa4.smem<128x64xbf16>
+      %zero = arith.constant 0.0 : f32
+      %ninf = arith.constant 0xFF800000 : f32
+      %o0 = fa4.splat %zero : !fa4.acc<128x64xf32, warps = 8>
+      %m0 = fa4.splat %ninf : !fa4.rows<128, warps = 8>
+      %l0 = fa4.splat %zero : !fa4.rows<128, warps = 8>
+      %r:3 = fa4.kv_loop [%begin, %full_begin, %full_end, %end] stages(2)
+          q %qt[%q_row] : !fa4.smem<128x64xbf16> #fa4.contiguous(%q, %stride, %sq : !llvm.ptr<1>, i32, i32)
+          k #fa4.contiguous(%k, %stride, %sk : !llvm.ptr<1>, i32, i32)
+          v #fa4.contiguous(%v, %stride, %sk : !llvm.ptr<1>, i32, i32)
+          init(%o0, %m0, %l0) : !fa4.acc<128x64xf32, warps = 8>, !fa4.rows<128, warps = 8>, !fa4.rows<128, warps = 8> {
+      ^bb0(%n: i32, %qa: !fa4.smem<128x64xbf16>, %kb: !fa4.smem<64x64xbf16>, %vb: !fa4.smem<64x64xbf16>,
+           %o: !fa4.acc<128x64xf32, warps = 8>, %m: !fa4.rows<128, warps = 8>, %l: !fa4.rows<128, warps = 8>):
+        %c64 = arith.constant 64 : i32
+        %col = arith.muli %n, %c64 : i32
+        %s = fa4.qk_mma %qa, %kb : !fa4.smem<128x64xbf16>, !fa4.smem<64x64xbf16> -> !fa4.acc<128x64xf32, warps = 8>
+        %sm = fa4.mask %s row %q_row col %col limit %sk : !fa4.acc<128x64xf32, warps = 8>
+        %p, %m1, %l1, %c = fa4.online_softmax %sm, %m, %l scale %scale : !fa4.acc<128x64xf32, warps = 8>, !fa4.rows<128, warps = 8>
+        %o1 = fa4.rescale %o by %c : !fa4.acc<128x64xf32, warps = 8>, !fa4.rows<128, warps = 8>
+        %pa = fa4.pack_a %p : !fa4.acc<128x64xf32, warps = 8> -> !fa4.afrag<128x64xbf16, warps = 8>
+        %o2 = fa4.pv_mma %pa, %vb, %o1 : !fa4.afrag<128x64xbf16, warps = 8>, !fa4.smem<64x64xbf16> -> !fa4.acc<128x64xf32, warps = 8>
+        fa4.yield %o2, %m1, %l1 : !fa4.acc<128x64xf32, warps = 8>, !fa4.rows<128, warps = 8>, !fa4.rows<128, warps = 8>
+      }
+      %out, %lse = fa4.finalize %r#0, %r#1, %r#2 scale %scale : !fa4.acc<128x64xf32, warps = 8>, !fa4.rows<128, warps = 8>
+      fa4.store_tile %out, %q[%q_row] limit %sq stride %stride : !fa4.acc<128x64xf32, warps = 8> as bf16
+    }
+    gpu.return
+  }
+}
+
+// -----
+
+// Paged K/V: the same schedule, with the tiles the #fa4.paged kind loads.
+// CHECK-LABEL: gpu.func @paged
+// CHECK: fa4.load_tile %{{.*}} into %{{.*}} : !fa4.smem<128x64xbf16>
+// CHECK: fa4.load_paged_tile %{{.*}}[%{{.*}}] limit %{{.*}} stride %{{.*}} pages(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) into %{{.*}} : !fa4.smem<64x64xbf16>
+// CHECK: fa4.load_paged_tile
+// CHECK: scf.for
+// CHECK:   scf.if
+// CHECK:     fa4.load_paged_tile
+// CHECK:     fa4.load_paged_tile
+// CHECK-NOT: fa4.load_tile {{.*}} : !fa4.smem<64x64xbf16>
+
+gpu.module @paged [#nvvm.target<chip = "sm_120a">] {
+  gpu.func @paged(%q: !llvm.ptr<1>, %k: !llvm.ptr<1>, %v: !llvm.ptr<1>, %stride: i32,
+                   %sq: i32, %sk: i32, %q_row: i32, %scale: f32, %table: !llvm.ptr<1>, %page: i32, %pstride: i64, %pages: i32) kernel
+      attributes {known_block_size = array<i32: 256, 1, 1>} {
+    fa4.scope "dense" {
+      %begin, %full_begin, %full_end, %end = fa4.kv_range none rows(%q_row, 128) seqlen(%sq, %sk) block(64)
+      %qt = fa4.smem_buffer "Q" : !fa4.smem<128x64xbf16>
+      %zero = arith.constant 0.0 : f32
+      %ninf = arith.constant 0xFF800000 : f32
+      %o0 = fa4.splat %zero : !fa4.acc<128x64xf32, warps = 8>
+      %m0 = fa4.splat %ninf : !fa4.rows<128, warps = 8>
+      %l0 = fa4.splat %zero : !fa4.rows<128, warps = 8>
+      %r:3 = fa4.kv_loop [%begin, %full_begin, %full_end, %end] stages(2)
+          q %qt[%q_row] : !fa4.smem<128x64xbf16> #fa4.contiguous(%q, %stride, %sq : !llvm.ptr<1>, i32, i32)
+          k #fa4.paged(%k, %stride, %sk, %table, %page, %pstride, %pages : !llvm.ptr<1>, i32, i32, !llvm.ptr<1>, i32, i64, i32)
+          v #fa4.paged(%v, %stride, %sk, %table, %page, %pstride, %pages : !llvm.ptr<1>, i32, i32, !llvm.ptr<1>, i32, i64, i32)
+          init(%o0, %m0, %l0) : !fa4.acc<128x64xf32, warps = 8>, !fa4.rows<128, warps = 8>, !fa4.rows<128, warps = 8> {
+      ^bb0(%n: i32, %qa: !fa4.smem<128x64xbf16>, %kb: !fa4.smem<64x64xbf16>, %vb: !fa4.smem<64x64xbf16>,
+           %o: !fa4.acc<128x64xf32, warps = 8>, %m: !fa4.rows<128, warps = 8>, %l: !fa4.rows<128, warps = 8>):
+        %c64 = arith.constant 64 : i32
+        %col = arith.muli %n, %c64 : i32
+        %s = fa4.qk_mma %qa, %kb : !fa4.smem<128x64xbf16>, !fa4.smem<64x64xbf16> -> !fa4.acc<128x64xf32, warps = 8>
+        %sm = fa4.mask %s row %q_row col %col limit %sk : !fa4.acc<128x64xf32, warps = 8>
+        %p, %m1, %l1, %c = fa4.online_softmax %sm, %m, %l scale %scale : !fa4.acc<128x64xf32, warps = 8>, !fa4.rows<128, warps = 8>
+        %o1 = fa4.rescale %o by %c : !fa4.acc<128x64xf32, warps = 8>, !fa4.rows<128, warps = 8>
+        %pa = fa4.pack_a %p : !fa4.acc<128x64xf32, warps = 8> -> !fa4.afrag<128x64xbf16, warps = 8>
+        %o2 = fa4.pv_mma %pa, %vb, %o1 : !fa4.afrag<128x64xbf16, warps = 8>, !fa4.smem<64x64xbf16> -> !fa4.acc<128x64xf32, warps = 8>
+        fa4.yield %o2, %m1, %l1 : !fa4.acc<128x64xf32, warps = 8>, !fa4.rows<128, warps = 8>, !fa4.rows<128, warps = 8>
+      }
+      %out, %lse = fa4.finalize %r#0, %r#1, %r#2 scale %scale : !fa4.acc<128x64xf32, warps = 8>, !fa4.rows<128, warps = 8>
+      fa4.store_tile %out, %q[%q_row] limit %sq stride %stride : !fa4.acc<128x64xf32, warps = 8> as bf16
+    }
+    gpu.return
+  }
+}
+
+// -----
+
+// TMA: a ring of full / empty mbarriers and Q's barrier; the producer warp
+// group arms and loads Q once, then each block's K and V (waiting for the
+// stage to be released from round 1 on); the MMA warps wait on full[s],
+// run the body, release empty[s], and own everything after the loop. The
+// module's target (sm_120a) has setmaxnreg: 40 / 232 registers.
+// CHECK-LABEL: gpu.func @tma
+// CHECK: %[[FULL:.*]] = fa4.smem_barriers "full" : !fa4.mbarriers<2>
+// CHECK: %[[EMPTY:.*]] = fa4.smem_barriers "empty" : !fa4.mbarriers<2>
+// CHECK: %[[QFULL:.*]] = fa4.smem_barriers "q_full" : !fa4.mbarriers<1>
+// CHECK: fa4.barrier_init %[[FULL]] arrivals(1)
+// CHECK: fa4.barrier_init %[[EMPTY]] arrivals(256)
+// CHECK: fa4.barrier_init %[[QFULL]] arrivals(1)
+// CHECK: fa4.warp_specialize consumer_warps(8) registers(40, 232) producer {
+// CHECK:   fa4.barrier_arrive_tx %[[QFULL]][%{{.*}}] bytes(16384)
+// CHECK:   fa4.tma_load %{{.*}}[%{{.*}}, %{{.*}}, %{{.*}}] into %{{.*}}, %[[QFULL]][%{{.*}}] : !fa4.smem<128x64xbf16>
+// CHECK:   scf.for
+// CHECK:     scf.if
+// CHECK:       fa4.barrier_wait %[[EMPTY]]
+// CHECK:     fa4.barrier_arrive_tx %[[FULL]][%{{.*}}] bytes(16384)
+// CHECK:     fa4.tma_load {{.*}}, %[[FULL]]
+// CHECK:     fa4.tma_load {{.*}}, %[[FULL]]
+// CHECK:   } {fa4.loop = "producer"}
+// CHECK: } consumers {
+// CHECK:   fa4.guard
+// CHECK:     fa4.barrier_wait %[[QFULL]]
+// CHECK:     scf.for
+// CHECK:       fa4.barrier_wait %[[FULL]]
+// CHECK:       fa4.mask
+// CHECK:       fa4.barrier_arrive %[[EMPTY]]
+// CHECK:     } {fa4.loop = "masked"}
+// CHECK:     scf.for
+// CHECK-NOT:   fa4.mask
+// CHECK:       fa4.barrier_arrive %[[EMPTY]]
+// CHECK:     } {fa4.loop = "unmasked"}
+// CHECK:   fa4.finalize
+// CHECK:   fa4.store_tile
+// CHECK: }
+// CHECK-NEXT: }
+// CHECK-NEXT: gpu.return
+
+gpu.module @tma [#nvvm.target<chip = "sm_120a">] {
+  gpu.func @tma(%q: !llvm.ptr<1>, %k: !llvm.ptr<1>, %v: !llvm.ptr<1>, %stride: i32,
+                   %sq: i32, %sk: i32, %q_row: i32, %scale: f32, %qd: !llvm.ptr, %kd: !llvm.ptr, %vd: !llvm.ptr, %h: i32, %b: i32) kernel
+      attributes {known_block_size = array<i32: 384, 1, 1>} {
+    fa4.scope "dense" {
+      %begin, %full_begin, %full_end, %end = fa4.kv_range none rows(%q_row, 128) seqlen(%sq, %sk) block(64)
+      %qt = fa4.smem_buffer "Q" : !fa4.smem<128x64xbf16>
+      %zero = arith.constant 0.0 : f32
+      %ninf = arith.constant 0xFF800000 : f32
+      %o0 = fa4.splat %zero : !fa4.acc<128x64xf32, warps = 8>
+      %m0 = fa4.splat %ninf : !fa4.rows<128, warps = 8>
+      %l0 = fa4.splat %zero : !fa4.rows<128, warps = 8>
+      %r:3 = fa4.kv_loop [%begin, %full_begin, %full_end, %end] stages(2)
+          q %qt[%q_row] : !fa4.smem<128x64xbf16> #fa4.tma(%qd, %h, %b : !llvm.ptr, i32, i32)
+          k #fa4.tma(%kd, %h, %b : !llvm.ptr, i32, i32)
+          v #fa4.tma(%vd, %h, %b : !llvm.ptr, i32, i32)
+          init(%o0, %m0, %l0) : !fa4.acc<128x64xf32, warps = 8>, !fa4.rows<128, warps = 8>, !fa4.rows<128, warps = 8> {
+      ^bb0(%n: i32, %qa: !fa4.smem<128x64xbf16>, %kb: !fa4.smem<64x64xbf16>, %vb: !fa4.smem<64x64xbf16>,
+           %o: !fa4.acc<128x64xf32, warps = 8>, %m: !fa4.rows<128, warps = 8>, %l: !fa4.rows<128, warps = 8>):
+        %c64 = arith.constant 64 : i32
+        %col = arith.muli %n, %c64 : i32
+        %s = fa4.qk_mma %qa, %kb : !fa4.smem<128x64xbf16>, !fa4.smem<64x64xbf16> -> !fa4.acc<128x64xf32, warps = 8>
+        %sm = fa4.mask %s row %q_row col %col limit %sk : !fa4.acc<128x64xf32, warps = 8>
+        %p, %m1, %l1, %c = fa4.online_softmax %sm, %m, %l scale %scale : !fa4.acc<128x64xf32, warps = 8>, !fa4.rows<128, warps = 8>
+        %o1 = fa4.rescale %o by %c : !fa4.acc<128x64xf32, warps = 8>, !fa4.rows<128, warps = 8>
+        %pa = fa4.pack_a %p : !fa4.acc<128x64xf32, warps = 8> -> !fa4.afrag<128x64xbf16, warps = 8>
+        %o2 = fa4.pv_mma %pa, %vb, %o1 : !fa4.afrag<128x64xbf16, warps = 8>, !fa4.smem<64x64xbf16> -> !fa4.acc<128x64xf32, warps = 8>
+        fa4.yield %o2, %m1, %l1 : !fa4.acc<128x64xf32, warps = 8>, !fa4.rows<128, warps = 8>, !fa4.rows<128, warps = 8>
+      }
+      %out, %lse = fa4.finalize %r#0, %r#1, %r#2 scale %scale : !fa4.acc<128x64xf32, warps = 8>, !fa4.rows<128, warps = 8>
+      fa4.store_tile %out, %q[%q_row] limit %sq stride %stride : !fa4.acc<128x64xf32, warps = 8> as bf16
+    }
+    gpu.return
+  }
+}

@@ -1,0 +1,278 @@
+//===- KernelTableTest.cpp - the embedded kernels, without a GPU ----------===//
+//
+// Every embedded kernel's metadata parses, agrees with its PTX signature,
+// and is reachable: for each one there is a request (built from its
+// features) that the runtime validates, that selects exactly that kernel,
+// and for which the runtime supplies every parameter the kernel declares,
+// with the declared type, and evaluates its grid rule. A kernel added to
+// kernels/ that the runtime could not launch fails here, on any machine.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Entry.h"
+#include "KernelRegistry.h"
+#include "TestUtil.h"
+
+#include <cstring>
+#include <map>
+#include <regex>
+#include <set>
+#include <string>
+
+using namespace fa4::rt;
+
+/// The embedded kernels; a failure to load them fails the calling test.
+static const std::vector<KernelInfo> &kernels() {
+  const std::vector<KernelInfo> *list = nullptr;
+  fa4_status s = getKernels(list);
+  EXPECT(s == FA4_SUCCESS && list, "(%s)", fa4_last_error());
+  static const std::vector<KernelInfo> none;
+  return list ? *list : none;
+}
+
+/// The `.entry` parameter types of `name` in `ptx`, in order.
+static std::vector<std::string> ptxEntryParams(const std::string &ptx,
+                                               const std::string &name) {
+  std::vector<std::string> types;
+  size_t entry = ptx.find(".entry " + name + "(");
+  if (entry == std::string::npos)
+    return types;
+  size_t end = ptx.find(')', entry);
+  std::string list = ptx.substr(entry, end - entry);
+  // .param .u64 .ptr .global .align 1 k_param_0 | .param .u32 k_param_5 |
+  // .param .align 64 .b8 k_param_23[128]
+  std::regex param(
+      R"(\.param\s+(\.align\s+\d+\s+)?\.(\w+)(\s+\.ptr)?[^,\n]*_param_(\d+)(\[\d+\])?)");
+  for (auto it = std::sregex_iterator(list.begin(), list.end(), param);
+       it != std::sregex_iterator(); ++it) {
+    std::string type = (*it)[2].str() + (*it)[5].str();
+    if ((*it)[3].matched)
+      type += " .ptr";
+    if ((*it)[1].matched)
+      type += " " + std::regex_replace((*it)[1].str(), std::regex(R"(\s+$)"), "");
+    EXPECT(std::stoul((*it)[4].str()) == types.size(), "(param order)");
+    types.push_back(type);
+  }
+  return types;
+}
+
+FA4_TEST(metadataAgreesWithPtxSignature) {
+  const std::vector<KernelInfo> &all = kernels();
+  EXPECT(!all.empty());
+  for (const KernelInfo &k : all) {
+    const char *text = nullptr;
+    EXPECT(getModulePtx(*k.module, text) == FA4_SUCCESS, "(%s)",
+           fa4_last_error());
+    if (!text)
+      continue;
+    std::string ptx(text);
+    EXPECT(ptx.size() == k.module->ptxSize, "(%s: inflated %zu of %zu bytes)",
+           k.name.c_str(), ptx.size(), k.module->ptxSize);
+    EXPECT(ptx.find(".target " + k.target()) != std::string::npos,
+           "(%s: PTX is not for %s)", k.name.c_str(), k.target().c_str());
+    std::vector<std::string> types = ptxEntryParams(ptx, k.name);
+    EXPECT(types.size() == k.params.size(),
+           "(%s/%s: PTX has %zu params, metadata %zu)", k.target().c_str(),
+           k.name.c_str(), types.size(), k.params.size());
+    for (size_t i = 0; i < std::min(types.size(), k.params.size()); ++i) {
+      std::string want = getPtxParamType(k.params[i].type);
+      if (k.params[i].type == ParamType::Ptr)
+        want += " .ptr";
+      if (k.params[i].type == ParamType::TensorMap)
+        want += " .align 64";
+      EXPECT(types[i] == want, "(%s param %zu '%s': PTX .%s, metadata %s)",
+             k.name.c_str(), i, k.params[i].name.c_str(), types[i].c_str(),
+             want.c_str());
+    }
+    int64_t producer = k.feature("load_path") == "tma" ? 4 * 32 : 0;
+    auto warps = k.config.find("num_warps");
+    EXPECT(warps != k.config.end() &&
+               k.threads == warps->second * 32 + producer &&
+               k.smemBytes > 0 && k.smemBytes <= 101376,
+           "(%s: threads %lld, smem %lld)", k.name.c_str(),
+           static_cast<long long>(k.threads),
+           static_cast<long long>(k.smemBytes));
+    EXPECT(k.isLaunchable(), "(%s has no grid or workspace rule)",
+           k.name.c_str());
+  }
+}
+
+FA4_TEST(everyTargetHasTheKernelSet) {
+  std::set<std::string> have;
+  for (const KernelInfo &k : kernels())
+    have.insert(k.target() + "/" + std::string(k.feature("dtype")) + "/" +
+                std::string(k.feature("head_dim")) + "/" +
+                (k.feature("causal") == "true" ? "causal" : "full") + "/" +
+                (k.feature("paged_kv") == "true" ? "paged"
+                 : k.feature("varlen") == "true" ? "varlen"
+                                                 : "dense") +
+                "/" + std::string(k.feature("load_path")));
+  for (const char *target : {"sm_120a", "sm_121a", "sm_90"})
+    for (const char *dtype : {"bf16", "f16"})
+      for (int d : {64, 96, 128})
+        for (const char *mask : {"causal", "full"})
+          for (const char *layout :
+               {"dense/cp_async", "dense/tma", "varlen/cp_async",
+                "paged/cp_async"}) {
+            std::string key = std::string(target) + "/" + dtype + "/" +
+                              std::to_string(d) + "/" + mask + "/" + layout;
+            EXPECT(have.count(key), "(missing %s)", key.c_str());
+          }
+}
+
+FA4_TEST(targetSelection) {
+  EXPECT(std::string(getTargetForComputeCapability(12, 0)) == "sm_120a");
+  EXPECT(std::string(getTargetForComputeCapability(12, 1)) == "sm_121a");
+  EXPECT(std::string(getTargetForComputeCapability(9, 0)) == "sm_90");
+  EXPECT(getTargetForComputeCapability(8, 9) == nullptr);
+  EXPECT(getTargetForComputeCapability(10, 0) == nullptr);
+  EXPECT(getTargetForComputeCapability(12, 2) == nullptr);
+}
+
+namespace {
+// Fake (but aligned) device pointers for requests that are never launched.
+const void *const kQ = reinterpret_cast<const void *>(0x10000);
+const void *const kK = reinterpret_cast<const void *>(0x20000);
+const void *const kV = reinterpret_cast<const void *>(0x30000);
+void *const kO = reinterpret_cast<void *>(0x40000);
+float *const kLse = reinterpret_cast<float *>(0x50000);
+const int32_t *const kCuQ = reinterpret_cast<const int32_t *>(0x60000);
+const int32_t *const kCuK = reinterpret_cast<const int32_t *>(0x61000);
+const int32_t *const kUsed = reinterpret_cast<const int32_t *>(0x62000);
+const int32_t *const kTable = reinterpret_cast<const int32_t *>(0x63000);
+
+int64_t featureInt(const KernelInfo &k, const char *key) {
+  return std::atoll(std::string(k.feature(key)).c_str());
+}
+fa4_dtype featureDtype(const KernelInfo &k) {
+  return k.feature("dtype") == "bf16" ? FA4_DTYPE_BF16 : FA4_DTYPE_FP16;
+}
+
+/// Checks that `found` is exactly `k` and that the prepared launch supplies
+/// every parameter and evaluates the grid.
+void expectReachable(const KernelInfo &k, const FeatureMap &request,
+                     const Launch &launch) {
+  EXPECT(request == k.features, "(%s: the request differs from its features)",
+         k.name.c_str());
+  std::vector<const KernelInfo *> found = findKernels(k.target(), request);
+  EXPECT(found.size() == 1 && found.front() == &k,
+         "(%s: the request selects %zu kernels, not this one)", k.name.c_str(),
+         found.size());
+  EXPECT(checkArguments(launch) == FA4_SUCCESS, "(%s)", fa4_last_error());
+  unsigned grid[3];
+  EXPECT(getGrid(launch, grid) == FA4_SUCCESS && grid[0] > 0 && grid[1] > 0 &&
+             grid[2] > 0,
+         "(%s: %s)", k.name.c_str(), fa4_last_error());
+}
+} // namespace
+
+FA4_TEST(everyKernelIsReachableAndFullySupplied) {
+  int reached = 0;
+  for (const KernelInfo &k : kernels()) {
+    EXPECT(k.feature("kernel") == "attention", "(%s: unknown kernel kind)",
+           k.name.c_str());
+    bool varlen = k.feature("varlen") == "true";
+    bool paged = k.feature("paged_kv") == "true";
+    if (!varlen) {
+      fa4_fwd_params p;
+      fa4_fwd_params_init(&p);
+      p.q = kQ, p.k = kK, p.v = kV, p.out = kO, p.lse = kLse;
+      p.batch = 2, p.seqlen_q = 300, p.seqlen_k = 500;
+      p.nheads_q = 8, p.nheads_kv = 2;
+      p.head_dim = featureInt(k, "head_dim");
+      p.head_dim_v = featureInt(k, "head_dim_v");
+      p.dtype = featureDtype(k);
+      p.causal = k.feature("causal") == "true";
+      ForwardTensors t;
+      EXPECT(validateForward(p, t) == FA4_SUCCESS, "(%s: %s)", k.name.c_str(),
+             fa4_last_error());
+      std::string path(k.feature("load_path"));
+      FeatureMap request = getForwardRequest(p, path.c_str());
+      Launch launch;
+      EXPECT(prepareForward(p, t, k, launch) == FA4_SUCCESS);
+      expectReachable(k, request, launch);
+    } else {
+      fa4_varlen_fwd_params p;
+      fa4_varlen_fwd_params_init(&p);
+      p.q = kQ, p.k = kK, p.v = kV, p.out = kO, p.lse = kLse;
+      p.cu_seqlens_q = kCuQ, p.cu_seqlens_k = kCuK, p.seqused_k = kUsed;
+      p.batch = 3, p.total_q = 700, p.total_k = 900;
+      p.max_seqlen_q = 400, p.max_seqlen_k = 500;
+      p.nheads_q = 8, p.nheads_kv = 2;
+      p.head_dim = featureInt(k, "head_dim");
+      p.head_dim_v = featureInt(k, "head_dim_v");
+      p.dtype = featureDtype(k);
+      p.causal = k.feature("causal") == "true";
+      if (paged) {
+        p.block_table = kTable;
+        p.max_pages = 8, p.num_pages = 20, p.page_size = 64;
+      }
+      VarlenTensors t;
+      EXPECT(validateVarlen(p, t) == FA4_SUCCESS, "(%s: %s)", k.name.c_str(),
+             fa4_last_error());
+      FeatureMap request = getVarlenRequest(p);
+      Launch launch;
+      EXPECT(prepareVarlen(p, t, k, launch) == FA4_SUCCESS);
+      expectReachable(k, request, launch);
+    }
+    ++reached;
+  }
+  EXPECT(reached > 0);
+  std::printf("  %d kernels reachable, every parameter supplied\n", reached);
+}
+
+FA4_TEST(packingFollowsMetadataOrder) {
+  for (const KernelInfo &k : kernels()) {
+    // A distinct value per name, set in reverse order: the packed slots must
+    // still come out in the kernel's order.
+    KernelArgs args;
+    std::map<std::string, uint64_t> expected;
+    for (size_t i = k.params.size(); i-- > 0;) {
+      const KernelParam &param = k.params[i];
+      uint64_t value = 1000 + i;
+      expected[param.name] = value;
+      switch (param.type) {
+      case ParamType::TensorMap: {
+        CUtensorMap map;
+        std::memset(&map, 0, sizeof(map));
+        std::memcpy(&map, &value, sizeof(value));
+        args.setTensorMap(param.name, map);
+        break;
+      }
+      case ParamType::Ptr:
+        args.setPtr(param.name, reinterpret_cast<const void *>(value));
+        break;
+      case ParamType::I32:
+        args.setI32(param.name, static_cast<int32_t>(value));
+        break;
+      case ParamType::I64:
+        args.setI64(param.name, static_cast<int64_t>(value));
+        break;
+      case ParamType::F32: {
+        float f = static_cast<float>(value);
+        uint32_t bits;
+        std::memcpy(&bits, &f, 4);
+        expected[param.name] = bits;
+        args.setF32(param.name, f);
+        break;
+      }
+      }
+    }
+    std::vector<KernelArgs::Slot> storage;
+    std::vector<void *> pointers;
+    EXPECT(args.pack(k, storage, pointers) == FA4_SUCCESS, "(%s)",
+           fa4_last_error());
+    EXPECT(storage.size() == k.params.size());
+    for (size_t i = 0; i < k.params.size() && i < storage.size(); ++i) {
+      uint64_t got;
+      std::memcpy(&got, storage[i].bytes, sizeof(got));
+      if (k.params[i].type == ParamType::I32 ||
+          k.params[i].type == ParamType::F32)
+        got &= 0xFFFFFFFFull;
+      EXPECT(got == expected[k.params[i].name], "(%s slot %zu)",
+             k.name.c_str(), i);
+      EXPECT(pointers[i] == storage[i].bytes);
+      EXPECT(reinterpret_cast<uintptr_t>(pointers[i]) % 64 == 0);
+    }
+  }
+}

@@ -1,0 +1,154 @@
+//===- VarlenTest.cpp - fa4_varlen_fwd's argument checks, without a GPU ---===//
+//
+// Every bad argument the host can see gets its own status and a message
+// naming it: missing or misaligned cu_seqlens, sizes, head dims, strides,
+// and the paged cache's geometry (page size, table, page strides).
+//
+//===----------------------------------------------------------------------===//
+
+#include "CudaDriver.h"
+#include "TestUtil.h"
+#include "fa4/Runtime/fa4.h"
+
+#include <cmath>
+#include <cstring>
+#include <functional>
+#include <string>
+
+using namespace fa4::rt;
+
+/// A valid packed request with fake (but aligned) device pointers.
+static fa4_varlen_fwd_params validVarlen() {
+  fa4_varlen_fwd_params p;
+  fa4_varlen_fwd_params_init(&p);
+  p.q = reinterpret_cast<const void *>(0x10000);
+  p.k = reinterpret_cast<const void *>(0x20000);
+  p.v = reinterpret_cast<const void *>(0x30000);
+  p.out = reinterpret_cast<void *>(0x40000);
+  p.cu_seqlens_q = reinterpret_cast<const int32_t *>(0x60000);
+  p.cu_seqlens_k = reinterpret_cast<const int32_t *>(0x61000);
+  p.batch = 3;
+  p.total_q = 500;
+  p.total_k = 700;
+  p.max_seqlen_q = 300;
+  p.max_seqlen_k = 400;
+  p.nheads_q = 8;
+  p.nheads_kv = 2;
+  p.head_dim = p.head_dim_v = 128;
+  return p;
+}
+
+/// The same, with a paged cache of 20 pages of 64 rows.
+static fa4_varlen_fwd_params validPaged() {
+  fa4_varlen_fwd_params p = validVarlen();
+  p.block_table = reinterpret_cast<const int32_t *>(0x63000);
+  p.max_pages = 8;
+  p.num_pages = 20;
+  p.page_size = 64;
+  return p;
+}
+
+static void expectVarlenError(const fa4_varlen_fwd_params &p, fa4_status status,
+                              const char *text) {
+  fa4_status got = fa4_varlen_fwd(&p, nullptr);
+  std::string message = fa4_last_error();
+  EXPECT(got == status, "(%s: status %d, want %d: %s)", text, got, status,
+         message.c_str());
+  EXPECT(message.find(text) != std::string::npos, "(message '%s' lacks '%s')",
+         message.c_str(), text);
+}
+
+FA4_TEST(varlenPointersAndSizes) {
+  EXPECT(fa4_varlen_fwd(nullptr, nullptr) == FA4_ERROR_NULL_POINTER);
+  struct {
+    std::function<void(fa4_varlen_fwd_params &)> edit;
+    fa4_status status;
+    const char *text;
+  } cases[] = {
+      {[](auto &p) { p.cu_seqlens_q = nullptr; }, FA4_ERROR_NULL_POINTER,
+       "cu_seqlens_q is NULL"},
+      {[](auto &p) { p.cu_seqlens_k = nullptr; }, FA4_ERROR_NULL_POINTER,
+       "cu_seqlens_k is NULL"},
+      {[](auto &p) { p.cu_seqlens_q = reinterpret_cast<const int32_t *>(0x60002); },
+       FA4_ERROR_MISALIGNED, "cu_seqlens_q (0x60002) is not 4-byte aligned"},
+      {[](auto &p) { p.seqused_k = reinterpret_cast<const int32_t *>(0x62001); },
+       FA4_ERROR_MISALIGNED, "seqused_k"},
+      {[](auto &p) { p.q = nullptr; }, FA4_ERROR_NULL_POINTER, "q is NULL"},
+      {[](auto &p) { p.out = nullptr; }, FA4_ERROR_NULL_POINTER, "out is NULL"},
+      {[](auto &p) { p.k = nullptr; }, FA4_ERROR_NULL_POINTER, "k is NULL"},
+      {[](auto &p) { p.batch = -1; }, FA4_ERROR_INVALID_SHAPE,
+       "batch must be non-negative"},
+      {[](auto &p) { p.total_q = -5; }, FA4_ERROR_INVALID_SHAPE,
+       "total_q must be non-negative"},
+      {[](auto &p) { p.nheads_kv = 0; }, FA4_ERROR_INVALID_SHAPE,
+       "nheads_kv must be positive"},
+      {[](auto &p) { p.total_k = int64_t(1) << 31; }, FA4_ERROR_OVERFLOW,
+       "total_k (2147483648) must be < 2^31"},
+      {[](auto &p) { p.head_dim = p.head_dim_v = 80; },
+       FA4_ERROR_UNSUPPORTED_HEAD_DIM, "no kernel for head_dim 80"},
+      {[](auto &p) { p.nheads_q = 6, p.nheads_kv = 4; },
+       FA4_ERROR_INVALID_HEAD_RATIO, "nheads_q (6) is not a multiple"},
+      {[](auto &p) { p.softmax_scale = std::nanf(""); },
+       FA4_ERROR_INVALID_ARGUMENT, "softmax_scale"},
+      {[](auto &p) { p.dtype = static_cast<fa4_dtype>(3); },
+       FA4_ERROR_INVALID_DTYPE, "dtype 3"},
+      {[](auto &p) { p.q_strides[0] = 1004, p.q_strides[1] = 128, p.q_strides[2] = 1; },
+       FA4_ERROR_MISALIGNED, "q: the seq stride (1004 elements)"},
+      {[](auto &p) { p.lse = reinterpret_cast<float *>(0x50000), p.lse_strides[0] = 500,
+                     p.lse_strides[1] = 2; },
+       FA4_ERROR_INVALID_STRIDE, "lse: the token stride must be 1"},
+      {[](auto &p) { p.page_size = 64; }, FA4_ERROR_INVALID_ARGUMENT,
+       "but block_table is NULL"},
+  };
+  for (const auto &c : cases) {
+    fa4_varlen_fwd_params p = validVarlen();
+    c.edit(p);
+    expectVarlenError(p, c.status, c.text);
+  }
+}
+
+FA4_TEST(pagedGeometry) {
+  struct {
+    std::function<void(fa4_varlen_fwd_params &)> edit;
+    fa4_status status;
+    const char *text;
+  } cases[] = {
+      {[](auto &p) { p.page_size = 24; }, FA4_ERROR_INVALID_SHAPE,
+       "page_size must be a positive multiple of 16, got 24"},
+      {[](auto &p) { p.page_size = 0; }, FA4_ERROR_INVALID_SHAPE,
+       "page_size must be a positive multiple of 16, got 0"},
+      {[](auto &p) { p.max_pages = 0; }, FA4_ERROR_INVALID_SHAPE,
+       "max_pages >= 1 and num_pages >= 1"},
+      {[](auto &p) { p.block_table_stride = 3; }, FA4_ERROR_INVALID_STRIDE,
+       "block_table_stride (3) is below max_pages (8)"},
+      {[](auto &p) { p.block_table = reinterpret_cast<const int32_t *>(0x63002); },
+       FA4_ERROR_MISALIGNED, "block_table (0x63002) is not 4-byte aligned"},
+      {[](auto &p) { p.k_page_stride = 12; }, FA4_ERROR_INVALID_STRIDE,
+       "k: the page stride (12 elements)"},
+      {[](auto &p) { p.max_pages = int64_t(1) << 30, p.page_size = 64; },
+       FA4_ERROR_OVERFLOW, "max_pages * page_size"},
+      {[](auto &p) { p.v = nullptr; }, FA4_ERROR_NULL_POINTER, "v is NULL"},
+  };
+  for (const auto &c : cases) {
+    fa4_varlen_fwd_params p = validPaged();
+    c.edit(p);
+    expectVarlenError(p, c.status, c.text);
+  }
+}
+
+FA4_TEST(varlenNothingToDoAndDriverStatus) {
+  fa4_varlen_fwd_params p = validVarlen();
+  p.batch = 0;
+  EXPECT(fa4_varlen_fwd(&p, nullptr) == FA4_SUCCESS, "(%s)", fa4_last_error());
+  p = validVarlen();
+  p.total_q = 0;
+  EXPECT(fa4_varlen_fwd(&p, nullptr) == FA4_SUCCESS, "(%s)", fa4_last_error());
+  const CudaDriver *driver;
+  fa4_status status = getCudaDriver(driver);
+  if (status != FA4_SUCCESS) {
+    for (fa4_varlen_fwd_params valid : {validVarlen(), validPaged()}) {
+      fa4_status got = fa4_varlen_fwd(&valid, nullptr);
+      EXPECT(got == status, "(got %d: %s)", got, fa4_last_error());
+    }
+  }
+}
