@@ -10,6 +10,9 @@
 #
 #   bash tools/gpu-check.sh DIST [--tests] [--bench] [--quick-bench]
 #
+# Environment: FA4_PYTEST_ARGS (default: the whole python/tests), FA4_SANITIZERS
+# (default "memcheck racecheck synccheck"), FA4_BENCH_PATHS.
+#
 # DIST holds lib/libfa4_runtime.so and bin/{fa4-gpu-test,fa4-embed-example}
 # (`cmake --install` plus the two binaries; see README "Running on a GPU").
 #
@@ -47,13 +50,14 @@ step() {
 nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.mem --format=csv,noheader >> "$SUMMARY"
 if [[ "$MODES" == *" --tests "* ]]; then
   echo "== pytest"
-  timeout 420 python3 -m pytest "$ROOT/python/tests" -q -rs -s -p no:cacheprovider \
-    > "$OUT/pytest.log" 2>&1
+  # shellcheck disable=SC2086
+  timeout 420 python3 -m pytest ${FA4_PYTEST_ARGS:-"$ROOT/python/tests"} -q -rs -s \
+    -p no:cacheprovider > "$OUT/pytest.log" 2>&1
   printf '%-22s rc=%d\n' pytest "$?" >> "$SUMMARY"
   tail -n 6 "$OUT/pytest.log"
   step gpu-test 300 "$DIST/bin/fa4-gpu-test"
   step embed-example 60 "$DIST/bin/fa4-embed-example"
-  for tool in memcheck racecheck synccheck; do
+  for tool in ${FA4_SANITIZERS:-memcheck racecheck synccheck}; do
     step "sanitizer-$tool" 400 env FA4_TEST_SUBSET=1 compute-sanitizer --tool "$tool" \
       --error-exitcode 9 "$DIST/bin/fa4-gpu-test"
   done

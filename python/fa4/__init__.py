@@ -4,7 +4,8 @@
     out = flash_attn_func(q, k, v, causal=True)
 """
 
-from .interface import flash_attn_func, flash_attn_varlen_func, flash_attn_with_kvcache
+from .interface import flash_attn_func, flash_attn_with_kvcache
+from .varlen import flash_attn_varlen_func
 
 __all__ = ["flash_attn_func", "flash_attn_varlen_func", "flash_attn_with_kvcache"]
 __version__ = "0.2.0"

@@ -27,6 +27,7 @@ NO_GPU = 13
 UNSUPPORTED_GPU = 14
 CUDA_ERROR = 15
 INTERNAL = 16
+INVALID_DEVICE_VALUE = 17
 
 # fa4_dtype
 DTYPE_BF16 = 0
@@ -61,6 +62,46 @@ class FwdParams(ctypes.Structure):
         ("softmax_scale", ctypes.c_float),
         ("causal", ctypes.c_int),
         ("load_path", ctypes.c_int),
+    ]
+
+
+class VarlenFwdParams(ctypes.Structure):
+    """Mirror of fa4_varlen_fwd_params."""
+
+    _fields_ = [
+        ("q", ctypes.c_void_p),
+        ("k", ctypes.c_void_p),
+        ("v", ctypes.c_void_p),
+        ("out", ctypes.c_void_p),
+        ("lse", ctypes.c_void_p),
+        ("cu_seqlens_q", ctypes.c_void_p),
+        ("cu_seqlens_k", ctypes.c_void_p),
+        ("seqused_k", ctypes.c_void_p),
+        ("batch", ctypes.c_int64),
+        ("total_q", ctypes.c_int64),
+        ("total_k", ctypes.c_int64),
+        ("max_seqlen_q", ctypes.c_int64),
+        ("max_seqlen_k", ctypes.c_int64),
+        ("nheads_q", ctypes.c_int64),
+        ("nheads_kv", ctypes.c_int64),
+        ("head_dim", ctypes.c_int64),
+        ("head_dim_v", ctypes.c_int64),
+        ("q_strides", ctypes.c_int64 * 3),
+        ("k_strides", ctypes.c_int64 * 3),
+        ("v_strides", ctypes.c_int64 * 3),
+        ("out_strides", ctypes.c_int64 * 3),
+        ("lse_strides", ctypes.c_int64 * 2),
+        ("block_table", ctypes.c_void_p),
+        ("block_table_stride", ctypes.c_int64),
+        ("max_pages", ctypes.c_int64),
+        ("num_pages", ctypes.c_int64),
+        ("page_size", ctypes.c_int64),
+        ("k_page_stride", ctypes.c_int64),
+        ("v_page_stride", ctypes.c_int64),
+        ("dtype", ctypes.c_int),
+        ("softmax_scale", ctypes.c_float),
+        ("causal", ctypes.c_int),
+        ("check_inputs", ctypes.c_int),
     ]
 
 
@@ -99,10 +140,16 @@ def library():
     lib.fa4_status_string.restype = ctypes.c_char_p
     lib.fa4_version.restype = ctypes.c_char_p
     lib.fa4_fwd_params_size.restype = ctypes.c_uint64
-    size = lib.fa4_fwd_params_size()
-    if size != ctypes.sizeof(FwdParams):
-        raise OSError(f"fa4 runtime at {path} has sizeof(fa4_fwd_params) = {size}, "
-                      f"this binding expects {ctypes.sizeof(FwdParams)}")
+    lib.fa4_varlen_fwd.argtypes = [ctypes.POINTER(VarlenFwdParams), ctypes.c_void_p]
+    lib.fa4_varlen_fwd.restype = ctypes.c_int
+    lib.fa4_varlen_fwd_params_init.argtypes = [ctypes.POINTER(VarlenFwdParams)]
+    lib.fa4_varlen_fwd_params_init.restype = None
+    lib.fa4_varlen_fwd_params_size.restype = ctypes.c_uint64
+    for name, mirror in (("fa4_fwd_params", FwdParams), ("fa4_varlen_fwd_params", VarlenFwdParams)):
+        size = getattr(lib, name + "_size")()
+        if size != ctypes.sizeof(mirror):
+            raise OSError(f"fa4 runtime at {path} has sizeof({name}) = {size}, "
+                          f"this binding expects {ctypes.sizeof(mirror)}")
     _lib = lib
     return lib
 

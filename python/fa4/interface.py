@@ -11,7 +11,8 @@ import math
 from . import _runtime as rt
 
 _VALUE_ERRORS = {rt.NULL_POINTER, rt.INVALID_DTYPE, rt.INVALID_SHAPE, rt.INVALID_HEAD_RATIO,
-                 rt.INVALID_STRIDE, rt.MISALIGNED, rt.OVERFLOW, rt.INVALID_ARGUMENT}
+                 rt.INVALID_STRIDE, rt.MISALIGNED, rt.OVERFLOW, rt.INVALID_ARGUMENT,
+                 rt.INVALID_DEVICE_VALUE}
 _NOT_IMPLEMENTED = {rt.UNSUPPORTED_HEAD_DIM, rt.UNSUPPORTED_FEATURE, rt.NO_KERNEL}
 
 
@@ -122,11 +123,6 @@ def _forward(q, k, v, out, lse, softmax_scale, causal, load_path):
         status = lib.fa4_fwd(ctypes.byref(p), ctypes.c_void_p(stream))
     if status != rt.SUCCESS:
         _raise_for(status)
-
-
-def flash_attn_varlen_func(*args, **kwargs):
-    """FlashAttention-2's varlen entry point (cu_seqlens): not built yet."""
-    _not_built("varlen attention (flash_attn_varlen_func)")
 
 
 def flash_attn_with_kvcache(*args, **kwargs):

@@ -1,0 +1,183 @@
+"""FlashAttention-2's varlen entry point on the fa4 runtime.
+
+Sequences of different lengths are packed along one token dimension:
+sequence b's queries are rows cu_seqlens_q[b]:cu_seqlens_q[b + 1] of q
+(total_q, nheads, head_dim), its keys rows cu_seqlens_k[b]:cu_seqlens_k[b + 1]
+of k and v (total_k, nheads_k, head_dim), or, with block_table, the keys live
+in a paged cache (num_pages, page_size, nheads_k, head_dim).
+"""
+
+import ctypes
+import math
+
+from . import _runtime as rt
+from .interface import _not_built, _raise_for
+
+
+def _check_index(name, t, torch, device, dims, length=None):
+    if not isinstance(t, torch.Tensor):
+        raise ValueError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
+    if t.dtype != torch.int32:
+        raise ValueError(f"{name} must be int32, got {t.dtype}")
+    if t.device != device:
+        raise ValueError(f"{name} must be on {device} (with q), got {t.device}")
+    if t.dim() != dims:
+        raise ValueError(f"{name} must have {dims} dimension(s), got shape {tuple(t.shape)}")
+    if length is not None and t.shape[0] != length:
+        raise ValueError(f"{name} must have {length} entries, got {t.shape[0]}")
+    if t.numel() and t.stride(-1) != 1:
+        raise ValueError(f"{name} must be contiguous in its last dimension")
+
+
+def _check_tensor(name, t, torch, dims, device=None):
+    if not isinstance(t, torch.Tensor):
+        raise ValueError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
+    if not t.is_cuda:
+        raise ValueError(f"{name} must be on a CUDA device, got {t.device}")
+    if device is not None and t.device != device:
+        raise ValueError(f"{name} must be on {device} (with q), got {t.device}")
+    if t.dim() != dims:
+        layout = {3: "(total, nheads, head_dim)",
+                  4: "(num_pages, page_size, nheads_k, head_dim)"}[dims]
+        raise ValueError(f"{name} must be {layout}, got shape {tuple(t.shape)}")
+    if t.dtype not in (torch.bfloat16, torch.float16):
+        raise ValueError(f"{name} must be bfloat16 or float16, got {t.dtype}")
+    if t.shape[-1] > 1 and t.stride(-1) != 1:
+        raise ValueError(f"{name} must be contiguous in its last dimension "
+                         f"(stride {t.stride(-1)})")
+
+
+def _check_max_seqlen(name, value):
+    if isinstance(value, bool) or not isinstance(value, int):
+        try:
+            value = int(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"{name} must be an int, got {type(value).__name__}") from None
+    if value < 0:
+        raise ValueError(f"{name} must be non-negative, got {value}")
+    return value
+
+
+def flash_attn_varlen_func(q, k, v, cu_seqlens_q, cu_seqlens_k, max_seqlen_q, max_seqlen_k,
+                           dropout_p=0.0, softmax_scale=None, causal=False,
+                           window_size=(-1, -1), softcap=0.0, alibi_slopes=None,
+                           deterministic=False, return_attn_probs=False, block_table=None, *,
+                           seqused_k=None, return_lse=False):
+    """softmax(softmax_scale * q k^T) v over packed sequences, FlashAttention-2 style.
+
+    q: (total_q, nheads, head_dim); k, v: (total_k, nheads_k, head_dim), or with
+    block_table (batch, max_pages) int32, the paged cache (num_pages, page_size,
+    nheads_k, head_dim) with page_size a multiple of 16. cu_seqlens_q/k: int32
+    (batch + 1) offsets. Causal masks are bottom-right aligned per sequence.
+    seqused_k (fa4 extra): int32 (batch), the keys of each sequence actually used.
+    Returns out (total_q, nheads, head_dim); with return_attn_probs,
+    (out, softmax_lse, S_dmask) as FlashAttention-2 (S_dmask is None: no dropout);
+    with return_lse (fa4 extra), (out, softmax_lse). softmax_lse is (nheads, total_q)
+    float32. `deterministic` is accepted: the forward pass is deterministic.
+    """
+    if dropout_p != 0.0:
+        _not_built("dropout (dropout_p != 0)")
+    if tuple(window_size) != (-1, -1):
+        _not_built("local (sliding window) attention (window_size != (-1, -1))")
+    if softcap != 0.0:
+        _not_built("softcap (softcap != 0)")
+    if alibi_slopes is not None:
+        _not_built("ALiBi (alibi_slopes)")
+    import torch
+
+    _check_tensor("q", q, torch, 3)
+    device = q.device
+    paged = block_table is not None
+    kv_dims = 4 if paged else 3
+    _check_tensor("k", k, torch, kv_dims, device)
+    _check_tensor("v", v, torch, kv_dims, device)
+    if not (q.dtype == k.dtype == v.dtype):
+        raise ValueError(f"q, k, v must share a dtype, got {q.dtype}, {k.dtype}, {v.dtype}")
+    total_q, nheads, head_dim = q.shape
+    nheads_k = k.shape[-2]
+    if k.shape[-1] != head_dim:
+        raise ValueError(f"k must have head_dim {head_dim}, got shape {tuple(k.shape)}")
+    if v.shape[:-1] != k.shape[:-1]:
+        what = ("(num_pages, page_size, nheads_k)" if paged else "(total_k, nheads_k)")
+        raise ValueError(f"v must match k in {what}: {tuple(v.shape)} vs {tuple(k.shape)}")
+    if nheads % nheads_k != 0:
+        raise ValueError(f"nheads ({nheads}) must be a multiple of nheads_k ({nheads_k})")
+    _check_index("cu_seqlens_q", cu_seqlens_q, torch, device, 1)
+    batch = cu_seqlens_q.shape[0] - 1
+    if batch < 0:
+        raise ValueError("cu_seqlens_q must have batch + 1 >= 1 entries")
+    _check_index("cu_seqlens_k", cu_seqlens_k, torch, device, 1, batch + 1)
+    if seqused_k is not None:
+        _check_index("seqused_k", seqused_k, torch, device, 1, batch)
+    if paged:
+        _check_index("block_table", block_table, torch, device, 2)
+        if block_table.shape[0] != batch:
+            raise ValueError(f"block_table must be (batch={batch}, max_pages), got shape "
+                             f"{tuple(block_table.shape)}")
+        if k.shape[1] % 16 != 0 or k.shape[1] == 0:
+            raise ValueError(f"the page size (k.shape[1] = {k.shape[1]}) must be a positive "
+                             "multiple of 16")
+    max_seqlen_q = _check_max_seqlen("max_seqlen_q", max_seqlen_q)
+    max_seqlen_k = _check_max_seqlen("max_seqlen_k", max_seqlen_k)
+    head_dim_v = v.shape[-1]
+    if softmax_scale is None:
+        softmax_scale = 1.0 / math.sqrt(head_dim)
+    if not (softmax_scale > 0 and math.isfinite(softmax_scale)):
+        raise ValueError(f"softmax_scale must be positive and finite, got {softmax_scale}")
+
+    out = torch.empty((total_q, nheads, head_dim_v), dtype=q.dtype, device=device)
+    want_lse = return_lse or return_attn_probs
+    lse = (torch.empty((nheads, total_q), dtype=torch.float32, device=device)
+           if want_lse else None)
+    _varlen_forward(q, k, v, out, lse, cu_seqlens_q, cu_seqlens_k, seqused_k, block_table,
+                    max_seqlen_q, max_seqlen_k, softmax_scale, causal)
+    if return_attn_probs:
+        return out, lse, None
+    return (out, lse) if return_lse else out
+
+
+def _varlen_forward(q, k, v, out, lse, cu_seqlens_q, cu_seqlens_k, seqused_k, block_table,
+                    max_seqlen_q, max_seqlen_k, softmax_scale, causal, check_inputs=False):
+    """Fills the runtime's varlen params from the tensors and launches on torch's stream."""
+    import torch
+
+    lib = rt.library()
+    p = rt.VarlenFwdParams()
+    lib.fa4_varlen_fwd_params_init(ctypes.byref(p))
+    p.q, p.k, p.v, p.out = q.data_ptr(), k.data_ptr(), v.data_ptr(), out.data_ptr()
+    p.lse = lse.data_ptr() if lse is not None else None
+    p.cu_seqlens_q = cu_seqlens_q.data_ptr()
+    p.cu_seqlens_k = cu_seqlens_k.data_ptr()
+    p.seqused_k = seqused_k.data_ptr() if seqused_k is not None else None
+    p.batch = cu_seqlens_q.shape[0] - 1
+    p.total_q, p.nheads_q, p.head_dim = q.shape
+    p.nheads_kv = k.shape[-2]
+    p.head_dim_v = v.shape[-1]
+    p.max_seqlen_q, p.max_seqlen_k = max_seqlen_q, max_seqlen_k
+    for field, t in (("q_strides", q), ("out_strides", out), ("k_strides", k),
+                     ("v_strides", v)):
+        strides = getattr(p, field)
+        # The last three dims: (token or row in a page, head, dim).
+        for i in range(3):
+            strides[i] = t.stride(t.dim() - 3 + i)
+        if t.shape[-1] == 1:
+            strides[2] = 1
+    if block_table is not None:
+        p.block_table = block_table.data_ptr()
+        p.block_table_stride = block_table.stride(0)
+        p.max_pages = block_table.shape[1]
+        p.num_pages, p.page_size = k.shape[0], k.shape[1]
+        p.k_page_stride, p.v_page_stride = k.stride(0), v.stride(0)
+    else:
+        p.total_k = k.shape[0]
+    if lse is not None:
+        p.lse_strides[0], p.lse_strides[1] = lse.stride(0), lse.stride(1)
+    p.dtype = rt.DTYPE_BF16 if q.dtype == torch.bfloat16 else rt.DTYPE_FP16
+    p.softmax_scale = softmax_scale
+    p.causal = int(bool(causal))
+    p.check_inputs = int(bool(check_inputs))
+    with torch.cuda.device(q.device):
+        stream = torch.cuda.current_stream(q.device).cuda_stream
+        status = lib.fa4_varlen_fwd(ctypes.byref(p), ctypes.c_void_p(stream))
+    if status != rt.SUCCESS:
+        _raise_for(status)
