@@ -16,7 +16,9 @@
 
 namespace fa4::rt {
 
-/// The driver entry points fa4 uses.
+/// The driver entry points fa4 uses, by their exported names: where cuda.h
+/// maps a name to a versioned symbol (cuMemcpyDtoHAsync -> _v2), the
+/// versioned one is listed, since dlsym sees the unversioned legacy entry.
 #define FA4_CUDA_DRIVER_SYMBOLS(X)                                             \
   X(cuInit)                                                                    \
   X(cuGetErrorName)                                                            \
@@ -34,7 +36,7 @@ namespace fa4::rt {
   X(cuFuncGetAttribute)                                                        \
   X(cuOccupancyMaxActiveBlocksPerMultiprocessor)                               \
   X(cuLaunchKernel)                                                            \
-  X(cuMemcpyDtoHAsync)                                                         \
+  X(cuMemcpyDtoHAsync_v2)                                                      \
   X(cuStreamSynchronize)                                                       \
   X(cuTensorMapEncodeTiled)
 

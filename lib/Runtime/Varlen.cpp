@@ -275,7 +275,7 @@ static fa4_status download(const CudaDriver &d, const int32_t *ptr,
   out.assign(static_cast<size_t>(count), 0);
   if (count == 0)
     return FA4_SUCCESS;
-  FA4_CUDA_CHECK(d, cuMemcpyDtoHAsync, out.data(),
+  FA4_CUDA_CHECK(d, cuMemcpyDtoHAsync_v2, out.data(),
                  reinterpret_cast<CUdeviceptr>(ptr),
                  static_cast<size_t>(count) * sizeof(int32_t), stream);
   return FA4_SUCCESS;

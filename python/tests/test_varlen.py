@@ -218,7 +218,7 @@ def _small_problem(paged=False):
 
 @requires_gpu
 @pytest.mark.parametrize("case, match", [
-    ("decreasing", "cu_seqlens_q decreases at batch entry 0"),
+    ("decreasing", "cu_seqlens_q decreases at batch entry 1"),
     ("past_total", "cu_seqlens_k\\[2\\] = 500, but the tensors have 120 rows"),
     ("max_seqlen_q", "max_seqlen_q \\(10\\) is below the query length of batch entry 0 \\(40\\)"),
     ("seqused", "seqused_k\\[1\\] = 99 is outside \\[0, 70\\]"),
