@@ -79,6 +79,11 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--no-paged", action="store_true")
+    ap.add_argument("--varlen-variants", default="",
+                    help="kernels (FA4_KERNEL_PATH + FA4_KERNEL) to time beside the "
+                         "embedded varlen kernel")
+    ap.add_argument("--paged-variants", default="",
+                    help="kernels to time beside the embedded paged kernel")
     ap.add_argument("--out", default=os.environ.get("OUT", "."))
     args = ap.parse_args()
     device = torch.cuda.get_device_name()
@@ -105,6 +110,11 @@ def main():
         row["fa4"] = flops / bench(lambda: fa4.flash_attn_varlen_func(
             q, k, v, cu, cu, max_len, max_len, causal=causal)) / 1e9
         row["fa2"] = flops / bench(lambda: fa2_varlen(q, k, v, cu, max_len, causal)) / 1e9
+        for name in filter(None, args.varlen_variants.split(",")):
+            os.environ["FA4_KERNEL"] = name
+            row[f"fa4[{name}]"] = flops / bench(lambda: fa4.flash_attn_varlen_func(
+                q, k, v, cu, cu, max_len, max_len, causal=causal)) / 1e9
+            del os.environ["FA4_KERNEL"]
         if not args.no_paged:
             for page in PAGE_SIZES:
                 kc, vc, table = to_pages(k, v, lens, page, rng)
@@ -114,6 +124,10 @@ def main():
                 if not err < 0.05:
                     raise SystemExit(f"fa4 paged {page} disagrees with FA2 by {err} at {row}")
                 row[f"paged{page}"] = flops / bench(call) / 1e9
+                for name in filter(None, args.paged_variants.split(",")):
+                    os.environ["FA4_KERNEL"] = name
+                    row[f"paged{page}[{name}]"] = flops / bench(call) / 1e9
+                    del os.environ["FA4_KERNEL"]
                 del kc, vc
         results.append(row)
         print(" ".join(f"{k}={v:.0f}" if isinstance(v, float) else f"{k}={v}"
@@ -133,6 +147,14 @@ def main():
         cells += [f"{r[p]:.0f}" for p in paged]
         cells += [f"{r[p] / r['fa4']:.2f}" for p in paged]
         lines.append("| " + " | ".join(str(c) for c in cells) + " |")
+    extra = sorted({key for r in results for key in r if "[" in key})
+    if extra:
+        lines += ["", "Variants (FA4_KERNEL), TFLOP/s:", "",
+                  "| seqlen | d | causal | " + " | ".join(extra) + " |",
+                  "|" + "---|" * (3 + len(extra))]
+        for r in results:
+            lines.append("| " + " | ".join([str(r["seqlen"]), str(r["d"]), str(int(r["causal"]))] +
+                                           [f"{r[k]:.0f}" if k in r else "-" for k in extra]) + " |")
     table = "\n".join(lines)
     print("\n" + table)
     os.makedirs(args.out, exist_ok=True)

@@ -26,7 +26,7 @@ for dtype in bf16 f16; do
     for causal in "" causal; do
       dir="$DEST/${dtype}_${d}${causal:+_c}"
       mkdir -p "$dir"
-      echo "fa4.attention @$NAME dtype($dtype) head_dim($d) head_dim_v($d) $causal gqa lse $CONFIG" \
+      echo "fa4.attention @$NAME dtype($dtype) head_dim($d) head_dim_v($d) $causal $CONFIG" \
         > "$dir/$NAME.mlir"
       for target in $TARGETS; do
         "$OPT" "$dir/$NAME.mlir" --fa4-to-ptx="chip=$target output-dir=$dir/$target" -o /dev/null

@@ -135,8 +135,11 @@ struct LoadPagedTileOpLowering : OpConversionPattern<LoadPagedTileOp> {
                              e.i32(i * plan.rowsPerPass), rowsLeft);
       Value row = e.add(firstRow, e.i32(i * plan.rowsPerPass));
       Value lookup = e.select(inBounds, row, e.i32(0));
-      Value pageIndex =
-          arith::DivUIOp::create(rewriter, loc, lookup, adaptor.getPageSize());
+      // lookup / page_size by the runtime's reciprocal: one mul.hi, one shift.
+      auto wide = arith::MulUIExtendedOp::create(rewriter, loc, lookup,
+                                                 adaptor.getPageMagic());
+      Value pageIndex = arith::ShRUIOp::create(rewriter, loc, wide.getHigh(),
+                                               adaptor.getPageShift());
       Value inPage = e.sub(lookup, e.mul(pageIndex, adaptor.getPageSize()));
       Value entry = e.gepElements(adaptor.getTable(), i32, pageIndex);
       Value page = LLVM::LoadOp::create(rewriter, loc, i32, entry,

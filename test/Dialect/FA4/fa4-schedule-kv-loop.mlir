@@ -139,20 +139,27 @@ gpu.module @two_stages [#nvvm.target<chip = "sm_120a">] {
 
 // -----
 
-// Paged K/V: the same schedule, with the tiles the #fa4.paged kind loads.
+// Paged K/V: the tiles the #fa4.paged kind loads. Its rows are indirect (a
+// page-table read first), so each block's prefetch goes after the scores,
+// not right after the barrier where every warp would wait for the table.
 // CHECK-LABEL: gpu.func @paged
 // CHECK: fa4.load_tile %{{.*}} into %{{.*}} : !fa4.smem<128x64xbf16>
-// CHECK: fa4.load_paged_tile %{{.*}}[%{{.*}}] limit %{{.*}} stride %{{.*}} pages(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) into %{{.*}} : !fa4.smem<64x64xbf16>
+// CHECK: fa4.load_paged_tile %{{.*}}[%{{.*}}] limit %{{.*}} stride %{{.*}} pages(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) into %{{.*}} : !fa4.smem<64x64xbf16>
 // CHECK: fa4.load_paged_tile
 // CHECK: scf.for
-// CHECK:   scf.if
+// CHECK:   fa4.wait_loads {pending = 0 : i32}
+// CHECK-NOT: fa4.load_paged_tile
+// CHECK:   fa4.qk_mma
+// CHECK-NEXT: fa4.mask
+// CHECK-NEXT: scf.if
 // CHECK:     fa4.load_paged_tile
 // CHECK:     fa4.load_paged_tile
+// CHECK:   fa4.online_softmax
 // CHECK-NOT: fa4.load_tile {{.*}} : !fa4.smem<64x64xbf16>
 
 gpu.module @paged [#nvvm.target<chip = "sm_120a">] {
   gpu.func @paged(%q: !llvm.ptr<1>, %k: !llvm.ptr<1>, %v: !llvm.ptr<1>, %stride: i32,
-                   %sq: i32, %sk: i32, %q_row: i32, %scale: f32, %table: !llvm.ptr<1>, %page: i32, %pstride: i64, %pages: i32) kernel
+                   %sq: i32, %sk: i32, %q_row: i32, %scale: f32, %table: !llvm.ptr<1>, %page: i32, %magic: i32, %shift: i32, %pstride: i64, %pages: i32) kernel
       attributes {known_block_size = array<i32: 256, 1, 1>} {
     fa4.scope "dense" {
       %begin, %full_begin, %full_end, %end = fa4.kv_range none rows(%q_row, 128) seqlen(%sq, %sk) block(64)
@@ -164,8 +171,8 @@ gpu.module @paged [#nvvm.target<chip = "sm_120a">] {
       %l0 = fa4.splat %zero : !fa4.rows<128, warps = 8>
       %r:3 = fa4.kv_loop [%begin, %full_begin, %full_end, %end] stages(2)
           q %qt[%q_row] : !fa4.smem<128x64xbf16> #fa4.contiguous(%q, %stride, %sq : !llvm.ptr<1>, i32, i32)
-          k #fa4.paged(%k, %stride, %sk, %table, %page, %pstride, %pages : !llvm.ptr<1>, i32, i32, !llvm.ptr<1>, i32, i64, i32)
-          v #fa4.paged(%v, %stride, %sk, %table, %page, %pstride, %pages : !llvm.ptr<1>, i32, i32, !llvm.ptr<1>, i32, i64, i32)
+          k #fa4.paged(%k, %stride, %sk, %table, %page, %magic, %shift, %pstride, %pages : !llvm.ptr<1>, i32, i32, !llvm.ptr<1>, i32, i32, i32, i64, i32)
+          v #fa4.paged(%v, %stride, %sk, %table, %page, %magic, %shift, %pstride, %pages : !llvm.ptr<1>, i32, i32, !llvm.ptr<1>, i32, i32, i32, i64, i32)
           init(%o0, %m0, %l0) : !fa4.acc<128x64xf32, warps = 8>, !fa4.rows<128, warps = 8>, !fa4.rows<128, warps = 8> {
       ^bb0(%n: i32, %qa: !fa4.smem<128x64xbf16>, %kb: !fa4.smem<64x64xbf16>, %vb: !fa4.smem<64x64xbf16>,
            %o: !fa4.acc<128x64xf32, warps = 8>, %m: !fa4.rows<128, warps = 8>, %l: !fa4.rows<128, warps = 8>):

@@ -110,7 +110,7 @@ fa4.attention @tma dtype(bf16) head_dim(128) head_dim_v(128) causal
 // CHECK: %q_base = llvm.getelementptr %q[
 // CHECK: %m_blocks = arith.ceildivsi %seqlen_q
 // CHECK: scf.if
-// CHECK:   fa4.fill_nan %o_base[%{{.*}} to %seqlen_q] stride %o_row_stride cols(128) as bf16
+// CHECK:   fa4.fill_nan %{{.*}}[%{{.*}} to %seqlen_q] stride %o_row_stride cols(128) as bf16
 // CHECK:   fa4.fill_nan %{{.*}}[%{{.*}} to %seqlen_q] stride %{{.*}} cols(1) as f32
 // CHECK: %[[VALID:.*]] = arith.cmpi slt, %{{.*}}, %m_blocks
 // CHECK: scf.if %[[VALID]]
@@ -129,7 +129,7 @@ fa4.attention @varlen dtype(bf16) head_dim(128) head_dim_v(128) causal varlen
 // clamped to the table's capacity, and K/V come from #fa4.paged.
 // CHECK-LABEL: gpu.module @paged
 // CHECK: %seqused_k: !llvm.ptr<1>, %total_q: i32, %head_ratio: i32,
-// CHECK-SAME: %k_page_stride: i64, %v_page_stride: i64, %block_table: !llvm.ptr<1>, %block_table_stride: i32, %page_size: i32, %max_pages: i32, %num_pages: i32,
+// CHECK-SAME: %k_page_stride: i64, %v_page_stride: i64, %block_table: !llvm.ptr<1>, %block_table_stride: i32, %page_size: i32, %page_magic: i32, %page_shift: i32, %max_pages: i32, %num_pages: i32,
 // CHECK-SAME: fa4.config = {num_stages = 2 : i64, num_warps = 8 : i64, q_in_registers = false, tile_m = 128 : i64, tile_n = 64 : i64}
 // CHECK-SAME: paged_kv = true, varlen = true
 // CHECK: fa4.scope "paged"
@@ -138,7 +138,7 @@ fa4.attention @varlen dtype(bf16) head_dim(128) head_dim_v(128) causal varlen
 // CHECK: %[[SK:.*]] = arith.minsi %seqlen_k, %[[CAP]]
 // CHECK: %table = llvm.getelementptr %block_table[
 // CHECK: fa4.kv_loop
-// CHECK-SAME: k #fa4.paged(%k_base, %k_row_stride, %[[SK]], %table, %page_size, %k_page_stride, %num_pages : !llvm.ptr<1>, i32, i32, !llvm.ptr<1>, i32, i64, i32)
-// CHECK-SAME: v #fa4.paged(%v_base, %v_row_stride, %[[SK]], %table, %page_size, %v_page_stride, %num_pages
+// CHECK-SAME: k #fa4.paged(%k_base, %k_row_stride, %[[SK]], %table, %page_size, %page_magic, %page_shift, %k_page_stride, %num_pages : !llvm.ptr<1>, i32, i32, !llvm.ptr<1>, i32, i32, i32, i64, i32)
+// CHECK-SAME: v #fa4.paged(%v_base, %v_row_stride, %[[SK]], %table, %page_size, %page_magic, %page_shift, %v_page_stride, %num_pages
 fa4.attention @paged dtype(bf16) head_dim(64) head_dim_v(64) varlen paged_kv
     load_path(cp_async) stages(2)

@@ -98,7 +98,8 @@ constexpr OperandSpec kContiguousOperands[] = {
 constexpr OperandSpec kPagedOperands[] = {
     {"base", OperandKind::GlobalPtr},      {"row_stride", OperandKind::I32},
     {"limit", OperandKind::I32},           {"table", OperandKind::GlobalPtr},
-    {"page_size", OperandKind::I32},       {"page_stride", OperandKind::I64},
+    {"page_size", OperandKind::I32},       {"page_magic", OperandKind::I32},
+    {"page_shift", OperandKind::I32},      {"page_stride", OperandKind::I64},
     {"num_pages", OperandKind::I32}};
 
 constexpr OperandSpec kTmaOperands[] = {{"desc", OperandKind::GenericPtr},
@@ -112,6 +113,8 @@ constexpr OperandSpec kTmaOperands[] = {{"desc", OperandKind::GenericPtr},
 //===----------------------------------------------------------------------===//
 
 bool ContiguousSourceAttr::isTma() const { return false; }
+
+bool ContiguousSourceAttr::isIndirect() const { return false; }
 
 LogicalResult ContiguousSourceAttr::verifyOperands(
     function_ref<InFlightDiagnostic()> emitError, ValueRange operands) const {
@@ -131,6 +134,8 @@ void ContiguousSourceAttr::buildTileLoad(OpBuilder &b, Location loc,
 
 bool PagedSourceAttr::isTma() const { return false; }
 
+bool PagedSourceAttr::isIndirect() const { return true; }
+
 LogicalResult PagedSourceAttr::verifyOperands(
     function_ref<InFlightDiagnostic()> emitError, ValueRange operands) const {
   return verifyAgainst(emitError, getMnemonic(), kPagedOperands, operands);
@@ -141,7 +146,7 @@ void PagedSourceAttr::buildTileLoad(OpBuilder &b, Location loc,
                                     Value, Value) const {
   LoadPagedTileOp::create(b, loc, operands[0], row, operands[2], operands[1],
                           operands[3], operands[4], operands[5], operands[6],
-                          dest);
+                          operands[7], operands[8], dest);
 }
 
 //===----------------------------------------------------------------------===//
@@ -149,6 +154,8 @@ void PagedSourceAttr::buildTileLoad(OpBuilder &b, Location loc,
 //===----------------------------------------------------------------------===//
 
 bool TmaSourceAttr::isTma() const { return true; }
+
+bool TmaSourceAttr::isIndirect() const { return false; }
 
 LogicalResult
 TmaSourceAttr::verifyOperands(function_ref<InFlightDiagnostic()> emitError,

@@ -17,21 +17,29 @@ using namespace mlir::fa4;
 
 /// 99 KB: the per-block shared memory of SM120 and SM121.
 static constexpr int64_t kSm120SmemPerBlock = 101376;
+/// 64K 32-bit registers per SM on SM120, SM121 and SM90 alike.
+static constexpr int64_t kRegistersPerSM = 65536;
+/// Registers are allocated to warps four at a time on all three.
+static constexpr int64_t kWarpAllocationGranularity = 4;
 
 const TargetInfo &fa4::getTargetInfo(Chip chip) {
   // PTX 8.7 is the first ISA with sm_120a, 8.8 the first with sm_121a;
   // sm_90 needs >= 8.6 for the CTA-only TMA form, so it shares 8.7.
-  static const TargetInfo sm90{Chip::sm_90, "sm_90", "+ptx87", 90,
-                               kSm120SmemPerBlock, 255,
+  static const TargetInfo sm90{Chip::sm_90,  "sm_90", "+ptx87", 90,
+                               kSm120SmemPerBlock, 255, kRegistersPerSM,
+                               kWarpAllocationGranularity,
                                /*hasSetMaxNReg=*/false};
   static const TargetInfo sm120a{Chip::sm_120a, "sm_120a", "+ptx87", 120,
-                                 kSm120SmemPerBlock, 255,
+                                 kSm120SmemPerBlock, 255, kRegistersPerSM,
+                                 kWarpAllocationGranularity,
                                  /*hasSetMaxNReg=*/true};
   static const TargetInfo sm121a{Chip::sm_121a, "sm_121a", "+ptx88", 121,
-                                 kSm120SmemPerBlock, 255,
+                                 kSm120SmemPerBlock, 255, kRegistersPerSM,
+                                 kWarpAllocationGranularity,
                                  /*hasSetMaxNReg=*/true};
   static const TargetInfo sm90a{Chip::sm_90a, "sm_90a", "+ptx87", 90,
-                                kSm120SmemPerBlock, 255,
+                                kSm120SmemPerBlock, 255, kRegistersPerSM,
+                                kWarpAllocationGranularity,
                                 /*hasSetMaxNReg=*/true};
   switch (chip) {
   case Chip::sm_90:
@@ -90,15 +98,11 @@ int64_t fa4::getSmemBytes(const KernelConfig &config, int64_t headDim,
   return q + config.numStages * (k + v) + barriers;
 }
 
-/// Warps are given registers in groups of four (the occupancy calculator's
-/// warp allocation granularity): a CTA of 9 warps is sized like 12.
-static int64_t getAllocatedWarps(const KernelConfig &config) {
-  return llvm::alignTo(config.numCtaThreads() / 32, 4);
-}
-
 int64_t fa4::getRegisterCap(const KernelConfig &config,
                             const TargetInfo &target) {
-  int64_t perThread = 65536 / (32 * getAllocatedWarps(config));
+  int64_t allocatedWarps = llvm::alignTo(config.numCtaThreads() / 32,
+                                         target.warpAllocationGranularity);
+  int64_t perThread = target.registersPerSM / (32 * allocatedWarps);
   perThread = std::min(perThread, target.maxRegistersPerThread);
   return perThread >= 255 ? 255 : perThread / 8 * 8;
 }

@@ -67,6 +67,9 @@ static constexpr ParamSpec kAttentionParams[] = {
     {"block_table", ParamKind::GlobalPtr, paged},
     {"block_table_stride", ParamKind::I32, paged},
     {"page_size", ParamKind::I32, paged},
+    // x / page_size = umulhi(x, page_magic) >> page_shift for x < 2^31.
+    {"page_magic", ParamKind::I32, paged},
+    {"page_shift", ParamKind::I32, paged},
     {"max_pages", ParamKind::I32, paged},
     {"num_pages", ParamKind::I32, paged},
     {"o_batch_stride", ParamKind::I64, dense},

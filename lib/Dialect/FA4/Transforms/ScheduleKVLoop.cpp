@@ -264,9 +264,17 @@ SmallVector<Value> Scheduler::buildCpAsyncLoop(Value lo, Value hi, Value q,
         if (twoStages) {
           // K[n] and V[n] have landed, and every warp is done with the
           // previous block, so its stage is free: prefetch the next block
-          // into it, under this whole iteration.
-          prefetch(iter[nState + 2], iter[nState + 3]);
-          next = cloneBody(n, q, kCur, vCur, state, masked);
+          // into it, under this whole iteration. Indirect rows (a page
+          // table) would make every warp wait for the table right after the
+          // barrier: their prefetch goes after the scores instead, under
+          // the Q K^T MMAs in flight.
+          auto prefetchNext = [&] { prefetch(iter[nState + 2], iter[nState + 3]); };
+          if (loop.getKSource().isIndirect()) {
+            next = cloneBody(n, q, kCur, vCur, state, masked, prefetchNext);
+          } else {
+            prefetchNext();
+            next = cloneBody(n, q, kCur, vCur, state, masked);
+          }
           next.append({iter[nState + 2], iter[nState + 3], kCur, vCur});
         } else {
           // K[n] (and, on the first block, Q) has landed, and every warp is

@@ -219,7 +219,8 @@ void AttentionBuilder::buildVarlenPrologue() {
       arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, x, lastX);
   Value poison = arith::AndIOp::create(b, loc, uncovered, isLast);
   scf::IfOp::create(b, loc, poison, [&](OpBuilder &, Location) {
-    FillNaNOp::create(b, loc, oBase, covered, seqlenQ, args["o_row_stride"],
+    Value outBase = sequenceBase("o", def.getElementType(), qStart, head);
+    FillNaNOp::create(b, loc, outBase, covered, seqlenQ, args["o_row_stride"],
                       b.getI64IntegerAttr(def.getHeadDimV()),
                       TypeAttr::get(def.getElementType()));
     Value lse = args["lse"];
@@ -261,7 +262,6 @@ Value AttentionBuilder::buildVarlenSequence() {
   seqlenK = seq.getSeqlenK();
   qStart = seq.getQStart();
   qBase = named(sequenceBase("q", elementType, qStart, head), "q_base");
-  oBase = named(sequenceBase("o", elementType, qStart, head), "o_base");
   if (variant.isPaged()) {
     Value capacity = mul(args["max_pages"], args["page_size"]);
     seqlenK = named(minS(seqlenK, capacity), "seqlen_k");
@@ -350,12 +350,15 @@ Value AttentionBuilder::buildLoop() {
     qOps = {qBase, args["q_row_stride"], seqlenQ};
     if (variant.isPaged()) {
       kvSource = PagedSourceAttr::get(ctx);
-      kOps = {kBase,          args["k_row_stride"],  seqlenK,
-              blockTable,     args["page_size"],     args["k_page_stride"],
-              args["num_pages"]};
-      vOps = {vBase,          args["v_row_stride"],  seqlenK,
-              blockTable,     args["page_size"],     args["v_page_stride"],
-              args["num_pages"]};
+      auto pagedOps = [&](const std::string &tensor, Value base) {
+        return SmallVector<Value>{
+            base,           args[tensor + "_row_stride"], seqlenK,
+            blockTable,     args["page_size"],            args["page_magic"],
+            args["page_shift"], args[tensor + "_page_stride"],
+            args["num_pages"]};
+      };
+      kOps = pagedOps("k", kBase);
+      vOps = pagedOps("v", vBase);
     } else {
       kvSource = ContiguousSourceAttr::get(ctx);
       kOps = {kBase, args["k_row_stride"], seqlenK};
@@ -424,7 +427,13 @@ Value AttentionBuilder::varlenLseBase() {
 void AttentionBuilder::buildEpilogue(Value o, Value m, Value l) {
   // ---- Epilogue: O = O / l, LSE = (m * s + log2(l)) * ln 2 ----
   auto final = FinalizeOp::create(b, loc, o, m, l, scaleLog2);
-  StoreTileOp::create(b, loc, final.getOut(), oBase, qRow0, seqlenQ,
+  // Varlen: O's base is computed here, from q_start, so that no 64-bit
+  // pointer is live across the key loop.
+  Value outBase = qStart ? named(sequenceBase("o", def.getElementType(), qStart,
+                                              head),
+                                 "o_base")
+                         : oBase;
+  StoreTileOp::create(b, loc, final.getOut(), outBase, qRow0, seqlenQ,
                       args["o_row_stride"], def.getElementType());
   // The LSE is optional at run time: a null pointer skips it.
   Value lse = args["lse"];

@@ -40,14 +40,18 @@ def FA4_PagedSourceAttr : FA4_TileSourceAttr<"PagedSource", "paged"> {
     `table[r / page_size]`, at `base + page * page_stride + (r % page_size) *
     row_stride` (elements); rows at or past `limit` load as zeros, and a
     page index outside [0, num_pages) is clamped into it, so a bad table
-    never makes the kernel read outside the cache. Operands:
+    never makes the kernel read outside the cache. r / page_size is
+    `umulhi(r, page_magic) >> page_shift`, the runtime's exact reciprocal of
+    page_size for r < 2^31 (no division in the key loop). Operands:
     `(base: !llvm.ptr<1>, row_stride: i32, limit: i32, table: !llvm.ptr<1>,
-    page_size: i32, page_stride: i64, num_pages: i32)`, `table` pointing at
-    this sequence's row of the block table.
+    page_size: i32, page_magic: i32, page_shift: i32, page_stride: i64,
+    num_pages: i32)`, `table` pointing at this sequence's row of the block
+    table. Its rows are indirect: the schedule issues their loads after the
+    block's scores, under the MMAs in flight.
 
     ```mlir
     k #fa4.paged(%k_base, %k_row_stride, %seqlen_k, %table, %page_size,
-                 %k_page_stride, %num_pages : ...)
+                 %page_magic, %page_shift, %k_page_stride, %num_pages : ...)
     ```
   }];
 }

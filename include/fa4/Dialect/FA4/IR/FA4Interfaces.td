@@ -26,6 +26,11 @@ def FA4_TileSourceAttrInterface : AttrInterface<"TileSourceAttrInterface"> {
       "warp-specialized schedule) rather than by cp.async groups.",
       "bool", "isTma">,
     InterfaceMethod<
+      "Whether a row's address is read from memory first (a page table): "
+      "the load then waits for that read, and the schedule issues it where "
+      "the warps have independent work in flight.",
+      "bool", "isIndirect">,
+    InterfaceMethod<
       "Checks the operands that accompany this kind; `emitError` reports.",
       "::llvm::LogicalResult", "verifyOperands",
       (ins "::llvm::function_ref<::mlir::InFlightDiagnostic()>":$emitError,

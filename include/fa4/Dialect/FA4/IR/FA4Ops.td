@@ -413,27 +413,30 @@ def FA4_LoadPagedTileOp : FA4_Op<"load_paged_tile"> {
   let description = [{
     Like `fa4.load_tile`, for rows stored in pages: row r of the matrix is
     row `r % page_size` of page `table[r / page_size]` (int32), at element
-    `base + page * page_stride + (r % page_size) * stride`. Rows at or past
-    `limit` are zero-filled, their page never looked up; a page index
-    outside [0, num_pages) is clamped into it (the cache is never read out
-    of bounds; a bad table is the caller's error, which the runtime's
-    checking mode reports).
+    `base + page * page_stride + (r % page_size) * stride`, where
+    r / page_size = umulhi(r, page_magic) >> page_shift (the runtime
+    computes the pair; exact for r < 2^31). Rows at or past `limit` are
+    zero-filled, their page never looked up; a page index outside [0,
+    num_pages) is clamped into it (the cache is never read out of bounds; a
+    bad table is the caller's error, which the runtime's checking mode
+    reports).
 
     ```mlir
     fa4.load_paged_tile %k[%row] limit %seqlen_k stride %k_stride
-        pages(%table, %page_size, %k_page_stride, %num_pages) into %sk
-        : !fa4.smem<64x128xbf16>
+        pages(%table, %page_size, %magic, %shift, %k_page_stride, %num_pages)
+        into %sk : !fa4.smem<64x128xbf16>
     ```
   }];
   let arguments = (ins Arg<FA4_GlobalPtr, "", [MemRead]>:$base, I32:$row,
                        I32:$limit, I32:$stride,
                        Arg<FA4_GlobalPtr, "", [MemRead]>:$table,
-                       I32:$page_size, I64:$page_stride, I32:$num_pages,
+                       I32:$page_size, I32:$page_magic, I32:$page_shift,
+                       I64:$page_stride, I32:$num_pages,
                        Arg<FA4_SmemTileType, "", [MemWrite]>:$dest);
   let assemblyFormat = [{
     $base `[` $row `]` `limit` $limit `stride` $stride `pages` `(` $table `,`
-    $page_size `,` $page_stride `,` $num_pages `)` `into` $dest attr-dict
-    `:` qualified(type($dest))
+    $page_size `,` $page_magic `,` $page_shift `,` $page_stride `,`
+    $num_pages `)` `into` $dest attr-dict `:` qualified(type($dest))
   }];
 }
 

@@ -35,6 +35,12 @@ struct TargetInfo {
   int64_t smemPerBlock;
   /// Registers one thread may use.
   int64_t maxRegistersPerThread;
+  /// The register file of one SM (32-bit registers).
+  int64_t registersPerSM;
+  /// Warps are given registers in groups of this many (the occupancy
+  /// calculator's warp allocation granularity): a CTA of 9 warps is sized
+  /// like 12.
+  int64_t warpAllocationGranularity;
   /// Whether `setmaxnreg` exists (the arch-specific `a` targets).
   bool hasSetMaxNReg;
 };
@@ -108,8 +114,8 @@ int64_t getSmemBytes(const KernelConfig &config, int64_t headDim,
                      int64_t headDimV, int64_t elementBytes);
 
 /// Registers per thread at kernel entry: what lets every thread of the CTA
-/// launch in one SM's 64K-register file (a multiple of 8, at most 255 and
-/// never above the target's limit).
+/// launch in one SM's register file (a multiple of 8, at most 255 and never
+/// above the target's limit).
 int64_t getRegisterCap(const KernelConfig &config, const TargetInfo &target);
 
 /// setmaxnreg counts of the warp-specialized kernel: the producer warp
