@@ -1,6 +1,7 @@
 // fa4 varlen forward kernel: bf16, head_dim 128.
 // Sequences packed along one token dimension (cu_seqlens_q/k, optional
 // seqused_k); any GQA/MQA ratio, sequences of any length (0 included),
-// optional LSE (heads, total_q). cp.async path, as the SPEC's dispatch says.
+// optional LSE (heads, total_q). cp.async with one K/V stage, as the SPEC's
+// dispatch says for varlen without paging.
 fa4.attention @fa4_fwd_varlen_bf16_hd128 dtype(bf16) head_dim(128) head_dim_v(128)
     varlen load_path(cp_async) stages(1)
