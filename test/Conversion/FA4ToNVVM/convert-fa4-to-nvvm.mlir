@@ -1,4 +1,4 @@
-// RUN: fa4-opt %s --split-input-file --pass-pipeline='builtin.module(gpu.module(convert-fa4-to-nvvm, canonicalize, cse))' | FileCheck %s
+// RUN: fa4-opt %s --split-input-file --allow-unregistered-dialect --pass-pipeline='builtin.module(gpu.module(convert-fa4-to-nvvm, canonicalize, cse))' | FileCheck %s
 
 // One dynamic shared array per module; launch bounds become .reqntid.
 // CHECK-LABEL: gpu.module @smem
@@ -392,6 +392,110 @@ gpu.module @m {
         fa4.barrier_arrive %full[%i] : !fa4.mbarriers<2>
       }
     }
+    gpu.return
+  }
+}
+
+// -----
+
+// fa4.kv_range becomes its formulas in i32; with constant operands they
+// fold to what fa4.kv_range's own folder gives (canonicalize.mlir).
+// CHECK-LABEL: gpu.func @kv_range_constants
+// CHECK-DAG: %[[C0:.*]] = arith.constant 0 : i32
+// CHECK-DAG: %[[C14:.*]] = arith.constant 14 : i32
+// CHECK-DAG: %[[C16:.*]] = arith.constant 16 : i32
+// CHECK: "use"(%[[C0]], %[[C0]], %[[C14]], %[[C16]])
+gpu.module @m {
+  gpu.func @kv_range_constants() kernel {
+    %row = arith.constant 896 : i32
+    %s = arith.constant 1000 : i32
+    %r:4 = fa4.kv_range causal rows(%row, 128) seqlen(%s, %s) block(64)
+    "use"(%r#0, %r#1, %r#2, %r#3) : (i32, i32, i32, i32) -> ()
+    gpu.return
+  }
+}
+
+// -----
+
+// With run-time lengths: ceil-division for the end, the causal bound, and
+// the masked boundary clamped into [begin, end].
+// CHECK-LABEL: gpu.func @kv_range_dynamic
+// CHECK-DAG: arith.ceildivsi %{{.*}}, %c64_i32
+// CHECK-DAG: arith.remsi %{{.*}}, %c64_i32
+// CHECK-DAG: arith.floordivsi
+// CHECK: arith.minsi
+// CHECK: arith.maxsi
+// CHECK-NOT: fa4.kv_range
+gpu.module @m {
+  gpu.func @kv_range_dynamic(%row: i32, %sq: i32, %sk: i32) kernel {
+    %r:4 = fa4.kv_range causal rows(%row, 128) seqlen(%sq, %sk) block(64)
+    "use"(%r#0, %r#1, %r#2, %r#3) : (i32, i32, i32, i32) -> ()
+    gpu.return
+  }
+}
+
+// -----
+
+// fa4.varlen_seqlens: cu_seqlens[b] and [b + 1] of each, clamped to the
+// totals; seqused_k read only when it is not null.
+// CHECK-LABEL: gpu.func @varlen_seqlens
+// CHECK-COUNT-4: llvm.load %{{.*}} {alignment = 4 : i64} : !llvm.ptr<1> -> i32
+// CHECK: %[[GIVEN:.*]] = llvm.icmp "ne" %{{.*}}, %{{.*}} : !llvm.ptr<1>
+// CHECK: scf.if %[[GIVEN]] -> (i32)
+// CHECK:   llvm.load
+// CHECK:   arith.maxsi
+// CHECK:   arith.minsi
+// CHECK: } else {
+// CHECK-NOT: fa4.varlen_seqlens
+gpu.module @m {
+  gpu.func @varlen_seqlens(%b: i32, %cq: !llvm.ptr<1>, %ck: !llvm.ptr<1>, %used: !llvm.ptr<1>,
+                           %tq: i32, %tk: i32) kernel {
+    %r:4 = fa4.varlen_seqlens %b cu_seqlens(%cq, %ck) seqused_k(%used) totals(%tq, %tk)
+    "use"(%r#0, %r#1, %r#2, %r#3) : (i32, i32, i32, i32) -> ()
+    gpu.return
+  }
+}
+
+// -----
+
+// Paged rows: per pass the row's page index by mul.hi and shift, one table
+// load, the index clamped below num_pages, a 64-bit page offset; then the
+// pass's 16-byte copies. 64 rows over 256 threads: 2 passes of 2 chunks.
+// CHECK-LABEL: gpu.func @load_paged_tile
+// CHECK: arith.mului_extended
+// CHECK: arith.shrui
+// CHECK: llvm.load %{{.*}} {alignment = 4 : i64} : !llvm.ptr<1> -> i32
+// CHECK: arith.minui
+// CHECK: arith.muli %{{.*}}, %{{.*}} : i64
+// CHECK-COUNT-2: nvvm.cp.async.shared.global
+// CHECK: arith.mului_extended
+// CHECK: llvm.load
+// CHECK-COUNT-2: nvvm.cp.async.shared.global
+// CHECK-NOT: nvvm.cp.async.shared.global
+// CHECK-NOT: arith.divui
+gpu.module @m {
+  gpu.func @load_paged_tile(%g: !llvm.ptr<1>, %table: !llvm.ptr<1>, %row: i32, %limit: i32,
+                            %stride: i32, %page: i32, %magic: i32, %shift: i32, %pstride: i64,
+                            %pages: i32) kernel attributes {known_block_size = array<i32: 256, 1, 1>} {
+    fa4.scope "paged" {
+      %k = fa4.smem_buffer "K" at 0 : !fa4.smem<64x128xbf16>
+      fa4.load_paged_tile %g[%row] limit %limit stride %stride pages(%table, %page, %magic, %shift, %pstride, %pages) into %k : !fa4.smem<64x128xbf16>
+    }
+    gpu.return
+  }
+}
+
+// -----
+
+// fa4.fill_nan: warps over rows, lanes over columns, a quiet NaN each.
+// CHECK-LABEL: gpu.func @fill_nan
+// CHECK: %[[NAN:.*]] = arith.constant 0x7FC0 : bf16
+// CHECK: scf.for
+// CHECK:   scf.for
+// CHECK:     llvm.store %[[NAN]], %{{.*}} : bf16, !llvm.ptr<1>
+gpu.module @m {
+  gpu.func @fill_nan(%o: !llvm.ptr<1>, %from: i32, %to: i32, %stride: i32) kernel attributes {known_block_size = array<i32: 256, 1, 1>} {
+    fa4.fill_nan %o[%from to %to] stride %stride cols(128) as bf16
     gpu.return
   }
 }

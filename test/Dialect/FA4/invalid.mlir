@@ -354,3 +354,223 @@ gpu.module @m {
     gpu.return
   }
 }
+
+// -----
+
+// fa4.kv_loop: each source kind checks its operands, K and V share a kind,
+// and the body takes (n, q, k, v, state...) and yields the state.
+gpu.module @m {
+  gpu.func @arity(%p: !llvm.ptr<1>, %d: !llvm.ptr, %i: i32, %l: i64) kernel {
+    fa4.scope "dense" {
+      %qt = fa4.smem_buffer "Q" : !fa4.smem<128x64xbf16>
+      %zero = arith.constant 0.0 : f32
+      %o0 = fa4.splat %zero : !fa4.acc<128x64xf32, warps = 8>
+      // expected-error @+1 {{source of k: #fa4.contiguous takes 3 operands (base, row_stride, limit), got 2}}
+      %r = fa4.kv_loop [%i, %i, %i, %i] stages(1)
+          q %qt[%i] : !fa4.smem<128x64xbf16> #fa4.contiguous(%p, %i, %i : !llvm.ptr<1>, i32, i32)
+          k #fa4.contiguous(%p, %i : !llvm.ptr<1>, i32)
+          v #fa4.contiguous(%p, %i, %i : !llvm.ptr<1>, i32, i32)
+          init(%o0) : !fa4.acc<128x64xf32, warps = 8> {
+      ^bb0(%n: i32, %qa: !fa4.smem<128x64xbf16>, %kb: !fa4.smem<64x64xbf16>, %vb: !fa4.smem<64x64xbf16>, %o: !fa4.acc<128x64xf32, warps = 8>):
+        fa4.yield %o : !fa4.acc<128x64xf32, warps = 8>
+      }
+    }
+    gpu.return
+  }
+}
+
+// -----
+
+gpu.module @m {
+  gpu.func @types(%p: !llvm.ptr<1>, %d: !llvm.ptr, %i: i32, %l: i64) kernel {
+    fa4.scope "dense" {
+      %qt = fa4.smem_buffer "Q" : !fa4.smem<128x64xbf16>
+      %zero = arith.constant 0.0 : f32
+      %o0 = fa4.splat %zero : !fa4.acc<128x64xf32, warps = 8>
+      // expected-error @+1 {{source of v: #fa4.paged operand 'page_stride' must be i64, got 'i32'}}
+      %r = fa4.kv_loop [%i, %i, %i, %i] stages(1)
+          q %qt[%i] : !fa4.smem<128x64xbf16> #fa4.contiguous(%p, %i, %i : !llvm.ptr<1>, i32, i32)
+          k #fa4.paged(%p, %i, %i, %p, %i, %i, %i, %l, %i : !llvm.ptr<1>, i32, i32, !llvm.ptr<1>, i32, i32, i32, i64, i32)
+          v #fa4.paged(%p, %i, %i, %p, %i, %i, %i, %i, %i : !llvm.ptr<1>, i32, i32, !llvm.ptr<1>, i32, i32, i32, i32, i32)
+          init(%o0) : !fa4.acc<128x64xf32, warps = 8> {
+      ^bb0(%n: i32, %qa: !fa4.smem<128x64xbf16>, %kb: !fa4.smem<64x64xbf16>, %vb: !fa4.smem<64x64xbf16>, %o: !fa4.acc<128x64xf32, warps = 8>):
+        fa4.yield %o : !fa4.acc<128x64xf32, warps = 8>
+      }
+    }
+    gpu.return
+  }
+}
+
+// -----
+
+gpu.module @m {
+  gpu.func @mixed(%p: !llvm.ptr<1>, %d: !llvm.ptr, %i: i32, %l: i64) kernel {
+    fa4.scope "dense" {
+      %qt = fa4.smem_buffer "Q" : !fa4.smem<128x64xbf16>
+      %zero = arith.constant 0.0 : f32
+      %o0 = fa4.splat %zero : !fa4.acc<128x64xf32, warps = 8>
+      // expected-error @+1 {{K and V must come from the same source kind, got #fa4.contiguous and #fa4.paged}}
+      %r = fa4.kv_loop [%i, %i, %i, %i] stages(1)
+          q %qt[%i] : !fa4.smem<128x64xbf16> #fa4.contiguous(%p, %i, %i : !llvm.ptr<1>, i32, i32)
+          k #fa4.contiguous(%p, %i, %i : !llvm.ptr<1>, i32, i32)
+          v #fa4.paged(%p, %i, %i, %p, %i, %i, %i, %l, %i : !llvm.ptr<1>, i32, i32, !llvm.ptr<1>, i32, i32, i32, i64, i32)
+          init(%o0) : !fa4.acc<128x64xf32, warps = 8> {
+      ^bb0(%n: i32, %qa: !fa4.smem<128x64xbf16>, %kb: !fa4.smem<64x64xbf16>, %vb: !fa4.smem<64x64xbf16>, %o: !fa4.acc<128x64xf32, warps = 8>):
+        fa4.yield %o : !fa4.acc<128x64xf32, warps = 8>
+      }
+    }
+    gpu.return
+  }
+}
+
+// -----
+
+gpu.module @m {
+  gpu.func @tma_mixed(%p: !llvm.ptr<1>, %d: !llvm.ptr, %i: i32, %l: i64) kernel {
+    fa4.scope "dense" {
+      %qt = fa4.smem_buffer "Q" : !fa4.smem<128x64xbf16>
+      %zero = arith.constant 0.0 : f32
+      %o0 = fa4.splat %zero : !fa4.acc<128x64xf32, warps = 8>
+      // expected-error @+1 {{Q and K/V must all arrive by TMA or all by cp.async}}
+      %r = fa4.kv_loop [%i, %i, %i, %i] stages(2)
+          q %qt[%i] : !fa4.smem<128x64xbf16> #fa4.contiguous(%p, %i, %i : !llvm.ptr<1>, i32, i32)
+          k #fa4.tma(%d, %i, %i : !llvm.ptr, i32, i32)
+          v #fa4.tma(%d, %i, %i : !llvm.ptr, i32, i32)
+          init(%o0) : !fa4.acc<128x64xf32, warps = 8> {
+      ^bb0(%n: i32, %qa: !fa4.smem<128x64xbf16>, %kb: !fa4.smem<64x64xbf16>, %vb: !fa4.smem<64x64xbf16>, %o: !fa4.acc<128x64xf32, warps = 8>):
+        fa4.yield %o : !fa4.acc<128x64xf32, warps = 8>
+      }
+    }
+    gpu.return
+  }
+}
+
+// -----
+
+gpu.module @m {
+  gpu.func @tma_one(%p: !llvm.ptr<1>, %d: !llvm.ptr, %i: i32, %l: i64) kernel {
+    fa4.scope "dense" {
+      %qt = fa4.smem_buffer "Q" : !fa4.smem<128x64xbf16>
+      %zero = arith.constant 0.0 : f32
+      %o0 = fa4.splat %zero : !fa4.acc<128x64xf32, warps = 8>
+      // expected-error @+1 {{tiles arriving by TMA need at least 2 stages}}
+      %r = fa4.kv_loop [%i, %i, %i, %i] stages(1)
+          q %qt[%i] : !fa4.smem<128x64xbf16> #fa4.tma(%d, %i, %i : !llvm.ptr, i32, i32)
+          k #fa4.tma(%d, %i, %i : !llvm.ptr, i32, i32)
+          v #fa4.tma(%d, %i, %i : !llvm.ptr, i32, i32)
+          init(%o0) : !fa4.acc<128x64xf32, warps = 8> {
+      ^bb0(%n: i32, %qa: !fa4.smem<128x64xbf16>, %kb: !fa4.smem<64x64xbf16>, %vb: !fa4.smem<64x64xbf16>, %o: !fa4.acc<128x64xf32, warps = 8>):
+        fa4.yield %o : !fa4.acc<128x64xf32, warps = 8>
+      }
+    }
+    gpu.return
+  }
+}
+
+// -----
+
+gpu.module @m {
+  gpu.func @stages(%p: !llvm.ptr<1>, %d: !llvm.ptr, %i: i32, %l: i64) kernel {
+    fa4.scope "dense" {
+      %qt = fa4.smem_buffer "Q" : !fa4.smem<128x64xbf16>
+      %zero = arith.constant 0.0 : f32
+      %o0 = fa4.splat %zero : !fa4.acc<128x64xf32, warps = 8>
+      // expected-error @+1 {{stages must be 1 or 2, got 3}}
+      %r = fa4.kv_loop [%i, %i, %i, %i] stages(3)
+          q %qt[%i] : !fa4.smem<128x64xbf16> #fa4.contiguous(%p, %i, %i : !llvm.ptr<1>, i32, i32)
+          k #fa4.contiguous(%p, %i, %i : !llvm.ptr<1>, i32, i32)
+          v #fa4.contiguous(%p, %i, %i : !llvm.ptr<1>, i32, i32)
+          init(%o0) : !fa4.acc<128x64xf32, warps = 8> {
+      ^bb0(%n: i32, %qa: !fa4.smem<128x64xbf16>, %kb: !fa4.smem<64x64xbf16>, %vb: !fa4.smem<64x64xbf16>, %o: !fa4.acc<128x64xf32, warps = 8>):
+        fa4.yield %o : !fa4.acc<128x64xf32, warps = 8>
+      }
+    }
+    gpu.return
+  }
+}
+
+// -----
+
+gpu.module @m {
+  gpu.func @args(%p: !llvm.ptr<1>, %d: !llvm.ptr, %i: i32, %l: i64) kernel {
+    fa4.scope "dense" {
+      %qt = fa4.smem_buffer "Q" : !fa4.smem<128x64xbf16>
+      %zero = arith.constant 0.0 : f32
+      %o0 = fa4.splat %zero : !fa4.acc<128x64xf32, warps = 8>
+      // expected-error @+1 {{body takes (n, q, k, v) and 1 state values, got 4 arguments}}
+      %r = fa4.kv_loop [%i, %i, %i, %i] stages(1)
+          q %qt[%i] : !fa4.smem<128x64xbf16> #fa4.contiguous(%p, %i, %i : !llvm.ptr<1>, i32, i32)
+          k #fa4.contiguous(%p, %i, %i : !llvm.ptr<1>, i32, i32)
+          v #fa4.contiguous(%p, %i, %i : !llvm.ptr<1>, i32, i32)
+          init(%o0) : !fa4.acc<128x64xf32, warps = 8> {
+      ^bb0(%n: i32, %qa: !fa4.smem<128x64xbf16>, %kb: !fa4.smem<64x64xbf16>, %vb: !fa4.smem<64x64xbf16>):
+        fa4.yield %o0 : !fa4.acc<128x64xf32, warps = 8>
+      }
+    }
+    gpu.return
+  }
+}
+
+// -----
+
+gpu.module @m {
+  gpu.func @qfrag(%p: !llvm.ptr<1>, %d: !llvm.ptr, %i: i32, %l: i64) kernel {
+    fa4.scope "dense" {
+      %qt = fa4.smem_buffer "Q" : !fa4.smem<128x64xbf16>
+      %zero = arith.constant 0.0 : f32
+      %o0 = fa4.splat %zero : !fa4.acc<128x64xf32, warps = 8>
+      // expected-error @+1 {{Q fragments '!fa4.afrag<128x128xbf16, warps = 8>' do not match '!fa4.smem<128x64xbf16>'}}
+      %r = fa4.kv_loop [%i, %i, %i, %i] stages(1)
+          q %qt[%i] : !fa4.smem<128x64xbf16> #fa4.contiguous(%p, %i, %i : !llvm.ptr<1>, i32, i32)
+          k #fa4.contiguous(%p, %i, %i : !llvm.ptr<1>, i32, i32)
+          v #fa4.contiguous(%p, %i, %i : !llvm.ptr<1>, i32, i32)
+          init(%o0) : !fa4.acc<128x64xf32, warps = 8> {
+      ^bb0(%n: i32, %qa: !fa4.afrag<128x128xbf16, warps = 8>, %kb: !fa4.smem<64x64xbf16>, %vb: !fa4.smem<64x64xbf16>, %o: !fa4.acc<128x64xf32, warps = 8>):
+        fa4.yield %o : !fa4.acc<128x64xf32, warps = 8>
+      }
+    }
+    gpu.return
+  }
+}
+
+// -----
+
+gpu.module @m {
+  gpu.func @yield(%p: !llvm.ptr<1>, %d: !llvm.ptr, %i: i32, %l: i64) kernel {
+    fa4.scope "dense" {
+      %qt = fa4.smem_buffer "Q" : !fa4.smem<128x64xbf16>
+      %zero = arith.constant 0.0 : f32
+      %o0 = fa4.splat %zero : !fa4.acc<128x64xf32, warps = 8>
+      // expected-error @+1 {{body must yield the 1 state values}}
+      %r = fa4.kv_loop [%i, %i, %i, %i] stages(1)
+          q %qt[%i] : !fa4.smem<128x64xbf16> #fa4.contiguous(%p, %i, %i : !llvm.ptr<1>, i32, i32)
+          k #fa4.contiguous(%p, %i, %i : !llvm.ptr<1>, i32, i32)
+          v #fa4.contiguous(%p, %i, %i : !llvm.ptr<1>, i32, i32)
+          init(%o0) : !fa4.acc<128x64xf32, warps = 8> {
+      ^bb0(%n: i32, %qa: !fa4.smem<128x64xbf16>, %kb: !fa4.smem<64x64xbf16>, %vb: !fa4.smem<64x64xbf16>, %o: !fa4.acc<128x64xf32, warps = 8>):
+        fa4.yield
+      }
+    }
+    gpu.return
+  }
+}
+
+// -----
+
+gpu.module @m {
+  gpu.func @range(%i: i32) kernel {
+    // expected-error @+1 {{tile sizes must be positive, got rows 128 and block 0}}
+    %r:4 = fa4.kv_range none rows(%i, 128) seqlen(%i, %i) block(0)
+    gpu.return
+  }
+}
+
+// -----
+
+gpu.module @m {
+  gpu.func @fill(%p: !llvm.ptr<1>, %i: i32) kernel {
+    // expected-error @+1 {{fills bf16, f16 or f32, got 'i32'}}
+    fa4.fill_nan %p[%i to %i] stride %i cols(4) as i32
+    gpu.return
+  }
+}

@@ -132,3 +132,68 @@ gpu.module @tma {
     gpu.return
   }
 }
+
+// The key-loop ops: a range, a varlen sequence, and a loop whose tiles come
+// from tile-source kinds; the paged load and the NaN fill.
+// CHECK-LABEL: gpu.func @key_loop
+gpu.module @key_loop [#nvvm.target<chip = "sm_120a">] {
+  gpu.func @key_loop(%q: !llvm.ptr<1>, %k: !llvm.ptr<1>, %cu: !llvm.ptr<1>, %table: !llvm.ptr<1>,
+                     %stride: i32, %sq: i32, %sk: i32, %q_row: i32, %b: i32, %total: i32,
+                     %page: i32, %magic: i32, %shift: i32, %pstride: i64, %pages: i32,
+                     %scale: f32) kernel attributes {known_block_size = array<i32: 256, 1, 1>} {
+    fa4.scope "paged" {
+      // CHECK: %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} = fa4.kv_range causal rows(%{{.*}}, 128) seqlen(%{{.*}}, %{{.*}}) block(64)
+      %begin, %full_begin, %full_end, %end = fa4.kv_range causal rows(%q_row, 128) seqlen(%sq, %sk) block(64)
+      // CHECK: fa4.kv_range none
+      %r2:4 = fa4.kv_range none rows(%q_row, 128) seqlen(%sq, %sk) block(64)
+      // CHECK: fa4.varlen_seqlens %{{.*}} cu_seqlens(%{{.*}}, %{{.*}}) seqused_k(%{{.*}}) totals(%{{.*}}, %{{.*}})
+      %qs, %lq, %ks, %lk = fa4.varlen_seqlens %b cu_seqlens(%cu, %cu) seqused_k(%cu) totals(%total, %total)
+      %qt = fa4.smem_buffer "Q" : !fa4.smem<128x64xbf16>
+      %kt = fa4.smem_buffer "K" : !fa4.smem<64x64xbf16>
+      // CHECK: fa4.load_paged_tile %{{.*}}[%{{.*}}] limit %{{.*}} stride %{{.*}} pages(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) into %{{.*}} : !fa4.smem<64x64xbf16>
+      fa4.load_paged_tile %k[%q_row] limit %sk stride %stride pages(%table, %page, %magic, %shift, %pstride, %pages) into %kt : !fa4.smem<64x64xbf16>
+      %zero = arith.constant 0.0 : f32
+      %o0 = fa4.splat %zero : !fa4.acc<128x64xf32, warps = 8>
+      %m0 = fa4.splat %zero : !fa4.rows<128, warps = 8>
+      // CHECK: fa4.kv_loop[%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}] stages(2) q %{{.*}}[%{{.*}}] : !fa4.smem<128x64xbf16> #fa4.contiguous(%{{.*}}, %{{.*}}, %{{.*}} : !llvm.ptr<1>, i32, i32)
+      // CHECK-SAME: k #fa4.paged(
+      // CHECK-SAME: v #fa4.paged(
+      // CHECK: ^bb0(%n: i32, %q: !fa4.smem<128x64xbf16>, %k: !fa4.smem<64x64xbf16>, %v: !fa4.smem<64x64xbf16>, %o: !fa4.acc<128x64xf32, warps = 8>, %m: !fa4.rows<128, warps = 8>):
+      // CHECK: fa4.yield
+      %r:2 = fa4.kv_loop [%begin, %full_begin, %full_end, %end] stages(2)
+          q %qt[%q_row] : !fa4.smem<128x64xbf16> #fa4.contiguous(%q, %stride, %sq : !llvm.ptr<1>, i32, i32)
+          k #fa4.paged(%k, %stride, %sk, %table, %page, %magic, %shift, %pstride, %pages : !llvm.ptr<1>, i32, i32, !llvm.ptr<1>, i32, i32, i32, i64, i32)
+          v #fa4.paged(%k, %stride, %sk, %table, %page, %magic, %shift, %pstride, %pages : !llvm.ptr<1>, i32, i32, !llvm.ptr<1>, i32, i32, i32, i64, i32)
+          init(%o0, %m0) : !fa4.acc<128x64xf32, warps = 8>, !fa4.rows<128, warps = 8> {
+      ^bb0(%n: i32, %qa: !fa4.smem<128x64xbf16>, %kb: !fa4.smem<64x64xbf16>, %vb: !fa4.smem<64x64xbf16>,
+           %o: !fa4.acc<128x64xf32, warps = 8>, %m: !fa4.rows<128, warps = 8>):
+        fa4.yield %o, %m : !fa4.acc<128x64xf32, warps = 8>, !fa4.rows<128, warps = 8>
+      }
+      // CHECK: fa4.fill_nan %{{.*}}[%{{.*}} to %{{.*}}] stride %{{.*}} cols(64) as bf16
+      fa4.fill_nan %q[%q_row to %sq] stride %stride cols(64) as bf16
+    }
+    gpu.return
+  }
+}
+
+// CHECK-LABEL: gpu.func @tma_sources
+gpu.module @tma_sources {
+  gpu.func @tma_sources(%d: !llvm.ptr, %h: i32, %b: i32, %range: i32) kernel {
+    fa4.scope "dense" {
+      %qt = fa4.smem_buffer "Q" : !fa4.smem<128x64xbf16>
+      %zero = arith.constant 0.0 : f32
+      %o0 = fa4.splat %zero : !fa4.acc<128x64xf32, warps = 8>
+      // CHECK: #fa4.tma(%{{.*}}, %{{.*}}, %{{.*}} : !llvm.ptr, i32, i32) k #fa4.tma
+      %r = fa4.kv_loop [%range, %range, %range, %range] stages(2)
+          q %qt[%h] : !fa4.smem<128x64xbf16> #fa4.tma(%d, %h, %b : !llvm.ptr, i32, i32)
+          k #fa4.tma(%d, %h, %b : !llvm.ptr, i32, i32)
+          v #fa4.tma(%d, %h, %b : !llvm.ptr, i32, i32)
+          init(%o0) : !fa4.acc<128x64xf32, warps = 8> {
+      ^bb0(%n: i32, %qa: !fa4.afrag<128x64xbf16, warps = 8>, %kb: !fa4.smem<64x64xbf16>, %vb: !fa4.smem<64x64xbf16>,
+           %o: !fa4.acc<128x64xf32, warps = 8>):
+        fa4.yield %o : !fa4.acc<128x64xf32, warps = 8>
+      }
+    }
+    gpu.return
+  }
+}

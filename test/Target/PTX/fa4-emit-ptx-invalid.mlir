@@ -30,3 +30,13 @@ gpu.module @bad_param {
     llvm.return
   }
 }
+
+// -----
+
+// The chip option must agree with the module's target.
+// expected-error @+1 {{gpu.module 'mismatch_target' targets sm_90 but fa4-emit-ptx was asked for 'sm_120a'}}
+gpu.module @mismatch_target [#nvvm.target<chip = "sm_90">] {
+  llvm.func @k() attributes {nvvm.kernel} {
+    llvm.return
+  }
+}

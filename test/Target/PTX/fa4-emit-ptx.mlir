@@ -28,3 +28,4 @@ gpu.module @tiny {
     llvm.return
   }
 }
+

@@ -25,3 +25,11 @@ void FA4Dialect::initialize() {
   registerTypes();
   registerAttributes();
 }
+
+Operation *FA4Dialect::materializeConstant(OpBuilder &builder, Attribute value,
+                                           Type type, Location loc) {
+  auto integer = dyn_cast<IntegerAttr>(value);
+  if (!integer || integer.getType() != type)
+    return nullptr;
+  return arith::ConstantOp::create(builder, loc, type, integer);
+}

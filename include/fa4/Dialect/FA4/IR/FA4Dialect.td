@@ -34,6 +34,8 @@ def FA4_Dialect : Dialect {
   }];
   let useDefaultTypePrinterParser = 1;
   let useDefaultAttributePrinterParser = 1;
+  // Folded fa4 ops (fa4.kv_range) become arith constants.
+  let hasConstantMaterializer = 1;
   let extraClassDeclaration = [{
     /// Registers the types; defined beside their storage classes.
     void registerTypes();
