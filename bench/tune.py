@@ -32,8 +32,11 @@ def variants(target):
         for name in sorted(os.listdir(path)):
             if name.endswith(".json"):
                 with open(os.path.join(path, name)) as f:
-                    meta = json.load(f)
-                out.append(meta)
+                    module = json.load(f)
+                # A module lists its kernels, each with features and config.
+                out.extend(k for k in module["kernels"]
+                           if k["features"].get("kernel") == "attention"
+                           and not k["features"].get("varlen"))
     return out
 
 
@@ -66,14 +69,14 @@ def main():
                 os.environ.pop("FA4_KERNEL", None)
                 cells = [f"default={bench(lambda: fa4.flash_attn_func(q, k, v, causal=causal)):4.0f}"]
                 for meta in metas:
-                    f = meta["features"]
+                    f, c = meta["features"], meta["config"]
                     if f["head_dim"] != d or f["causal"] != causal or f["dtype"] != "bf16":
                         continue
                     os.environ["FA4_KERNEL"] = meta["name"]
                     out = fa4.flash_attn_func(q, k, v, causal=causal)
                     err = (out.float() - ref.float()).abs().max().item()
                     tf = bench(lambda: fa4.flash_attn_func(q, k, v, causal=causal))
-                    tag = f"{f['tile_m']}x{f['tile_n']}w{f['num_warps']}s{f['num_stages']}"
+                    tag = f"{c['tile_m']}x{c['tile_n']}w{c['num_warps']}s{c['num_stages']}"
                     cells.append(f"{tag}={tf:4.0f}" + ("" if err < 0.05 else f"(ERR {err:.2g})"))
                 os.environ.pop("FA4_KERNEL", None)
                 print(f"d={d:3d} causal={int(causal)} s={s:5d}  fa2={fa2:4.0f}  " + "  ".join(cells),

@@ -106,7 +106,7 @@ cmd_kernels() {
             grep -E 'bytes stack frame|Used [0-9]+ registers' |
             sed 's/^ptxas info *: *//; s/^ *//' | paste -sd';' - | sed 's/;/; /')"
     printf '%s\n    %s; %s B dynamic shared memory\n' "$ptx" "$line" \
-      "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["smem_bytes"])' "${ptx%.ptx}.json")"
+      "$(python3 -c 'import json,sys; print(max(k["smem_bytes"] for k in json.load(open(sys.argv[1]))["kernels"]))' "${ptx%.ptx}.json")"
   done
   log "metadata next to each file (<kernel>.json); all targets in $BUILD_DIR/kernels"
 }
