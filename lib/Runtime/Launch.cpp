@@ -113,6 +113,21 @@ fa4_status fa4::rt::checkHeadDims(int64_t headDim, int64_t headDimV) {
   return FA4_SUCCESS;
 }
 
+// With l = ceil(log2 d) and N = 31 (x < 2^N), m = ceil(2^(N + l) / d) gives
+// floor(x / d) = floor(x m / 2^(N + l)) (Granlund and Montgomery, 1994,
+// theorem 4.2, since 0 <= m d - 2^(N + l) < d <= 2^l). umulhi drops 32 of
+// the N + l bits, the shift the remaining l - 1. m fits 32 bits: m = 2^31
+// when d is a power of two, else d > 2^(l - 1) and m <= 2^(N + 1) - 1.
+DivisionReciprocal fa4::rt::getDivisionReciprocal(int64_t divisor) {
+  int l = 0;
+  while ((int64_t(1) << l) < divisor)
+    ++l;
+  uint64_t wide = uint64_t(1) << (31 + l);
+  uint64_t magic = (wide + static_cast<uint64_t>(divisor) - 1) /
+                   static_cast<uint64_t>(divisor);
+  return {static_cast<uint32_t>(magic), l - 1};
+}
+
 fa4_status fa4::rt::getGrid(const Launch &launch, unsigned grid[3]) {
   const KernelInfo &kernel = *launch.kernel;
   static const int64_t limits[3] = {INT32_MAX, kMaxGridYZ, kMaxGridYZ};

@@ -67,6 +67,16 @@ struct Launch {
   fa4_dtype dtype = FA4_DTYPE_BF16;
 };
 
+/// x / divisor = umulhi(x, magic) >> shift, exact for every 0 <= x < 2^31:
+/// how a kernel divides by a run-time constant (the page size) without a
+/// division in its loop.
+struct DivisionReciprocal {
+  uint32_t magic = 0;
+  int32_t shift = 0;
+};
+/// The reciprocal of `divisor`, 2 <= divisor < 2^31.
+DivisionReciprocal getDivisionReciprocal(int64_t divisor);
+
 /// Evaluates the kernel's grid rule over the launch's sizes.
 fa4_status getGrid(const Launch &launch, unsigned grid[3]);
 

@@ -251,16 +251,9 @@ fa4_status fa4::rt::prepareVarlen(const fa4_varlen_fwd_params &p,
                 static_cast<int32_t>(p.block_table_stride ? p.block_table_stride
                                                           : p.max_pages));
     args.setI32("page_size", static_cast<int32_t>(p.page_size));
-    // x / page_size = umulhi(x, magic) >> shift, exact for x < 2^31: with
-    // l = ceil(log2 page_size), magic = ceil(2^(31 + l) / page_size) (below
-    // 2^32 for page_size >= 2) and shift = l - 1.
-    int l = 0;
-    while ((int64_t(1) << l) < p.page_size)
-      ++l;
-    uint64_t magic = ((uint64_t(1) << (31 + l)) + p.page_size - 1) /
-                     static_cast<uint64_t>(p.page_size);
-    args.setI32("page_magic", static_cast<int32_t>(static_cast<uint32_t>(magic)));
-    args.setI32("page_shift", l - 1);
+    DivisionReciprocal page = getDivisionReciprocal(p.page_size);
+    args.setI32("page_magic", static_cast<int32_t>(page.magic));
+    args.setI32("page_shift", page.shift);
     args.setI32("max_pages", static_cast<int32_t>(p.max_pages));
     args.setI32("num_pages", static_cast<int32_t>(p.num_pages));
   }

@@ -70,6 +70,9 @@ def flash_attn_varlen_func(q, k, v, cu_seqlens_q, cu_seqlens_k, max_seqlen_q, ma
     nheads_k, head_dim) with page_size a multiple of 16. cu_seqlens_q/k: int32
     (batch + 1) offsets. Causal masks are bottom-right aligned per sequence.
     seqused_k (fa4 extra): int32 (batch), the keys of each sequence actually used.
+    max_seqlen_q sizes the grid: rows of a longer sequence come back NaN.
+    FA4_CHECK_INPUTS=1 checks cu_seqlens, seqused_k, max_seqlen_* and block_table
+    on the host (one synchronization) and raises ValueError naming the bad entry.
     Returns out (total_q, nheads, head_dim); with return_attn_probs,
     (out, softmax_lse, S_dmask) as FlashAttention-2 (S_dmask is None: no dropout);
     with return_lse (fa4 extra), (out, softmax_lse). softmax_lse is (nheads, total_q)

@@ -7,13 +7,16 @@
 //===----------------------------------------------------------------------===//
 
 #include "CudaDriver.h"
+#include "Launch.h"
 #include "TestUtil.h"
 #include "fa4/Runtime/fa4.h"
 
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <functional>
 #include <string>
+#include <vector>
 
 using namespace fa4::rt;
 
@@ -150,5 +153,39 @@ FA4_TEST(varlenNothingToDoAndDriverStatus) {
       fa4_status got = fa4_varlen_fwd(&valid, nullptr);
       EXPECT(got == status, "(got %d: %s)", got, fa4_last_error());
     }
+  }
+}
+
+/// The page index the paged kernels compute, umulhi(x, magic) >> shift, is
+/// x / page_size for every row a kernel can ask for (x < 2^31): every page
+/// size up to 2^16 at the rows where a quotient changes and at the top of
+/// the range, and the largest page sizes.
+FA4_TEST(pageReciprocalIsExact) {
+  auto check = [](int64_t d, int64_t x) {
+    DivisionReciprocal r = getDivisionReciprocal(d);
+    uint64_t high = (static_cast<uint64_t>(x) * r.magic) >> 32;
+    int64_t got = static_cast<int64_t>(high >> r.shift);
+    if (got == x / d)
+      return true;
+    EXPECT(false, "(%lld / %lld: got %lld)", static_cast<long long>(x),
+           static_cast<long long>(d), static_cast<long long>(got));
+    return false;
+  };
+  const int64_t top = INT32_MAX;
+  std::vector<int64_t> divisors;
+  for (int64_t d = 16; d <= 65536; d += 16)
+    divisors.push_back(d);
+  for (int64_t d : {top - 15, (top - 15) / 2 & ~int64_t(15), int64_t(1) << 30,
+                    (int64_t(1) << 30) + 16})
+    divisors.push_back(d);
+  for (int64_t d : divisors) {
+    std::vector<int64_t> rows = {0, 1, d - 1, d, d + 1, top, top - 1};
+    for (int64_t q : {int64_t(2), int64_t(3), int64_t(1000), top / d - 1,
+                      top / d})
+      for (int64_t delta : {int64_t(-1), int64_t(0), int64_t(1)})
+        rows.push_back(q * d + delta);
+    for (int64_t x : rows)
+      if (x >= 0 && x <= top && !check(d, x))
+        return;
   }
 }

@@ -139,8 +139,10 @@ FA4_API fa4_status fa4_fwd(const fa4_fwd_params *params, void *stream);
  * What only the device holds (cu_seqlens, seqused_k, the block table)
  * cannot be checked without a synchronization, so fa4_varlen_fwd does not:
  * the kernel clamps every offset and page index so that no value makes it
- * read or write outside the tensors, and max_seqlen_q only sizes the grid
- * (an underestimate is slower, never wrong). check_inputs = 1 (or the
+ * read or write outside the tensors. max_seqlen_q sizes the grid, as in
+ * FlashAttention-2: the rows of a sequence longer than it have no CTA, and
+ * the kernel fills them (and their LSE) with NaN rather than leave them
+ * unwritten, so an underestimate shows up. check_inputs = 1 (or the
  * environment variable FA4_CHECK_INPUTS=1) copies those values to the
  * host, synchronizes the stream and fails naming the first bad entry. */
 typedef struct fa4_varlen_fwd_params {
