@@ -245,6 +245,8 @@ fa4_status fa4::rt::checkArguments(const Launch &launch) {
                                           "', which the runtime does not have");
     args.setTensorMap(param.name, CUtensorMap{});
   }
+  if (fa4_status s = checkWorkspace(launch); s != FA4_SUCCESS)
+    return s;
   std::vector<KernelArgs::Slot> storage;
   std::vector<void *> pointers;
   return args.pack(kernel, storage, pointers);
@@ -278,9 +280,28 @@ fa4_status fa4::rt::getDevice(const CudaDriver *&driver, CUcontext &context,
   return FA4_SUCCESS;
 }
 
+fa4_status fa4::rt::checkWorkspace(const Launch &launch) {
+  const KernelInfo &kernel = *launch.kernel;
+  int64_t bytes;
+  std::string error;
+  if (!evaluate(kernel.workspace, launch.sizes, bytes, error))
+    return fail(FA4_ERROR_INTERNAL,
+                "kernel " + kernel.name + ": workspace rule " + error);
+  // No entry point owns scratch memory yet: a kernel that needs some must
+  // not run without it.
+  if (bytes != 0)
+    return fail(FA4_ERROR_INTERNAL,
+                format("kernel %s needs %lld bytes of workspace, which this "
+                       "entry point does not provide",
+                       kernel.name.c_str(), static_cast<long long>(bytes)));
+  return FA4_SUCCESS;
+}
+
 fa4_status fa4::rt::launchKernel(const CudaDriver &d, CUcontext context,
                                  const Launch &launch, CUstream stream) {
   const KernelInfo &kernel = *launch.kernel;
+  if (fa4_status s = checkWorkspace(launch); s != FA4_SUCCESS)
+    return s;
   unsigned grid[3];
   if (fa4_status s = getGrid(launch, grid); s != FA4_SUCCESS)
     return s;

@@ -85,8 +85,13 @@ fa4_status getGrid(const Launch &launch, unsigned grid[3]);
 fa4_status encodeTensorMaps(const CudaDriver &driver, Launch &launch);
 
 /// Checks that the launch supplies every parameter its kernel declares,
-/// with the declared type (tensor maps: that the tensor it views exists).
+/// with the declared type (tensor maps: that the tensor it views exists),
+/// and the workspace it asks for.
 fa4_status checkArguments(const Launch &launch);
+
+/// Evaluates the kernel's workspace rule; a kernel that needs workspace is
+/// an error until an entry point provides it.
+fa4_status checkWorkspace(const Launch &launch);
 
 /// The driver, the current context (device 0's primary context if none is
 /// current) and the fa4 target of its device.

@@ -2,7 +2,8 @@
 //
 // The runtime reads every kernel's parameters, features and launch rules
 // from metadata; these tests feed it metadata directly: modules of several
-// kernels, malformed entries, the grid and workspace expressions, and
+// kernels, malformed entries, the grid and workspace expressions (and the
+// refusal of a workspace no entry point provides), and
 // packing by name (so a parameter the runtime does not know, such as the
 // seed's misplaced `stream`, is an error, not a shifted argument list).
 //
@@ -11,6 +12,7 @@
 #include "Expr.h"
 #include "Json.h"
 #include "KernelRegistry.h"
+#include "Launch.h"
 #include "TestUtil.h"
 
 #include <string>
@@ -157,6 +159,28 @@ FA4_TEST(packingRejectsUnknownAndMistypedParameters) {
   kernel.params = {{"seqlen_q", ParamType::I64, "", 0, 0, 0}};
   EXPECT(args.pack(kernel, storage, pointers) == FA4_ERROR_INTERNAL);
   EXPECT(std::string(fa4_last_error()).find("as u64") != std::string::npos,
+         "(%s)", fa4_last_error());
+}
+
+FA4_TEST(workspaceIsRequiredToBeProvided) {
+  // No entry point owns scratch memory yet, so a kernel whose rule asks for
+  // some is refused by name rather than launched without it.
+  KernelInfo kernel;
+  kernel.name = "split";
+  Launch launch;
+  launch.kernel = &kernel;
+  launch.sizes = {{"batch", 2}, {"nheads_q", 4}};
+  kernel.workspace = "0";
+  EXPECT(checkWorkspace(launch) == FA4_SUCCESS, "(%s)", fa4_last_error());
+  kernel.workspace = "batch * nheads_q * 4";
+  EXPECT(checkWorkspace(launch) == FA4_ERROR_INTERNAL);
+  EXPECT(std::string(fa4_last_error()).find("split needs 32 bytes of workspace") !=
+             std::string::npos,
+         "(%s)", fa4_last_error());
+  kernel.workspace = "num_splits * 4";
+  EXPECT(checkWorkspace(launch) == FA4_ERROR_INTERNAL);
+  EXPECT(std::string(fa4_last_error()).find("unknown size 'num_splits'") !=
+             std::string::npos,
          "(%s)", fa4_last_error());
 }
 
