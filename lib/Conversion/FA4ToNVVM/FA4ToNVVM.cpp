@@ -10,10 +10,11 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "Patterns.h"
 #include "fa4/Conversion/FA4ToNVVM/FA4ToNVVM.h"
+#include "Patterns.h"
 #include "fa4/Conversion/Passes.h"
 #include "fa4/Dialect/FA4/IR/FA4Ops.h"
+#include "fa4/Dialect/FA4/IR/FA4Target.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -23,6 +24,7 @@
 #include "mlir/Dialect/SCF/Transforms/Patterns.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/Builders.h"
+#include "llvm/ADT/TypeSwitch.h"
 
 namespace mlir {
 namespace fa4 {
@@ -35,11 +37,62 @@ using namespace mlir;
 using namespace mlir::fa4;
 
 FailureOr<int64_t> fa4::getNumThreads(Operation *op) {
-  auto func = op->getParentOfType<gpu::GPUFuncOp>();
+  auto func = dyn_cast<gpu::GPUFuncOp>(op);
+  if (!func)
+    func = op->getParentOfType<gpu::GPUFuncOp>();
   if (!func || !func.getKnownBlockSizeAttr())
     return op->emitOpError("needs an enclosing gpu.func with known_block_size");
+  // The lowering indexes threads by tid.x and warps by tid.x / 32: a block
+  // of whole warps along x, within what any target allows.
   ArrayRef<int32_t> size = func.getKnownBlockSizeAttr().asArrayRef();
-  return static_cast<int64_t>(size[0]) * size[1] * size[2];
+  int64_t maxThreads = 32 * getLimitsOfAnyTarget().maxWarps;
+  if (size.size() != 3 || size[1] != 1 || size[2] != 1 || size[0] < 32 ||
+      size[0] > maxThreads || size[0] % 32 != 0)
+    return op->emitOpError()
+           << "needs known_block_size = [x, 1, 1] with x a multiple of 32 in "
+              "[32, "
+           << maxThreads << "], got " << func.getKnownBlockSizeAttr();
+  return static_cast<int64_t>(size[0]);
+}
+
+/// The warps a value of `type` is distributed over, or 0 for other types.
+static int64_t getTypeWarps(Type type) {
+  return llvm::TypeSwitch<Type, int64_t>(type)
+      .Case<AccTileType, AFragType, RowStatsType>(
+          [](auto tile) { return tile.getWarps(); })
+      .Default([](Type) { return 0; });
+}
+
+/// Checks, before any pattern runs, that each kernel's block has the
+/// threads its register tiles are distributed over: a tile over more warps
+/// than the block has would silently leave rows unwritten.
+static LogicalResult verifyBlockShapes(gpu::GPUModuleOp module) {
+  WalkResult result = module.walk([&](Operation *op) -> WalkResult {
+    if (!isa_and_nonnull<FA4Dialect>(op->getDialect()))
+      return WalkResult::advance();
+    int64_t warps = 0;
+    for (Type type : op->getOperandTypes())
+      warps = std::max(warps, getTypeWarps(type));
+    for (Type type : op->getResultTypes())
+      warps = std::max(warps, getTypeWarps(type));
+    for (Region &region : op->getRegions())
+      for (Block &block : region)
+        for (Type type : block.getArgumentTypes())
+          warps = std::max(warps, getTypeWarps(type));
+    if (warps == 0)
+      return WalkResult::advance();
+    FailureOr<int64_t> threads = getNumThreads(op);
+    if (failed(threads))
+      return WalkResult::interrupt();
+    if (warps * 32 > *threads) {
+      op->emitOpError() << "distributes a tile over " << warps
+                        << " warps, but the block has " << *threads
+                        << " threads";
+      return WalkResult::interrupt();
+    }
+    return WalkResult::advance();
+  });
+  return failure(result.wasInterrupted());
 }
 
 namespace {
@@ -52,6 +105,8 @@ struct ConvertFA4ToNVVMPass final
     gpu::GPUModuleOp module = getOperation();
     MLIRContext *ctx = &getContext();
     OpBuilder b(ctx);
+    if (failed(verifyBlockShapes(module)))
+      return signalPassFailure();
 
     // One dynamic shared-memory array per module: `.extern .shared .align
     // 1024 .b8 fa4_smem[]`, sized at launch.

@@ -15,6 +15,8 @@
 
 #include "mlir/Dialect/SCF/IR/SCF.h"
 
+#include <tuple>
+
 using namespace mlir;
 using namespace mlir::fa4;
 
@@ -128,10 +130,13 @@ struct VarlenSeqlensOpLowering : OpConversionPattern<VarlenSeqlensOp> {
       Value end = clamp(last, start, total);
       return {start, e.sub(end, start)};
     };
-    auto [qStart, seqlenQ] = sequence(adaptor.getCuSeqlensQ(),
-                                      adaptor.getTotalQ());
-    auto [kStart, seqlenK] = sequence(adaptor.getCuSeqlensK(),
-                                      adaptor.getTotalK());
+    // Plain variables, not structured bindings: the lambdas below capture
+    // them (a C++20 feature for bindings).
+    Value qStart, seqlenQ, kStart, seqlenK;
+    std::tie(qStart, seqlenQ) =
+        sequence(adaptor.getCuSeqlensQ(), adaptor.getTotalQ());
+    std::tie(kStart, seqlenK) =
+        sequence(adaptor.getCuSeqlensK(), adaptor.getTotalK());
     // seqused_k, when given, replaces the key count (never past total_k).
     Value used = adaptor.getSequsedK();
     Value null = LLVM::ZeroOp::create(rewriter, loc, used.getType());

@@ -13,15 +13,15 @@
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
+#include "llvm/IR/Verifier.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Passes/PassBuilder.h"
-#include "llvm/Transforms/Utils/Local.h"
-#include "llvm/ADT/StringExtras.h"
-#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -30,6 +30,7 @@
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/Target/TargetOptions.h"
 #include "llvm/TargetParser/Triple.h"
+#include "llvm/Transforms/Utils/Local.h"
 
 #include <mutex>
 
@@ -103,15 +104,64 @@ static void sinkSharedAddressOffsets(llvm::Function &func) {
       llvm::RecursivelyDeleteTriviallyDeadInstructions(gep);
 }
 
+/// Checks that every type in `module` is one LLVM IR can express: value
+/// types and the types attributes name (a GEP's element type, a global's
+/// type). MLIR 22's LLVM dialect verifier accepts, e.g., an
+/// `llvm.getelementptr` whose element type is a non-LLVM type, and
+/// translation then dereferences a null llvm::Type (upstream limitation;
+/// test/Target/PTX/fa4-emit-ptx-invalid.mlir), so emission checks first.
+static LogicalResult verifyTranslatableTypes(gpu::GPUModuleOp module) {
+  auto check = [](Operation *op, Type type) -> LogicalResult {
+    if (LLVM::isCompatibleType(type))
+      return success();
+    return op->emitOpError()
+           << "uses type " << type << ", which LLVM IR cannot express";
+  };
+  WalkResult result = module.walk([&](Operation *op) -> WalkResult {
+    for (Type type : op->getOperandTypes())
+      if (failed(check(op, type)))
+        return WalkResult::interrupt();
+    for (Type type : op->getResultTypes())
+      if (failed(check(op, type)))
+        return WalkResult::interrupt();
+    for (Region &region : op->getRegions())
+      for (Block &block : region)
+        for (Type type : block.getArgumentTypes())
+          if (failed(check(op, type)))
+            return WalkResult::interrupt();
+    bool bad = false;
+    auto checkAttr = [&](Attribute attr) {
+      if (!attr)
+        return;
+      attr.walk([&](TypeAttr typeAttr) {
+        if (!bad && failed(check(op, typeAttr.getValue())))
+          bad = true;
+      });
+    };
+    checkAttr(op->getRawDictionaryAttrs());
+    checkAttr(op->getPropertiesAsAttribute());
+    return bad ? WalkResult::interrupt() : WalkResult::advance();
+  });
+  return failure(result.wasInterrupted());
+}
+
 FailureOr<std::string> fa4::translateToPTX(gpu::GPUModuleOp module,
                                            const TargetInfo &target,
                                            bool dumpLLVM) {
   initializeNVPTX();
+  if (failed(verifyTranslatableTypes(module)))
+    return failure();
   llvm::LLVMContext llvmContext;
   std::unique_ptr<llvm::Module> llvmModule =
       translateModuleToLLVMIR(module, llvmContext, module.getName());
   if (!llvmModule)
     return module.emitError("failed to translate to LLVM IR");
+  // What reaches the backend must be valid LLVM IR: the NVPTX backend
+  // aborts on some invalid input instead of reporting it.
+  std::string problems;
+  llvm::raw_string_ostream problemStream(problems);
+  if (llvm::verifyModule(*llvmModule, &problemStream))
+    return module.emitError("the translated LLVM IR is invalid: ") << problems;
 
   llvm::Triple triple(kNVPTXTriple);
   std::string error;
@@ -177,6 +227,12 @@ static FailureOr<StringRef> getParamTypeName(Type type) {
 }
 
 /// A dictionary attribute of scalar entries as a JSON object.
+/// Whether `attr` is an integer that fits int64_t (metadata integers are
+/// 64-bit; a wider attribute is malformed input, not a value to truncate).
+static bool isInt64(IntegerAttr attr) {
+  return attr && attr.getValue().getSignificantBits() <= 64;
+}
+
 static FailureOr<llvm::json::Object> toJson(LLVM::LLVMFuncOp kernel,
                                             StringRef what,
                                             DictionaryAttr dict) {
@@ -186,7 +242,7 @@ static FailureOr<llvm::json::Object> toJson(LLVM::LLVMFuncOp kernel,
     Attribute value = entry.getValue();
     if (auto b = dyn_cast<BoolAttr>(value))
       object[key] = b.getValue();
-    else if (auto i = dyn_cast<IntegerAttr>(value))
+    else if (auto i = dyn_cast<IntegerAttr>(value); isInt64(i))
       object[key] = i.getValue().getSExtValue();
     else if (auto s = dyn_cast<StringAttr>(value))
       object[key] = s.getValue();
@@ -197,7 +253,8 @@ static FailureOr<llvm::json::Object> toJson(LLVM::LLVMFuncOp kernel,
       object[key] = str;
     } else
       return kernel.emitError() << what << " entry '" << key
-                                << "' is not a bool, integer, string or type";
+                                << "' is not a bool, 64-bit integer, string "
+                                   "or type";
   }
   return object;
 }
@@ -222,8 +279,9 @@ static FailureOr<llvm::json::Object> buildKernelMetadata(LLVM::LLVMFuncOp kernel
   if (totalThreads > 1024)
     return kernel.emitError() << "nvvm.reqntid asks for " << totalThreads
                               << " threads; a CTA has at most 1024";
-  if (smem.getValue().isNegative())
-    return kernel.emitError("fa4.smem_bytes is negative");
+  if (!isInt64(smem) || smem.getValue().isNegative())
+    return kernel.emitError("fa4.smem_bytes must be a non-negative 64-bit "
+                            "integer");
 
   // The names recorded by fa4-tile-attention must describe the lowered
   // signature one to one: the runtime relies on it.
@@ -251,7 +309,7 @@ static FailureOr<llvm::json::Object> buildKernelMetadata(LLVM::LLVMFuncOp kernel
       auto rows = map.getAs<IntegerAttr>("box_rows");
       auto cols = map.getAs<IntegerAttr>("box_cols");
       auto swizzle = map.getAs<IntegerAttr>("swizzle");
-      if (!tensor || !rows || !cols || !swizzle)
+      if (!tensor || !isInt64(rows) || !isInt64(cols) || !isInt64(swizzle))
         return kernel.emitError("incomplete fa4.tensor_maps entry for ")
                << paramName;
       params.push_back(llvm::json::Object{{"name", paramName},
@@ -430,12 +488,16 @@ struct FA4EmitPTXPass final : fa4::impl::FA4EmitPTXPassBase<FA4EmitPTXPass> {
                               "then letters, digits, '_' or '$')";
         return signalPassFailure();
       }
-      for (auto func : module.getOps<LLVM::LLVMFuncOp>())
-        if (!isPtxIdentifier(func.getName())) {
-          func.emitError() << "function name '" << func.getName()
+      // Every symbol becomes a PTX name (NVPTX aborts on others).
+      WalkResult names = module.walk([](SymbolOpInterface symbol) {
+        if (isPtxIdentifier(symbol.getName()))
+          return WalkResult::advance();
+        symbol.emitError() << "symbol name '" << symbol.getName()
                            << "' is not a PTX identifier";
-          return signalPassFailure();
-        }
+        return WalkResult::interrupt();
+      });
+      if (names.wasInterrupted())
+        return signalPassFailure();
       FailureOr<const TargetInfo *> target = resolveTarget(module);
       if (failed(target))
         return signalPassFailure();

@@ -559,7 +559,7 @@ gpu.module @m {
 
 gpu.module @m {
   gpu.func @range(%i: i32) kernel {
-    // expected-error @+1 {{tile sizes must be positive, got rows 128 and block 0}}
+    // expected-error @+1 {{tile sizes must be in [1, 2^31), got rows 128 and block 0}}
     %r:4 = fa4.kv_range none rows(%i, 128) seqlen(%i, %i) block(0)
     gpu.return
   }

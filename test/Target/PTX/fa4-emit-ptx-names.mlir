@@ -12,8 +12,44 @@ gpu.module @"../x" [#nvvm.target<chip = "sm_120a">] {
 // -----
 
 gpu.module @dash [#nvvm.target<chip = "sm_120a">] {
-  // expected-error @+1 {{function name 'a-b' is not a PTX identifier}}
+  // expected-error @+1 {{symbol name 'a-b' is not a PTX identifier}}
   llvm.func @"a-b"() attributes {nvvm.kernel} {
+    llvm.return
+  }
+}
+
+// -----
+
+// Every symbol becomes a PTX name, globals too.
+gpu.module @global [#nvvm.target<chip = "sm_120a">] {
+  // expected-error @+1 {{symbol name 'x.y' is not a PTX identifier}}
+  llvm.mlir.global internal @"x.y"(0 : i32) : i32
+  llvm.func @k() attributes {nvvm.kernel} {
+    llvm.return
+  }
+}
+
+// -----
+
+// A type LLVM IR cannot express never reaches translation (MLIR 22's
+// verifier accepts this GEP, and translation would crash on it).
+gpu.module @gep [#nvvm.target<chip = "sm_120a">] {
+  llvm.func @k(%p: !llvm.ptr<1>, %i: i64) attributes {
+      nvvm.kernel, nvvm.reqntid = array<i32: 32, 1, 1>, fa4.abi = ["p", "i"],
+      fa4.features = {}, fa4.smem_bytes = 0 : i64} {
+    // expected-error @+1 {{'llvm.getelementptr' op uses type 'index', which LLVM IR cannot express}}
+    %0 = llvm.getelementptr %p[%i] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, index
+    llvm.return
+  }
+}
+
+// -----
+
+gpu.module @m [#nvvm.target<chip = "sm_120a">] {
+  // expected-error @+1 {{fa4.features entry 'wide' is not a bool, 64-bit integer, string or type}}
+  llvm.func @wide_feature(%out: !llvm.ptr<1>) attributes {
+      nvvm.kernel, nvvm.reqntid = array<i32: 32, 1, 1>, fa4.abi = ["out"],
+      fa4.features = {wide = 36893488147419103232 : i128}, fa4.smem_bytes = 0 : i64} {
     llvm.return
   }
 }

@@ -22,6 +22,66 @@ using namespace mlir::fa4;
 
 #include "fa4/Dialect/FA4/IR/FA4Enums.cpp.inc"
 
+//===----------------------------------------------------------------------===//
+// Regions parsed after a region
+//===----------------------------------------------------------------------===//
+
+// MLIR 22's ODS-generated parsers keep each parsed region in a local
+// std::unique_ptr<Region> and move it into the OperationState only at the
+// end of parse(). The parser's CleanupOpStateRegions guard (AsmParser's
+// Parser.cpp), which drops the uses of values defined in a failed op's
+// regions, only sees regions already in the state: if anything after a
+// region fails, the local region is destroyed while a forward reference
+// outside the op may already use one of its values, and freeing the IR
+// later writes through the dangling use (Operation::dropAllReferences,
+// found by fuzzing: test/Robustness/parse-after-region.mlir). So in fa4's
+// formats nothing that can fail follows the last region, and a region that
+// follows another is parsed by a directive that drops the first region's
+// value uses itself when it fails, as the guard would.
+
+/// Parses `second`; on failure, drops every use of a value `first` defines.
+static ParseResult parseRegionAfter(OpAsmParser &parser, Region &first,
+                                    Region &second) {
+  if (succeeded(parser.parseRegion(second)))
+    return success();
+  for (Block &block : first)
+    block.dropAllDefinedValueUses();
+  return failure();
+}
+
+/// `else` region, optional (fa4.variant).
+static ParseResult parseElseRegion(OpAsmParser &parser, Region &thenRegion,
+                                   Region &elseRegion) {
+  if (failed(parser.parseOptionalKeyword("else")))
+    return success();
+  return parseRegionAfter(parser, thenRegion, elseRegion);
+}
+
+static void printElseRegion(OpAsmPrinter &printer, Operation *,
+                            Region &thenRegion, Region &elseRegion) {
+  if (elseRegion.empty())
+    return;
+  printer << " else ";
+  printer.printRegion(elseRegion);
+}
+
+/// `consumers` region (fa4.warp_specialize).
+static ParseResult parseConsumersRegion(OpAsmParser &parser, Region &producer,
+                                        Region &consumers) {
+  if (failed(parser.parseKeyword("consumers"))) {
+    for (Block &block : producer)
+      block.dropAllDefinedValueUses();
+    return failure();
+  }
+  return parseRegionAfter(parser, producer, consumers);
+}
+
+static void printConsumersRegion(OpAsmPrinter &printer, Operation *,
+                                 Region &producer, Region &consumers) {
+  printer << "consumers ";
+  printer.printRegion(consumers);
+}
+
 #define GET_OP_CLASSES
 #include "fa4/Dialect/FA4/IR/FA4Ops.cpp.inc"
 
@@ -87,6 +147,19 @@ LogicalResult AttentionOp::verify() {
 
   // ---- The tile configuration must fit the target ----
   const TargetInfo &target = getTargetInfo(getTarget().value_or(Chip::sm_120a));
+  // A dimension beyond the shared-memory budget can never fit; bounding
+  // each one first keeps every size product below 2^51.
+  auto fitsBudget = [&](int64_t value) { return value <= target.smemPerBlock; };
+  if (!fitsBudget(d) || !fitsBudget(dv))
+    return emitOpError() << "head dims (" << d << ", " << dv
+                         << ") cannot fit the " << target.smemPerBlock
+                         << " B of shared memory of " << target.cpu;
+  if (std::optional<uint64_t> m = getTileM())
+    if (!fitsBudget(static_cast<int64_t>(*m)) ||
+        !fitsBudget(static_cast<int64_t>(getTileN().value_or(0))))
+      return emitOpError() << "tile (" << *m << ", " << getTileN().value_or(0)
+                           << ") cannot fit the " << target.smemPerBlock
+                           << " B of shared memory of " << target.cpu;
   KernelConfig config = chooseKernelConfig(*this, target);
   if (std::string problem = checkKernelConfig(*this, config, target);
       !problem.empty())
@@ -207,6 +280,13 @@ LogicalResult SmemBufferOp::verify() {
 //===----------------------------------------------------------------------===//
 
 LogicalResult WarpSpecializeOp::verify() {
+  // The consumers and the producer warp group share one block.
+  int64_t maxWarps = getLimitsOfAnyTarget().maxWarps;
+  if (getConsumerWarps() + KernelConfig::kProducerWarps >
+      static_cast<uint64_t>(maxWarps))
+    return emitOpError() << "consumer_warps (" << getConsumerWarps()
+                         << ") and a producer warp group exceed the "
+                         << maxWarps << " warps of a block";
   std::optional<uint64_t> producer = getProducerRegisters();
   std::optional<uint64_t> consumer = getConsumerRegisters();
   if (producer.has_value() != consumer.has_value())
@@ -355,10 +435,16 @@ LogicalResult StoreTileOp::verify() {
 // KVRangeOp
 //===----------------------------------------------------------------------===//
 
+/// The lowering computes in i32: kv_range's sizes must be i32 constants.
+static bool isBlockSizeInRange(uint64_t size) {
+  return size >= 1 && size <= INT32_MAX;
+}
+
 LogicalResult KVRangeOp::verify() {
-  if (getTileM() <= 0 || getTileN() <= 0)
-    return emitOpError() << "tile sizes must be positive, got rows "
-                         << getTileM() << " and block " << getTileN();
+  if (!isBlockSizeInRange(getTileM()) || !isBlockSizeInRange(getTileN()))
+    return emitOpError() << "tile sizes must be in [1, 2^31), got rows "
+                         << static_cast<int64_t>(getTileM()) << " and block "
+                         << static_cast<int64_t>(getTileN());
   return success();
 }
 
@@ -397,7 +483,8 @@ LogicalResult KVRangeOp::fold(FoldAdaptor adaptor,
   auto qRow = dyn_cast_or_null<IntegerAttr>(adaptor.getQRow());
   auto seqlenQ = dyn_cast_or_null<IntegerAttr>(adaptor.getSeqlenQ());
   auto seqlenK = dyn_cast_or_null<IntegerAttr>(adaptor.getSeqlenK());
-  if (!qRow || !seqlenQ || !seqlenK || getTileM() <= 0 || getTileN() <= 0)
+  if (!qRow || !seqlenQ || !seqlenK || !isBlockSizeInRange(getTileM()) ||
+      !isBlockSizeInRange(getTileN()))
     return failure();
   KeyBlockRange r = computeBlockRange(getMask(), qRow.getInt(), seqlenQ.getInt(),
                                    seqlenK.getInt(), getTileM(), getTileN());
@@ -527,5 +614,8 @@ LogicalResult FillNaNOp::verify() {
   Type elementType = getElementType();
   if (!elementType.isBF16() && !elementType.isF16() && !elementType.isF32())
     return emitOpError() << "fills bf16, f16 or f32, got " << elementType;
+  // Columns are counted in i32.
+  if (getCols() > static_cast<uint64_t>(INT32_MAX))
+    return emitOpError() << "cols (" << getCols() << ") must be below 2^31";
   return success();
 }

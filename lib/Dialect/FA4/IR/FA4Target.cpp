@@ -21,26 +21,37 @@ static constexpr int64_t kSm120SmemPerBlock = 101376;
 static constexpr int64_t kRegistersPerSM = 65536;
 /// Registers are allocated to warps four at a time on all three.
 static constexpr int64_t kWarpAllocationGranularity = 4;
+/// 255 registers per thread and 1024 threads per block on all three.
+static constexpr int64_t kMaxRegistersPerThread = 255;
+static constexpr int64_t kMaxThreadsPerBlock = 1024;
+
+/// The limits all four targets share, with what sets them apart.
+static TargetInfo makeTarget(Chip chip, llvm::StringRef cpu,
+                             llvm::StringRef ptxFeatures, int capability,
+                             bool hasSetMaxNReg) {
+  return TargetInfo{chip,
+                    cpu,
+                    ptxFeatures,
+                    capability,
+                    kSm120SmemPerBlock,
+                    kMaxRegistersPerThread,
+                    kMaxThreadsPerBlock,
+                    kRegistersPerSM,
+                    kWarpAllocationGranularity,
+                    hasSetMaxNReg};
+}
 
 const TargetInfo &fa4::getTargetInfo(Chip chip) {
   // PTX 8.7 is the first ISA with sm_120a, 8.8 the first with sm_121a;
   // sm_90 needs >= 8.6 for the CTA-only TMA form, so it shares 8.7.
-  static const TargetInfo sm90{Chip::sm_90,  "sm_90", "+ptx87", 90,
-                               kSm120SmemPerBlock, 255, kRegistersPerSM,
-                               kWarpAllocationGranularity,
-                               /*hasSetMaxNReg=*/false};
-  static const TargetInfo sm120a{Chip::sm_120a, "sm_120a", "+ptx87", 120,
-                                 kSm120SmemPerBlock, 255, kRegistersPerSM,
-                                 kWarpAllocationGranularity,
-                                 /*hasSetMaxNReg=*/true};
-  static const TargetInfo sm121a{Chip::sm_121a, "sm_121a", "+ptx88", 121,
-                                 kSm120SmemPerBlock, 255, kRegistersPerSM,
-                                 kWarpAllocationGranularity,
-                                 /*hasSetMaxNReg=*/true};
-  static const TargetInfo sm90a{Chip::sm_90a, "sm_90a", "+ptx87", 90,
-                                kSm120SmemPerBlock, 255, kRegistersPerSM,
-                                kWarpAllocationGranularity,
-                                /*hasSetMaxNReg=*/true};
+  static const TargetInfo sm90 =
+      makeTarget(Chip::sm_90, "sm_90", "+ptx87", 90, /*hasSetMaxNReg=*/false);
+  static const TargetInfo sm120a =
+      makeTarget(Chip::sm_120a, "sm_120a", "+ptx87", 120, true);
+  static const TargetInfo sm121a =
+      makeTarget(Chip::sm_121a, "sm_121a", "+ptx88", 121, true);
+  static const TargetInfo sm90a =
+      makeTarget(Chip::sm_90a, "sm_90a", "+ptx87", 90, true);
   switch (chip) {
   case Chip::sm_90:
     return sm90;
@@ -52,6 +63,22 @@ const TargetInfo &fa4::getTargetInfo(Chip chip) {
     return sm90a;
   }
   llvm_unreachable("unknown chip");
+}
+
+const TargetLimits &fa4::getLimitsOfAnyTarget() {
+  static const TargetLimits limits = [] {
+    TargetLimits all{0, 0, 0};
+    for (Chip chip :
+         {Chip::sm_90, Chip::sm_90a, Chip::sm_120a, Chip::sm_121a}) {
+      const TargetInfo &target = getTargetInfo(chip);
+      all.maxWarps = std::max(all.maxWarps, target.maxThreadsPerBlock / 32);
+      all.maxRegistersPerThread =
+          std::max(all.maxRegistersPerThread, target.maxRegistersPerThread);
+      all.maxSmemPerBlock = std::max(all.maxSmemPerBlock, target.smemPerBlock);
+    }
+    return all;
+  }();
+  return limits;
 }
 
 FailureOr<const TargetInfo *> fa4::getModuleTarget(Operation *op) {

@@ -164,7 +164,12 @@ def FA4_VariantOp : FA4_Op<"variant", [NoTerminator, RecursiveMemoryEffects]> {
   let arguments = (ins StrAttr:$feature);
   let regions = (region SizedRegion<1>:$thenRegion,
                         MaxSizedRegion<1>:$elseRegion);
-  let assemblyFormat = "$feature $thenRegion (`else` $elseRegion^)? attr-dict";
+  // The else region is parsed by a custom directive, and the attributes
+  // come before the regions: see parseElseRegion in FA4Ops.cpp.
+  let assemblyFormat = [{
+    $feature attr-dict-with-keyword $thenRegion
+    custom<ElseRegion>(ref($thenRegion), $elseRegion)
+  }];
 }
 
 def FA4_GuardOp : FA4_Op<"guard", [
@@ -191,8 +196,8 @@ def FA4_GuardOp : FA4_Op<"guard", [
   let results = (outs Variadic<AnyType>:$results);
   let regions = (region SizedRegion<1>:$body);
   let assemblyFormat = [{
-    $condition (`else` `(` $elseValues^ `:` qualified(type($elseValues)) `)`)? $body
-    attr-dict
+    $condition (`else` `(` $elseValues^ `:` qualified(type($elseValues)) `)`)?
+    attr-dict-with-keyword $body
   }];
   let hasVerifier = 1;
 }
@@ -344,7 +349,7 @@ def FA4_KVLoopOp : FA4_Op<"kv_loop", [
       $q_source `(` $q_operands `:` type($q_operands) `)`
     `k` $k_source `(` $k_operands `:` type($k_operands) `)`
     `v` $v_source `(` $v_operands `:` type($v_operands) `)`
-    `init` `(` $init `)` `:` type($init) $body attr-dict
+    `init` `(` $init `)` `:` type($init) attr-dict-with-keyword $body
   }];
   let hasVerifier = 1;
   let extraClassDeclaration = [{
@@ -489,7 +494,8 @@ def FA4_WarpSpecializeOp : FA4_Op<"warp_specialize", [NoTerminator,
   let assemblyFormat = [{
     `consumer_warps` `(` $consumer_warps `)`
     (`registers` `(` $producer_registers^ `,` $consumer_registers `)`)?
-    `producer` $producer `consumers` $consumers attr-dict
+    attr-dict-with-keyword `producer` $producer
+    custom<ConsumersRegion>(ref($producer), $consumers)
   }];
   let hasVerifier = 1;
 }
@@ -521,7 +527,9 @@ def FA4_BarrierInitOp : FA4_Op<"barrier_init"> {
     synchronizes so no thread uses a barrier before it exists.
   }];
   let arguments = (ins FA4_MBarriersType:$barriers,
-                       ConfinedAttr<I64Attr, [IntPositive]>:$arrivals);
+                       // mbarrier.init takes a count in [1, 2^20 - 1].
+                       ConfinedAttr<I64Attr, [IntPositive,
+                                              IntMaxValue<1048575>]>:$arrivals);
   let assemblyFormat = [{
     $barriers `arrivals` `(` $arrivals `)` attr-dict `:`
     qualified(type($barriers))
@@ -531,7 +539,9 @@ def FA4_BarrierInitOp : FA4_Op<"barrier_init"> {
 def FA4_BarrierArriveTxOp : FA4_Op<"barrier_arrive_tx"> {
   let summary = "arrives on a barrier and expects bytes of TMA traffic";
   let arguments = (ins FA4_MBarriersType:$barriers, I32:$index,
-                       ConfinedAttr<I64Attr, [IntPositive]>:$bytes);
+                       // mbarrier.expect_tx takes a count in [1, 2^20 - 1].
+                       ConfinedAttr<I64Attr, [IntPositive,
+                                              IntMaxValue<1048575>]>:$bytes);
   let assemblyFormat = [{
     $barriers `[` $index `]` `bytes` `(` $bytes `)` attr-dict `:`
     qualified(type($barriers))

@@ -35,6 +35,8 @@ struct TargetInfo {
   int64_t smemPerBlock;
   /// Registers one thread may use.
   int64_t maxRegistersPerThread;
+  /// Threads one block may have.
+  int64_t maxThreadsPerBlock;
   /// The register file of one SM (32-bit registers).
   int64_t registersPerSM;
   /// Warps are given registers in groups of this many (the occupancy
@@ -47,6 +49,19 @@ struct TargetInfo {
 
 /// Returns the description of `chip`.
 const TargetInfo &getTargetInfo(Chip chip);
+
+/// The largest limits any described target has: the hard caps of
+/// target-independent checks (the fa4 types' verifiers), so that no size a
+/// type admits can overflow the arithmetic that plans or lowers it.
+struct TargetLimits {
+  /// Warps per block (maxThreadsPerBlock / 32).
+  int64_t maxWarps;
+  /// 32-bit registers one thread can address.
+  int64_t maxRegistersPerThread;
+  /// Bytes of shared memory one block can use.
+  int64_t maxSmemPerBlock;
+};
+const TargetLimits &getLimitsOfAnyTarget();
 
 /// The target of the gpu.module enclosing (or being) `op`: its
 /// #nvvm.target's chip, as fa4-tile-attention attaches it. Emits an error on

@@ -1,0 +1,11 @@
+// RUN: not fa4-opt %s -o /dev/null 2>&1 | FileCheck %s
+// XFAIL: *
+//
+// Known upstream limitation (MLIR 22): llvm.extractvalue with a position
+// past its struct crashes inside ExtractValueOp::parse (mlir-opt-22 too),
+// before any fa4 code runs; this is crash02 of the 2026-12-02 fuzzing.
+// fa4's passes never build such an op. This test expects the crash
+// (XFAIL) and starts failing, as a reminder, once the parser reports it.
+// CHECK: error:
+
+      %1121 = llvm.extractvalue %1118[72057594037927936] : !llvm.struct<(f32, f32, f32, f32)> 

@@ -1,0 +1,20 @@
+// RUN: not fa4-opt %s --pass-pipeline='builtin.module(gpu.module(convert-fa4-to-nvvm))' -o /dev/null 2>&1 | FileCheck %s
+//
+// Reproducer crash_acc_overflow_segv of the 2026-12-02 fuzzing
+// (../shared/repro/fuzz-2026-12-02): !fa4.acc<2^61x128>: rows x cols wrapped,
+// a zero-sized vector crashed the store lowering. Register tiles must fit 255
+// registers per thread.
+// (#nvvm.target added so that the input reaches the code that failed.)
+// CHECK: error: accumulator rows (2305843009213693952) over 1 warps do not fit the 255 registers of a thread
+
+gpu.module @m [#nvvm.target<chip = "sm_120a">] {
+  gpu.func @m(%p: !llvm.ptr<1>, %i: i32, %f: f32) kernel attributes {known_block_size = array<i32: 256, 1, 1>, fa4.abi = ["p", "i", "f"], fa4.features = {}} {
+    fa4.scope "s" {
+      %a = fa4.splat %f : !fa4.acc<2305843009213693952x128xf32, warps = 1>
+      fa4.store_tile %a, %p[%i] limit %i stride %i : !fa4.acc<2305843009213693952x128xf32, warps = 1> as bf16
+      %b = fa4.smem_barriers "b" : !fa4.mbarriers<2>
+      fa4.barrier_init %b arrivals(1) : !fa4.mbarriers<2>
+    }
+    gpu.return
+  }
+}
