@@ -18,6 +18,10 @@ namespace fa4::rt {
 struct ForwardTensors {
   Tensor q, k, v, o;
   int64_t lseStrides[3];
+  /// The scale the kernel uses (resolveSoftmaxScale).
+  float scale = 0;
+  /// No query rows: nothing to launch (the tensors are not checked).
+  bool empty = false;
 };
 
 /// Checks every argument of fa4_fwd; touches no GPU.
@@ -35,6 +39,8 @@ struct VarlenTensors {
   Tensor q, k, v, o;
   int64_t lseStrides[2];
   bool paged;
+  float scale = 0;
+  bool empty = false;
 };
 
 /// Checks every argument of fa4_varlen_fwd that the host can see; touches

@@ -42,9 +42,9 @@ fa4_status fa4::rt::validateForward(const fa4_fwd_params &p,
     const char *name;
     int64_t value;
     int64_t min;
-  } sizes[] = {{"batch", p.batch, 1},         {"seqlen_q", p.seqlen_q, 0},
-               {"seqlen_k", p.seqlen_k, 0},   {"nheads_q", p.nheads_q, 1},
-               {"nheads_kv", p.nheads_kv, 1}, {"head_dim", p.head_dim, 1},
+  } sizes[] = {{"batch", p.batch, 0},          {"seqlen_q", p.seqlen_q, 0},
+               {"seqlen_k", p.seqlen_k, 0},    {"nheads_q", p.nheads_q, 0},
+               {"nheads_kv", p.nheads_kv, 0},  {"head_dim", p.head_dim, 1},
                {"head_dim_v", p.head_dim_v, 1}};
   for (const auto &size : sizes)
     if (size.value < size.min)
@@ -52,6 +52,23 @@ fa4_status fa4::rt::validateForward(const fa4_fwd_params &p,
                   format("%s must be %s, got %lld", size.name,
                          size.min == 0 ? "non-negative" : "positive",
                          static_cast<long long>(size.value)));
+  if (p.load_path != FA4_LOAD_PATH_AUTO &&
+      p.load_path != FA4_LOAD_PATH_CP_ASYNC && p.load_path != FA4_LOAD_PATH_TMA)
+    return fail(FA4_ERROR_INVALID_ARGUMENT,
+                format("load_path %d is not a fa4_load_path",
+                       static_cast<int>(p.load_path)));
+  if (fa4_status s = resolveSoftmaxScale(p.softmax_scale, p.head_dim, t.scale);
+      s != FA4_SUCCESS)
+    return s;
+  // No query rows: nothing to compute, and the (empty) tensors' pointers
+  // may be anything, NULL included.
+  t.empty = p.batch == 0 || p.seqlen_q == 0 || p.nheads_q == 0;
+  if (t.empty)
+    return FA4_SUCCESS;
+  if (p.nheads_kv < 1)
+    return fail(FA4_ERROR_INVALID_SHAPE,
+                format("nheads_kv must be positive, got %lld",
+                       static_cast<long long>(p.nheads_kv)));
   if (p.batch > kMaxGridYZ || p.nheads_q > kMaxGridYZ)
     return fail(FA4_ERROR_INVALID_SHAPE,
                 format("batch (%lld) and nheads_q (%lld) must be at most %lld",
@@ -69,16 +86,6 @@ fa4_status fa4::rt::validateForward(const fa4_fwd_params &p,
                 format("nheads_q (%lld) is not a multiple of nheads_kv (%lld)",
                        static_cast<long long>(p.nheads_q),
                        static_cast<long long>(p.nheads_kv)));
-  if (p.load_path != FA4_LOAD_PATH_AUTO &&
-      p.load_path != FA4_LOAD_PATH_CP_ASYNC && p.load_path != FA4_LOAD_PATH_TMA)
-    return fail(FA4_ERROR_INVALID_ARGUMENT,
-                format("load_path %d is not a fa4_load_path",
-                       static_cast<int>(p.load_path)));
-  if (!std::isfinite(p.softmax_scale) || p.softmax_scale < 0)
-    return fail(FA4_ERROR_INVALID_ARGUMENT,
-                format("softmax_scale must be positive and finite (0 selects "
-                       "1/sqrt(head_dim)), got %g",
-                       static_cast<double>(p.softmax_scale)));
 
   q = {"q", p.q, p.seqlen_q, p.nheads_q, p.head_dim, {}};
   k = {"k", p.k, p.seqlen_k, p.nheads_kv, p.head_dim, {}};
@@ -88,6 +95,7 @@ fa4_status fa4::rt::validateForward(const fa4_fwd_params &p,
   resolveStrides(k, p.k_strides);
   resolveStrides(v, p.v_strides);
   resolveStrides(o, p.out_strides);
+  q.batch = k.batch = v.batch = o.batch = p.batch;
   if (fa4_status s = checkTensor(q, false); s != FA4_SUCCESS)
     return s;
   // With no keys the kernel never reads K or V.
@@ -114,10 +122,12 @@ fa4_status fa4::rt::validateForward(const fa4_fwd_params &p,
                          static_cast<long long>(lseStrides[2])));
     if (lseStrides[0] < 0 || lseStrides[1] < 0)
       return fail(FA4_ERROR_INVALID_STRIDE, "lse: strides must be >= 0");
-    if (p.nheads_q > 1 && lseStrides[1] == 0)
-      return fail(FA4_ERROR_INVALID_STRIDE,
-                  "lse: the head stride is 0: heads would overwrite each "
-                  "other");
+    static const char *const names[3] = {"batch", "head", "seq"};
+    int64_t lseSizes[3] = {p.batch, p.nheads_q, p.seqlen_q};
+    if (fa4_status s = checkLayout("lse", 3, lseSizes, lseStrides, names,
+                                   /*elementBytes=*/4, /*isOutput=*/true);
+        s != FA4_SUCCESS)
+      return s;
   }
   return FA4_SUCCESS;
 }
@@ -139,9 +149,6 @@ fa4_status fa4::rt::prepareForward(const fa4_fwd_params &p,
                                    const KernelInfo &kernel, Launch &launch) {
   launch.kernel = &kernel;
   launch.dtype = p.dtype;
-  float scale = p.softmax_scale > 0
-                    ? p.softmax_scale
-                    : static_cast<float>(1.0 / std::sqrt(double(p.head_dim)));
   KernelArgs &args = launch.args;
   args.setPtr("q", t.q.data);
   args.setPtr("k", t.k.data);
@@ -159,7 +166,7 @@ fa4_status fa4::rt::prepareForward(const fa4_fwd_params &p,
   }
   args.setI64("lse_batch_stride", t.lseStrides[0]);
   args.setI64("lse_head_stride", t.lseStrides[1]);
-  args.setF32("softmax_scale", scale);
+  args.setF32("softmax_scale", t.scale);
   launch.sizes = {{"batch", p.batch},       {"nheads_q", p.nheads_q},
                   {"nheads_kv", p.nheads_kv}, {"seqlen_q", p.seqlen_q},
                   {"seqlen_k", p.seqlen_k}};
@@ -188,7 +195,7 @@ extern "C" fa4_status fa4_fwd(const fa4_fwd_params *params, void *stream) {
   ForwardTensors t;
   if (fa4_status s = validateForward(p, t); s != FA4_SUCCESS)
     return s;
-  if (p.seqlen_q == 0)
+  if (t.empty)
     return FA4_SUCCESS;
 
   const CudaDriver *driver;

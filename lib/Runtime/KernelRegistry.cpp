@@ -225,10 +225,10 @@ struct Registry {
 };
 } // namespace
 
-/// Developer hook: modules from `FA4_KERNEL_PATH` (colon-separated folders
-/// laid out as the build's <target>/<module>.ptx + .json), added after the
-/// embedded ones, e.g. to time tile configurations side by side.
-static fa4_status loadExtraModules(const char *path, Registry &registry) {
+void fa4::rt::loadModulesFromPath(const char *path,
+                                  std::deque<ModuleInfo> &modules,
+                                  std::vector<KernelInfo> &kernels,
+                                  std::vector<std::string> &problems) {
   std::stringstream folders(path);
   std::string folder;
   while (std::getline(folders, folder, ':')) {
@@ -248,24 +248,30 @@ static fa4_status loadExtraModules(const char *path, Registry &registry) {
       closedir(handle);
       std::sort(names.begin(), names.end());
       for (const std::string &name : names) {
+        std::string base = dir + "/" + name;
         std::string json, ptx;
-        if (!readFile(dir + "/" + name + ".json", json) ||
-            !readFile(dir + "/" + name + ".ptx", ptx))
-          return fail(FA4_ERROR_INTERNAL, "FA4_KERNEL_PATH: cannot read " +
-                                              dir + "/" + name +
-                                              ".{json,ptx}");
-        ModuleInfo &module = registry.modules.emplace_back();
+        if (!readFile(base + ".json", json) || !readFile(base + ".ptx", ptx)) {
+          problems.push_back("cannot read " + base + ".{json,ptx}");
+          continue;
+        }
+        ModuleInfo &module = modules.emplace_back();
         module.name = name;
         module.target = target;
         module.ptxSize = ptx.size();
         module.ptx = std::move(ptx);
-        if (fa4_status s = parseModuleMetadata(json, module, registry.kernels);
-            s != FA4_SUCCESS)
-          return s;
+        // Parse into a scratch list: a malformed module adds nothing.
+        std::vector<KernelInfo> parsed;
+        if (parseModuleMetadata(json, module, parsed) != FA4_SUCCESS) {
+          problems.push_back(base + ".json: " + fa4_last_error());
+          clearError();
+          modules.pop_back();
+          continue;
+        }
+        for (KernelInfo &kernel : parsed)
+          kernels.push_back(std::move(kernel));
       }
     }
   }
-  return FA4_SUCCESS;
 }
 
 static Registry loadRegistry() {
@@ -287,11 +293,15 @@ static Registry loadRegistry() {
       return r;
     }
   }
+  // Developer hook: modules from FA4_KERNEL_PATH, added after the embedded
+  // ones (e.g. to time tile configurations side by side). The registry is
+  // built once per process, so each problem is reported once.
   if (const char *path = std::getenv("FA4_KERNEL_PATH")) {
-    if (fa4_status s = loadExtraModules(path, r); s != FA4_SUCCESS) {
-      r.status = s;
-      r.message = fa4_last_error();
-    }
+    std::vector<std::string> problems;
+    loadModulesFromPath(path, r.modules, r.kernels, problems);
+    for (const std::string &problem : problems)
+      std::fprintf(stderr, "fa4: FA4_KERNEL_PATH: skipping %s\n",
+                   problem.c_str());
   }
   return r;
 }

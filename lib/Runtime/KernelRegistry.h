@@ -17,6 +17,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <string>
 #include <string_view>
@@ -94,8 +95,18 @@ struct KernelInfo {
 fa4_status parseModuleMetadata(std::string_view json, const ModuleInfo &module,
                                std::vector<KernelInfo> &kernels);
 
+/// Loads the modules of `path` (colon-separated folders laid out as the
+/// build's <target>/<module>.{ptx,json}) into `modules` and `kernels`. A
+/// module that cannot be read or whose metadata is malformed is skipped and
+/// described in `problems` (one line naming its file); the others load.
+void loadModulesFromPath(const char *path, std::deque<ModuleInfo> &modules,
+                         std::vector<KernelInfo> &kernels,
+                         std::vector<std::string> &problems);
+
 /// All embedded kernels (and FA4_KERNEL_PATH's), parsed once. A malformed
-/// entry is an FA4_ERROR_INTERNAL status with a message naming the module.
+/// embedded entry is an FA4_ERROR_INTERNAL status with a message naming the
+/// module; a malformed FA4_KERNEL_PATH module is reported once on stderr and
+/// skipped.
 fa4_status getKernels(const std::vector<KernelInfo> *&kernels);
 
 /// `module`'s PTX text, NUL-terminated, inflating it on first use.

@@ -8,6 +8,8 @@
 #include "Launch.h"
 #include "Status.h"
 
+#include <algorithm>
+#include <climits>
 #include <cmath>
 #include <cstring>
 #include <set>
@@ -30,6 +32,53 @@ void fa4::rt::resolveStrides(Tensor &t, const int64_t given[4]) {
   std::memcpy(t.strides, given, sizeof(t.strides));
 }
 
+fa4_status fa4::rt::checkLayout(const char *tensor, int rank,
+                                const int64_t sizes[], const int64_t strides[],
+                                const char *const names[], int64_t elementBytes,
+                                bool isOutput) {
+  for (int i = 0; i < rank; ++i)
+    if (sizes[i] == 0)
+      return FA4_SUCCESS; // no elements
+  long double last = 0;
+  for (int i = 0; i < rank; ++i)
+    last += static_cast<long double>(sizes[i] - 1) * strides[i];
+  if (last * elementBytes > static_cast<long double>(INT64_MAX))
+    return fail(FA4_ERROR_OVERFLOW,
+                format("%s: the largest element offset (%.0Lf) does not fit a "
+                       "64-bit byte offset",
+                       tensor, last));
+  if (!isOutput)
+    return FA4_SUCCESS;
+  // Dims of more than one entry, smallest stride first: each must step past
+  // the extent `span` of the dims before it, or two elements alias.
+  int order[8];
+  int count = 0;
+  for (int i = 0; i < rank; ++i)
+    if (sizes[i] > 1)
+      order[count++] = i;
+  std::sort(order, order + count,
+            [&](int a, int b) { return strides[a] < strides[b]; });
+  long double span = 1;
+  for (int j = 0; j < count; ++j) {
+    int i = order[j];
+    if (strides[i] == 0)
+      return fail(FA4_ERROR_INVALID_STRIDE,
+                  format("%s: the %s stride is 0 with %lld %s entries: they "
+                         "would overwrite each other",
+                         tensor, names[i], static_cast<long long>(sizes[i]),
+                         names[i]));
+    if (strides[i] < span)
+      return fail(FA4_ERROR_INVALID_STRIDE,
+                  format("%s: the %s stride (%lld) is below the %.0Lf "
+                         "elements the smaller dims span: elements would "
+                         "alias",
+                         tensor, names[i], static_cast<long long>(strides[i]),
+                         span));
+    span += static_cast<long double>(sizes[i] - 1) * strides[i];
+  }
+  return FA4_SUCCESS;
+}
+
 fa4_status fa4::rt::checkTensor(const Tensor &t, bool isOutput) {
   if (!t.data)
     return fail(FA4_ERROR_NULL_POINTER, format("%s is NULL", t.name));
@@ -38,19 +87,16 @@ fa4_status fa4::rt::checkTensor(const Tensor &t, bool isOutput) {
                 format("%s: the stride of dim 3 (head_dim) must be 1, got "
                        "%lld",
                        t.name, static_cast<long long>(t.strides[3])));
-  int64_t sizes[3] = {0, t.seqlen, t.heads};
-  for (int i = 0; i < 3; ++i) {
+  for (int i = 0; i < 3; ++i)
     if (t.strides[i] < 0)
       return fail(FA4_ERROR_INVALID_STRIDE,
                   format("%s: the %s stride is negative (%lld)", t.name,
                          kDimNames[i], static_cast<long long>(t.strides[i])));
-    if (isOutput && i > 0 && t.strides[i] == 0 && sizes[i] > 1)
-      return fail(FA4_ERROR_INVALID_STRIDE,
-                  format("%s: the %s stride is 0 with %lld %s entries: they "
-                         "would overwrite each other",
-                         t.name, kDimNames[i], static_cast<long long>(sizes[i]),
-                         kDimNames[i]));
-  }
+  int64_t sizes[4] = {t.batch, t.seqlen, t.heads, t.dim};
+  if (fa4_status s = checkLayout(t.name, 4, sizes, t.strides, kDimNames,
+                                 /*elementBytes=*/2, isOutput);
+      s != FA4_SUCCESS)
+    return s;
   if (reinterpret_cast<uintptr_t>(t.data) % 16 != 0)
     return fail(FA4_ERROR_MISALIGNED,
                 format("%s (%p) is not 16-byte aligned", t.name, t.data));
@@ -75,6 +121,25 @@ fa4_status fa4::rt::checkTensor(const Tensor &t, bool isOutput) {
                          "elements exceeds 2^31 - 1 within one (batch, head)",
                          t.name, last));
   }
+  return FA4_SUCCESS;
+}
+
+fa4_status fa4::rt::resolveSoftmaxScale(float given, int64_t headDim,
+                                        float &scale) {
+  if (!std::isfinite(given) || given < 0)
+    return fail(FA4_ERROR_INVALID_ARGUMENT,
+                format("softmax_scale must be positive and finite (0 selects "
+                       "1/sqrt(head_dim)), got %g",
+                       static_cast<double>(given)));
+  scale =
+      given > 0 ? given : static_cast<float>(1.0 / std::sqrt(double(headDim)));
+  float scaled = scale * 1.44269504f;
+  if (!std::isnormal(scaled))
+    return fail(FA4_ERROR_INVALID_ARGUMENT,
+                format("softmax_scale (%g) times log2(e) is %g in float32, "
+                       "not a finite normal number",
+                       static_cast<double>(scale),
+                       static_cast<double>(scaled)));
   return FA4_SUCCESS;
 }
 

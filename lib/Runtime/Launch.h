@@ -40,13 +40,30 @@ struct Tensor {
   int64_t heads = 0;
   int64_t dim = 0;
   int64_t strides[4] = {0, 0, 0, 0};
+  /// Entries of dim 0: the batch, the pages of a paged cache, 1 otherwise.
+  int64_t batch = 1;
 };
 
 /// Fills `t.strides` from `given` (batch, seq, head, dim); all zeros means
 /// contiguous.
 void resolveStrides(Tensor &t, const int64_t given[4]);
-/// Checks one tensor: pointer, strides, alignment, 32-bit row offsets.
+/// Checks one 16-bit tensor: pointer, strides, alignment, 32-bit row
+/// offsets, and checkLayout.
 fa4_status checkTensor(const Tensor &t, bool isOutput);
+
+/// Checks a strided layout of `rank` dims (`names` for the messages): its
+/// largest element offset times `elementBytes` must fit a signed 64-bit
+/// byte offset (the kernel's batch, head and page offsets are 64-bit), and
+/// an output's elements must not alias: ordered by stride, every dim of
+/// more than one entry must step past everything the smaller dims span.
+fa4_status checkLayout(const char *tensor, int rank, const int64_t sizes[],
+                       const int64_t strides[], const char *const names[],
+                       int64_t elementBytes, bool isOutput);
+
+/// The scale the kernel uses: `given`, or 1/sqrt(headDim) for 0. The kernel
+/// works with scale * log2(e) in float32, which must be a finite, normal
+/// number (a negative scale would invert the running maximum).
+fa4_status resolveSoftmaxScale(float given, int64_t headDim, float &scale);
 /// The element size of `dtype` and its feature name ("bf16", "f16").
 const char *getDtypeName(fa4_dtype dtype);
 

@@ -67,8 +67,8 @@ fa4_status fa4::rt::validateVarlen(const fa4_varlen_fwd_params &p,
                {"total_k", p.total_k, 0},
                {"max_seqlen_q", p.max_seqlen_q, 0},
                {"max_seqlen_k", p.max_seqlen_k, 0},
-               {"nheads_q", p.nheads_q, 1},
-               {"nheads_kv", p.nheads_kv, 1},
+               {"nheads_q", p.nheads_q, 0},
+               {"nheads_kv", p.nheads_kv, 0},
                {"head_dim", p.head_dim, 1},
                {"head_dim_v", p.head_dim_v, 1}};
   for (const auto &size : sizes)
@@ -77,6 +77,18 @@ fa4_status fa4::rt::validateVarlen(const fa4_varlen_fwd_params &p,
                   format("%s must be %s, got %lld", size.name,
                          size.min == 0 ? "non-negative" : "positive",
                          static_cast<long long>(size.value)));
+  if (fa4_status s = resolveSoftmaxScale(p.softmax_scale, p.head_dim, t.scale);
+      s != FA4_SUCCESS)
+    return s;
+  // No sequences, query rows or heads: nothing to compute, and the (empty)
+  // tensors' pointers may be anything, NULL included.
+  t.empty = p.batch == 0 || p.total_q == 0 || p.nheads_q == 0;
+  if (t.empty)
+    return FA4_SUCCESS;
+  if (p.nheads_kv < 1)
+    return fail(FA4_ERROR_INVALID_SHAPE,
+                format("nheads_kv must be positive, got %lld",
+                       static_cast<long long>(p.nheads_kv)));
   if (p.batch > kMaxGridYZ || p.nheads_q > kMaxGridYZ)
     return fail(FA4_ERROR_INVALID_SHAPE,
                 format("batch (%lld) and nheads_q (%lld) must be at most %lld",
@@ -98,11 +110,6 @@ fa4_status fa4::rt::validateVarlen(const fa4_varlen_fwd_params &p,
                 format("nheads_q (%lld) is not a multiple of nheads_kv (%lld)",
                        static_cast<long long>(p.nheads_q),
                        static_cast<long long>(p.nheads_kv)));
-  if (!std::isfinite(p.softmax_scale) || p.softmax_scale < 0)
-    return fail(FA4_ERROR_INVALID_ARGUMENT,
-                format("softmax_scale must be positive and finite (0 selects "
-                       "1/sqrt(head_dim)), got %g",
-                       static_cast<double>(p.softmax_scale)));
   if (fa4_status s = checkIndexArray(p.cu_seqlens_q, "cu_seqlens_q", true);
       s != FA4_SUCCESS)
     return s;
@@ -156,17 +163,20 @@ fa4_status fa4::rt::validateVarlen(const fa4_varlen_fwd_params &p,
                        p.k_strides);
     t.v = packedTensor("v", p.v, p.page_size, p.nheads_kv, p.head_dim_v,
                        p.v_strides);
-    for (auto [tensor, given] : {std::pair<Tensor *, int64_t>{&t.k, p.k_page_stride},
-                                 {&t.v, p.v_page_stride}}) {
-      if (fa4_status s = checkTensor(*tensor, false); s != FA4_SUCCESS)
-        return s;
+    for (auto [tensor, given] :
+         {std::pair<Tensor *, int64_t>{&t.k, p.k_page_stride},
+          {&t.v, p.v_page_stride}}) {
       int64_t pageStride = given ? given : p.page_size * tensor->strides[1];
       if (pageStride < 0 || pageStride % 8 != 0)
         return fail(FA4_ERROR_INVALID_STRIDE,
                     format("%s: the page stride (%lld elements) must be a "
                            "non-negative multiple of 8",
                            tensor->name, static_cast<long long>(pageStride)));
+      // Checked as a (num_pages, page_size, heads, dim) tensor.
       tensor->strides[0] = pageStride;
+      tensor->batch = p.num_pages;
+      if (fa4_status s = checkTensor(*tensor, false); s != FA4_SUCCESS)
+        return s;
     }
   } else {
     if (p.block_table_stride || p.max_pages || p.num_pages || p.page_size ||
@@ -197,10 +207,16 @@ fa4_status fa4::rt::validateVarlen(const fa4_varlen_fwd_params &p,
       return fail(FA4_ERROR_INVALID_STRIDE,
                   format("lse: the token stride must be 1, got %lld",
                          static_cast<long long>(t.lseStrides[1])));
-    if (t.lseStrides[0] < 0 || (p.nheads_q > 1 && t.lseStrides[0] == 0))
+    if (t.lseStrides[0] < 0)
       return fail(FA4_ERROR_INVALID_STRIDE,
-                  "lse: the head stride must be positive: heads would "
-                  "overwrite each other");
+                  format("lse: the head stride is negative (%lld)",
+                         static_cast<long long>(t.lseStrides[0])));
+    static const char *const names[2] = {"head", "token"};
+    int64_t lseSizes[2] = {p.nheads_q, p.total_q};
+    if (fa4_status s = checkLayout("lse", 2, lseSizes, t.lseStrides, names,
+                                   /*elementBytes=*/4, /*isOutput=*/true);
+        s != FA4_SUCCESS)
+      return s;
   }
   return FA4_SUCCESS;
 }
@@ -221,9 +237,6 @@ fa4_status fa4::rt::prepareVarlen(const fa4_varlen_fwd_params &p,
                                   const KernelInfo &kernel, Launch &launch) {
   launch.kernel = &kernel;
   launch.dtype = p.dtype;
-  float scale = p.softmax_scale > 0
-                    ? p.softmax_scale
-                    : static_cast<float>(1.0 / std::sqrt(double(p.head_dim)));
   KernelArgs &args = launch.args;
   args.setPtr("q", t.q.data);
   args.setPtr("k", t.k.data);
@@ -242,7 +255,7 @@ fa4_status fa4::rt::prepareVarlen(const fa4_varlen_fwd_params &p,
     args.setI32(prefix + "_row_stride", static_cast<int32_t>(tensor->strides[1]));
   }
   args.setI64("lse_head_stride", t.lseStrides[0]);
-  args.setF32("softmax_scale", scale);
+  args.setF32("softmax_scale", t.scale);
   if (t.paged) {
     args.setI64("k_page_stride", t.k.strides[0]);
     args.setI64("v_page_stride", t.v.strides[0]);
@@ -391,7 +404,7 @@ extern "C" fa4_status fa4_varlen_fwd(const fa4_varlen_fwd_params *params,
   VarlenTensors t;
   if (fa4_status s = validateVarlen(p, t); s != FA4_SUCCESS)
     return s;
-  if (p.batch == 0 || p.total_q == 0)
+  if (t.empty)
     return FA4_SUCCESS;
 
   const CudaDriver *driver;

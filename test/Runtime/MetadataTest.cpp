@@ -15,7 +15,13 @@
 #include "Launch.h"
 #include "TestUtil.h"
 
+#include <cstdio>
+#include <cstdlib>
+#include <deque>
 #include <string>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <vector>
 
 using namespace fa4::rt;
 
@@ -182,6 +188,49 @@ FA4_TEST(workspaceIsRequiredToBeProvided) {
   EXPECT(std::string(fa4_last_error()).find("unknown size 'num_splits'") !=
              std::string::npos,
          "(%s)", fa4_last_error());
+}
+
+/// FA4_KERNEL_PATH's loader: a malformed or unreadable module is skipped
+/// and named; the other modules of the folder still load.
+FA4_TEST(kernelPathSkipsMalformedModules) {
+  char dir[] = "/tmp/fa4-kernel-path-XXXXXX";
+  EXPECT(mkdtemp(dir) != nullptr);
+  std::string root = dir, targetDir = root + "/sm_90";
+  EXPECT(mkdir(targetDir.c_str(), 0700) == 0);
+  auto write = [&](const std::string &name, const std::string &text) {
+    std::FILE *f = std::fopen((targetDir + "/" + name).c_str(), "w");
+    EXPECT(f != nullptr);
+    if (f) {
+      std::fputs(text.c_str(), f);
+      std::fclose(f);
+    }
+  };
+  write("good.json", R"({"module": "good", "target": "sm_90", "kernels": [
+      {"name": "good", "threads": 32, "smem_bytes": 0, "grid": ["1", "1", "1"],
+       "workspace_bytes": "0", "params": [], "features": {"kernel": "x"}}]})");
+  write("good.ptx", "// ptx");
+  write("bad.json",
+        R"({"module": "bad", "target": "sm_90", "kernels": [{"name": )");
+  write("bad.ptx", "// ptx");
+  write("noptx.json", "{}");
+  std::deque<ModuleInfo> modules;
+  std::vector<KernelInfo> kernels;
+  std::vector<std::string> problems;
+  loadModulesFromPath(root.c_str(), modules, kernels, problems);
+  EXPECT(kernels.size() == 1 && kernels[0].name == "good" &&
+             kernels[0].module == &modules.back(),
+         "(%zu kernels)", kernels.size());
+  EXPECT(modules.size() == 1, "(%zu modules)", modules.size());
+  EXPECT(problems.size() == 2, "(%zu problems)", problems.size());
+  for (const std::string &problem : problems)
+    EXPECT(problem.find(targetDir + "/bad.json: ") == 0 ||
+               problem.find("cannot read " + targetDir + "/noptx") == 0,
+           "(%s)", problem.c_str());
+  for (const char *name :
+       {"good.json", "good.ptx", "bad.json", "bad.ptx", "noptx.json"})
+    std::remove((targetDir + "/" + name).c_str());
+  rmdir(targetDir.c_str());
+  rmdir(dir);
 }
 
 FA4_TEST(jsonReader) {

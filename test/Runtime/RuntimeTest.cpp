@@ -78,11 +78,12 @@ FA4_TEST(dtypeAndSizes) {
     int64_t value;
     const char *text;
   } cases[] = {
-      {&fa4_fwd_params::batch, 0, "batch must be positive"},
+      {&fa4_fwd_params::batch, -1, "batch must be non-negative"},
       {&fa4_fwd_params::seqlen_q, -1, "seqlen_q must be non-negative"},
       {&fa4_fwd_params::seqlen_k, -3, "seqlen_k must be non-negative"},
-      {&fa4_fwd_params::nheads_q, 0, "nheads_q must be positive"},
-      {&fa4_fwd_params::nheads_kv, -1, "nheads_kv must be positive"},
+      {&fa4_fwd_params::nheads_q, -2, "nheads_q must be non-negative"},
+      {&fa4_fwd_params::nheads_kv, -1, "nheads_kv must be non-negative"},
+      {&fa4_fwd_params::nheads_kv, 0, "nheads_kv must be positive"},
       {&fa4_fwd_params::head_dim, 0, "head_dim must be positive"},
       {&fa4_fwd_params::nheads_q, 70000, "at most 65535"},
   };
@@ -149,12 +150,74 @@ FA4_TEST(stridesAlignmentOverflow) {
               "overflow");
 }
 
+/// Output elements that would alias, and offsets past 64-bit byte offsets.
+FA4_TEST(aliasingAndOffsetOverflow) {
+  int64_t contiguous[4] = {100 * 8 * 128, 8 * 128, 128, 1};
+  // Two batch entries written to one place.
+  fa4_fwd_params p = validParams();
+  std::memcpy(p.out_strides, contiguous, sizeof(contiguous));
+  p.out_strides[0] = 0;
+  expectError(p, FA4_ERROR_INVALID_STRIDE,
+              "out: the batch stride is 0 with 2 batch entries", "batch 0");
+  // Heads 64 elements apart with 128-element rows: neighbours overlap.
+  p = validParams();
+  std::memcpy(p.out_strides, contiguous, sizeof(contiguous));
+  p.out_strides[2] = 64;
+  expectError(p, FA4_ERROR_INVALID_STRIDE,
+              "out: the head stride (64) is below the 128 elements",
+              "heads overlap");
+  // Rows that overlap the heads of the previous row.
+  p = validParams();
+  std::memcpy(p.out_strides, contiguous, sizeof(contiguous));
+  p.out_strides[1] = 512;
+  expectError(p, FA4_ERROR_INVALID_STRIDE, "out: the seq stride (512)",
+              "rows overlap");
+  // A transposed but non-overlapping output is fine for the checks.
+  p = validParams();
+  int64_t headMajor[4] = {8 * 100 * 128, 128, 100 * 128, 1};
+  std::memcpy(p.out_strides, headMajor, sizeof(headMajor));
+  EXPECT(fa4_fwd(&p, nullptr) != FA4_ERROR_INVALID_STRIDE, "(%s)",
+         fa4_last_error());
+  // Inputs may broadcast (stride 0): only outputs must not alias.
+  p = validParams();
+  std::memcpy(p.k_strides, contiguous, sizeof(contiguous));
+  p.k_strides[0] = 0;
+  EXPECT(fa4_fwd(&p, nullptr) != FA4_ERROR_INVALID_STRIDE, "(%s)",
+         fa4_last_error());
+  // A batch stride whose largest offset passes 2^63 bytes.
+  p = validParams();
+  std::memcpy(p.q_strides, contiguous, sizeof(contiguous));
+  p.q_strides[0] = int64_t(1) << 62;
+  expectError(p, FA4_ERROR_OVERFLOW, "q: the largest element offset",
+              "64-bit offset");
+  // The LSE: a zero batch stride, overlapping heads.
+  p = validParams();
+  p.lse = reinterpret_cast<float *>(0x50000);
+  p.lse_strides[0] = 0;
+  p.lse_strides[1] = 100;
+  p.lse_strides[2] = 1;
+  expectError(p, FA4_ERROR_INVALID_STRIDE,
+              "lse: the batch stride is 0 with 2 batch entries", "lse batch");
+  p.lse_strides[0] = 800;
+  p.lse_strides[1] = 50;
+  expectError(p, FA4_ERROR_INVALID_STRIDE, "lse: the head stride (50)",
+              "lse heads");
+}
+
 FA4_TEST(scaleLoadPathAndLse) {
   fa4_fwd_params p = validParams();
   p.softmax_scale = std::nanf("");
   expectError(p, FA4_ERROR_INVALID_ARGUMENT, "softmax_scale", "NaN scale");
   p.softmax_scale = -0.5f;
   expectError(p, FA4_ERROR_INVALID_ARGUMENT, "softmax_scale", "negative");
+  // The kernel works with scale * log2(e) in float32: it must stay finite
+  // and must not underflow.
+  p.softmax_scale = 3e38f;
+  expectError(p, FA4_ERROR_INVALID_ARGUMENT, "times log2(e) is inf",
+              "overflowing scale");
+  p.softmax_scale = 1e-39f;
+  expectError(p, FA4_ERROR_INVALID_ARGUMENT, "not a finite normal number",
+              "subnormal scale");
 
   p = validParams();
   p.load_path = static_cast<fa4_load_path>(9);
@@ -172,10 +235,19 @@ FA4_TEST(scaleLoadPathAndLse) {
 }
 
 FA4_TEST(emptyQueriesAndDriverStatus) {
-  // Nothing to compute: success without touching the GPU.
-  fa4_fwd_params p = validParams();
-  p.seqlen_q = 0;
-  EXPECT(fa4_fwd(&p, nullptr) == FA4_SUCCESS, "(%s)", fa4_last_error());
+  // Nothing to compute: success without touching the GPU, whatever the
+  // (empty) tensors' pointers are.
+  for (int64_t fa4_fwd_params::*field :
+       {&fa4_fwd_params::seqlen_q, &fa4_fwd_params::batch,
+        &fa4_fwd_params::nheads_q}) {
+    fa4_fwd_params p = validParams();
+    p.*field = 0;
+    p.q = p.k = p.v = nullptr;
+    p.out = nullptr;
+    if (field == &fa4_fwd_params::nheads_q)
+      p.nheads_kv = 0;
+    EXPECT(fa4_fwd(&p, nullptr) == FA4_SUCCESS, "(%s)", fa4_last_error());
+  }
 
   // A valid request: without a driver or GPU that is a status, not a crash.
   // (Where a GPU exists this would launch on fake pointers: not done.)

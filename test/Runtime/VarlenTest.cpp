@@ -72,9 +72,13 @@ FA4_TEST(varlenPointersAndSizes) {
        "cu_seqlens_q is NULL"},
       {[](auto &p) { p.cu_seqlens_k = nullptr; }, FA4_ERROR_NULL_POINTER,
        "cu_seqlens_k is NULL"},
-      {[](auto &p) { p.cu_seqlens_q = reinterpret_cast<const int32_t *>(0x60002); },
+      {[](auto &p) {
+         p.cu_seqlens_q = reinterpret_cast<const int32_t *>(0x60002);
+       },
        FA4_ERROR_MISALIGNED, "cu_seqlens_q (0x60002) is not 4-byte aligned"},
-      {[](auto &p) { p.seqused_k = reinterpret_cast<const int32_t *>(0x62001); },
+      {[](auto &p) {
+         p.seqused_k = reinterpret_cast<const int32_t *>(0x62001);
+       },
        FA4_ERROR_MISALIGNED, "seqused_k"},
       {[](auto &p) { p.q = nullptr; }, FA4_ERROR_NULL_POINTER, "q is NULL"},
       {[](auto &p) { p.out = nullptr; }, FA4_ERROR_NULL_POINTER, "out is NULL"},
@@ -95,11 +99,28 @@ FA4_TEST(varlenPointersAndSizes) {
        FA4_ERROR_INVALID_ARGUMENT, "softmax_scale"},
       {[](auto &p) { p.dtype = static_cast<fa4_dtype>(3); },
        FA4_ERROR_INVALID_DTYPE, "dtype 3"},
-      {[](auto &p) { p.q_strides[0] = 1004, p.q_strides[1] = 128, p.q_strides[2] = 1; },
+      {[](auto &p) {
+         p.q_strides[0] = 1004, p.q_strides[1] = 128, p.q_strides[2] = 1;
+       },
        FA4_ERROR_MISALIGNED, "q: the seq stride (1004 elements)"},
-      {[](auto &p) { p.lse = reinterpret_cast<float *>(0x50000), p.lse_strides[0] = 500,
-                     p.lse_strides[1] = 2; },
+      {[](auto &p) {
+         p.lse = reinterpret_cast<float *>(0x50000), p.lse_strides[0] = 500,
+         p.lse_strides[1] = 2;
+       },
        FA4_ERROR_INVALID_STRIDE, "lse: the token stride must be 1"},
+      // Heads of the LSE 100 floats apart over 500 tokens: they overlap.
+      {[](auto &p) {
+         p.lse = reinterpret_cast<float *>(0x50000), p.lse_strides[0] = 100,
+         p.lse_strides[1] = 1;
+       },
+       FA4_ERROR_INVALID_STRIDE, "lse: the head stride (100) is below the 500"},
+      // Tokens of the output overlapping the previous token's heads.
+      {[](auto &p) {
+         p.out_strides[0] = 512, p.out_strides[1] = 128, p.out_strides[2] = 1;
+       },
+       FA4_ERROR_INVALID_STRIDE, "out: the seq stride (512)"},
+      {[](auto &p) { p.softmax_scale = 3e38f; }, FA4_ERROR_INVALID_ARGUMENT,
+       "times log2(e) is inf"},
       {[](auto &p) { p.page_size = 64; }, FA4_ERROR_INVALID_ARGUMENT,
        "but block_table is NULL"},
   };
@@ -124,13 +145,18 @@ FA4_TEST(pagedGeometry) {
        "max_pages >= 1 and num_pages >= 1"},
       {[](auto &p) { p.block_table_stride = 3; }, FA4_ERROR_INVALID_STRIDE,
        "block_table_stride (3) is below max_pages (8)"},
-      {[](auto &p) { p.block_table = reinterpret_cast<const int32_t *>(0x63002); },
+      {[](auto &p) {
+         p.block_table = reinterpret_cast<const int32_t *>(0x63002);
+       },
        FA4_ERROR_MISALIGNED, "block_table (0x63002) is not 4-byte aligned"},
       {[](auto &p) { p.k_page_stride = 12; }, FA4_ERROR_INVALID_STRIDE,
        "k: the page stride (12 elements)"},
       {[](auto &p) { p.max_pages = int64_t(1) << 30, p.page_size = 64; },
        FA4_ERROR_OVERFLOW, "max_pages * page_size"},
       {[](auto &p) { p.v = nullptr; }, FA4_ERROR_NULL_POINTER, "v is NULL"},
+      // Pages 2^60 elements apart: the last page's offset passes 2^63 bytes.
+      {[](auto &p) { p.k_page_stride = int64_t(1) << 60; }, FA4_ERROR_OVERFLOW,
+       "k: the largest element offset"},
   };
   for (const auto &c : cases) {
     fa4_varlen_fwd_params p = validPaged();
@@ -140,12 +166,21 @@ FA4_TEST(pagedGeometry) {
 }
 
 FA4_TEST(varlenNothingToDoAndDriverStatus) {
-  fa4_varlen_fwd_params p = validVarlen();
-  p.batch = 0;
-  EXPECT(fa4_varlen_fwd(&p, nullptr) == FA4_SUCCESS, "(%s)", fa4_last_error());
-  p = validVarlen();
-  p.total_q = 0;
-  EXPECT(fa4_varlen_fwd(&p, nullptr) == FA4_SUCCESS, "(%s)", fa4_last_error());
+  // No sequences, no query rows or no heads: success, whatever the (empty)
+  // tensors' pointers are.
+  for (int64_t fa4_varlen_fwd_params::*field :
+       {&fa4_varlen_fwd_params::batch, &fa4_varlen_fwd_params::total_q,
+        &fa4_varlen_fwd_params::nheads_q}) {
+    fa4_varlen_fwd_params p = validVarlen();
+    p.*field = 0;
+    p.q = p.k = p.v = nullptr;
+    p.out = nullptr;
+    p.cu_seqlens_q = p.cu_seqlens_k = nullptr;
+    if (field == &fa4_varlen_fwd_params::nheads_q)
+      p.nheads_kv = 0;
+    EXPECT(fa4_varlen_fwd(&p, nullptr) == FA4_SUCCESS, "(%s)",
+           fa4_last_error());
+  }
   const CudaDriver *driver;
   fa4_status status = getCudaDriver(driver);
   if (status != FA4_SUCCESS) {
