@@ -2,12 +2,14 @@
 
 Tensors are torch tensors laid out (batch, seqlen, nheads, head_dim), as in
 FlashAttention. Kernels run on torch's current stream of the tensors' device;
-the output is allocated by the call.
+the output is allocated by the call. Errors: TypeError for an argument of the
+wrong type, ValueError for a bad value, NotImplementedError for a feature not
+built yet (fa4._checks).
 """
 
 import ctypes
-import math
 
+from . import _checks
 from . import _runtime as rt
 
 _VALUE_ERRORS = {rt.NULL_POINTER, rt.INVALID_DTYPE, rt.INVALID_SHAPE, rt.INVALID_HEAD_RATIO,
@@ -25,13 +27,11 @@ def _raise_for(status):
     raise RuntimeError(f"fa4: {message}")
 
 
-def _not_built(what):
-    raise NotImplementedError(f"fa4: {what} is not built yet")
+_not_built = _checks.not_built
 
 
 def _check_tensor(name, t, torch):
-    if not isinstance(t, torch.Tensor):
-        raise ValueError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
+    _checks.check_tensor(name, t, torch)
     if not t.is_cuda:
         raise ValueError(f"{name} must be on a CUDA device, got {t.device}")
     if t.dim() != 4:
@@ -45,21 +45,28 @@ def _check_tensor(name, t, torch):
 
 
 def flash_attn_func(q, k, v, dropout_p=0.0, softmax_scale=None, causal=False,
-                    window_size=(-1, -1), softcap=0.0, return_lse=False, *,
+                    window_size=(-1, -1), softcap=0.0, alibi_slopes=None,
+                    deterministic=False, return_attn_probs=False, *, return_lse=False,
                     load_path="auto"):
     """softmax(softmax_scale * q k^T) v, FlashAttention-2 style.
 
     q: (batch, seqlen_q, nheads, head_dim); k, v: (batch, seqlen_k, nheads_k, head_dim)
     with nheads a multiple of nheads_k (GQA/MQA). causal masks are aligned to the
-    bottom-right corner. Returns out (batch, seqlen_q, nheads, head_dim), or
-    (out, lse) with lse (batch, nheads, seqlen_q) float32 when return_lse.
+    bottom-right corner. Returns out (batch, seqlen_q, nheads, head_dim); with
+    return_attn_probs, (out, softmax_lse, S_dmask) as FlashAttention-2 (S_dmask is
+    None: no dropout); with return_lse (fa4 extra), (out, softmax_lse). softmax_lse
+    is (batch, nheads, seqlen_q) float32. `deterministic` is accepted: the forward
+    pass is deterministic. load_path (fa4 extra): "auto", "tma" or "cp_async".
+    An empty q (a zero batch, seqlen_q or nheads) returns empty outputs.
     """
-    if dropout_p != 0.0:
-        _not_built("dropout (dropout_p != 0)")
-    if tuple(window_size) != (-1, -1):
-        _not_built("local (sliding window) attention (window_size != (-1, -1))")
-    if softcap != 0.0:
-        _not_built("softcap (softcap != 0)")
+    _checks.check_unbuilt_features(dropout_p, window_size, softcap, alibi_slopes)
+    causal = _checks.check_flag("causal", causal)
+    _checks.check_flag("deterministic", deterministic)
+    return_attn_probs = _checks.check_flag("return_attn_probs", return_attn_probs)
+    return_lse = _checks.check_flag("return_lse", return_lse)
+    softmax_scale = _checks.check_softmax_scale(softmax_scale)
+    if not isinstance(load_path, str):
+        raise TypeError(f"load_path must be a str, got {type(load_path).__name__}")
     if load_path not in rt.LOAD_PATH:
         raise ValueError(f"load_path must be one of {sorted(rt.LOAD_PATH)}, got {load_path!r}")
     import torch
@@ -77,18 +84,19 @@ def flash_attn_func(q, k, v, dropout_p=0.0, softmax_scale=None, causal=False,
     if v.shape[:3] != k.shape[:3]:
         raise ValueError(f"v must match k in (batch, seqlen_k, nheads_k): {tuple(v.shape)} vs "
                          f"{tuple(k.shape)}")
-    if nheads % nheads_k != 0:
+    if (nheads_k == 0 and nheads != 0) or (nheads_k and nheads % nheads_k != 0):
         raise ValueError(f"nheads ({nheads}) must be a multiple of nheads_k ({nheads_k})")
     head_dim_v = v.shape[3]
     if softmax_scale is None:
-        softmax_scale = 1.0 / math.sqrt(head_dim)
-    if not (softmax_scale > 0 and math.isfinite(softmax_scale)):
-        raise ValueError(f"softmax_scale must be positive and finite, got {softmax_scale}")
+        softmax_scale = _checks.default_softmax_scale(head_dim)
 
+    want_lse = return_lse or return_attn_probs
     out = torch.empty((batch, seqlen_q, nheads, head_dim_v), dtype=q.dtype, device=q.device)
     lse = (torch.empty((batch, nheads, seqlen_q), dtype=torch.float32, device=q.device)
-           if return_lse else None)
+           if want_lse else None)
     _forward(q, k, v, out, lse, softmax_scale, causal, load_path)
+    if return_attn_probs:
+        return out, lse, None
     return (out, lse) if return_lse else out
 
 

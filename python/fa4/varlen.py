@@ -8,15 +8,14 @@ in a paged cache (num_pages, page_size, nheads_k, head_dim).
 """
 
 import ctypes
-import math
 
+from . import _checks
 from . import _runtime as rt
-from .interface import _not_built, _raise_for
+from .interface import _raise_for
 
 
 def _check_index(name, t, torch, device, dims, length=None):
-    if not isinstance(t, torch.Tensor):
-        raise ValueError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
+    _checks.check_tensor(name, t, torch)
     if t.dtype != torch.int32:
         raise ValueError(f"{name} must be int32, got {t.dtype}")
     if t.device != device:
@@ -30,8 +29,7 @@ def _check_index(name, t, torch, device, dims, length=None):
 
 
 def _check_tensor(name, t, torch, dims, device=None):
-    if not isinstance(t, torch.Tensor):
-        raise ValueError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
+    _checks.check_tensor(name, t, torch)
     if not t.is_cuda:
         raise ValueError(f"{name} must be on a CUDA device, got {t.device}")
     if device is not None and t.device != device:
@@ -45,17 +43,6 @@ def _check_tensor(name, t, torch, dims, device=None):
     if t.shape[-1] > 1 and t.stride(-1) != 1:
         raise ValueError(f"{name} must be contiguous in its last dimension "
                          f"(stride {t.stride(-1)})")
-
-
-def _check_max_seqlen(name, value):
-    if isinstance(value, bool) or not isinstance(value, int):
-        try:
-            value = int(value)
-        except (TypeError, ValueError):
-            raise ValueError(f"{name} must be an int, got {type(value).__name__}") from None
-    if value < 0:
-        raise ValueError(f"{name} must be non-negative, got {value}")
-    return value
 
 
 def flash_attn_varlen_func(q, k, v, cu_seqlens_q, cu_seqlens_k, max_seqlen_q, max_seqlen_k,
@@ -77,15 +64,19 @@ def flash_attn_varlen_func(q, k, v, cu_seqlens_q, cu_seqlens_k, max_seqlen_q, ma
     (out, softmax_lse, S_dmask) as FlashAttention-2 (S_dmask is None: no dropout);
     with return_lse (fa4 extra), (out, softmax_lse). softmax_lse is (nheads, total_q)
     float32. `deterministic` is accepted: the forward pass is deterministic.
+    Errors: TypeError for an argument of the wrong type (a flag that is not a
+    bool, a tensor that is not a torch.Tensor), ValueError for a bad value,
+    NotImplementedError for a feature not built yet. Empty inputs (no
+    sequences, no query rows, no heads) return empty outputs.
     """
-    if dropout_p != 0.0:
-        _not_built("dropout (dropout_p != 0)")
-    if tuple(window_size) != (-1, -1):
-        _not_built("local (sliding window) attention (window_size != (-1, -1))")
-    if softcap != 0.0:
-        _not_built("softcap (softcap != 0)")
-    if alibi_slopes is not None:
-        _not_built("ALiBi (alibi_slopes)")
+    _checks.check_unbuilt_features(dropout_p, window_size, softcap, alibi_slopes)
+    causal = _checks.check_flag("causal", causal)
+    _checks.check_flag("deterministic", deterministic)
+    return_attn_probs = _checks.check_flag("return_attn_probs", return_attn_probs)
+    return_lse = _checks.check_flag("return_lse", return_lse)
+    softmax_scale = _checks.check_softmax_scale(softmax_scale)
+    max_seqlen_q = _checks.check_int("max_seqlen_q", max_seqlen_q)
+    max_seqlen_k = _checks.check_int("max_seqlen_k", max_seqlen_k)
     import torch
 
     _check_tensor("q", q, torch, 3)
@@ -103,7 +94,7 @@ def flash_attn_varlen_func(q, k, v, cu_seqlens_q, cu_seqlens_k, max_seqlen_q, ma
     if v.shape[:-1] != k.shape[:-1]:
         what = ("(num_pages, page_size, nheads_k)" if paged else "(total_k, nheads_k)")
         raise ValueError(f"v must match k in {what}: {tuple(v.shape)} vs {tuple(k.shape)}")
-    if nheads % nheads_k != 0:
+    if (nheads_k == 0 and nheads != 0) or (nheads_k and nheads % nheads_k != 0):
         raise ValueError(f"nheads ({nheads}) must be a multiple of nheads_k ({nheads_k})")
     _check_index("cu_seqlens_q", cu_seqlens_q, torch, device, 1)
     batch = cu_seqlens_q.shape[0] - 1
@@ -120,13 +111,9 @@ def flash_attn_varlen_func(q, k, v, cu_seqlens_q, cu_seqlens_k, max_seqlen_q, ma
         if k.shape[1] % 16 != 0 or k.shape[1] == 0:
             raise ValueError(f"the page size (k.shape[1] = {k.shape[1]}) must be a positive "
                              "multiple of 16")
-    max_seqlen_q = _check_max_seqlen("max_seqlen_q", max_seqlen_q)
-    max_seqlen_k = _check_max_seqlen("max_seqlen_k", max_seqlen_k)
     head_dim_v = v.shape[-1]
     if softmax_scale is None:
-        softmax_scale = 1.0 / math.sqrt(head_dim)
-    if not (softmax_scale > 0 and math.isfinite(softmax_scale)):
-        raise ValueError(f"softmax_scale must be positive and finite, got {softmax_scale}")
+        softmax_scale = _checks.default_softmax_scale(head_dim)
 
     out = torch.empty((total_q, nheads, head_dim_v), dtype=q.dtype, device=device)
     want_lse = return_lse or return_attn_probs

@@ -30,11 +30,14 @@ def _params(**fields):
 @pytest.mark.parametrize("fields, status, text", [
     ({"q": None}, rt.NULL_POINTER, "q is NULL"),
     ({"dtype": 3}, rt.INVALID_DTYPE, "dtype 3"),
-    ({"batch": 0}, rt.INVALID_SHAPE, "batch must be positive"),
+    ({"batch": -1}, rt.INVALID_SHAPE, "batch must be non-negative"),
     ({"head_dim": 72, "head_dim_v": 72}, rt.UNSUPPORTED_HEAD_DIM, "head_dim 72"),
     ({"nheads_kv": 3}, rt.INVALID_HEAD_RATIO, "multiple of nheads_kv"),
     ({"k": 0x20008}, rt.MISALIGNED, "16-byte aligned"),
     ({"softmax_scale": -1.0}, rt.INVALID_ARGUMENT, "softmax_scale"),
+    # scale * log2(e) must be a finite normal float32.
+    ({"softmax_scale": 3e38}, rt.INVALID_ARGUMENT, "times log2(e) is inf"),
+    ({"softmax_scale": 1e-39}, rt.INVALID_ARGUMENT, "not a finite normal number"),
     ({"load_path": 5}, rt.INVALID_ARGUMENT, "load_path 5"),
 ])
 def test_statuses_name_the_argument(fields, status, text):
@@ -44,9 +47,66 @@ def test_statuses_name_the_argument(fields, status, text):
     assert text in rt.last_error()
 
 
-def test_no_queries_is_success_without_a_gpu():
-    p = _params(seqlen_q=0)
-    assert rt.library().fa4_fwd(ctypes.byref(p), None) == rt.SUCCESS
+@pytest.mark.parametrize("fields", [
+    {"seqlen_q": 0}, {"batch": 0}, {"nheads_q": 0, "nheads_kv": 0},
+])
+def test_nothing_to_do_is_success_whatever_the_pointers(fields):
+    # Empty tensors may have NULL data pointers: no query rows, no error.
+    p = _params(q=None, k=None, v=None, out=None, **fields)
+    assert rt.library().fa4_fwd(ctypes.byref(p), None) == rt.SUCCESS, rt.last_error()
+
+
+def _strided(p, field, strides):
+    for i, s in enumerate(strides):
+        getattr(p, field)[i] = s
+    return p
+
+
+@pytest.mark.parametrize("field, strides, status, text", [
+    # Outputs must not alias: two batch entries, overlapping heads.
+    ("out_strides", (0, 256, 64, 1), rt.INVALID_STRIDE, "out: the batch stride is 0"),
+    ("out_strides", (64 * 256, 256, 32, 1), rt.INVALID_STRIDE, "out: the head stride (32)"),
+    # A largest offset past 64-bit byte offsets.
+    ("q_strides", (1 << 62, 256, 64, 1), rt.OVERFLOW, "q: the largest element offset"),
+])
+def test_layout_checks(field, strides, status, text):
+    p = _strided(_params(batch=2), field, strides)
+    assert rt.library().fa4_fwd(ctypes.byref(p), None) == status
+    assert text in rt.last_error()
+
+
+def test_lse_must_not_alias():
+    p = _params(batch=2, lse=0x50000)
+    for i, s in enumerate((0, 64, 1)):
+        p.lse_strides[i] = s
+    assert rt.library().fa4_fwd(ctypes.byref(p), None) == rt.INVALID_STRIDE
+    assert "lse: the batch stride is 0" in rt.last_error()
+
+
+def _varlen(**fields):
+    p = rt.VarlenFwdParams()
+    rt.library().fa4_varlen_fwd_params_init(ctypes.byref(p))
+    p.q, p.k, p.v, p.out = 0x10000, 0x20000, 0x30000, 0x40000
+    p.cu_seqlens_q, p.cu_seqlens_k = 0x60000, 0x61000
+    p.batch, p.total_q, p.total_k, p.max_seqlen_q, p.max_seqlen_k = 2, 100, 120, 60, 70
+    p.nheads_q, p.nheads_kv, p.head_dim, p.head_dim_v = 4, 4, 64, 64
+    for name, value in fields.items():
+        setattr(p, name, value)
+    return p
+
+
+@pytest.mark.parametrize("fields", [{"batch": 0}, {"total_q": 0}])
+def test_varlen_nothing_to_do_is_success_whatever_the_pointers(fields):
+    p = _varlen(q=None, k=None, v=None, out=None, cu_seqlens_q=None, cu_seqlens_k=None,
+                **fields)
+    assert rt.library().fa4_varlen_fwd(ctypes.byref(p), None) == rt.SUCCESS, rt.last_error()
+
+
+def test_varlen_lse_heads_must_not_overlap():
+    p = _varlen(lse=0x50000)
+    p.lse_strides[0], p.lse_strides[1] = 50, 1
+    assert rt.library().fa4_varlen_fwd(ctypes.byref(p), None) == rt.INVALID_STRIDE
+    assert "lse: the head stride (50)" in rt.last_error()
 
 
 @pytest.mark.parametrize("status, exception", [

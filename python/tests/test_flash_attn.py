@@ -186,6 +186,23 @@ def test_unbuilt_entry_points_raise():
         fa4.flash_attn_with_kvcache(None, None, None)
 
 
+def test_non_tensor_is_type_error():
+    x = torch.zeros(1, 8, 1, 64, dtype=torch.bfloat16)
+    with pytest.raises(TypeError, match="q must be a torch.Tensor, got list"):
+        fa4.flash_attn_func([[1.0]], x, x)
+
+
+@requires_gpu
+@pytest.mark.parametrize("shape", [(2, 0, 4, 64), (0, 16, 4, 64), (2, 16, 0, 64)])
+def test_empty_inputs_return_empty_outputs(shape):
+    q = torch.empty(shape, device="cuda", dtype=torch.bfloat16)
+    kv = torch.empty(shape[0], 16, shape[2], 64, device="cuda", dtype=torch.bfloat16)
+    out, lse = fa4.flash_attn_func(q, kv, kv, return_lse=True)
+    assert out.shape == shape and lse.shape == (shape[0], shape[2], shape[1])
+    out, lse, probs = fa4.flash_attn_func(q, kv, kv, return_attn_probs=True)
+    assert out.shape == shape and probs is None
+
+
 def test_cpu_tensor_is_value_error():
     x = torch.zeros(1, 8, 1, 64, dtype=torch.bfloat16)
     with pytest.raises(ValueError, match="CUDA device"):

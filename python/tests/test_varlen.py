@@ -300,6 +300,26 @@ def test_signature_is_flash_attention_2s():
     assert keyword_only == {"seqused_k": None, "return_lse": False}
 
 
+def test_non_tensor_is_type_error():
+    q = torch.zeros(4, 1, 64, dtype=torch.bfloat16)
+    with pytest.raises(TypeError, match="q must be a torch.Tensor, got tuple"):
+        fa4.flash_attn_varlen_func((1,), q, q, q, q, 4, 4)
+
+
+@requires_gpu
+@pytest.mark.parametrize("lengths", [[], [0, 0], [0, 3]])
+def test_empty_inputs_return_empty_outputs(lengths):
+    # No sequences, or sequences with no queries (total_q = 0): empty outputs.
+    total_q = 0
+    cu_q = torch.zeros(len(lengths) + 1, dtype=torch.int32, device="cuda")
+    cu_k = _cu(lengths) if lengths else torch.zeros(1, dtype=torch.int32, device="cuda")
+    q = torch.empty(total_q, 4, 64, device="cuda", dtype=torch.bfloat16)
+    kv = torch.empty(max(sum(lengths), 0), 4, 64, device="cuda", dtype=torch.bfloat16)
+    out, lse = fa4.flash_attn_varlen_func(q, kv, kv, cu_q, cu_k, 0, max(lengths, default=0),
+                                          return_lse=True)
+    assert out.shape == (0, 4, 64) and lse.shape == (4, 0)
+
+
 @pytest.mark.parametrize("kwargs, feature", [
     ({"dropout_p": 0.1}, "dropout"),
     ({"window_size": (32, 0)}, "sliding window"),
@@ -319,7 +339,7 @@ def test_unbuilt_features_raise(kwargs, feature):
     ("cu_2d", "cu_seqlens_q must have 1 dimension"),
     ("q_4d", "q must be \\(total, nheads, head_dim\\)"),
     ("kv_mismatch", "v must match k"),
-    ("max_seqlen", "max_seqlen_q must be non-negative"),
+    ("max_seqlen", "max_seqlen_q must be >= 0"),
     ("table_dtype", "block_table must be int32"),
     ("table_shape", "block_table must be \\(batch=2, max_pages\\)"),
     ("page_size", "the page size \\(k.shape\\[1\\] = 24\\) must be a positive multiple of 16"),

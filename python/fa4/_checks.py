@@ -1,0 +1,97 @@
+"""Argument checks shared by fa4's entry points.
+
+The rule, the same in every entry point:
+  * TypeError: an argument of the wrong Python type (a flag that is not a
+    bool, a tensor argument that is not a torch.Tensor, a scale that is not
+    a number);
+  * ValueError: the right type with a bad value (shape, dtype, device,
+    layout, range);
+  * NotImplementedError: a feature fa4 does not build yet.
+Scalar arguments are checked before any tensor, so these checks need no
+torch and no GPU.
+"""
+
+import math
+import numbers
+import struct
+
+_LOG2_E = 1.4426950408889634
+_FLOAT32_MIN_NORMAL = 2.0 ** -126
+
+
+def not_built(what):
+    raise NotImplementedError(f"fa4: {what} is not built yet")
+
+
+def check_flag(name, value):
+    """A bool argument: True or False, nothing that merely converts to one."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be a bool, got {type(value).__name__}")
+    return value
+
+
+def check_number(name, value):
+    """A real number that is not a bool."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
+    return float(value)
+
+
+def check_int(name, value, minimum=0):
+    """An integer (anything with __index__, not a bool) >= minimum."""
+    if isinstance(value, bool) or not hasattr(type(value), "__index__"):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    value = value.__index__()
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return value
+
+
+def check_unbuilt_features(dropout_p, window_size, softcap, alibi_slopes=None):
+    """The FlashAttention-2 arguments whose features fa4 does not build yet:
+    their defaults pass, anything else raises NotImplementedError (or
+    TypeError for the wrong type)."""
+    if check_number("dropout_p", dropout_p) != 0.0:
+        not_built("dropout (dropout_p != 0)")
+    try:
+        left, right = window_size
+    except (TypeError, ValueError):
+        raise TypeError(f"window_size must be a pair of ints, got {window_size!r}") from None
+    if (check_int("window_size[0]", left, -1), check_int("window_size[1]", right, -1)) != (-1, -1):
+        not_built("local (sliding window) attention (window_size != (-1, -1))")
+    if check_number("softcap", softcap) != 0.0:
+        not_built("softcap (softcap != 0)")
+    if alibi_slopes is not None:
+        not_built("ALiBi (alibi_slopes)")
+
+
+def check_softmax_scale(softmax_scale):
+    """A given scale, checked (None, the default 1/sqrt(head_dim), passes as
+    None). The kernel works with scale * log2(e) in float32, which must be
+    finite and normal: a scale that float32 rounds to 0 (or to infinity) is a
+    ValueError, never the default."""
+    if softmax_scale is None:
+        return None
+    scale = check_number("softmax_scale", softmax_scale)
+    if not (math.isfinite(scale) and scale > 0):
+        raise ValueError(f"softmax_scale must be positive and finite, got {softmax_scale}")
+    try:
+        scale32 = struct.unpack("f", struct.pack("f", scale))[0]
+        scaled32 = struct.unpack("f", struct.pack("f", scale32 * _LOG2_E))[0]
+    except OverflowError:
+        scale32 = scaled32 = math.inf
+    if not (math.isfinite(scaled32) and scaled32 >= _FLOAT32_MIN_NORMAL):
+        raise ValueError(f"softmax_scale ({softmax_scale}) times log2(e) is {scaled32} in "
+                         "float32, not a finite normal number")
+    return scale
+
+
+def default_softmax_scale(head_dim):
+    return 1.0 / math.sqrt(head_dim) if head_dim > 0 else 1.0
+
+
+def check_tensor(name, t, torch):
+    """A torch.Tensor argument (TypeError otherwise)."""
+    if not isinstance(t, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
+    return t

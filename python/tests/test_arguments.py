@@ -1,0 +1,83 @@
+"""The argument rule of fa4's Python entry points, with no GPU and no torch:
+TypeError for the wrong type, ValueError for a bad value, NotImplementedError
+for a feature not built yet. Scalar arguments are checked before any tensor,
+so these run with q = k = v = None."""
+
+import inspect
+
+import pytest
+
+import fa4
+from fa4 import _checks
+
+DENSE = fa4.flash_attn_func
+
+
+def VARLEN(**kwargs):
+    return fa4.flash_attn_varlen_func(None, None, None, None, None, 1, 1, **kwargs)
+
+
+def test_dense_signature_is_flash_attention_2s():
+    params = list(inspect.signature(DENSE).parameters.values())
+    positional = [(p.name, p.default) for p in params if p.kind == p.POSITIONAL_OR_KEYWORD]
+    assert positional == [
+        ("q", inspect.Parameter.empty), ("k", inspect.Parameter.empty),
+        ("v", inspect.Parameter.empty), ("dropout_p", 0.0), ("softmax_scale", None),
+        ("causal", False), ("window_size", (-1, -1)), ("softcap", 0.0),
+        ("alibi_slopes", None), ("deterministic", False), ("return_attn_probs", False)]
+    keyword_only = {p.name: p.default for p in params if p.kind == p.KEYWORD_ONLY}
+    assert keyword_only == {"return_lse": False, "load_path": "auto"}
+
+
+@pytest.mark.parametrize("call", [
+    lambda **kw: DENSE(None, None, None, **kw), VARLEN], ids=["dense", "varlen"])
+@pytest.mark.parametrize("kwargs, error, match", [
+    ({"causal": 1}, TypeError, "causal must be a bool, got int"),
+    ({"causal": "yes"}, TypeError, "causal must be a bool, got str"),
+    ({"deterministic": None}, TypeError, "deterministic must be a bool"),
+    ({"return_attn_probs": 0}, TypeError, "return_attn_probs must be a bool"),
+    ({"return_lse": 1.0}, TypeError, "return_lse must be a bool"),
+    ({"softmax_scale": "0.1"}, TypeError, "softmax_scale must be a number"),
+    ({"softmax_scale": True}, TypeError, "softmax_scale must be a number"),
+    ({"softmax_scale": -0.5}, ValueError, "softmax_scale must be positive and finite"),
+    ({"softmax_scale": float("nan")}, ValueError, "softmax_scale must be positive"),
+    # float32 rounds these to infinity / to 0: an error, never the default.
+    ({"softmax_scale": 1e39}, ValueError, "not a finite normal number"),
+    ({"softmax_scale": 1e-50}, ValueError, "not a finite normal number"),
+    ({"dropout_p": "0"}, TypeError, "dropout_p must be a number"),
+    ({"dropout_p": 0.1}, NotImplementedError, "dropout"),
+    ({"window_size": 5}, TypeError, "window_size must be a pair of ints"),
+    ({"window_size": (1.5, 0)}, TypeError, "window_size\\[0\\] must be an int"),
+    ({"window_size": (8, 0)}, NotImplementedError, "sliding window"),
+    ({"softcap": None}, TypeError, "softcap must be a number"),
+    ({"softcap": 30.0}, NotImplementedError, "softcap"),
+    ({"alibi_slopes": object()}, NotImplementedError, "ALiBi"),
+])
+def test_scalar_arguments(call, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        call(**kwargs)
+
+
+@pytest.mark.parametrize("value, error, match", [
+    (-1, ValueError, "max_seqlen_q must be >= 0, got -1"),
+    (2.0, TypeError, "max_seqlen_q must be an int, got float"),
+    (True, TypeError, "max_seqlen_q must be an int, got bool"),
+    ("8", TypeError, "max_seqlen_q must be an int, got str"),
+])
+def test_varlen_max_seqlen(value, error, match):
+    with pytest.raises(error, match=match):
+        fa4.flash_attn_varlen_func(None, None, None, None, None, value, 1)
+
+
+def test_load_path():
+    with pytest.raises(TypeError, match="load_path must be a str"):
+        DENSE(None, None, None, load_path=1)
+    with pytest.raises(ValueError, match="load_path must be one of"):
+        DENSE(None, None, None, load_path="dma")
+
+
+def test_valid_scales_pass():
+    assert _checks.check_softmax_scale(None) is None
+    assert _checks.check_softmax_scale(0.125) == 0.125
+    assert _checks.check_softmax_scale(3) == 3.0
+    assert _checks.default_softmax_scale(64) == 0.125
