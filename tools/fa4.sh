@@ -8,8 +8,14 @@
 #                               # its ptxas resource line
 #   bash tools/fa4.sh test      # install what is missing, build, run every test
 #
+# `test` then builds fa4 again with clang, AddressSanitizer and UBSan in
+# BUILD_DIR-asan, runs the lit and runtime suites with it, and runs the
+# libFuzzer target for FUZZ_SECONDS with a fixed seed.
+#
 # Environment: BUILD_DIR (default: build), JOBS (default: nproc),
-# FA4_TARGET (the target `kernels` reports, default sm_120a).
+# FA4_TARGET (the target `kernels` reports, default sm_120a),
+# FA4_SANITIZERS=0 (skip the sanitizer build and the fuzzer),
+# FUZZ_SECONDS (default 60).
 #
 #===----------------------------------------------------------------------===#
 
@@ -21,6 +27,10 @@ JOBS="${JOBS:-$(nproc)}"
 TARGET="${FA4_TARGET:-sm_120a}"
 LLVM_PACKAGES=(llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools)
 SYSTEM_PACKAGES=(cmake ninja-build python3 python3-pip g++ zlib1g-dev)
+# The sanitizer build and the fuzzer (`test` only): clang with its runtimes.
+SANITIZER_PACKAGES=(clang-22 libclang-rt-22-dev)
+SANITIZE="${FA4_SANITIZERS:-1}"
+FUZZ_SECONDS="${FUZZ_SECONDS:-60}"
 
 log() { printf '== %s\n' "$*"; }
 die() { printf 'fa4.sh: %s\n' "$*" >&2; exit 1; }
@@ -36,8 +46,9 @@ as_root() {
 #===----------------------------------------------------------------------===#
 
 install_missing() {
-  local missing=()
-  for pkg in "${LLVM_PACKAGES[@]}" "${SYSTEM_PACKAGES[@]}"; do
+  local missing=() wanted=("${LLVM_PACKAGES[@]}" "${SYSTEM_PACKAGES[@]}")
+  [ "${1:-}" = sanitizers ] && wanted+=("${SANITIZER_PACKAGES[@]}")
+  for pkg in "${wanted[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" ||
       missing+=("$pkg")
   done
@@ -112,10 +123,44 @@ cmd_kernels() {
 }
 
 cmd_test() {
-  install_missing
+  if [ "$SANITIZE" = 0 ]; then install_missing; else install_missing sanitizers; fi
   build
   log "running every test (lit, runtime, GPU, Python)"
   ctest --test-dir "$BUILD_DIR" --output-on-failure --verbose
+  [ "$SANITIZE" = 0 ] || sanitize
+}
+
+# The compiler, the runtime and their tests built with clang, ASan and UBSan
+# (fa4's code instrumented, Debian's LLVM/MLIR not), then the lit and runtime
+# suites under them (the Python tests load the library into an
+# uninstrumented interpreter, so they run in the plain build only), then a
+# fixed-seed fuzzing run over a corpus of every kernel and lit input.
+sanitize() {
+  local dir="$BUILD_DIR-asan" prefix
+  prefix="$(llvm-config-22 --prefix)"
+  if [ ! -f "$dir/build.ninja" ]; then
+    log "configuring the sanitizer build in $dir (clang-22, ASan + UBSan, fuzzer)"
+    cmake -G Ninja -S "$ROOT" -B "$dir" \
+      -DCMAKE_BUILD_TYPE=Release \
+      -DCMAKE_C_COMPILER=clang-22 -DCMAKE_CXX_COMPILER=clang++-22 \
+      -DFA4_BUILD_FUZZER=ON \
+      -DMLIR_DIR="$prefix/lib/cmake/mlir" \
+      -DLLVM_EXTERNAL_LIT="$prefix/bin/lit" \
+      -DCUDAToolkit_ROOT="$CUDA_HOME" >/dev/null
+  fi
+  log "building the sanitizer build (-j$JOBS)"
+  ninja -C "$dir" -j "$JOBS"
+  log "lit and runtime suites under ASan + UBSan"
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    ctest --test-dir "$dir" --output-on-failure -R '^(lit|runtime)$'
+  log "fuzzing fa4-opt's parse -> verify -> passes for ${FUZZ_SECONDS}s (seed 1)"
+  local corpus="$dir/fuzz-corpus"
+  rm -rf "$corpus" "$dir/fuzz-artifacts"
+  mkdir -p "$dir/fuzz-artifacts"
+  python3 "$ROOT/tools/fa4-fuzz/make_corpus.py" "$BUILD_DIR/bin/fa4-opt" "$corpus"
+  "$dir/bin/fa4-fuzz" -seed=1 -max_total_time="$FUZZ_SECONDS" -timeout=30 \
+    -rss_limit_mb=4096 -max_len=300000 -print_final_stats=1 \
+    -artifact_prefix="$dir/fuzz-artifacts/" "$corpus"
 }
 
 case "${1:-}" in
