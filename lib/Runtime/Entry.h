@@ -9,6 +9,7 @@
 #ifndef FA4_LIB_RUNTIME_ENTRY_H
 #define FA4_LIB_RUNTIME_ENTRY_H
 
+#include "ScoreMods.h"
 #include "Launch.h"
 #include "fa4/Runtime/fa4.h"
 
@@ -20,6 +21,8 @@ struct ForwardTensors {
   int64_t lseStrides[3];
   /// The scale the kernel uses (resolveSoftmaxScale).
   float scale = 0;
+  /// Mask and softcap (resolveScoreMods).
+  ScoreMods mods;
   /// No query rows: nothing to launch (the tensors are not checked).
   bool empty = false;
 };
@@ -28,7 +31,8 @@ struct ForwardTensors {
 fa4_status validateForward(const fa4_fwd_params &p, ForwardTensors &t);
 
 /// The request's features for load path `path` ("cp_async", "tma").
-FeatureMap getForwardRequest(const fa4_fwd_params &p, const char *path);
+FeatureMap getForwardRequest(const fa4_fwd_params &p, const ScoreMods &mods,
+                             const char *path);
 
 /// Fills `launch` (kernel, arguments, sizes, tensor views) for `kernel`.
 fa4_status prepareForward(const fa4_fwd_params &p, const ForwardTensors &t,
@@ -40,6 +44,7 @@ struct VarlenTensors {
   int64_t lseStrides[2];
   bool paged;
   float scale = 0;
+  ScoreMods mods;
   bool empty = false;
 };
 
@@ -48,7 +53,8 @@ struct VarlenTensors {
 fa4_status validateVarlen(const fa4_varlen_fwd_params &p, VarlenTensors &t);
 
 /// The request's features.
-FeatureMap getVarlenRequest(const fa4_varlen_fwd_params &p);
+FeatureMap getVarlenRequest(const fa4_varlen_fwd_params &p,
+                            const ScoreMods &mods);
 
 /// Fills `launch` for `kernel`.
 fa4_status prepareVarlen(const fa4_varlen_fwd_params &p,

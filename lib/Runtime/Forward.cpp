@@ -22,6 +22,7 @@ extern "C" void fa4_fwd_params_init(fa4_fwd_params *params) {
   std::memset(params, 0, sizeof(*params));
   params->dtype = FA4_DTYPE_BF16;
   params->load_path = FA4_LOAD_PATH_AUTO;
+  params->window_left = params->window_right = -1;
 }
 
 extern "C" const char *fa4_version(void) { return "0.2.0"; }
@@ -58,6 +59,11 @@ fa4_status fa4::rt::validateForward(const fa4_fwd_params &p,
                 format("load_path %d is not a fa4_load_path",
                        static_cast<int>(p.load_path)));
   if (fa4_status s = resolveSoftmaxScale(p.softmax_scale, p.head_dim, t.scale);
+      s != FA4_SUCCESS)
+    return s;
+  if (fa4_status s = resolveScoreMods(
+          p.causal, p.local, p.window_left, p.window_right, p.softcap, t.scale,
+          p.seqlen_k, p.seqlen_q + p.seqlen_k, t.mods);
       s != FA4_SUCCESS)
     return s;
   // No query rows: nothing to compute, and the (empty) tensors' pointers
@@ -133,15 +139,16 @@ fa4_status fa4::rt::validateForward(const fa4_fwd_params &p,
 }
 
 FeatureMap fa4::rt::getForwardRequest(const fa4_fwd_params &p,
-                                      const char *path) {
-  return {{"kernel", "attention"},
-          {"dtype", getDtypeName(p.dtype)},
-          {"head_dim", std::to_string(p.head_dim)},
-          {"head_dim_v", std::to_string(p.head_dim_v)},
-          {"causal", p.causal ? "true" : "false"},
-          {"varlen", "false"},
-          {"paged_kv", "false"},
-          {"load_path", path}};
+                                      const ScoreMods &mods, const char *path) {
+  FeatureMap request = {{"kernel", "attention"},
+                        {"dtype", getDtypeName(p.dtype)},
+                        {"head_dim", std::to_string(p.head_dim)},
+                        {"head_dim_v", std::to_string(p.head_dim_v)},
+                        {"varlen", "false"},
+                        {"paged_kv", "false"},
+                        {"load_path", path}};
+  mods.addFeatures(request);
+  return request;
 }
 
 fa4_status fa4::rt::prepareForward(const fa4_fwd_params &p,
@@ -167,6 +174,7 @@ fa4_status fa4::rt::prepareForward(const fa4_fwd_params &p,
   args.setI64("lse_batch_stride", t.lseStrides[0]);
   args.setI64("lse_head_stride", t.lseStrides[1]);
   args.setF32("softmax_scale", t.scale);
+  t.mods.setArgs(launch);
   launch.sizes = {{"batch", p.batch},       {"nheads_q", p.nheads_q},
                   {"nheads_kv", p.nheads_kv}, {"seqlen_q", p.seqlen_q},
                   {"seqlen_k", p.seqlen_k}};
@@ -208,7 +216,7 @@ extern "C" fa4_status fa4_fwd(const fa4_fwd_params *params, void *stream) {
   // true of fa4_fwd), a TMA kernel exists and its tensor maps encode.
   auto find = [&](const char *path) -> const KernelInfo * {
     std::vector<const KernelInfo *> found =
-        findKernels(target, getForwardRequest(p, path));
+        findKernels(target, getForwardRequest(p, t.mods, path));
     return found.empty() ? nullptr : found.front();
   };
   const KernelInfo *tma = find("tma");
@@ -219,7 +227,7 @@ extern "C" fa4_status fa4_fwd(const fa4_fwd_params *params, void *stream) {
                 format("no embedded kernel for %s head_dim %lld %s (%s) on "
                        "%s%s%s",
                        getDtypeName(p.dtype), static_cast<long long>(p.head_dim),
-                       p.causal ? "causal" : "non-causal", path, target,
+                       t.mods.describe().c_str(), path, target,
                        forced && *forced ? " named " : "",
                        forced && *forced ? forced : ""));
   };

@@ -22,6 +22,7 @@ extern "C" void fa4_varlen_fwd_params_init(fa4_varlen_fwd_params *params) {
     return;
   std::memset(params, 0, sizeof(*params));
   params->dtype = FA4_DTYPE_BF16;
+  params->window_left = params->window_right = -1;
 }
 
 extern "C" uint64_t fa4_varlen_fwd_params_size(void) {
@@ -78,6 +79,20 @@ fa4_status fa4::rt::validateVarlen(const fa4_varlen_fwd_params &p,
                          size.min == 0 ? "non-negative" : "positive",
                          static_cast<long long>(size.value)));
   if (fa4_status s = resolveSoftmaxScale(p.softmax_scale, p.head_dim, t.scale);
+      s != FA4_SUCCESS)
+    return s;
+  // A sequence has at most total_q queries and total_k keys (paged: the
+  // table's max_pages * page_size); sizes were checked non-negative.
+  long double keys = p.block_table
+                         ? static_cast<long double>(p.max_pages) * p.page_size
+                         : static_cast<long double>(p.total_k);
+  long double positions = static_cast<long double>(p.total_q) + keys;
+  if (fa4_status s = resolveScoreMods(
+          p.causal, p.local, p.window_left, p.window_right, p.softcap, t.scale,
+          /*knownSeqlenK=*/-1,
+          positions > INT64_MAX / 2 ? INT64_MAX / 2
+                                    : static_cast<int64_t>(positions),
+          t.mods);
       s != FA4_SUCCESS)
     return s;
   // No sequences, query rows or heads: nothing to compute, and the (empty)
@@ -221,15 +236,17 @@ fa4_status fa4::rt::validateVarlen(const fa4_varlen_fwd_params &p,
   return FA4_SUCCESS;
 }
 
-FeatureMap fa4::rt::getVarlenRequest(const fa4_varlen_fwd_params &p) {
-  return {{"kernel", "attention"},
-          {"dtype", getDtypeName(p.dtype)},
-          {"head_dim", std::to_string(p.head_dim)},
-          {"head_dim_v", std::to_string(p.head_dim_v)},
-          {"causal", p.causal ? "true" : "false"},
-          {"varlen", "true"},
-          {"paged_kv", p.block_table ? "true" : "false"},
-          {"load_path", "cp_async"}};
+FeatureMap fa4::rt::getVarlenRequest(const fa4_varlen_fwd_params &p,
+                                     const ScoreMods &mods) {
+  FeatureMap request = {{"kernel", "attention"},
+                        {"dtype", getDtypeName(p.dtype)},
+                        {"head_dim", std::to_string(p.head_dim)},
+                        {"head_dim_v", std::to_string(p.head_dim_v)},
+                        {"varlen", "true"},
+                        {"paged_kv", p.block_table ? "true" : "false"},
+                        {"load_path", "cp_async"}};
+  mods.addFeatures(request);
+  return request;
 }
 
 fa4_status fa4::rt::prepareVarlen(const fa4_varlen_fwd_params &p,
@@ -256,6 +273,7 @@ fa4_status fa4::rt::prepareVarlen(const fa4_varlen_fwd_params &p,
   }
   args.setI64("lse_head_stride", t.lseStrides[0]);
   args.setF32("softmax_scale", t.scale);
+  t.mods.setArgs(launch);
   if (t.paged) {
     args.setI64("k_page_stride", t.k.strides[0]);
     args.setI64("v_page_stride", t.v.strides[0]);
@@ -420,14 +438,14 @@ extern "C" fa4_status fa4_varlen_fwd(const fa4_varlen_fwd_params *params,
       return s;
   // The SPEC's dispatch: varlen and paged K/V run on the cp.async path.
   std::vector<const KernelInfo *> found =
-      findKernels(target, getVarlenRequest(p));
+      findKernels(target, getVarlenRequest(p, t.mods));
   if (found.empty())
     return fail(FA4_ERROR_NO_KERNEL,
                 format("no embedded varlen%s kernel for %s head_dim %lld %s "
                        "on %s",
                        p.block_table ? " paged" : "", getDtypeName(p.dtype),
                        static_cast<long long>(p.head_dim),
-                       p.causal ? "causal" : "non-causal", target));
+                       t.mods.describe().c_str(), target));
   Launch launch;
   if (fa4_status s = prepareVarlen(p, t, *found.front(), launch);
       s != FA4_SUCCESS)

@@ -47,22 +47,40 @@ def check_int(name, value, minimum=0):
     return value
 
 
-def check_unbuilt_features(dropout_p, window_size, softcap, alibi_slopes=None):
+def check_unbuilt_features(dropout_p, alibi_slopes=None):
     """The FlashAttention-2 arguments whose features fa4 does not build yet:
     their defaults pass, anything else raises NotImplementedError (or
     TypeError for the wrong type)."""
     if check_number("dropout_p", dropout_p) != 0.0:
         not_built("dropout (dropout_p != 0)")
+    if alibi_slopes is not None:
+        not_built("ALiBi (alibi_slopes)")
+
+
+_INT32_MAX = 2 ** 31 - 1
+
+
+def check_window_size(window_size):
+    """FlashAttention-2's window_size: a pair (left, right) of ints >= -1,
+    -1 being unbounded. Returns the pair."""
     try:
         left, right = window_size
     except (TypeError, ValueError):
         raise TypeError(f"window_size must be a pair of ints, got {window_size!r}") from None
-    if (check_int("window_size[0]", left, -1), check_int("window_size[1]", right, -1)) != (-1, -1):
-        not_built("local (sliding window) attention (window_size != (-1, -1))")
-    if check_number("softcap", softcap) != 0.0:
-        not_built("softcap (softcap != 0)")
-    if alibi_slopes is not None:
-        not_built("ALiBi (alibi_slopes)")
+    left = check_int("window_size[0]", left, -1)
+    right = check_int("window_size[1]", right, -1)
+    for name, value in (("window_size[0]", left), ("window_size[1]", right)):
+        if value > _INT32_MAX:
+            raise ValueError(f"{name} must be < 2^31, got {value}")
+    return left, right
+
+
+def check_softcap(softcap):
+    """softcap: 0.0 (off) or a positive finite number. Returns it as a float."""
+    value = check_number("softcap", softcap)
+    if not (math.isfinite(value) and value >= 0):
+        raise ValueError(f"softcap must be 0 (off) or positive and finite, got {softcap}")
+    return value
 
 
 def check_softmax_scale(softmax_scale):

@@ -61,7 +61,10 @@ class FwdParams(ctypes.Structure):
         ("dtype", ctypes.c_int),
         ("softmax_scale", ctypes.c_float),
         ("causal", ctypes.c_int),
-        ("load_path", ctypes.c_int),
+        ("load_path", ctypes.c_int),        ("local", ctypes.c_int),
+        ("window_left", ctypes.c_int64),
+        ("window_right", ctypes.c_int64),
+        ("softcap", ctypes.c_float),
     ]
 
 
@@ -101,8 +104,18 @@ class VarlenFwdParams(ctypes.Structure):
         ("dtype", ctypes.c_int),
         ("softmax_scale", ctypes.c_float),
         ("causal", ctypes.c_int),
-        ("check_inputs", ctypes.c_int),
+        ("check_inputs", ctypes.c_int),        ("local", ctypes.c_int),
+        ("window_left", ctypes.c_int64),
+        ("window_right", ctypes.c_int64),
+        ("softcap", ctypes.c_float),
     ]
+
+
+def set_score_mods(p, window_size, softcap):
+    """A checked window_size and softcap into FwdParams / VarlenFwdParams."""
+    p.local = int(window_size != (-1, -1))
+    p.window_left, p.window_right = window_size
+    p.softcap = softcap
 
 
 def _candidates():

@@ -55,7 +55,9 @@ def flash_attn_varlen_func(q, k, v, cu_seqlens_q, cu_seqlens_k, max_seqlen_q, ma
     q: (total_q, nheads, head_dim); k, v: (total_k, nheads_k, head_dim), or with
     block_table (batch, max_pages) int32, the paged cache (num_pages, page_size,
     nheads_k, head_dim) with page_size a multiple of 16. cu_seqlens_q/k: int32
-    (batch + 1) offsets. Causal masks are bottom-right aligned per sequence.
+    (batch + 1) offsets. Causal masks and windows (window_size, as in
+    flash_attn_func) are bottom-right aligned per sequence; softcap > 0 caps the
+    scores at softcap * tanh(scores / softcap).
     seqused_k (fa4 extra): int32 (batch), the keys of each sequence actually used.
     max_seqlen_q sizes the grid: rows of a longer sequence come back NaN.
     FA4_CHECK_INPUTS=1 checks cu_seqlens, seqused_k, max_seqlen_* and block_table
@@ -69,7 +71,9 @@ def flash_attn_varlen_func(q, k, v, cu_seqlens_q, cu_seqlens_k, max_seqlen_q, ma
     NotImplementedError for a feature not built yet. Empty inputs (no
     sequences, no query rows, no heads) return empty outputs.
     """
-    _checks.check_unbuilt_features(dropout_p, window_size, softcap, alibi_slopes)
+    _checks.check_unbuilt_features(dropout_p, alibi_slopes)
+    window_size = _checks.check_window_size(window_size)
+    softcap = _checks.check_softcap(softcap)
     causal = _checks.check_flag("causal", causal)
     _checks.check_flag("deterministic", deterministic)
     return_attn_probs = _checks.check_flag("return_attn_probs", return_attn_probs)
@@ -120,14 +124,15 @@ def flash_attn_varlen_func(q, k, v, cu_seqlens_q, cu_seqlens_k, max_seqlen_q, ma
     lse = (torch.empty((nheads, total_q), dtype=torch.float32, device=device)
            if want_lse else None)
     _varlen_forward(q, k, v, out, lse, cu_seqlens_q, cu_seqlens_k, seqused_k, block_table,
-                    max_seqlen_q, max_seqlen_k, softmax_scale, causal)
+                    max_seqlen_q, max_seqlen_k, softmax_scale, causal, window_size, softcap)
     if return_attn_probs:
         return out, lse, None
     return (out, lse) if return_lse else out
 
 
 def _varlen_forward(q, k, v, out, lse, cu_seqlens_q, cu_seqlens_k, seqused_k, block_table,
-                    max_seqlen_q, max_seqlen_k, softmax_scale, causal, check_inputs=False):
+                    max_seqlen_q, max_seqlen_k, softmax_scale, causal, window_size=(-1, -1),
+                    softcap=0.0, check_inputs=False):
     """Fills the runtime's varlen params from the tensors and launches on torch's stream."""
     import torch
 
@@ -165,6 +170,7 @@ def _varlen_forward(q, k, v, out, lse, cu_seqlens_q, cu_seqlens_k, seqused_k, bl
     p.dtype = rt.DTYPE_BF16 if q.dtype == torch.bfloat16 else rt.DTYPE_FP16
     p.softmax_scale = softmax_scale
     p.causal = int(bool(causal))
+    rt.set_score_mods(p, window_size, softcap)
     p.check_inputs = int(bool(check_inputs))
     with torch.cuda.device(q.device):
         stream = torch.cuda.current_stream(q.device).cuda_stream

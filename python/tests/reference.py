@@ -18,11 +18,37 @@ MAX_ABS = 0.0156
 LSE_TOL = 1e-3
 
 
-def attention_ref(q, k, v, causal, softmax_scale, upcast=True, head_chunk=8):
+def visible_keys(seqlen_q, seqlen_k, causal, window, device):
+    """(Sq, Sk) bool, True where query i may see key j: bottom-right aligned
+    (diagonal j = i + Sk - Sq); causal allows j <= diagonal; a window
+    (left, right) allows diagonal - left <= j <= diagonal + right, -1 being
+    unbounded, causal making right 0 (FlashAttention-2's semantics, written
+    from its description, not from fa4's kernels). None when every key is
+    visible."""
+    left, right = window
+    if causal:
+        right = 0
+    if left < 0 and right < 0:
+        return None
+    row = torch.arange(seqlen_q, device=device)[:, None]
+    col = torch.arange(seqlen_k, device=device)[None, :]
+    diagonal = row + seqlen_k - seqlen_q
+    keep = torch.ones(seqlen_q, seqlen_k, dtype=torch.bool, device=device)
+    if right >= 0:
+        keep &= col <= diagonal + right
+    if left >= 0:
+        keep &= col >= diagonal - left
+    return keep
+
+
+def attention_ref(q, k, v, causal, softmax_scale, upcast=True, head_chunk=8,
+                  window=(-1, -1), softcap=0.0):
     """out (B, Sq, H, Dv) and, when upcast, lse (B, H, Sq) in float32.
 
-    Bottom-right aligned causal mask; a row that sees no key gets out = 0 and
-    lse = -inf. Heads are processed in chunks to bound memory.
+    Bottom-right aligned causal mask or window (visible_keys); softcap > 0
+    replaces the scaled scores s by softcap * tanh(s / softcap) before the
+    mask. A row that sees no key gets out = 0 and lse = -inf. Heads are
+    processed in chunks to bound memory.
     """
     dtype = q.dtype
     batch, seqlen_q, nheads, _ = q.shape
@@ -31,10 +57,7 @@ def attention_ref(q, k, v, causal, softmax_scale, upcast=True, head_chunk=8):
     out = torch.empty((batch, seqlen_q, nheads, v.shape[3]),
                       dtype=torch.float32 if upcast else dtype, device=q.device)
     lse = torch.empty((batch, nheads, seqlen_q), dtype=torch.float32, device=q.device)
-    if causal:
-        row = torch.arange(seqlen_q, device=q.device)[:, None]
-        col = torch.arange(seqlen_k, device=q.device)[None, :]
-        masked = col > row + (seqlen_k - seqlen_q)
+    keep = visible_keys(seqlen_q, seqlen_k, causal, window, q.device)
     for b in range(batch):
         for h0 in range(0, nheads, head_chunk):
             h1 = min(nheads, h0 + head_chunk)
@@ -47,8 +70,10 @@ def attention_ref(q, k, v, causal, softmax_scale, upcast=True, head_chunk=8):
                 scores = torch.matmul(qh, kh.transpose(1, 2)) * softmax_scale
             else:
                 scores = torch.matmul(qh, (kh * softmax_scale).transpose(1, 2))
-            if causal:
-                scores = scores.masked_fill(masked, float("-inf"))
+            if softcap > 0:
+                scores = torch.tanh(scores / softcap) * softcap
+            if keep is not None:
+                scores = scores.masked_fill(~keep, float("-inf"))
             if seqlen_k == 0:
                 out[b, :, h0:h1] = 0
                 lse[b, h0:h1] = float("-inf")
@@ -62,13 +87,14 @@ def attention_ref(q, k, v, causal, softmax_scale, upcast=True, head_chunk=8):
     return out, lse
 
 
-def check(out, lse, q, k, v, causal, softmax_scale=None):
+def check(out, lse, q, k, v, causal, softmax_scale=None, window=(-1, -1), softcap=0.0):
     """Applies the correctness rule; returns a dict of the errors, raises
     AssertionError naming the violated bound."""
     if softmax_scale is None:
         softmax_scale = 1.0 / math.sqrt(q.shape[-1])
-    ref32, lse32 = attention_ref(q, k, v, causal, softmax_scale, upcast=True)
-    ref_lowp, _ = attention_ref(q, k, v, causal, softmax_scale, upcast=False)
+    mods = {"window": window, "softcap": softcap}
+    ref32, lse32 = attention_ref(q, k, v, causal, softmax_scale, upcast=True, **mods)
+    ref_lowp, _ = attention_ref(q, k, v, causal, softmax_scale, upcast=False, **mods)
     assert not torch.isnan(out).any(), "output has NaN (unwritten or broken)"
     err = (out.float() - ref32).abs().max().item() if out.numel() else 0.0
     err_lowp = (ref_lowp.float() - ref32).abs().max().item() if out.numel() else 0.0

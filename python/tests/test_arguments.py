@@ -48,9 +48,14 @@ def test_dense_signature_is_flash_attention_2s():
     ({"dropout_p": 0.1}, NotImplementedError, "dropout"),
     ({"window_size": 5}, TypeError, "window_size must be a pair of ints"),
     ({"window_size": (1.5, 0)}, TypeError, "window_size\\[0\\] must be an int"),
-    ({"window_size": (8, 0)}, NotImplementedError, "sliding window"),
+    ({"window_size": (1, 2, 3)}, TypeError, "window_size must be a pair of ints"),
+    ({"window_size": (-2, 0)}, ValueError, "window_size\\[0\\] must be >= -1, got -2"),
+    ({"window_size": (0, -5)}, ValueError, "window_size\\[1\\] must be >= -1, got -5"),
+    ({"window_size": (2 ** 31, 0)}, ValueError, "window_size\\[0\\] must be < 2\\^31"),
     ({"softcap": None}, TypeError, "softcap must be a number"),
-    ({"softcap": 30.0}, NotImplementedError, "softcap"),
+    ({"softcap": -1.0}, ValueError, "softcap must be 0 \\(off\\) or positive and finite"),
+    ({"softcap": float("nan")}, ValueError, "softcap must be 0"),
+    ({"softcap": float("inf")}, ValueError, "softcap must be 0"),
     ({"alibi_slopes": object()}, NotImplementedError, "ALiBi"),
 ])
 def test_scalar_arguments(call, kwargs, error, match):
@@ -74,6 +79,13 @@ def test_load_path():
         DENSE(None, None, None, load_path=1)
     with pytest.raises(ValueError, match="load_path must be one of"):
         DENSE(None, None, None, load_path="dma")
+
+
+def test_valid_windows_and_softcaps_pass():
+    assert _checks.check_window_size((-1, -1)) == (-1, -1)
+    assert _checks.check_window_size([128, 0]) == (128, 0)
+    assert _checks.check_softcap(0) == 0.0
+    assert _checks.check_softcap(30) == 30.0
 
 
 def test_valid_scales_pass():

@@ -148,6 +148,19 @@ fa4_dtype featureDtype(const KernelInfo &k) {
   return k.feature("dtype") == "bf16" ? FA4_DTYPE_BF16 : FA4_DTYPE_FP16;
 }
 
+/// The causal flag, window and softcap that select kernel `k`'s features:
+/// a window kernel gets a two-sided window, a softcap kernel a cap.
+template <typename Params> void setScoreMods(const KernelInfo &k, Params &p) {
+  p.causal = k.feature("causal") == "true";
+  if (k.feature("window") == "true") {
+    p.local = 1;
+    p.window_left = 64;
+    p.window_right = 16;
+  }
+  if (k.feature("softcap") == "true")
+    p.softcap = 30.0f;
+}
+
 /// Checks that `found` is exactly `k` and that the prepared launch supplies
 /// every parameter and evaluates the grid.
 void expectReachable(const KernelInfo &k, const FeatureMap &request,
@@ -182,12 +195,12 @@ FA4_TEST(everyKernelIsReachableAndFullySupplied) {
       p.head_dim = featureInt(k, "head_dim");
       p.head_dim_v = featureInt(k, "head_dim_v");
       p.dtype = featureDtype(k);
-      p.causal = k.feature("causal") == "true";
+      setScoreMods(k, p);
       ForwardTensors t;
       EXPECT(validateForward(p, t) == FA4_SUCCESS, "(%s: %s)", k.name.c_str(),
              fa4_last_error());
       std::string path(k.feature("load_path"));
-      FeatureMap request = getForwardRequest(p, path.c_str());
+      FeatureMap request = getForwardRequest(p, t.mods, path.c_str());
       Launch launch;
       EXPECT(prepareForward(p, t, k, launch) == FA4_SUCCESS);
       expectReachable(k, request, launch);
@@ -202,7 +215,7 @@ FA4_TEST(everyKernelIsReachableAndFullySupplied) {
       p.head_dim = featureInt(k, "head_dim");
       p.head_dim_v = featureInt(k, "head_dim_v");
       p.dtype = featureDtype(k);
-      p.causal = k.feature("causal") == "true";
+      setScoreMods(k, p);
       if (paged) {
         p.block_table = kTable;
         p.max_pages = 8, p.num_pages = 20, p.page_size = 64;
@@ -210,7 +223,7 @@ FA4_TEST(everyKernelIsReachableAndFullySupplied) {
       VarlenTensors t;
       EXPECT(validateVarlen(p, t) == FA4_SUCCESS, "(%s: %s)", k.name.c_str(),
              fa4_last_error());
-      FeatureMap request = getVarlenRequest(p);
+      FeatureMap request = getVarlenRequest(p, t.mods);
       Launch launch;
       EXPECT(prepareVarlen(p, t, k, launch) == FA4_SUCCESS);
       expectReachable(k, request, launch);

@@ -71,7 +71,8 @@ typedef enum fa4_load_path {
   FA4_LOAD_PATH_TMA = 2
 } fa4_load_path;
 
-/* Forward attention: out = softmax(softmax_scale * q k^T [+ causal mask]) v.
+/* Forward attention: out = softmax(mods(softmax_scale * q k^T)) v, where
+ * mods are the optional softcap and the causal or local (window) mask.
  * Layouts are FlashAttention's: q (batch, seqlen_q, nheads_q, head_dim),
  * k (batch, seqlen_k, nheads_kv, head_dim), v (batch, seqlen_k, nheads_kv,
  * head_dim_v), out (batch, seqlen_q, nheads_q, head_dim_v), all of `dtype`;
@@ -103,10 +104,21 @@ typedef struct fa4_fwd_params {
   float softmax_scale; /* 0 means 1 / sqrt(head_dim) */
   int causal;          /* bottom-right aligned when seqlen_q != seqlen_k */
   fa4_load_path load_path;
+  /* Local (sliding-window) attention, FlashAttention-2's window_size, read
+   * only when `local` is non-zero: query q sees key k iff
+   * q + Sk - Sq - window_left <= k <= q + Sk - Sq + window_right, -1 being
+   * unbounded; with causal the right size is 0. */
+  int local;
+  int64_t window_left;
+  int64_t window_right;
+  /* Softcapping: 0 is off; c > 0 makes the scaled scores
+   * c * tanh(scores / c) (FlashAttention-2's order). */
+  float softcap;
 } fa4_fwd_params;
 
 /* Zeroes `params` and sets the defaults (contiguous strides, default scale,
- * non-causal, automatic load path, bf16). */
+ * non-causal, no window (sizes -1), no softcap, automatic load path,
+ * bf16). */
 FA4_API void fa4_fwd_params_init(fa4_fwd_params *params);
 
 /* Launches the forward kernel on `stream` (a CUstream / cudaStream_t; NULL
@@ -184,10 +196,21 @@ typedef struct fa4_varlen_fwd_params {
   float softmax_scale; /* 0 means 1 / sqrt(head_dim) */
   int causal;
   int check_inputs; /* validate device-held values (synchronizes) */
+  /* Local (sliding-window) attention, FlashAttention-2's window_size, read
+   * only when `local` is non-zero: query q sees key k iff
+   * q + Sk - Sq - window_left <= k <= q + Sk - Sq + window_right, -1 being
+   * unbounded; with causal the right size is 0. */
+  int local;
+  int64_t window_left;
+  int64_t window_right;
+  /* Softcapping: 0 is off; c > 0 makes the scaled scores
+   * c * tanh(scores / c) (FlashAttention-2's order). */
+  float softcap;
 } fa4_varlen_fwd_params;
 
 /* Zeroes `params` and sets the defaults (contiguous strides, default scale,
- * non-causal, bf16, no paging, no checking). */
+ * non-causal, no window (sizes -1), no softcap, bf16, no paging, no
+ * checking). */
 FA4_API void fa4_varlen_fwd_params_init(fa4_varlen_fwd_params *params);
 
 /* Launches the varlen forward kernel on `stream`, as fa4_fwd does. */

@@ -25,6 +25,13 @@ Value Emitter::exp2(Value x) {
       .getResult(0);
 }
 
+Value Emitter::rcp(Value x) {
+  return LLVM::CallIntrinsicOp::create(
+             b, loc, f32Ty, b.getStringAttr("llvm.nvvm.rcp.approx.ftz.f"),
+             ValueRange{x})
+      .getResult(0);
+}
+
 Value Emitter::log2(Value x) {
   return LLVM::CallIntrinsicOp::create(
              b, loc, f32Ty, b.getStringAttr("llvm.nvvm.lg2.approx.f"),

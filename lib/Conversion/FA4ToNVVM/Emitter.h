@@ -75,6 +75,8 @@ public:
   Value fneg(Value x) { return arith::NegFOp::create(b, loc, x); }
   /// ex2.approx.ftz.f32: one MUFU op; exp2(-inf) = +0.
   Value exp2(Value x);
+  /// rcp.approx.ftz.f32: one MUFU op; 1 / +inf = +0.
+  Value rcp(Value x);
   /// lg2.approx.f32.
   Value log2(Value x);
 

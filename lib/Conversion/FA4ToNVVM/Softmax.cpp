@@ -29,8 +29,10 @@ struct SplatOpLowering : OpConversionPattern<SplatOp> {
 
 /// Lane l's value (mt, nt, c) is query row + w*Mw + 16 mt + g + 8 (c / 2) and
 /// key col + 8 nt + 2q + c % 2. Per row slot, the first masked local column
-/// is lim = min(limit - col, [causal] query + offset + 1 - col) - 2q, so each
-/// value needs one compare with a constant and one select.
+/// is hi = min(limit - col, [diag_max] query + diag_max + 1 - col) - 2q and
+/// [diag_min] the first visible one lo = query + diag_min - col - 2q, so
+/// each value needs one compare with a constant (two with diag_min) and one
+/// select.
 struct MaskOpLowering : OpConversionPattern<MaskOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -49,25 +51,53 @@ struct MaskOpLowering : OpConversionPattern<MaskOp> {
     SmallVector<Value> s = e.unpack(adaptor.getScores());
     for (int64_t mt = 0; mt < layout.mTiles; ++mt) {
       for (int64_t h = 0; h < 2; ++h) {
-        Value lim = keyLimit;
-        if (Value offset = adaptor.getCausalOffset()) {
-          // Causal: key <= query + offset, so local column <
-          // query + offset + 1 - col.
-          Value query = e.add(query0, e.i32(FragmentLayout::slotRow(2 * mt + h)));
-          Value shifted = e.add(query, offset);
-          Value lastKey = e.add(shifted, e.i32(1));
-          Value causalLim = e.sub(e.sub(lastKey, adaptor.getCol()), twoQ);
-          lim = e.minS(lim, causalLim);
+        Value query = e.add(query0, e.i32(FragmentLayout::slotRow(2 * mt + h)));
+        // Local column bound relative to this lane's first column.
+        auto local = [&](Value key) {
+          return e.sub(e.sub(key, adaptor.getCol()), twoQ);
+        };
+        Value hi = keyLimit;
+        if (Value diagMax = adaptor.getDiagMax()) {
+          // key <= query + diag_max: local column < query + diag_max + 1 - col.
+          Value lastKey = e.add(e.add(query, diagMax), e.i32(1));
+          hi = e.minS(hi, local(lastKey));
         }
+        Value lo;
+        if (Value diagMin = adaptor.getDiagMin())
+          lo = local(e.add(query, diagMin));
         for (int64_t nt = 0; nt < layout.nTiles; ++nt) {
           for (int64_t c = 2 * h; c < 2 * h + 2; ++c) {
-            Value keep = e.cmp(arith::CmpIPredicate::slt,
-                               e.i32(FragmentLayout::column(nt, c)), lim);
+            Value column = e.i32(FragmentLayout::column(nt, c));
+            Value keep = e.cmp(arith::CmpIPredicate::slt, column, hi);
+            if (lo)
+              keep = e.band(keep, e.cmp(arith::CmpIPredicate::sge, column, lo));
             Value &v = s[layout.index(mt, nt, c)];
             v = e.select(keep, v, negInf);
           }
         }
       }
+    }
+    rewriter.replaceOp(op, e.pack(s));
+    return success();
+  }
+};
+
+/// tanh(pre * x) = 1 - 2 / (exp2(2 log2(e) pre * x) + 1), per value: one
+/// multiply, ex2.approx, an add, rcp.approx and an FMA. exp2 overflowing to
+/// +inf gives 1 and underflowing to 0 gives -1, so every finite score maps
+/// into [-1, 1].
+struct SoftcapOpLowering : OpConversionPattern<SoftcapOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(SoftcapOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Emitter e(rewriter, op.getLoc());
+    Value k = e.fmul(adaptor.getPre(), e.f32(2.0 * 1.4426950408889634));
+    Value one = e.f32(1.0), minusTwo = e.f32(-2.0);
+    SmallVector<Value> s = e.unpack(adaptor.getScores());
+    for (Value &v : s) {
+      Value t = e.exp2(e.fmul(v, k));
+      v = e.fma(minusTwo, e.rcp(e.fadd(t, one)), one);
     }
     rewriter.replaceOp(op, e.pack(s));
     return success();
@@ -182,7 +212,7 @@ struct FinalizeOpLowering : OpConversionPattern<FinalizeOp> {
 
 void fa4::populateSoftmaxPatterns(const TypeConverter &converter,
                                   RewritePatternSet &patterns) {
-  patterns.add<SplatOpLowering, MaskOpLowering, OnlineSoftmaxOpLowering,
+  patterns.add<SplatOpLowering, MaskOpLowering, SoftcapOpLowering, OnlineSoftmaxOpLowering,
                RescaleOpLowering, FinalizeOpLowering>(converter,
                                                       patterns.getContext());
 }

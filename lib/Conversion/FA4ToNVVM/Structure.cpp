@@ -62,43 +62,59 @@ struct KVRangeOpLowering : OpConversionPattern<KVRangeOp> {
   LogicalResult
   matchAndRewrite(KVRangeOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    Emitter e(rewriter, op.getLoc());
+    Location loc = op.getLoc();
+    Emitter e(rewriter, loc);
     int64_t tileM = op.getTileM(), tileN = op.getTileN();
-    bool causal = op.getMask() == MaskKind::Causal;
     Value qRow = adaptor.getQRow(), seqlenK = adaptor.getSeqlenK();
     auto ceilDiv = [&](Value x, int64_t d) -> Value {
-      return arith::CeilDivSIOp::create(rewriter, op.getLoc(), x, e.i32(d));
+      return arith::CeilDivSIOp::create(rewriter, loc, x, e.i32(d));
     };
-    // end = ceil(Sk / N), with causal at most ceil((q0 + Mt + Sk - Sq) / N),
-    // the last block any row of this m-block sees (<= 0 when none sees a
-    // key).
+    auto floorDiv = [&](Value x, int64_t d) -> Value {
+      return arith::FloorDivSIOp::create(rewriter, loc, x, e.i32(d));
+    };
+    // The right edge's diagonal D + R (causal: D = Sk - Sq) and the left
+    // size L, if any.
+    bool causal = op.getMask() == MaskKind::Causal;
+    bool local = op.getMask() == MaskKind::Local;
+    // end = ceil(Sk / N), with a right edge at most
+    // ceil((q0 + Mt + D + R) / N), the block after the last key any row of
+    // this m-block sees (<= 0 when none sees a key).
     Value numKeyBlocks = ceilDiv(seqlenK, tileN);
     Value end = numKeyBlocks;
     Value begin = e.i32(0);
-    Value causalOffset;
-    if (causal) {
-      causalOffset = e.sub(seqlenK, adaptor.getSeqlenQ());
-      Value lastRowEnd = e.add(e.add(qRow, e.i32(tileM)), causalOffset);
+    Value diag, rightDiag;
+    if (causal || local) {
+      diag = e.sub(seqlenK, adaptor.getSeqlenQ());
+      rightDiag = local ? e.add(diag, adaptor.getWindowRight()) : diag;
+      Value lastRowEnd = e.add(e.add(qRow, e.i32(tileM)), rightDiag);
       end = e.minS(end, ceilDiv(lastRowEnd, tileN));
     }
     // full_end: blocks at or above it need a mask. The ragged last block
-    // needs the sequence mask; with causal, block n reaches past the first
-    // row's last key L = q0 + Sk - Sq iff (n + 1) * N - 1 > L, i.e.
+    // needs the sequence mask; with a right edge, block n reaches past the
+    // first row's last key L = q0 + D + R iff (n + 1) * N - 1 > L, i.e.
     // n >= floor((L + 1) / N); later rows see more, so blocks below are
     // fully visible to every row.
-    Value edge = arith::RemSIOp::create(rewriter, op.getLoc(), seqlenK,
-                                        e.i32(tileN));
+    Value edge = arith::RemSIOp::create(rewriter, loc, seqlenK, e.i32(tileN));
     Value hasEdge = e.cmp(arith::CmpIPredicate::ne, edge, e.i32(0));
     Value fullEnd =
         e.select(hasEdge, e.sub(numKeyBlocks, e.i32(1)), numKeyBlocks);
-    if (causal) {
-      Value firstRowLimit = e.add(qRow, causalOffset);
-      Value firstMasked = arith::FloorDivSIOp::create(
-          rewriter, op.getLoc(), e.add(firstRowLimit, e.i32(1)), e.i32(tileN));
+    if (rightDiag) {
+      Value firstRowLimit = e.add(qRow, rightDiag);
+      Value firstMasked = floorDiv(e.add(firstRowLimit, e.i32(1)), tileN);
       fullEnd = e.minS(fullEnd, e.maxS(firstMasked, e.i32(0)));
     }
-    fullEnd = e.maxS(e.minS(fullEnd, end), begin);
-    rewriter.replaceOp(op, {begin, begin, fullEnd, end});
+    // A left edge: the first row's first key F = q0 + D - L opens the range
+    // (block floor(F / N)); block n is fully visible iff its first key is at
+    // or past the last row's first key, n >= ceil((F + Mt - 1) / N).
+    Value fullBegin = begin;
+    if (local) {
+      Value firstRowFirst = e.sub(e.add(qRow, diag), adaptor.getWindowLeft());
+      begin = e.maxS(floorDiv(firstRowFirst, tileN), e.i32(0));
+      fullBegin = ceilDiv(e.add(firstRowFirst, e.i32(tileM - 1)), tileN);
+      fullBegin = e.maxS(e.minS(fullBegin, end), begin);
+    }
+    fullEnd = e.maxS(e.minS(fullEnd, end), fullBegin);
+    rewriter.replaceOp(op, {begin, fullBegin, fullEnd, end});
     return success();
   }
 };

@@ -142,8 +142,46 @@ gpu.module @m {
 gpu.module @m {
   gpu.func @mask_causal(%x: f32, %row: i32, %col: i32, %lim: i32, %off: i32, %out: !llvm.ptr<1>) kernel attributes {known_block_size = array<i32: 256, 1, 1>} {
     %s = fa4.splat %x : !fa4.acc<128x64xf32, warps = 8>
-    %m = fa4.mask %s row %row col %col limit %lim causal %off : !fa4.acc<128x64xf32, warps = 8>
+    %m = fa4.mask %s row %row col %col limit %lim diag_max %off : !fa4.acc<128x64xf32, warps = 8>
     fa4.store_tile %m, %out[%row] limit %lim stride %lim : !fa4.acc<128x64xf32, warps = 8> as bf16
+    gpu.return
+  }
+}
+
+// -----
+
+// A window's mask: the right diagonal bounds the columns from above like
+// causal, the left one from below: two compares with a constant column,
+// an and, and one select per value.
+// CHECK-LABEL: gpu.func @mask_window
+// CHECK: arith.minsi
+// CHECK: %[[KEEP:.*]] = arith.andi %{{.*}}, %{{.*}} : i1
+// CHECK-NEXT: arith.select %[[KEEP]], %{{.*}}, %{{.*}} : f32
+// CHECK-COUNT-31: arith.select %{{.*}}, %{{.*}}, %{{.*}} : f32
+// CHECK-NOT: arith.select
+gpu.module @m {
+  gpu.func @mask_window(%x: f32, %row: i32, %col: i32, %lim: i32, %hi: i32, %lo: i32, %out: !llvm.ptr<1>) kernel attributes {known_block_size = array<i32: 256, 1, 1>} {
+    %s = fa4.splat %x : !fa4.acc<128x64xf32, warps = 8>
+    %m = fa4.mask %s row %row col %col limit %lim diag_max %hi diag_min %lo : !fa4.acc<128x64xf32, warps = 8>
+    fa4.store_tile %m, %out[%row] limit %lim stride %lim : !fa4.acc<128x64xf32, warps = 8> as bf16
+    gpu.return
+  }
+}
+
+// -----
+
+// Softcap: tanh(pre * x) as 1 - 2 / (exp2(2 log2(e) pre x) + 1), per value
+// one ex2.approx and one rcp.approx; the factor 2 log2(e) pre is computed
+// once.
+// CHECK-LABEL: gpu.func @softcap
+// CHECK: %[[K:.*]] = arith.mulf %{{.*}}, %cst{{.*}} : f32
+// CHECK-COUNT-32: llvm.call_intrinsic "llvm.nvvm.ex2.approx.ftz.f32"
+// CHECK-NOT: llvm.call_intrinsic "llvm.nvvm.ex2.approx.ftz.f32"
+gpu.module @m {
+  gpu.func @softcap(%x: f32, %pre: f32, %row: i32, %lim: i32, %out: !llvm.ptr<1>) kernel attributes {known_block_size = array<i32: 256, 1, 1>} {
+    %s = fa4.splat %x : !fa4.acc<128x64xf32, warps = 8>
+    %c = fa4.softcap %s scale %pre : !fa4.acc<128x64xf32, warps = 8>
+    fa4.store_tile %c, %out[%row] limit %lim stride %lim : !fa4.acc<128x64xf32, warps = 8> as bf16
     gpu.return
   }
 }
@@ -410,6 +448,29 @@ gpu.module @m {
     %row = arith.constant 896 : i32
     %s = arith.constant 1000 : i32
     %r:4 = fa4.kv_range causal rows(%row, 128) seqlen(%s, %s) block(64)
+    "use"(%r#0, %r#1, %r#2, %r#3) : (i32, i32, i32, i32) -> ()
+    gpu.return
+  }
+}
+
+// -----
+
+// A window (256, 0) over rows 1024..1151 of 4096 x 4096: blocks 12..17,
+// 12 and 13 masked on the left edge, 16 and 17 on the diagonal; the same
+// numbers as the folder's (canonicalize.mlir).
+// CHECK-LABEL: gpu.func @kv_range_window_constants
+// CHECK-DAG: %[[C12:.*]] = arith.constant 12 : i32
+// CHECK-DAG: %[[C14:.*]] = arith.constant 14 : i32
+// CHECK-DAG: %[[C16:.*]] = arith.constant 16 : i32
+// CHECK-DAG: %[[C18:.*]] = arith.constant 18 : i32
+// CHECK: "use"(%[[C12]], %[[C14]], %[[C16]], %[[C18]])
+gpu.module @m {
+  gpu.func @kv_range_window_constants() kernel {
+    %row = arith.constant 1024 : i32
+    %s = arith.constant 4096 : i32
+    %left = arith.constant 256 : i32
+    %right = arith.constant 0 : i32
+    %r:4 = fa4.kv_range local window(%left, %right) rows(%row, 128) seqlen(%s, %s) block(64)
     "use"(%r#0, %r#1, %r#2, %r#3) : (i32, i32, i32, i32) -> ()
     gpu.return
   }

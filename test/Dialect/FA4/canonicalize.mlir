@@ -76,6 +76,85 @@ gpu.module @m {
 
 // -----
 
+// CHECK-LABEL: gpu.func @window_band
+// A window (256, 0) over rows 1024..1151 of 4096 x 4096, blocks of 64:
+// row 1024 sees keys 768..1024, row 1151 keys 895..1151. Blocks 12..17;
+// 12 and 13 reach left of 895 (masked), 14 and 15 are fully visible, 16
+// and 17 cross the diagonal (masked).
+// CHECK-DAG: %[[C12:.*]] = arith.constant 12 : i32
+// CHECK-DAG: %[[C14:.*]] = arith.constant 14 : i32
+// CHECK-DAG: %[[C16:.*]] = arith.constant 16 : i32
+// CHECK-DAG: %[[C18:.*]] = arith.constant 18 : i32
+// CHECK: "use"(%[[C12]], %[[C14]], %[[C16]], %[[C18]])
+gpu.module @m {
+  gpu.func @window_band() kernel {
+    %row = arith.constant 1024 : i32
+    %s = arith.constant 4096 : i32
+    %left = arith.constant 256 : i32
+    %right = arith.constant 0 : i32
+    %r:4 = fa4.kv_range local window(%left, %right) rows(%row, 128) seqlen(%s, %s) block(64)
+    "use"(%r#0, %r#1, %r#2, %r#3) : (i32, i32, i32, i32) -> ()
+    gpu.return
+  }
+}
+
+// -----
+
+// CHECK-LABEL: gpu.func @window_narrow
+// A window (3, 3) narrower than a block, rows 0..127 of 1000 x 1000: keys
+// 0..130 in blocks 0..2, every block masked (full_begin == full_end).
+// CHECK-DAG: %[[C0:.*]] = arith.constant 0 : i32
+// CHECK-DAG: %[[C2:.*]] = arith.constant 2 : i32
+// CHECK-DAG: %[[C3:.*]] = arith.constant 3 : i32
+// CHECK: "use"(%[[C0]], %[[C2]], %[[C2]], %[[C3]])
+gpu.module @m {
+  gpu.func @window_narrow() kernel {
+    %row = arith.constant 0 : i32
+    %s = arith.constant 1000 : i32
+    %w = arith.constant 3 : i32
+    %r:4 = fa4.kv_range local window(%w, %w) rows(%row, 128) seqlen(%s, %s) block(64)
+    "use"(%r#0, %r#1, %r#2, %r#3) : (i32, i32, i32, i32) -> ()
+    gpu.return
+  }
+}
+
+// -----
+
+// CHECK-LABEL: gpu.func @window_past_keys
+// A window (0, 0) with 1000 queries and 100 keys: the diagonal of rows
+// 0..127 lies at keys -900..-773, before every key: an empty range.
+// CHECK-DAG: %[[C0:.*]] = arith.constant 0 : i32
+// CHECK-DAG: %[[CM12:.*]] = arith.constant -12 : i32
+// CHECK: "use"(%[[C0]], %[[C0]], %[[C0]], %[[CM12]])
+gpu.module @m {
+  gpu.func @window_past_keys() kernel {
+    %row = arith.constant 0 : i32
+    %sq = arith.constant 1000 : i32
+    %sk = arith.constant 100 : i32
+    %w = arith.constant 0 : i32
+    %r:4 = fa4.kv_range local window(%w, %w) rows(%row, 128) seqlen(%sq, %sk) block(64)
+    "use"(%r#0, %r#1, %r#2, %r#3) : (i32, i32, i32, i32) -> ()
+    gpu.return
+  }
+}
+
+// -----
+
+// A left edge keeps begin and full_begin: nothing folds with run-time
+// lengths.
+// CHECK-LABEL: gpu.func @window_dynamic
+// CHECK: %[[B:.*]], %[[FB:.*]], %[[FE:.*]], %[[E:.*]] = fa4.kv_range local window(%{{.*}}, %{{.*}})
+// CHECK: "use"(%[[B]], %[[FB]], %[[FE]], %[[E]])
+gpu.module @m {
+  gpu.func @window_dynamic(%row: i32, %sq: i32, %sk: i32, %l: i32, %r: i32) kernel {
+    %x:4 = fa4.kv_range local window(%l, %r) rows(%row, 128) seqlen(%sq, %sk) block(64)
+    "use"(%x#0, %x#1, %x#2, %x#3) : (i32, i32, i32, i32) -> ()
+    gpu.return
+  }
+}
+
+// -----
+
 // Run-time lengths: a kind without a left window edge still starts at 0
 // with nothing masked below, so begin and full_begin fold.
 // CHECK-LABEL: gpu.func @dynamic

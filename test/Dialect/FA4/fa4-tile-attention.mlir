@@ -11,7 +11,7 @@
 // CHECK-SAME: %softmax_scale: f32) kernel
 // CHECK-SAME: fa4.abi = ["q", "k", "v", "o", "lse", "seqlen_q", "seqlen_k", "head_ratio", "q_batch_stride", "q_head_stride", "q_row_stride", "k_batch_stride", "k_head_stride", "k_row_stride", "v_batch_stride", "v_head_stride", "v_row_stride", "o_batch_stride", "o_head_stride", "o_row_stride", "lse_batch_stride", "lse_head_stride", "softmax_scale"]
 // CHECK-SAME: fa4.config = {num_stages = 1 : i64, num_warps = 8 : i64, q_in_registers = true, tile_m = 128 : i64, tile_n = 128 : i64}
-// CHECK-SAME: fa4.features = {causal = false, dtype = bf16, head_dim = 128 : i64, head_dim_v = 128 : i64, kernel = "attention", load_path = "cp_async", paged_kv = false, varlen = false}
+// CHECK-SAME: fa4.features = {causal = false, dtype = bf16, head_dim = 128 : i64, head_dim_v = 128 : i64, kernel = "attention", load_path = "cp_async", paged_kv = false, softcap = false, varlen = false, window = false}
 // CHECK-SAME: fa4.grid = ["cdiv(seqlen_q, 128)", "nheads_q", "batch"], fa4.workspace = "0"
 // CHECK-SAME: known_block_size = array<i32: 256, 1, 1>
 // SM90: gpu.module @dense [#nvvm.target<O = 3, chip = "sm_90", features = "+ptx87">]
@@ -74,9 +74,47 @@ fa4.attention @dense dtype(bf16) head_dim(128) head_dim_v(128)
 // CHECK: fa4.kv_range causal rows(%q_row, 128)
 // CHECK: fa4.kv_loop
 // CHECK-NEXT: ^bb0(%n: i32, %{{.*}}: !fa4.smem<128x128xf16>,
-// CHECK: fa4.mask %{{.*}} row %q_row col %key_col limit %seqlen_k causal %causal_offset
+// CHECK: fa4.mask %{{.*}} row %q_row col %key_col limit %seqlen_k diag_max %causal_offset :
 // CHECK: fa4.store_tile {{.*}} as f16
 fa4.attention @causal dtype(f16) head_dim(128) head_dim_v(128) causal
+    load_path(cp_async) stages(1)
+
+// -----
+
+// A window: its sizes are parameters, clamped to the sequence (unsigned min
+// maps -1 there too), and give the mask's two diagonals; the range is the
+// local kind, whose left edge adds masked blocks below the unmasked ones.
+// D = 128 with 128-key tiles keeps Q in shared memory.
+// CHECK-LABEL: gpu.module @window
+// CHECK: %softmax_scale: f32, %window_left: i32, %window_right: i32) kernel
+// CHECK-SAME: fa4.features = {causal = false, {{.*}}softcap = false, varlen = false, window = true}
+// CHECK: %causal_offset = arith.subi %seqlen_k, %seqlen_q
+// CHECK: %window_left_0 = arith.minui %window_left, %seqlen_k
+// CHECK: %window_right_1 = arith.minui %window_right, %seqlen_q
+// CHECK: %diag_max = arith.addi %causal_offset, %window_right_1
+// CHECK: %diag_min = arith.subi %causal_offset, %window_left_0
+// CHECK: fa4.kv_range local window(%window_left_0, %window_right_1) rows(%q_row, 128)
+// CHECK: fa4.kv_loop
+// CHECK-NEXT: ^bb0(%n: i32, %{{.*}}: !fa4.smem<128x128xbf16>,
+// CHECK: fa4.mask %{{.*}} row %q_row col %key_col limit %seqlen_k diag_max %diag_max diag_min %diag_min :
+fa4.attention @window dtype(bf16) head_dim(128) head_dim_v(128) window
+    load_path(cp_async) stages(1)
+
+// -----
+
+// Softcap: the cap is a parameter; the body's tanh takes scale / cap and the
+// softmax scales by cap * log2(e); the softcap comes before the mask.
+// CHECK-LABEL: gpu.module @softcap
+// CHECK: %softmax_scale: f32, %softcap: f32) kernel
+// CHECK-SAME: fa4.features = {causal = true, {{.*}}softcap = true, varlen = false, window = false}
+// CHECK: %softcap_pre = arith.divf %softmax_scale, %softcap
+// CHECK: %scale_log2 = arith.mulf %softcap, %{{.*}}
+// CHECK: fa4.kv_loop
+// CHECK: %[[S:.*]] = fa4.qk_mma
+// CHECK-NEXT: %[[C:.*]] = fa4.softcap %[[S]] scale %softcap_pre
+// CHECK-NEXT: fa4.mask %[[C]] row %q_row col %key_col limit %seqlen_k diag_max %causal_offset :
+// CHECK: fa4.online_softmax %{{.*}} scale %scale_log2
+fa4.attention @softcap dtype(bf16) head_dim(64) head_dim_v(64) causal softcap
     load_path(cp_async) stages(1)
 
 // -----
@@ -103,7 +141,7 @@ fa4.attention @tma dtype(bf16) head_dim(128) head_dim_v(128) causal
 // CTA marks rows no CTA covers (max_seqlen_q too small) with NaN.
 // CHECK-LABEL: gpu.module @varlen
 // CHECK: gpu.func @varlen(%q: !llvm.ptr<1>, %k: !llvm.ptr<1>, %v: !llvm.ptr<1>, %o: !llvm.ptr<1>, %lse: !llvm.ptr<1>, %cu_seqlens_q: !llvm.ptr<1>, %cu_seqlens_k: !llvm.ptr<1>, %seqused_k: !llvm.ptr<1>, %total_q: i32, %total_k: i32, %head_ratio: i32, %q_head_stride: i64, %q_row_stride: i32, %k_head_stride: i64, %k_row_stride: i32, %v_head_stride: i64, %v_row_stride: i32, %o_head_stride: i64, %o_row_stride: i32, %lse_head_stride: i64, %softmax_scale: f32) kernel
-// CHECK-SAME: fa4.features = {causal = true, {{.*}}paged_kv = false, varlen = true}
+// CHECK-SAME: fa4.features = {causal = true, {{.*}}paged_kv = false, softcap = false, varlen = true, window = false}
 // CHECK-SAME: fa4.grid = ["max(cdiv(max_seqlen_q, 128), 1)", "nheads_q", "batch"]
 // CHECK: fa4.scope "varlen"
 // CHECK: %q_start, %seqlen_q, %k_start, %seqlen_k = fa4.varlen_seqlens %batch cu_seqlens(%cu_seqlens_q, %cu_seqlens_k) seqused_k(%seqused_k) totals(%total_q, %total_k)
@@ -131,7 +169,7 @@ fa4.attention @varlen dtype(bf16) head_dim(128) head_dim_v(128) causal varlen
 // CHECK: %seqused_k: !llvm.ptr<1>, %total_q: i32, %head_ratio: i32,
 // CHECK-SAME: %k_page_stride: i64, %v_page_stride: i64, %block_table: !llvm.ptr<1>, %block_table_stride: i32, %page_size: i32, %page_magic: i32, %page_shift: i32, %max_pages: i32, %num_pages: i32,
 // CHECK-SAME: fa4.config = {num_stages = 2 : i64, num_warps = 8 : i64, q_in_registers = false, tile_m = 128 : i64, tile_n = 64 : i64}
-// CHECK-SAME: paged_kv = true, varlen = true
+// CHECK-SAME: paged_kv = true, softcap = false, varlen = true, window = false
 // CHECK: fa4.scope "paged"
 // CHECK: fa4.varlen_seqlens
 // CHECK: %[[CAP:.*]] = arith.muli %max_pages, %page_size

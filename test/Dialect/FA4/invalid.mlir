@@ -17,23 +17,8 @@ fa4.attention @k dtype(bf16) head_dim(64) head_dim_v(60) load_path(cp_async) sta
 
 // -----
 
-// expected-error @+1 {{window must be [left, right], got 3 values}}
-fa4.attention @k dtype(bf16) head_dim(64) head_dim_v(64) window [1, 2, 3] load_path(cp_async) stages(1)
-
-// -----
-
-// expected-error @+1 {{window sizes must be >= -1}}
-fa4.attention @k dtype(bf16) head_dim(64) head_dim_v(64) window [-2, 0] load_path(cp_async) stages(1)
-
-// -----
-
 // expected-error @+1 {{causal and window are exclusive}}
-fa4.attention @k dtype(bf16) head_dim(64) head_dim_v(64) causal window [128, 0] load_path(cp_async) stages(1)
-
-// -----
-
-// expected-error @+1 {{softcap must be positive and finite}}
-fa4.attention @k dtype(bf16) head_dim(64) head_dim_v(64) softcap(-1.0) load_path(cp_async) stages(1)
+fa4.attention @k dtype(bf16) head_dim(64) head_dim_v(64) causal window load_path(cp_async) stages(1)
 
 // -----
 
@@ -114,16 +99,6 @@ fa4.attention @k dtype(bf16) head_dim(128) head_dim_v(64) load_path(cp_async) st
 
 // expected-error @+1 {{head_dim 192 is not built yet (built: 64, 96, 128)}}
 fa4.attention @k dtype(bf16) head_dim(192) head_dim_v(192) load_path(cp_async) stages(1) tile(64, 64) warps(4)
-
-// -----
-
-// expected-error @+1 {{local (sliding window) attention is not built yet}}
-fa4.attention @k dtype(bf16) head_dim(64) head_dim_v(64) window [128, 0] load_path(cp_async) stages(1)
-
-// -----
-
-// expected-error @+1 {{softcap is not built yet}}
-fa4.attention @k dtype(bf16) head_dim(64) head_dim_v(64) softcap(30.0) load_path(cp_async) stages(1)
 
 // -----
 
@@ -561,6 +536,26 @@ gpu.module @m {
   gpu.func @range(%i: i32) kernel {
     // expected-error @+1 {{tile sizes must be in [1, 2^31), got rows 128 and block 0}}
     %r:4 = fa4.kv_range none rows(%i, 128) seqlen(%i, %i) block(0)
+    gpu.return
+  }
+}
+
+// -----
+
+gpu.module @m {
+  gpu.func @range(%i: i32) kernel {
+    // expected-error @+1 {{the local kind needs window(left, right)}}
+    %r:4 = fa4.kv_range local rows(%i, 128) seqlen(%i, %i) block(64)
+    gpu.return
+  }
+}
+
+// -----
+
+gpu.module @m {
+  gpu.func @range(%i: i32) kernel {
+    // expected-error @+1 {{only the local kind takes a window}}
+    %r:4 = fa4.kv_range causal window(%i, %i) rows(%i, 128) seqlen(%i, %i) block(64)
     gpu.return
   }
 }

@@ -53,8 +53,12 @@ gpu.module @block {
       %s = fa4.qk_mma %qa, %sk : !fa4.afrag<128x128xbf16, warps = 8>, !fa4.smem<64x128xbf16> -> !fa4.acc<128x64xf32, warps = 8>
       // CHECK: fa4.qk_mma %{{.*}}, %{{.*}} : !fa4.smem<128x128xbf16>, !fa4.smem<64x128xbf16>
       %s2 = fa4.qk_mma %sq, %sk : !fa4.smem<128x128xbf16>, !fa4.smem<64x128xbf16> -> !fa4.acc<128x64xf32, warps = 8>
-      // CHECK: fa4.mask %{{.*}} row %{{.*}} col %{{.*}} limit %{{.*}} causal %{{.*}} : !fa4.acc<128x64xf32, warps = 8>
-      %sm = fa4.mask %s row %row col %row limit %limit causal %limit : !fa4.acc<128x64xf32, warps = 8>
+      // CHECK: fa4.mask %{{.*}} row %{{.*}} col %{{.*}} limit %{{.*}} diag_max %{{.*}} : !fa4.acc<128x64xf32, warps = 8>
+      %sm = fa4.mask %s row %row col %row limit %limit diag_max %limit : !fa4.acc<128x64xf32, warps = 8>
+      // CHECK: fa4.mask %{{.*}} row %{{.*}} col %{{.*}} limit %{{.*}} diag_max %{{.*}} diag_min %{{.*}} : !fa4.acc<128x64xf32, warps = 8>
+      %sw = fa4.mask %s row %row col %row limit %limit diag_max %limit diag_min %row : !fa4.acc<128x64xf32, warps = 8>
+      // CHECK: fa4.softcap %{{.*}} scale %{{.*}} : !fa4.acc<128x64xf32, warps = 8>
+      %sc = fa4.softcap %s scale %scale : !fa4.acc<128x64xf32, warps = 8>
       // CHECK: fa4.mask %{{.*}} row %{{.*}} col %{{.*}} limit %{{.*}} : !fa4.acc<128x64xf32, warps = 8>
       %sm2 = fa4.mask %s2 row %row col %row limit %limit : !fa4.acc<128x64xf32, warps = 8>
       // CHECK: %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} = fa4.online_softmax %{{.*}}, %{{.*}}, %{{.*}} scale %{{.*}}
@@ -146,6 +150,8 @@ gpu.module @key_loop [#nvvm.target<chip = "sm_120a">] {
       %begin, %full_begin, %full_end, %end = fa4.kv_range causal rows(%q_row, 128) seqlen(%sq, %sk) block(64)
       // CHECK: fa4.kv_range none
       %r2:4 = fa4.kv_range none rows(%q_row, 128) seqlen(%sq, %sk) block(64)
+      // CHECK: fa4.kv_range local window(%{{.*}}, %{{.*}}) rows(%{{.*}}, 128) seqlen(%{{.*}}, %{{.*}}) block(64)
+      %r3:4 = fa4.kv_range local window(%b, %b) rows(%q_row, 128) seqlen(%sq, %sk) block(64)
       // CHECK: fa4.varlen_seqlens %{{.*}} cu_seqlens(%{{.*}}, %{{.*}}) seqused_k(%{{.*}}) totals(%{{.*}}, %{{.*}})
       %qs, %lq, %ks, %lk = fa4.varlen_seqlens %b cu_seqlens(%cu, %cu) seqused_k(%cu) totals(%total, %total)
       %qt = fa4.smem_buffer "Q" : !fa4.smem<128x64xbf16>

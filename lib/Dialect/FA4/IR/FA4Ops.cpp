@@ -108,20 +108,10 @@ LogicalResult AttentionOp::verify() {
                             "be 16-byte aligned)";
 
   // ---- Invalid combinations ----
-  if (std::optional<ArrayRef<int64_t>> window = getWindow()) {
-    if (window->size() != 2)
-      return emitOpError() << "window must be [left, right], got "
-                           << window->size() << " values";
-    if ((*window)[0] < -1 || (*window)[1] < -1)
-      return emitOpError() << "window sizes must be >= -1 (-1 is unbounded)";
-    if (getCausal())
-      return emitOpError() << "causal and window are exclusive: causal is "
-                              "window [-1, 0]";
-  }
-  if (std::optional<APFloat> softcap = getSoftcap()) {
-    if (!softcap->isFiniteNonZero() || softcap->isNegative())
-      return emitOpError() << "softcap must be positive and finite";
-  }
+  if (getWindow() && getCausal())
+    return emitOpError() << "causal and window are exclusive: causal is the "
+                            "window (-1, 0), and a causal window (left, 0) "
+                            "is a window kernel";
   int64_t stages = getNumStages();
   if (stages < 1 || stages > 2)
     return emitOpError() << "stages must be 1 or 2, got " << stages;
@@ -172,10 +162,6 @@ LogicalResult AttentionOp::verify() {
   if (!isBuiltHeadDim(d))
     return emitOpError() << "head_dim " << d
                          << " is not built yet (built: 64, 96, 128)";
-  if (getWindow())
-    return emitOpError() << "local (sliding window) attention is not built yet";
-  if (getSoftcap())
-    return emitOpError() << "softcap is not built yet";
   if (getSink())
     return emitOpError() << "learnable attention sinks are not built yet";
   if (getPagedKv() && !getVarlen())
@@ -445,6 +431,10 @@ LogicalResult KVRangeOp::verify() {
     return emitOpError() << "tile sizes must be in [1, 2^31), got rows "
                          << static_cast<int64_t>(getTileM()) << " and block "
                          << static_cast<int64_t>(getTileN());
+  bool local = getMask() == MaskKind::Local;
+  if (local != static_cast<bool>(getWindowLeft()))
+    return emitOpError() << (local ? "the local kind needs window(left, right)"
+                                   : "only the local kind takes a window");
   return success();
 }
 
@@ -462,19 +452,27 @@ static int64_t floorDiv(int64_t x, int64_t d) {
   return x >= 0 ? x / d : -((-x + d - 1) / d);
 }
 
-static KeyBlockRange computeBlockRange(MaskKind mask, int64_t qRow,
-                                    int64_t seqlenQ, int64_t seqlenK,
-                                    int64_t tileM, int64_t tileN) {
+/// `right` < 0: no right edge; `left` < 0: no left edge.
+static KeyBlockRange computeBlockRange(int64_t left, int64_t right,
+                                       int64_t qRow, int64_t seqlenQ,
+                                       int64_t seqlenK, int64_t tileM,
+                                       int64_t tileN) {
   int64_t blocks = ceilDiv(seqlenK, tileN);
-  int64_t offset = seqlenK - seqlenQ;
+  int64_t diag = seqlenK - seqlenQ;
   KeyBlockRange r{0, 0, 0, blocks};
-  if (mask == MaskKind::Causal)
-    r.end = std::min(r.end, ceilDiv(qRow + tileM + offset, tileN));
   r.fullEnd = seqlenK % tileN != 0 ? blocks - 1 : blocks;
-  if (mask == MaskKind::Causal)
-    r.fullEnd = std::min(r.fullEnd,
-                         std::max<int64_t>(floorDiv(qRow + offset + 1, tileN), 0));
-  r.fullEnd = std::max(std::min(r.fullEnd, r.end), r.begin);
+  if (right >= 0) {
+    r.end = std::min(r.end, ceilDiv(qRow + tileM + diag + right, tileN));
+    r.fullEnd = std::min(
+        r.fullEnd,
+        std::max<int64_t>(floorDiv(qRow + diag + right + 1, tileN), 0));
+  }
+  if (left >= 0) {
+    r.begin = std::max<int64_t>(floorDiv(qRow + diag - left, tileN), 0);
+    r.fullBegin = ceilDiv(qRow + tileM - 1 + diag - left, tileN);
+  }
+  r.fullBegin = std::max(std::min(r.fullBegin, r.end), r.begin);
+  r.fullEnd = std::max(std::min(r.fullEnd, r.end), r.fullBegin);
   return r;
 }
 
@@ -486,8 +484,21 @@ LogicalResult KVRangeOp::fold(FoldAdaptor adaptor,
   if (!qRow || !seqlenQ || !seqlenK || !isBlockSizeInRange(getTileM()) ||
       !isBlockSizeInRange(getTileN()))
     return failure();
-  KeyBlockRange r = computeBlockRange(getMask(), qRow.getInt(), seqlenQ.getInt(),
-                                   seqlenK.getInt(), getTileM(), getTileN());
+  int64_t left = -1, right = -1;
+  if (getMask() == MaskKind::Causal)
+    right = 0;
+  if (getMask() == MaskKind::Local) {
+    auto l = dyn_cast_or_null<IntegerAttr>(adaptor.getWindowLeft());
+    auto r = dyn_cast_or_null<IntegerAttr>(adaptor.getWindowRight());
+    // The operands are normalized sizes (>= 0); fold only those.
+    if (!l || !r || l.getInt() < 0 || r.getInt() < 0)
+      return failure();
+    left = l.getInt();
+    right = r.getInt();
+  }
+  KeyBlockRange r =
+      computeBlockRange(left, right, qRow.getInt(), seqlenQ.getInt(),
+                        seqlenK.getInt(), getTileM(), getTileN());
   Builder b(getContext());
   for (int64_t v : {r.begin, r.fullBegin, r.fullEnd, r.end})
     results.push_back(b.getI32IntegerAttr(static_cast<int32_t>(v)));

@@ -29,6 +29,8 @@ bool varlen(const KernelVariant &v) { return v.isVarlen(); }
 bool varlenRows(const KernelVariant &v) { return v.isVarlen() && !v.isPaged(); }
 bool paged(const KernelVariant &v) { return v.isPaged(); }
 bool tma(const KernelVariant &v) { return v.isTma(); }
+bool window(const KernelVariant &v) { return v.isWindow(); }
+bool softcap(const KernelVariant &v) { return v.isSoftcap(); }
 } // namespace
 
 /// Every parameter any attention kernel takes, in order. The dense kernels'
@@ -78,6 +80,11 @@ static constexpr ParamSpec kAttentionParams[] = {
     {"lse_batch_stride", ParamKind::I64, dense},
     {"lse_head_stride", ParamKind::I64, always},
     {"softmax_scale", ParamKind::F32, always},
+    // Window sizes, FlashAttention-2's: -1 (any negative) is unbounded.
+    {"window_left", ParamKind::I32, window},
+    {"window_right", ParamKind::I32, window},
+    // The cap c > 0 of c * tanh(S / c).
+    {"softcap", ParamKind::F32, softcap},
     // CUtensorMaps by value (128 B, grid constants): 4-D views of Q, K, V as
     // (head_dim, seq, head, batch), boxes of one swizzle chunk x tile rows.
     {"q_tma", ParamKind::TensorMap, tma},
@@ -118,6 +125,8 @@ static DictionaryAttr buildFeatures(Builder &b, const KernelVariant &v) {
       b.getNamedAttr("head_dim", b.getI64IntegerAttr(def.getHeadDim())),
       b.getNamedAttr("head_dim_v", b.getI64IntegerAttr(def.getHeadDimV())),
       b.getNamedAttr("causal", b.getBoolAttr(v.isCausal())),
+      b.getNamedAttr("window", b.getBoolAttr(v.isWindow())),
+      b.getNamedAttr("softcap", b.getBoolAttr(v.isSoftcap())),
       b.getNamedAttr("varlen", b.getBoolAttr(v.isVarlen())),
       b.getNamedAttr("paged_kv", b.getBoolAttr(v.isPaged())),
       b.getNamedAttr("load_path",
@@ -222,8 +231,13 @@ gpu::GPUFuncOp fa4::createKernelFunc(OpBuilder &b, Location loc,
   // warp-specialized kernel states its cap even at 255: without one, ptxas
   // aims a 256-thread CTA at 128 registers (two CTAs per SM) and the
   // 4-MMA-warp D = 96 kernel spilled; with `.maxnreg 255` it takes 147.
+  // The same holds for the paged window kernels: without a stated cap,
+  // ptxas squeezes the D = 64 one into 128 registers on sm_90 and spills
+  // 12 bytes; with it, it takes 168 (the sm_120a build takes 157 even
+  // without, so SM120 runs one CTA per SM regardless).
   int64_t cap = getRegisterCap(config, *variant.target);
-  if (cap < 255 || config.warpSpecialized)
+  bool pagedWindow = variant.isPaged() && variant.isWindow();
+  if (cap < 255 || config.warpSpecialized || pagedWindow)
     func->setAttr("nvvm.maxnreg",
                   b.getI32IntegerAttr(static_cast<int32_t>(cap)));
   return func;

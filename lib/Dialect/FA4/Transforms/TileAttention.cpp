@@ -130,6 +130,11 @@ private:
   Value seqlenQ, seqlenK;
   // Set per m-block.
   Value qRow0, causalOffset, scaleLog2;
+  /// Window: the normalized sizes and the diagonals of the mask's edges
+  /// (keys q + diag_min .. q + diag_max are visible).
+  Value windowLeft, windowRight, diagMin, diagMax;
+  /// Softcap: scores become tanh(softcapPre * S).
+  Value softcapPre;
   Value range[4];
   Value sQ, o0, m0, l0;
   AccTileType accO, accS;
@@ -292,6 +297,21 @@ void AttentionBuilder::buildMBlock(Value mBlock) {
   // Bottom-right aligned causal mask: key k is visible to query q iff
   // k <= q + (Sk - Sq).
   causalOffset = named(sub(seqlenK, seqlenQ), "causal_offset");
+  if (variant.isWindow()) {
+    // A size past the sequence is unbounded: left >= Sk keeps every key
+    // from 0, right >= Sq every key to Sk - 1. Unsigned min maps -1 (any
+    // negative) there too, and keeps q + diag +- size inside i32 for
+    // lengths the runtime accepts (Sq + Sk < 2^30).
+    windowLeft = named(arith::MinUIOp::create(b, loc, args["window_left"],
+                                              seqlenK),
+                       "window_left");
+    windowRight = named(arith::MinUIOp::create(b, loc, args["window_right"],
+                                               seqlenQ),
+                        "window_right");
+    diagMax = named(arith::AddIOp::create(b, loc, causalOffset, windowRight),
+                    "diag_max");
+    diagMin = named(sub(causalOffset, windowLeft), "diag_min");
+  }
   buildRangeAndState();
   Value r = buildLoop();
   (void)r;
@@ -302,9 +322,12 @@ void AttentionBuilder::buildRangeAndState() {
   MLIRContext *ctx = b.getContext();
   Type elementType = def.getElementType();
   int64_t d = def.getHeadDim(), dv = def.getHeadDimV();
-  auto kvRange = KVRangeOp::create(
-      b, loc, variant.isCausal() ? MaskKind::Causal : MaskKind::None, qRow0,
-      seqlenQ, seqlenK, config.tileM, config.tileN);
+  MaskKind maskKind = variant.isWindow()   ? MaskKind::Local
+                      : variant.isCausal() ? MaskKind::Causal
+                                           : MaskKind::None;
+  auto kvRange = KVRangeOp::create(b, loc, maskKind, windowLeft, windowRight,
+                                   qRow0, seqlenQ, seqlenK, config.tileM,
+                                   config.tileN);
   for (int i = 0; i < 4; ++i)
     range[i] = kvRange->getResult(i);
 
@@ -322,7 +345,15 @@ void AttentionBuilder::buildRangeAndState() {
                        f32(-std::numeric_limits<double>::infinity()));
   l0 = SplatOp::create(b, loc, rows, f32(0.0));
   // softmax(scale * S) computed with exp2: fold log2(e) into the scale.
-  scaleLog2 = named(arith::MulFOp::create(b, loc, args["softmax_scale"],
+  // Softcap: softmax(c * tanh(scale * S / c)), so the body's tanh takes
+  // scale / c and the softmax scales by c * log2(e).
+  Value scale = args["softmax_scale"];
+  if (variant.isSoftcap()) {
+    softcapPre = named(arith::DivFOp::create(b, loc, scale, args["softcap"]),
+                       "softcap_pre");
+    scale = args["softcap"];
+  }
+  scaleLog2 = named(arith::MulFOp::create(b, loc, scale,
                                           f32(1.4426950408889634)),
                     "scale_log2");
 }
@@ -396,9 +427,13 @@ void AttentionBuilder::buildLoopBody(Block *body, Value q) {
   Value col = named(mul(n, i32(config.tileN)), "key_col");
   // ---- QK Matmul: S = Q K^T ----
   Value s = QKMmaOp::create(b, loc, accS, q, k);
-  // ---- Mask: keys past seqlen_k [and past the causal diagonal] ----
-  s = MaskOp::create(b, loc, s, qRow0, col, seqlenK,
-                     variant.isCausal() ? causalOffset : Value());
+  // ---- Softcap: S = tanh(S * scale / c), before the mask keeps -inf ----
+  if (variant.isSoftcap())
+    s = SoftcapOp::create(b, loc, s, softcapPre);
+  // ---- Mask: keys past seqlen_k [and outside the causal diagonal or the
+  // window's two diagonals] ----
+  Value maxDiag = variant.isCausal() ? causalOffset : diagMax;
+  s = MaskOp::create(b, loc, s, qRow0, col, seqlenK, maxDiag, diagMin);
   // ---- Online Softmax ----
   // m' = max(m, rowmax(S)); P = exp2(S*s - m'*s);
   // corr = exp2((m - m')*s); l' = l*corr + rowsum(P)

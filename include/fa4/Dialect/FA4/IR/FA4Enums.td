@@ -31,10 +31,13 @@ def FA4_Chip : I32EnumAttr<"Chip", "GPU target", [
 }
 
 /// Which keys a query row may see, as far as the key-block range is
-/// concerned. Block ranges and the element mask both follow it.
+/// concerned. Block ranges and the element mask both follow it. `local` is a
+/// sliding window whose two sizes are run-time values (causal is the window
+/// (unbounded, 0) with no left edge, so it keeps its own cheaper kind).
 def FA4_MaskKind : I32EnumAttr<"MaskKind", "key-block mask kind", [
     I32EnumAttrCase<"None", 0, "none">,
-    I32EnumAttrCase<"Causal", 1, "causal">
+    I32EnumAttrCase<"Causal", 1, "causal">,
+    I32EnumAttrCase<"Local", 2, "local">
   ]> {
   let cppNamespace = "::mlir::fa4";
 }

@@ -40,8 +40,12 @@ def FA4_AttentionOp : FA4_Op<"attention", [Symbol]> {
     - `dtype`: bf16 or f16 (accumulation is always f32).
     - `head_dim`, `head_dim_v`: D and Dv.
     - `causal`: mask aligned to the bottom-right corner (k <= q + Sk - Sq).
-    - `window [left, right]`: local attention; -1 is unbounded.
-    - `softcap(c)`: scores become c * tanh(S / c).
+    - `window`: local (sliding-window) attention, bottom-right aligned:
+      query q sees key k iff q + Sk - Sq - left <= k <= q + Sk - Sq + right.
+      The sizes `window_left` / `window_right` are run-time parameters
+      (-1 is unbounded), so one kernel serves every window.
+    - `softcap`: the scaled scores become c * tanh(S / c), with the cap c a
+      run-time parameter (`softcap`).
     - `sink`: a learnable per-head logit in the softmax denominator.
     - `varlen`: sequences of different lengths packed along one token
       dimension, `cu_seqlens_q/k` giving their offsets (FlashAttention-2's
@@ -76,8 +80,8 @@ def FA4_AttentionOp : FA4_Op<"attention", [Symbol]> {
     I64Attr:$head_dim,
     I64Attr:$head_dim_v,
     UnitAttr:$causal,
-    OptionalAttr<DenseI64ArrayAttr>:$window,
-    OptionalAttr<F32Attr>:$softcap,
+    UnitAttr:$window,
+    UnitAttr:$softcap,
     UnitAttr:$sink,
     UnitAttr:$varlen,
     UnitAttr:$paged_kv,
@@ -99,7 +103,7 @@ def FA4_AttentionOp : FA4_Op<"attention", [Symbol]> {
     `head_dim_v` `(` $head_dim_v `)`
     (`causal` $causal^)?
     (`window` $window^)?
-    (`softcap` `(` $softcap^ `)`)?
+    (`softcap` $softcap^)?
     (`sink` $sink^)?
     (`varlen` $varlen^)?
     (`paged_kv` $paged_kv^)?
@@ -214,47 +218,66 @@ def FA4_YieldOp : FA4_Op<"yield", [Pure, Terminator, ReturnLike,
 // The key loop: which blocks are visited, and the math of one block
 //===----------------------------------------------------------------------===//
 
-def FA4_KVRangeOp : FA4_Op<"kv_range", [Pure]> {
+def FA4_KVRangeOp : FA4_Op<"kv_range", [Pure, AttrSizedOperandSegments]> {
   let summary = "the key blocks an m-block visits, and which need a mask";
   let description = [{
     For the m-block of `tile_m` query rows starting at `q_row`, with
     `seqlen_q` queries and `seqlen_k` keys in blocks of `tile_n`, computes
     the visited key blocks [begin, end) and the blocks that need no element
     mask, [full_begin, full_end); the blocks in [begin, full_begin) and
-    [full_end, end) are masked. With N = tile_n and Sk, Sq the lengths:
+    [full_end, end) are masked. With N = tile_n, Sk and Sq the lengths,
+    D = Sk - Sq the diagonal, and R, L the window sizes (causal: R = 0, no
+    L; `local`: the `window` operands, both >= 0, a size >= the sequence
+    meaning unbounded):
 
-      end        = ceil(Sk / N); causal: min(end, ceil((q_row + tile_m + Sk - Sq) / N))
-      begin      = full_begin = 0                    (none, causal)
+      end        = ceil(Sk / N); right edge: min(end, ceil((q_row + tile_m + D + R) / N))
+      begin      = 0;            left edge:  max(0, floor((q_row + D - L) / N))
       full_end   = Sk % N == 0 ? ceil(Sk / N) : ceil(Sk / N) - 1
-                   causal: min(full_end, max(floor((q_row + Sk - Sq + 1) / N), 0))
-                   then clamped into [begin, end]
+                   right edge: min(full_end, max(floor((q_row + D + R + 1) / N), 0))
+      full_begin = begin;        left edge:  ceil((q_row + tile_m - 1 + D - L) / N)
+      then full_begin is clamped into [begin, end], full_end into
+      [full_begin, end]
 
-    Causal is bottom-right aligned (key k is visible to query q iff
-    k <= q + Sk - Sq): block n needs the mask iff its last key lies past the
-    m-block's first row's last key. An empty range (end <= begin: causal
-    with Sq > Sk, Sk = 0) has defined results that the loop skips. With
-    constant operands the op folds; a kind without left-edge masking folds
-    begin and full_begin to 0.
+    The masks are bottom-right aligned: key k is visible to query q iff
+    q + D - L <= k <= q + D + R. Block n needs the mask on the right iff
+    its last key lies past the m-block's first row's last key, and on the
+    left iff its first key lies before the last row's first key. An empty
+    range (end <= begin: causal with Sq > Sk, Sk = 0, a window past the
+    keys) has defined results that the loop skips. With constant operands
+    the op folds; a kind without a left edge folds begin and full_begin to
+    0.
 
     ```mlir
     %begin, %full_begin, %full_end, %end = fa4.kv_range causal
         rows(%q_row, 128) seqlen(%seqlen_q, %seqlen_k) block(64)
+    %b, %fb, %fe, %e = fa4.kv_range local window(%left, %right)
+        rows(%q_row, 128) seqlen(%seqlen_q, %seqlen_k) block(64)
     ```
   }];
-  let arguments = (ins FA4_MaskKind:$mask, I32:$q_row, I32:$seqlen_q,
-                       I32:$seqlen_k, I64Attr:$tile_m, I64Attr:$tile_n);
+  let arguments = (ins FA4_MaskKind:$mask, Optional<I32>:$window_left,
+                       Optional<I32>:$window_right, I32:$q_row,
+                       I32:$seqlen_q, I32:$seqlen_k, I64Attr:$tile_m,
+                       I64Attr:$tile_n);
   let results = (outs I32:$begin, I32:$full_begin, I32:$full_end, I32:$end);
   let assemblyFormat = [{
-    $mask `rows` `(` $q_row `,` $tile_m `)` `seqlen` `(` $seqlen_q `,`
+    $mask (`window` `(` $window_left^ `,` $window_right `)`)?
+    `rows` `(` $q_row `,` $tile_m `)` `seqlen` `(` $seqlen_q `,`
     $seqlen_k `)` `block` `(` $tile_n `)` attr-dict
   }];
+  let builders = [
+    OpBuilder<(ins "MaskKind":$mask, "Value":$qRow, "Value":$seqlenQ,
+                   "Value":$seqlenK, "int64_t":$tileM, "int64_t":$tileN), [{
+      build($_builder, $_state, mask, Value(), Value(), qRow, seqlenQ,
+            seqlenK, tileM, tileN);
+    }]>
+  ];
   let hasVerifier = 1;
   let hasFolder = 1;
   let hasCanonicalizer = 1;
   let extraClassDeclaration = [{
     /// Whether blocks below full_begin can need the mask (a left window
-    /// edge); false for `none` and `causal`, where full_begin == begin.
-    bool hasLeftMaskedBlocks() { return false; }
+    /// edge): only `local`; for `none` and `causal` full_begin == begin.
+    bool hasLeftMaskedBlocks() { return getMask() == MaskKind::Local; }
   }];
 }
 
@@ -666,19 +689,43 @@ def FA4_QKMmaOp : FA4_Op<"qk_mma", [
   let hasVerifier = 1;
 }
 
-def FA4_MaskOp : FA4_Op<"mask", [Pure, AllTypesMatch<["scores", "result"]>]> {
+def FA4_MaskOp : FA4_Op<"mask", [Pure, AttrSizedOperandSegments,
+                                 AllTypesMatch<["scores", "result"]>]> {
   let summary = "sets scores outside the valid key range to -inf";
   let description = [{
     Row r and column c of the tile are query `row + r` and key `col + c`.
     A score is set to -inf when the key is at or past `limit` (seqlen_k),
-    or, with `causal_offset` (Sk - Sq), when key > query + causal_offset.
+    with `diag_max` when key > query + diag_max (causal: Sk - Sq; a window:
+    Sk - Sq + right), and with `diag_min` when key < query + diag_min (a
+    window: Sk - Sq - left).
   }];
   let arguments = (ins FA4_AccTileType:$scores, I32:$row, I32:$col,
-                       I32:$limit, Optional<I32>:$causal_offset);
+                       I32:$limit, Optional<I32>:$diag_max,
+                       Optional<I32>:$diag_min);
   let results = (outs FA4_AccTileType:$result);
   let assemblyFormat = [{
     $scores `row` $row `col` $col `limit` $limit
-    (`causal` $causal_offset^)? attr-dict `:` qualified(type($scores))
+    (`diag_max` $diag_max^)? (`diag_min` $diag_min^)? attr-dict `:`
+    qualified(type($scores))
+  }];
+}
+
+def FA4_SoftcapOp : FA4_Op<"softcap", [Pure,
+                                       AllTypesMatch<["scores", "result"]>]> {
+  let summary = "bounds the scores smoothly: S becomes tanh(S * pre)";
+  let description = [{
+    Softcapping (Gemma-2, Grok): the scaled scores scale * S become
+    c * tanh(scale * S / c). This op computes tanh(pre * S) with
+    pre = scale / c; the online softmax then scales by c * log2(e) instead
+    of scale * log2(e). It comes before `fa4.mask`, so masked keys stay
+    -inf. tanh is computed as 1 - 2 / (exp2(2 log2(e) x) + 1) with
+    ex2.approx and rcp.approx: an absolute error near 2^-22, where
+    tanh.approx.f32 would have a relative error of 2^-11 (0.015 at c = 30).
+  }];
+  let arguments = (ins FA4_AccTileType:$scores, F32:$pre);
+  let results = (outs FA4_AccTileType:$result);
+  let assemblyFormat = [{
+    $scores `scale` $pre attr-dict `:` qualified(type($scores))
   }];
 }
 

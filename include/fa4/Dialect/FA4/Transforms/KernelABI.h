@@ -33,6 +33,8 @@ struct KernelVariant {
   bool isVarlen() const { return def.getVarlen(); }
   bool isPaged() const { return def.getPagedKv(); }
   bool isCausal() const { return def.getCausal(); }
+  bool isWindow() const { return def.getWindow(); }
+  bool isSoftcap() const { return def.getSoftcap(); }
   /// The name of the variant path the kernel's scope holds.
   StringRef getLayoutName() const {
     return isPaged() ? "paged" : isVarlen() ? "varlen" : "dense";

@@ -1,0 +1,108 @@
+//===- ScoreMods.cpp - masks and score modifications of a request ---------===//
+//
+// FlashAttention-2's rules (flash_api.cpp, mha_fwd): causal sets the window's
+// right size to 0; a window (unbounded, 0) is causal; a size past the keys is
+// unbounded. fa4 keeps -1 meaning unbounded inside the window kernel too (it
+// clamps sizes to the sequence), so a window kernel serves every (left,
+// right) pair, and the causal kernel, which needs no left edge, takes the
+// windows that have none.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ScoreMods.h"
+
+#include "Launch.h"
+#include "Status.h"
+
+#include <cmath>
+#include <string>
+
+using namespace fa4::rt;
+
+/// The window kernel's largest diagonal is q_row + tile_m + seqlen_k (and
+/// the smallest -seqlen_q - seqlen_k): 32-bit with room for a tile.
+static constexpr int64_t kMaxWindowPositions = (int64_t(1) << 31) - 1024;
+
+fa4_status fa4::rt::resolveScoreMods(int causal, int local, int64_t windowLeft,
+                                     int64_t windowRight, float softcap,
+                                     float scale, int64_t knownSeqlenK,
+                                     int64_t maxPositions, ScoreMods &mods) {
+  mods = ScoreMods();
+  int64_t left = -1, right = -1;
+  if (local) {
+    struct {
+      const char *name;
+      int64_t value;
+    } sizes[] = {{"window_left", windowLeft}, {"window_right", windowRight}};
+    for (const auto &size : sizes)
+      if (size.value < -1 || size.value > INT32_MAX)
+        return fail(FA4_ERROR_INVALID_ARGUMENT,
+                    format("%s must be -1 (unbounded) or in [0, 2^31), got "
+                           "%lld",
+                           size.name, static_cast<long long>(size.value)));
+    left = windowLeft;
+    right = windowRight;
+  }
+  if (causal)
+    right = 0;
+  if (knownSeqlenK >= 0 && left >= knownSeqlenK)
+    left = -1;
+  mods.causal = left < 0 && right == 0;
+  mods.window = !mods.causal && (left >= 0 || right >= 0);
+  if (mods.window) {
+    if (maxPositions > kMaxWindowPositions)
+      return fail(FA4_ERROR_OVERFLOW,
+                  format("a local window needs seqlen_q + seqlen_k < %lld per "
+                         "sequence (32-bit diagonals); the call allows %lld",
+                         static_cast<long long>(kMaxWindowPositions),
+                         static_cast<long long>(maxPositions)));
+    mods.windowLeft = static_cast<int32_t>(left);
+    mods.windowRight = static_cast<int32_t>(right);
+  }
+
+  if (!std::isfinite(softcap) || softcap < 0)
+    return fail(FA4_ERROR_INVALID_ARGUMENT,
+                format("softcap must be 0 (off) or positive and finite, got %g",
+                       static_cast<double>(softcap)));
+  if (softcap > 0) {
+    // The kernel computes softcap * tanh(scale / softcap * S).
+    float pre = scale / softcap;
+    float scaled = softcap * 1.44269504f;
+    if (!std::isnormal(pre) || !std::isnormal(scaled))
+      return fail(FA4_ERROR_INVALID_ARGUMENT,
+                  format("softcap %g with softmax_scale %g: scale / softcap "
+                         "(%g) and softcap * log2(e) (%g) must be finite "
+                         "normal float32 numbers",
+                         static_cast<double>(softcap),
+                         static_cast<double>(scale), static_cast<double>(pre),
+                         static_cast<double>(scaled)));
+    mods.softcap = true;
+    mods.softcapValue = softcap;
+  }
+  return FA4_SUCCESS;
+}
+
+void ScoreMods::addFeatures(FeatureMap &request) const {
+  request["causal"] = causal ? "true" : "false";
+  request["window"] = window ? "true" : "false";
+  request["softcap"] = softcap ? "true" : "false";
+}
+
+void ScoreMods::setArgs(Launch &launch) const {
+  if (window) {
+    launch.args.setI32("window_left", windowLeft);
+    launch.args.setI32("window_right", windowRight);
+  }
+  if (softcap)
+    launch.args.setF32("softcap", softcapValue);
+}
+
+std::string ScoreMods::describe() const {
+  std::string text = causal ? "causal" : "non-causal";
+  if (window)
+    text = "window (" + std::to_string(windowLeft) + ", " +
+           std::to_string(windowRight) + ")";
+  if (softcap)
+    text += " softcap";
+  return text;
+}

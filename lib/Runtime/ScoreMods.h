@@ -1,0 +1,54 @@
+//===- ScoreMods.h - masks and score modifications of a request -*- C++ -*-===//
+//
+// FlashAttention-2's causal flag, window_size and softcap, as one resolved
+// request: which kernel features they select (causal, window, softcap) and
+// the run-time values those kernels take. Shared by every entry point.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef FA4_LIB_RUNTIME_SCOREMODS_H
+#define FA4_LIB_RUNTIME_SCOREMODS_H
+
+#include "KernelRegistry.h"
+#include "fa4/Runtime/fa4.h"
+
+#include <cstdint>
+
+namespace fa4::rt {
+
+struct Launch;
+
+/// The mask and score modification a call asks for, resolved.
+struct ScoreMods {
+  /// Kernel features.
+  bool causal = false;
+  bool window = false;
+  bool softcap = false;
+  /// The window kernel's sizes (-1: unbounded) and the softcap value.
+  int32_t windowLeft = -1, windowRight = -1;
+  float softcapValue = 0;
+
+  /// Adds the features to a kernel request.
+  void addFeatures(FeatureMap &request) const;
+  /// Sets the parameters the selected kernel takes for them.
+  void setArgs(Launch &launch) const;
+  /// "causal", "window (l, r)", "softcap" ... for messages.
+  std::string describe() const;
+};
+
+/// Resolves FlashAttention-2's arguments: `local` says whether the window
+/// sizes are read (-1 is unbounded; smaller values are an error); causal
+/// makes the right size 0; a window (-1, 0) is causal; a left size of at
+/// least `knownSeqlenK` (when >= 0: the dense entry's seqlen_k) is
+/// unbounded. `maxPositions` bounds seqlen_q + seqlen_k of every sequence:
+/// the window kernel computes diagonals in 32 bits. softcap 0 is off;
+/// otherwise it must be positive and finite, with scale / softcap and
+/// softcap * log2(e) finite normal floats.
+fa4_status resolveScoreMods(int causal, int local, int64_t windowLeft,
+                            int64_t windowRight, float softcap, float scale,
+                            int64_t knownSeqlenK, int64_t maxPositions,
+                            ScoreMods &mods);
+
+} // namespace fa4::rt
+
+#endif // FA4_LIB_RUNTIME_SCOREMODS_H

@@ -1,0 +1,142 @@
+//===- ScoreModsTest.cpp - causal, window and softcap requests ------------===//
+//
+// How FlashAttention-2's causal flag, window_size and softcap become kernel
+// features and parameters, and the errors that name a bad one; through
+// resolveScoreMods and through both entry points (no GPU needed: the
+// checks run before the driver is touched).
+//
+//===----------------------------------------------------------------------===//
+
+#include "Entry.h"
+#include "TestUtil.h"
+#include "fa4/Runtime/fa4.h"
+
+#include <cmath>
+#include <limits>
+#include <string>
+
+using namespace fa4::rt;
+
+namespace {
+ScoreMods resolve(int causal, int local, int64_t left, int64_t right,
+                  float softcap = 0, int64_t seqlenK = 1000) {
+  ScoreMods mods;
+  fa4_status s = resolveScoreMods(causal, local, left, right, softcap,
+                                  /*scale=*/0.125f, seqlenK,
+                                  /*maxPositions=*/2000, mods);
+  EXPECT(s == FA4_SUCCESS, "(%s)", fa4_last_error());
+  return mods;
+}
+} // namespace
+
+FA4_TEST(windowsSelectTheirKernel) {
+  // No window: the causal flag alone decides.
+  ScoreMods m = resolve(0, 0, 5, 5);
+  EXPECT(!m.causal && !m.window && !m.softcap, "(local = 0 ignores sizes)");
+  m = resolve(1, 0, -1, -1);
+  EXPECT(m.causal && !m.window);
+  // (-1, -1) is no window; (-1, 0) is causal (FlashAttention-2's rule).
+  m = resolve(0, 1, -1, -1);
+  EXPECT(!m.causal && !m.window);
+  m = resolve(0, 1, -1, 0);
+  EXPECT(m.causal && !m.window, "(window (-1, 0) is causal)");
+  // A two-sided window, and causal with a left size: a window (left, 0).
+  m = resolve(0, 1, 128, 32);
+  EXPECT(m.window && !m.causal && m.windowLeft == 128 && m.windowRight == 32);
+  m = resolve(1, 1, 128, 32);
+  EXPECT(m.window && m.windowLeft == 128 && m.windowRight == 0,
+         "(causal makes the right size 0: %d)", m.windowRight);
+  // One-sided windows keep -1 for the unbounded side.
+  m = resolve(0, 1, -1, 16);
+  EXPECT(m.window && m.windowLeft == -1 && m.windowRight == 16);
+  m = resolve(0, 1, 16, -1);
+  EXPECT(m.window && m.windowLeft == 16 && m.windowRight == -1);
+  // A left size covering every key is unbounded: causal stays causal.
+  m = resolve(1, 1, 1000, 0, 0, /*seqlenK=*/1000);
+  EXPECT(m.causal && !m.window, "(left >= seqlen_k with right 0)");
+  // Varlen cannot know the lengths: the window kernel takes it.
+  m = resolve(1, 1, 1000, 0, 0, /*seqlenK=*/-1);
+  EXPECT(m.window && m.windowLeft == 1000);
+
+  FeatureMap request;
+  m = resolve(0, 1, 64, 64, 30.0f);
+  m.addFeatures(request);
+  EXPECT(request["causal"] == "false" && request["window"] == "true" &&
+         request["softcap"] == "true");
+  EXPECT(m.describe() == "window (64, 64) softcap", "(%s)",
+         m.describe().c_str());
+}
+
+FA4_TEST(badWindowsAndSoftcaps) {
+  ScoreMods m;
+  struct {
+    int64_t left, right;
+    float softcap;
+    int64_t positions;
+    fa4_status status;
+    const char *text;
+  } cases[] = {
+      {-2, 0, 0, 100, FA4_ERROR_INVALID_ARGUMENT, "window_left must be -1"},
+      {0, -7, 0, 100, FA4_ERROR_INVALID_ARGUMENT, "window_right must be -1"},
+      {int64_t(1) << 31, 0, 0, 100, FA4_ERROR_INVALID_ARGUMENT,
+       "window_left must be -1 (unbounded) or in [0, 2^31)"},
+      {4, 4, 0, int64_t(1) << 31, FA4_ERROR_OVERFLOW,
+       "a local window needs seqlen_q + seqlen_k"},
+      {-1, -1, -1.0f, 100, FA4_ERROR_INVALID_ARGUMENT,
+       "softcap must be 0 (off) or positive"},
+      {-1, -1, std::nanf(""), 100, FA4_ERROR_INVALID_ARGUMENT,
+       "softcap must be 0 (off) or positive"},
+      {-1, -1, std::numeric_limits<float>::infinity(), 100,
+       FA4_ERROR_INVALID_ARGUMENT, "softcap must be 0 (off) or positive"},
+      // scale / softcap underflows; softcap * log2(e) overflows.
+      {-1, -1, 3e38f, 100, FA4_ERROR_INVALID_ARGUMENT,
+       "must be finite normal float32"},
+      {-1, -1, 1e-39f, 100, FA4_ERROR_INVALID_ARGUMENT,
+       "must be finite normal float32"},
+  };
+  for (const auto &c : cases) {
+    fa4_status s = resolveScoreMods(0, 1, c.left, c.right, c.softcap, 0.125f,
+                                    -1, c.positions, m);
+    std::string message = fa4_last_error();
+    EXPECT(s == c.status && message.find(c.text) != std::string::npos,
+           "(status %d, message '%s', want '%s')", s, message.c_str(), c.text);
+  }
+  // Sizes are not read without `local`: a zero-initialized struct is safe.
+  EXPECT(resolveScoreMods(0, 0, -5, -5, 0, 0.125f, -1, 100, m) == FA4_SUCCESS);
+}
+
+FA4_TEST(entryPointsCheckScoreMods) {
+  fa4_fwd_params p;
+  fa4_fwd_params_init(&p);
+  EXPECT(p.window_left == -1 && p.window_right == -1 && p.local == 0 &&
+         p.softcap == 0);
+  p.q = p.k = p.v = reinterpret_cast<const void *>(0x10000);
+  p.out = reinterpret_cast<void *>(0x40000);
+  p.batch = 1, p.seqlen_q = p.seqlen_k = 64, p.nheads_q = p.nheads_kv = 1;
+  p.head_dim = p.head_dim_v = 64;
+  p.local = 1, p.window_left = -3;
+  EXPECT(fa4_fwd(&p, nullptr) == FA4_ERROR_INVALID_ARGUMENT);
+  EXPECT(std::string(fa4_last_error()).find("window_left") != std::string::npos);
+  p.window_left = 8;
+  p.softcap = -2.0f;
+  EXPECT(fa4_fwd(&p, nullptr) == FA4_ERROR_INVALID_ARGUMENT);
+  EXPECT(std::string(fa4_last_error()).find("softcap") != std::string::npos);
+  // Window lengths are checked even when there is nothing to compute.
+  p.softcap = 0;
+  p.seqlen_q = p.seqlen_k = int64_t(1) << 30;
+  EXPECT(fa4_fwd(&p, nullptr) == FA4_ERROR_OVERFLOW, "(%s)", fa4_last_error());
+
+  fa4_varlen_fwd_params v;
+  fa4_varlen_fwd_params_init(&v);
+  EXPECT(v.window_left == -1 && v.window_right == -1 && v.local == 0);
+  v.batch = 1, v.total_q = 64, v.total_k = 64, v.nheads_q = v.nheads_kv = 1;
+  v.head_dim = v.head_dim_v = 64;
+  v.softcap = std::nanf("");
+  EXPECT(fa4_varlen_fwd(&v, nullptr) == FA4_ERROR_INVALID_ARGUMENT);
+  EXPECT(std::string(fa4_last_error()).find("softcap") != std::string::npos);
+  v.softcap = 0;
+  v.local = 1, v.window_left = 4, v.window_right = 4;
+  v.total_q = int64_t(1) << 30, v.total_k = int64_t(1) << 30;
+  EXPECT(fa4_varlen_fwd(&v, nullptr) == FA4_ERROR_OVERFLOW, "(%s)",
+         fa4_last_error());
+}
