@@ -66,6 +66,10 @@ fa4_status fa4::rt::validateForward(const fa4_fwd_params &p,
           p.seqlen_k, p.seqlen_q + p.seqlen_k, t.mods);
       s != FA4_SUCCESS)
     return s;
+  if (fa4_status s = resolveAlibi(p.alibi_slopes, p.alibi_slopes_batch_stride,
+                                  p.batch, p.nheads_q, t.mods);
+      s != FA4_SUCCESS)
+    return s;
   // No query rows: nothing to compute, and the (empty) tensors' pointers
   // may be anything, NULL included.
   t.empty = p.batch == 0 || p.seqlen_q == 0 || p.nheads_q == 0;

@@ -14,7 +14,9 @@
 #include "Launch.h"
 #include "Status.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <string>
 
 using namespace fa4::rt;
@@ -82,10 +84,36 @@ fa4_status fa4::rt::resolveScoreMods(int causal, int local, int64_t windowLeft,
   return FA4_SUCCESS;
 }
 
+fa4_status fa4::rt::resolveAlibi(const float *slopes, int64_t batchStride,
+                                 int64_t batch, int64_t nheads,
+                                 ScoreMods &mods) {
+  mods.alibi = slopes != nullptr;
+  if (!slopes)
+    return FA4_SUCCESS;
+  if (reinterpret_cast<uintptr_t>(slopes) % 4 != 0)
+    return fail(FA4_ERROR_MISALIGNED, "alibi_slopes is not 4-byte aligned");
+  if (batchStride < 0)
+    return fail(FA4_ERROR_INVALID_STRIDE,
+                format("alibi_slopes_batch_stride must be >= 0, got %lld",
+                       static_cast<long long>(batchStride)));
+  long double last = static_cast<long double>(std::max<int64_t>(batch - 1, 0)) *
+                         batchStride +
+                     nheads;
+  if (last > INT32_MAX)
+    return fail(FA4_ERROR_OVERFLOW,
+                format("alibi_slopes: the last index (batch - 1) * %lld + "
+                       "nheads_q passes 2^31",
+                       static_cast<long long>(batchStride)));
+  mods.alibiSlopes = slopes;
+  mods.alibiBatchStride = batchStride;
+  return FA4_SUCCESS;
+}
+
 void ScoreMods::addFeatures(FeatureMap &request) const {
   request["causal"] = causal ? "true" : "false";
   request["window"] = window ? "true" : "false";
   request["softcap"] = softcap ? "true" : "false";
+  request["alibi"] = alibi ? "true" : "false";
 }
 
 void ScoreMods::setArgs(Launch &launch) const {
@@ -95,6 +123,11 @@ void ScoreMods::setArgs(Launch &launch) const {
   }
   if (softcap)
     launch.args.setF32("softcap", softcapValue);
+  if (alibi) {
+    launch.args.setPtr("alibi_slopes", alibiSlopes);
+    launch.args.setI32("alibi_batch_stride",
+                       static_cast<int32_t>(alibiBatchStride));
+  }
 }
 
 std::string ScoreMods::describe() const {
@@ -104,5 +137,7 @@ std::string ScoreMods::describe() const {
            std::to_string(windowRight) + ")";
   if (softcap)
     text += " softcap";
+  if (alibi)
+    text += " alibi";
   return text;
 }

@@ -24,9 +24,12 @@ struct ScoreMods {
   bool causal = false;
   bool window = false;
   bool softcap = false;
+  bool alibi = false;
   /// The window kernel's sizes (-1: unbounded) and the softcap value.
   int32_t windowLeft = -1, windowRight = -1;
   float softcapValue = 0;
+  const float *alibiSlopes = nullptr;
+  int64_t alibiBatchStride = 0;
 
   /// Adds the features to a kernel request.
   void addFeatures(FeatureMap &request) const;
@@ -48,6 +51,12 @@ fa4_status resolveScoreMods(int causal, int local, int64_t windowLeft,
                             int64_t windowRight, float softcap, float scale,
                             int64_t knownSeqlenK, int64_t maxPositions,
                             ScoreMods &mods);
+
+/// Adds ALiBi (`slopes` NULL: none) to `mods`: slopes 4-byte aligned, the
+/// batch stride >= 0 and every index b * stride + h (b < batch,
+/// h < nheads) in 32 bits.
+fa4_status resolveAlibi(const float *slopes, int64_t batchStride,
+                        int64_t batch, int64_t nheads, ScoreMods &mods);
 
 } // namespace fa4::rt
 

@@ -5,7 +5,11 @@
 """
 
 from .interface import flash_attn_func, flash_attn_with_kvcache
+from .packed import (flash_attn_kvpacked_func, flash_attn_qkvpacked_func,
+                     flash_attn_varlen_kvpacked_func, flash_attn_varlen_qkvpacked_func)
 from .varlen import flash_attn_varlen_func
 
-__all__ = ["flash_attn_func", "flash_attn_varlen_func", "flash_attn_with_kvcache"]
+__all__ = ["flash_attn_func", "flash_attn_kvpacked_func", "flash_attn_qkvpacked_func",
+           "flash_attn_varlen_func", "flash_attn_varlen_kvpacked_func",
+           "flash_attn_varlen_qkvpacked_func", "flash_attn_with_kvcache"]
 __version__ = "0.2.0"

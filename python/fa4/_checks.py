@@ -47,14 +47,30 @@ def check_int(name, value, minimum=0):
     return value
 
 
-def check_unbuilt_features(dropout_p, alibi_slopes=None):
+def check_unbuilt_features(dropout_p):
     """The FlashAttention-2 arguments whose features fa4 does not build yet:
     their defaults pass, anything else raises NotImplementedError (or
     TypeError for the wrong type)."""
     if check_number("dropout_p", dropout_p) != 0.0:
         not_built("dropout (dropout_p != 0)")
-    if alibi_slopes is not None:
-        not_built("ALiBi (alibi_slopes)")
+
+
+def check_alibi_slopes(alibi_slopes, torch, batch, nheads, device):
+    """alibi_slopes: None, or an fp32 tensor (nheads) or (batch, nheads) on
+    the inputs' device with a unit head stride."""
+    if alibi_slopes is None:
+        return None
+    check_tensor("alibi_slopes", alibi_slopes, torch)
+    if alibi_slopes.dtype != torch.float32:
+        raise ValueError(f"alibi_slopes must be float32, got {alibi_slopes.dtype}")
+    if alibi_slopes.device != device:
+        raise ValueError(f"alibi_slopes must be on {device}, got {alibi_slopes.device}")
+    if tuple(alibi_slopes.shape) not in ((nheads,), (batch, nheads)):
+        raise ValueError(f"alibi_slopes must be (nheads={nheads},) or (batch={batch}, "
+                         f"nheads={nheads}), got shape {tuple(alibi_slopes.shape)}")
+    if nheads > 1 and alibi_slopes.stride(-1) != 1:
+        raise ValueError("alibi_slopes must be contiguous in its head dimension")
+    return alibi_slopes
 
 
 _INT32_MAX = 2 ** 31 - 1
@@ -81,6 +97,24 @@ def check_softcap(softcap):
     if not (math.isfinite(value) and value >= 0):
         raise ValueError(f"softcap must be 0 (off) or positive and finite, got {softcap}")
     return value
+
+
+def check_common(dropout_p, softmax_scale, causal, window_size, softcap, alibi_slopes,
+                 deterministic, return_attn_probs, return_lse):
+    """The scalar arguments every FlashAttention-2 forward entry point takes,
+    checked in one order. Returns (softmax_scale, causal, window_size,
+    softcap, return_attn_probs, return_lse), normalized."""
+    check_unbuilt_features(dropout_p)
+    if alibi_slopes is not None and not hasattr(alibi_slopes, "data_ptr"):
+        raise TypeError(f"alibi_slopes must be a torch.Tensor, got {type(alibi_slopes).__name__}")
+    window_size = check_window_size(window_size)
+    softcap = check_softcap(softcap)
+    causal = check_flag("causal", causal)
+    check_flag("deterministic", deterministic)
+    return_attn_probs = check_flag("return_attn_probs", return_attn_probs)
+    return_lse = check_flag("return_lse", return_lse)
+    softmax_scale = check_softmax_scale(softmax_scale)
+    return softmax_scale, causal, window_size, softcap, return_attn_probs, return_lse
 
 
 def check_softmax_scale(softmax_scale):

@@ -65,6 +65,8 @@ class FwdParams(ctypes.Structure):
         ("window_left", ctypes.c_int64),
         ("window_right", ctypes.c_int64),
         ("softcap", ctypes.c_float),
+        ("alibi_slopes", ctypes.c_void_p),
+        ("alibi_slopes_batch_stride", ctypes.c_int64),
     ]
 
 
@@ -108,14 +110,20 @@ class VarlenFwdParams(ctypes.Structure):
         ("window_left", ctypes.c_int64),
         ("window_right", ctypes.c_int64),
         ("softcap", ctypes.c_float),
+        ("alibi_slopes", ctypes.c_void_p),
+        ("alibi_slopes_batch_stride", ctypes.c_int64),
     ]
 
 
-def set_score_mods(p, window_size, softcap):
-    """A checked window_size and softcap into FwdParams / VarlenFwdParams."""
+def set_score_mods(p, window_size, softcap, alibi_slopes=None):
+    """A checked window_size, softcap and alibi_slopes tensor into FwdParams /
+    VarlenFwdParams."""
     p.local = int(window_size != (-1, -1))
     p.window_left, p.window_right = window_size
     p.softcap = softcap
+    if alibi_slopes is not None:
+        p.alibi_slopes = alibi_slopes.data_ptr()
+        p.alibi_slopes_batch_stride = alibi_slopes.stride(0) if alibi_slopes.dim() == 2 else 0
 
 
 def _candidates():

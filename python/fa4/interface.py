@@ -54,21 +54,18 @@ def flash_attn_func(q, k, v, dropout_p=0.0, softmax_scale=None, causal=False,
     with nheads a multiple of nheads_k (GQA/MQA). causal masks are aligned to the
     bottom-right corner. window_size (left, right): query i sees keys
     [i + seqlen_k - seqlen_q - left, i + seqlen_k - seqlen_q + right], -1 unbounded
-    (causal makes right 0). softcap > 0: scores become softcap * tanh(scores / softcap). Returns out (batch, seqlen_q, nheads, head_dim); with
+    (causal makes right 0). softcap > 0: scores become softcap * tanh(scores / softcap).
+    alibi_slopes: fp32 (nheads) or (batch, nheads); -slope * |i + seqlen_k - seqlen_q - j|
+    is added to the score of query i and key j. Returns out (batch, seqlen_q, nheads, head_dim); with
     return_attn_probs, (out, softmax_lse, S_dmask) as FlashAttention-2 (S_dmask is
     None: no dropout); with return_lse (fa4 extra), (out, softmax_lse). softmax_lse
     is (batch, nheads, seqlen_q) float32. `deterministic` is accepted: the forward
     pass is deterministic. load_path (fa4 extra): "auto", "tma" or "cp_async".
     An empty q (a zero batch, seqlen_q or nheads) returns empty outputs.
     """
-    _checks.check_unbuilt_features(dropout_p, alibi_slopes)
-    window_size = _checks.check_window_size(window_size)
-    softcap = _checks.check_softcap(softcap)
-    causal = _checks.check_flag("causal", causal)
-    _checks.check_flag("deterministic", deterministic)
-    return_attn_probs = _checks.check_flag("return_attn_probs", return_attn_probs)
-    return_lse = _checks.check_flag("return_lse", return_lse)
-    softmax_scale = _checks.check_softmax_scale(softmax_scale)
+    softmax_scale, causal, window_size, softcap, return_attn_probs, return_lse = \
+        _checks.check_common(dropout_p, softmax_scale, causal, window_size, softcap,
+                             alibi_slopes, deterministic, return_attn_probs, return_lse)
     if not isinstance(load_path, str):
         raise TypeError(f"load_path must be a str, got {type(load_path).__name__}")
     if load_path not in rt.LOAD_PATH:
@@ -91,6 +88,7 @@ def flash_attn_func(q, k, v, dropout_p=0.0, softmax_scale=None, causal=False,
     if (nheads_k == 0 and nheads != 0) or (nheads_k and nheads % nheads_k != 0):
         raise ValueError(f"nheads ({nheads}) must be a multiple of nheads_k ({nheads_k})")
     head_dim_v = v.shape[3]
+    alibi_slopes = _checks.check_alibi_slopes(alibi_slopes, torch, batch, nheads, q.device)
     if softmax_scale is None:
         softmax_scale = _checks.default_softmax_scale(head_dim)
 
@@ -98,14 +96,15 @@ def flash_attn_func(q, k, v, dropout_p=0.0, softmax_scale=None, causal=False,
     out = torch.empty((batch, seqlen_q, nheads, head_dim_v), dtype=q.dtype, device=q.device)
     lse = (torch.empty((batch, nheads, seqlen_q), dtype=torch.float32, device=q.device)
            if want_lse else None)
-    _forward(q, k, v, out, lse, softmax_scale, causal, load_path, window_size, softcap)
+    _forward(q, k, v, out, lse, softmax_scale, causal, load_path, window_size, softcap,
+             alibi_slopes)
     if return_attn_probs:
         return out, lse, None
     return (out, lse) if return_lse else out
 
 
 def _forward(q, k, v, out, lse, softmax_scale, causal, load_path, window_size=(-1, -1),
-             softcap=0.0):
+             softcap=0.0, alibi_slopes=None):
     """Fills the runtime's params from the tensors and launches on torch's stream."""
     import torch
 
@@ -130,7 +129,7 @@ def _forward(q, k, v, out, lse, softmax_scale, causal, load_path, window_size=(-
     p.dtype = rt.DTYPE_BF16 if q.dtype == torch.bfloat16 else rt.DTYPE_FP16
     p.softmax_scale = softmax_scale
     p.causal = int(bool(causal))
-    rt.set_score_mods(p, window_size, softcap)
+    rt.set_score_mods(p, window_size, softcap, alibi_slopes)
     p.load_path = rt.LOAD_PATH[load_path]
     with torch.cuda.device(q.device):
         stream = torch.cuda.current_stream(q.device).cuda_stream

@@ -57,7 +57,8 @@ def flash_attn_varlen_func(q, k, v, cu_seqlens_q, cu_seqlens_k, max_seqlen_q, ma
     nheads_k, head_dim) with page_size a multiple of 16. cu_seqlens_q/k: int32
     (batch + 1) offsets. Causal masks and windows (window_size, as in
     flash_attn_func) are bottom-right aligned per sequence; softcap > 0 caps the
-    scores at softcap * tanh(scores / softcap).
+    scores at softcap * tanh(scores / softcap); alibi_slopes (nheads) or (batch, nheads)
+    fp32 adds -slope * |i + seqlen_k - seqlen_q - j| per sequence.
     seqused_k (fa4 extra): int32 (batch), the keys of each sequence actually used.
     max_seqlen_q sizes the grid: rows of a longer sequence come back NaN.
     FA4_CHECK_INPUTS=1 checks cu_seqlens, seqused_k, max_seqlen_* and block_table
@@ -71,14 +72,9 @@ def flash_attn_varlen_func(q, k, v, cu_seqlens_q, cu_seqlens_k, max_seqlen_q, ma
     NotImplementedError for a feature not built yet. Empty inputs (no
     sequences, no query rows, no heads) return empty outputs.
     """
-    _checks.check_unbuilt_features(dropout_p, alibi_slopes)
-    window_size = _checks.check_window_size(window_size)
-    softcap = _checks.check_softcap(softcap)
-    causal = _checks.check_flag("causal", causal)
-    _checks.check_flag("deterministic", deterministic)
-    return_attn_probs = _checks.check_flag("return_attn_probs", return_attn_probs)
-    return_lse = _checks.check_flag("return_lse", return_lse)
-    softmax_scale = _checks.check_softmax_scale(softmax_scale)
+    softmax_scale, causal, window_size, softcap, return_attn_probs, return_lse = \
+        _checks.check_common(dropout_p, softmax_scale, causal, window_size, softcap,
+                             alibi_slopes, deterministic, return_attn_probs, return_lse)
     max_seqlen_q = _checks.check_int("max_seqlen_q", max_seqlen_q)
     max_seqlen_k = _checks.check_int("max_seqlen_k", max_seqlen_k)
     import torch
@@ -116,6 +112,7 @@ def flash_attn_varlen_func(q, k, v, cu_seqlens_q, cu_seqlens_k, max_seqlen_q, ma
             raise ValueError(f"the page size (k.shape[1] = {k.shape[1]}) must be a positive "
                              "multiple of 16")
     head_dim_v = v.shape[-1]
+    alibi_slopes = _checks.check_alibi_slopes(alibi_slopes, torch, batch, nheads, device)
     if softmax_scale is None:
         softmax_scale = _checks.default_softmax_scale(head_dim)
 
@@ -124,7 +121,8 @@ def flash_attn_varlen_func(q, k, v, cu_seqlens_q, cu_seqlens_k, max_seqlen_q, ma
     lse = (torch.empty((nheads, total_q), dtype=torch.float32, device=device)
            if want_lse else None)
     _varlen_forward(q, k, v, out, lse, cu_seqlens_q, cu_seqlens_k, seqused_k, block_table,
-                    max_seqlen_q, max_seqlen_k, softmax_scale, causal, window_size, softcap)
+                    max_seqlen_q, max_seqlen_k, softmax_scale, causal, window_size, softcap,
+                    alibi_slopes)
     if return_attn_probs:
         return out, lse, None
     return (out, lse) if return_lse else out
@@ -132,7 +130,7 @@ def flash_attn_varlen_func(q, k, v, cu_seqlens_q, cu_seqlens_k, max_seqlen_q, ma
 
 def _varlen_forward(q, k, v, out, lse, cu_seqlens_q, cu_seqlens_k, seqused_k, block_table,
                     max_seqlen_q, max_seqlen_k, softmax_scale, causal, window_size=(-1, -1),
-                    softcap=0.0, check_inputs=False):
+                    softcap=0.0, alibi_slopes=None, check_inputs=False):
     """Fills the runtime's varlen params from the tensors and launches on torch's stream."""
     import torch
 
@@ -170,7 +168,7 @@ def _varlen_forward(q, k, v, out, lse, cu_seqlens_q, cu_seqlens_k, seqused_k, bl
     p.dtype = rt.DTYPE_BF16 if q.dtype == torch.bfloat16 else rt.DTYPE_FP16
     p.softmax_scale = softmax_scale
     p.causal = int(bool(causal))
-    rt.set_score_mods(p, window_size, softcap)
+    rt.set_score_mods(p, window_size, softcap, alibi_slopes)
     p.check_inputs = int(bool(check_inputs))
     with torch.cuda.device(q.device):
         stream = torch.cuda.current_stream(q.device).cuda_stream

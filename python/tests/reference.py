@@ -42,12 +42,13 @@ def visible_keys(seqlen_q, seqlen_k, causal, window, device):
 
 
 def attention_ref(q, k, v, causal, softmax_scale, upcast=True, head_chunk=8,
-                  window=(-1, -1), softcap=0.0):
+                  window=(-1, -1), softcap=0.0, alibi_slopes=None):
     """out (B, Sq, H, Dv) and, when upcast, lse (B, H, Sq) in float32.
 
     Bottom-right aligned causal mask or window (visible_keys); softcap > 0
     replaces the scaled scores s by softcap * tanh(s / softcap) before the
-    mask. A row that sees no key gets out = 0 and lse = -inf. Heads are
+    mask; alibi_slopes (H) or (B, H) add -slope * |i + Sk - Sq - j| after it
+    (FlashAttention-2's order and formula, causal or not). A row that sees no key gets out = 0 and lse = -inf. Heads are
     processed in chunks to bound memory.
     """
     dtype = q.dtype
@@ -58,6 +59,11 @@ def attention_ref(q, k, v, causal, softmax_scale, upcast=True, head_chunk=8,
                       dtype=torch.float32 if upcast else dtype, device=q.device)
     lse = torch.empty((batch, nheads, seqlen_q), dtype=torch.float32, device=q.device)
     keep = visible_keys(seqlen_q, seqlen_k, causal, window, q.device)
+    distance = None
+    if alibi_slopes is not None:
+        row = torch.arange(seqlen_q, device=q.device)[:, None]
+        col = torch.arange(seqlen_k, device=q.device)[None, :]
+        distance = (row + seqlen_k - seqlen_q - col).abs().float()
     for b in range(batch):
         for h0 in range(0, nheads, head_chunk):
             h1 = min(nheads, h0 + head_chunk)
@@ -74,6 +80,10 @@ def attention_ref(q, k, v, causal, softmax_scale, upcast=True, head_chunk=8,
                 scores = torch.tanh(scores / softcap) * softcap
             if keep is not None:
                 scores = scores.masked_fill(~keep, float("-inf"))
+            if distance is not None:
+                slopes = alibi_slopes if alibi_slopes.dim() == 1 else alibi_slopes[b]
+                bias = -slopes[h0:h1, None, None].float() * distance
+                scores = scores + bias.to(scores.dtype)
             if seqlen_k == 0:
                 out[b, :, h0:h1] = 0
                 lse[b, h0:h1] = float("-inf")
@@ -87,12 +97,13 @@ def attention_ref(q, k, v, causal, softmax_scale, upcast=True, head_chunk=8,
     return out, lse
 
 
-def check(out, lse, q, k, v, causal, softmax_scale=None, window=(-1, -1), softcap=0.0):
+def check(out, lse, q, k, v, causal, softmax_scale=None, window=(-1, -1), softcap=0.0,
+          alibi_slopes=None):
     """Applies the correctness rule; returns a dict of the errors, raises
     AssertionError naming the violated bound."""
     if softmax_scale is None:
         softmax_scale = 1.0 / math.sqrt(q.shape[-1])
-    mods = {"window": window, "softcap": softcap}
+    mods = {"window": window, "softcap": softcap, "alibi_slopes": alibi_slopes}
     ref32, lse32 = attention_ref(q, k, v, causal, softmax_scale, upcast=True, **mods)
     ref_lowp, _ = attention_ref(q, k, v, causal, softmax_scale, upcast=False, **mods)
     assert not torch.isnan(out).any(), "output has NaN (unwritten or broken)"

@@ -56,7 +56,8 @@ def test_dense_signature_is_flash_attention_2s():
     ({"softcap": -1.0}, ValueError, "softcap must be 0 \\(off\\) or positive and finite"),
     ({"softcap": float("nan")}, ValueError, "softcap must be 0"),
     ({"softcap": float("inf")}, ValueError, "softcap must be 0"),
-    ({"alibi_slopes": object()}, NotImplementedError, "ALiBi"),
+    ({"alibi_slopes": object()}, TypeError, "alibi_slopes must be a torch.Tensor"),
+    ({"alibi_slopes": [0.5]}, TypeError, "alibi_slopes must be a torch.Tensor, got list"),
 ])
 def test_scalar_arguments(call, kwargs, error, match):
     with pytest.raises(error, match=match):
@@ -93,3 +94,43 @@ def test_valid_scales_pass():
     assert _checks.check_softmax_scale(0.125) == 0.125
     assert _checks.check_softmax_scale(3) == 3.0
     assert _checks.default_softmax_scale(64) == 0.125
+
+
+FA2_SCALARS = [("dropout_p", 0.0), ("softmax_scale", None), ("causal", False),
+               ("window_size", (-1, -1)), ("softcap", 0.0), ("alibi_slopes", None),
+               ("deterministic", False), ("return_attn_probs", False)]
+E = inspect.Parameter.empty
+
+
+@pytest.mark.parametrize("name, leading, extras", [
+    ("flash_attn_qkvpacked_func", [("qkv", E)], {"return_lse": False, "load_path": "auto"}),
+    ("flash_attn_kvpacked_func", [("q", E), ("kv", E)],
+     {"return_lse": False, "load_path": "auto"}),
+    ("flash_attn_varlen_qkvpacked_func",
+     [("qkv", E), ("cu_seqlens", E), ("max_seqlen", E)], {"return_lse": False}),
+    ("flash_attn_varlen_kvpacked_func",
+     [("q", E), ("kv", E), ("cu_seqlens_q", E), ("cu_seqlens_k", E), ("max_seqlen_q", E),
+      ("max_seqlen_k", E)], {"return_lse": False}),
+])
+def test_packed_signatures_are_flash_attention_2s(name, leading, extras):
+    params = list(inspect.signature(getattr(fa4, name)).parameters.values())
+    positional = [(p.name, p.default) for p in params if p.kind == p.POSITIONAL_OR_KEYWORD]
+    assert positional == leading + FA2_SCALARS
+    assert {p.name: p.default for p in params if p.kind == p.KEYWORD_ONLY} == extras
+
+
+@pytest.mark.parametrize("call", [
+    lambda **kw: fa4.flash_attn_qkvpacked_func(None, **kw),
+    lambda **kw: fa4.flash_attn_kvpacked_func(None, None, **kw),
+    lambda **kw: fa4.flash_attn_varlen_qkvpacked_func(None, None, 1, **kw),
+    lambda **kw: fa4.flash_attn_varlen_kvpacked_func(None, None, None, None, 1, 1, **kw),
+], ids=["qkvpacked", "kvpacked", "varlen_qkvpacked", "varlen_kvpacked"])
+@pytest.mark.parametrize("kwargs, error, match", [
+    ({"causal": 1}, TypeError, "causal must be a bool"),
+    ({"dropout_p": 0.5}, NotImplementedError, "dropout"),
+    ({"window_size": (-3, 0)}, ValueError, "window_size\\[0\\] must be >= -1"),
+    ({"softcap": -2.0}, ValueError, "softcap must be 0"),
+])
+def test_packed_forms_check_scalars_first(call, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        call(**kwargs)

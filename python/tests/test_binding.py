@@ -121,7 +121,6 @@ def test_status_to_exception(status, exception):
 
 @pytest.mark.parametrize("kwargs, feature", [
     ({"dropout_p": 0.1}, "dropout"),
-    ({"alibi_slopes": [0.5]}, "ALiBi"),
 ])
 def test_unbuilt_features_raise_before_any_tensor_work(kwargs, feature):
     with pytest.raises(NotImplementedError, match=feature):

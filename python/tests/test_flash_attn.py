@@ -172,7 +172,6 @@ def test_runs_on_current_stream():
 
 @pytest.mark.parametrize("kwargs, feature", [
     ({"dropout_p": 0.1}, "dropout"),
-    ({"alibi_slopes": torch.ones(1)}, "ALiBi"),
 ])
 def test_unbuilt_features_raise(kwargs, feature):
     x = torch.zeros(1, 8, 1, 64)

@@ -170,3 +170,119 @@ def test_causal_window_equals_causal_kernel_when_unbounded():
     c = fa4.flash_attn_func(q, k, v, window_size=(900, 0))
     torch.cuda.synchronize()
     assert torch.equal(a, b) and torch.equal(a, c)
+
+
+@requires_gpu
+def test_packed_forms_equal_the_unpacked_calls():
+    """The packed entry points pass views: bit-identical to the unpacked call."""
+    gen = torch.Generator(device="cuda").manual_seed(11)
+    qkv = torch.randn(2, 257, 3, 8, 64, device="cuda", generator=gen).to(torch.bfloat16)
+    q, k, v = qkv.unbind(2)
+    mods = {"causal": True, "window_size": (40, -1), "softcap": 6.0}
+    ref = fa4.flash_attn_func(q, k, v, **mods)
+    got = fa4.flash_attn_qkvpacked_func(qkv, **mods)
+    kv = torch.stack([k[:, :, :2], v[:, :, :2]], dim=2)
+    ref_kv = fa4.flash_attn_func(q, k[:, :, :2], v[:, :, :2], softcap=6.0)
+    got_kv = fa4.flash_attn_kvpacked_func(q, kv, softcap=6.0)
+    lens = [100, 157]
+    flat = qkv.reshape(514, 3, 8, 64)
+    cu = _cu(lens)
+    ref_v = fa4.flash_attn_varlen_func(flat[:, 0], flat[:, 1], flat[:, 2], cu, cu, 157, 157,
+                                       window_size=(16, 16))
+    got_v = fa4.flash_attn_varlen_qkvpacked_func(flat, cu, 157, window_size=(16, 16))
+    got_vkv = fa4.flash_attn_varlen_kvpacked_func(flat[:, 0], flat[:, 1:], cu, cu, 157, 157,
+                                                  window_size=(16, 16))
+    torch.cuda.synchronize()
+    assert torch.equal(ref, got) and torch.equal(ref_kv, got_kv)
+    assert torch.equal(ref_v, got_v) and torch.equal(ref_v, got_vkv)
+    check(got, None, q, k, v, True, window=(40, -1), softcap=6.0)
+    with pytest.raises(ValueError, match="qkv must be \\(batch, seqlen, 3, nheads, headdim\\)"):
+        fa4.flash_attn_qkvpacked_func(q)
+
+
+def _slopes(batch, heads, per_batch, gen):
+    shape = (batch, heads) if per_batch else (heads,)
+    return torch.rand(shape, device="cuda", generator=gen) * 0.3
+
+
+@requires_gpu
+@pytest.mark.parametrize("seqlens", SEQLENS, ids=lambda s: f"sq{s[0]}-sk{s[1]}")
+@pytest.mark.parametrize("per_batch", [False, True], ids=["H", "BH"])
+@pytest.mark.parametrize("d", HEAD_DIMS, ids=lambda d: f"d{d}")
+@pytest.mark.parametrize("causal", [False, True], ids=["full", "causal"])
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("path", ["cp_async", "tma", "auto"])
+def test_dense_alibi(path, dtype, causal, d, per_batch, seqlens):
+    if path == "tma" and d == 64:
+        pytest.skip("no TMA kernel at d = 64 (the dispatch runs cp.async there)")
+    key = repr(("alibi", path, dtype, causal, d, per_batch, seqlens))
+    seed = zlib.crc32(key.encode())
+    heads = HEADS[seed % len(HEADS)]
+    q, k, v = _inputs(2, *seqlens, heads, d, dtype, seed)
+    gen = torch.Generator(device="cuda").manual_seed(seed)
+    slopes = _slopes(2, heads[0], per_batch, gen)
+    b, sq, h, _ = q.shape
+    out = torch.full((b, sq, h, d), float("nan"), dtype=q.dtype, device="cuda")
+    lse = torch.full((b, h, sq), float("nan"), dtype=torch.float32, device="cuda")
+    interface._forward(q, k, v, out, lse, 1.0 / math.sqrt(d), causal, path, (-1, -1), 0.0,
+                       slopes)
+    torch.cuda.synchronize()
+    check(out, lse, q, k, v, causal, alibi_slopes=slopes)
+
+
+@requires_gpu
+@pytest.mark.parametrize("d", HEAD_DIMS, ids=lambda d: f"d{d}")
+@pytest.mark.parametrize("causal", [False, True], ids=["full", "causal"])
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("heads", HEADS, ids=lambda h: f"h{h[0]}-{h[1]}")
+@pytest.mark.parametrize("layout", ["packed", "paged16", "paged256"])
+def test_varlen_alibi(layout, heads, dtype, causal, d):
+    key = repr(("alibi", layout, heads, dtype, causal, d))
+    rng = random.Random(zlib.crc32(key.encode()))
+    gen = torch.Generator(device="cuda").manual_seed(zlib.crc32(key.encode()))
+    lq, lk = _lengths(rng, 5)
+    q = _packed(sum(lq), heads[0], d, dtype, gen)
+    k = _packed(sum(lk), heads[1], d, dtype, gen)
+    v = _packed(sum(lk), heads[1], d, dtype, gen)
+    slopes = _slopes(5, heads[0], True, gen)
+    kv, table = (k, v), None
+    if layout != "packed":
+        kc, vc, table = _page(k, v, lk, int(layout[5:]), rng)
+        kv = (kc, vc)
+    total_q, h, _ = q.shape
+    out = torch.full((total_q, h, d), float("nan"), dtype=q.dtype, device="cuda")
+    lse = torch.full((h, total_q), float("nan"), dtype=torch.float32, device="cuda")
+    varlen._varlen_forward(q, *kv, out, lse, _cu(lq), _cu(lk), None, table, max(lq), max(lk),
+                           1.0 / math.sqrt(d), causal, (-1, -1), 0.0, slopes)
+    torch.cuda.synchronize()
+    # Sequence b uses row b of the (batch, nheads) slopes.
+    sq = sk = 0
+    for b, (nq, nk) in enumerate(zip(lq, lk)):
+        if nq:
+            lse_b = lse[:, sq:sq + nq].unsqueeze(0)
+            try:
+                check(out[sq:sq + nq].unsqueeze(0), lse_b, q[sq:sq + nq].unsqueeze(0),
+                      k[sk:sk + nk].unsqueeze(0), v[sk:sk + nk].unsqueeze(0), causal,
+                      alibi_slopes=slopes[b])
+            except AssertionError as e:
+                raise AssertionError(f"{key}, sequence {b} ({nq} x {nk}): {e}") from None
+        sq += nq
+        sk += nk
+
+
+@requires_gpu
+def test_public_api_alibi_and_errors():
+    q, k, v = _inputs(2, 300, 500, (16, 4), 64, "float16", 12)
+    slopes = torch.rand(16, device="cuda") * 0.2
+    out, lse = fa4.flash_attn_func(q, k, v, causal=True, alibi_slopes=slopes, return_lse=True)
+    torch.cuda.synchronize()
+    check(out, lse, q, k, v, True, alibi_slopes=slopes)
+    with pytest.raises(ValueError, match="alibi_slopes must be float32"):
+        fa4.flash_attn_func(q, k, v, alibi_slopes=slopes.half())
+    with pytest.raises(ValueError, match="alibi_slopes must be \\(nheads=16,\\)"):
+        fa4.flash_attn_func(q, k, v, alibi_slopes=slopes[:8])
+    with pytest.raises(ValueError, match="alibi_slopes must be on"):
+        fa4.flash_attn_func(q, k, v, alibi_slopes=slopes.cpu())
+    # Combinations with no embedded kernel are named.
+    with pytest.raises(NotImplementedError, match="window .* alibi"):
+        fa4.flash_attn_func(q, k, v, window_size=(8, 8), alibi_slopes=slopes)

@@ -159,6 +159,10 @@ template <typename Params> void setScoreMods(const KernelInfo &k, Params &p) {
   }
   if (k.feature("softcap") == "true")
     p.softcap = 30.0f;
+  if (k.feature("alibi") == "true") {
+    p.alibi_slopes = reinterpret_cast<const float *>(0x90000);
+    p.alibi_slopes_batch_stride = 8;
+  }
 }
 
 /// Checks that `found` is exactly `k` and that the prepared launch supplies

@@ -140,3 +140,50 @@ FA4_TEST(entryPointsCheckScoreMods) {
   EXPECT(fa4_varlen_fwd(&v, nullptr) == FA4_ERROR_OVERFLOW, "(%s)",
          fa4_last_error());
 }
+
+FA4_TEST(alibiSlopes) {
+  ScoreMods m;
+  EXPECT(resolveAlibi(nullptr, 123, 4, 8, m) == FA4_SUCCESS && !m.alibi,
+         "(no slopes: no ALiBi, the stride unread)");
+  const float *slopes = reinterpret_cast<const float *>(0x1000);
+  EXPECT(resolveAlibi(slopes, 0, 4, 8, m) == FA4_SUCCESS && m.alibi &&
+         m.alibiBatchStride == 0);
+  FeatureMap request;
+  m.addFeatures(request);
+  EXPECT(request["alibi"] == "true");
+  EXPECT(m.describe() == "non-causal alibi", "(%s)", m.describe().c_str());
+  struct {
+    const float *slopes;
+    int64_t stride, batch;
+    fa4_status status;
+    const char *text;
+  } cases[] = {
+      {reinterpret_cast<const float *>(0x1002), 0, 4, FA4_ERROR_MISALIGNED,
+       "alibi_slopes is not 4-byte aligned"},
+      {slopes, -8, 4, FA4_ERROR_INVALID_STRIDE,
+       "alibi_slopes_batch_stride must be >= 0"},
+      {slopes, int64_t(1) << 30, 4, FA4_ERROR_OVERFLOW,
+       "alibi_slopes: the last index"},
+  };
+  for (const auto &c : cases) {
+    fa4_status s = resolveAlibi(c.slopes, c.stride, c.batch, 8, m);
+    std::string message = fa4_last_error();
+    EXPECT(s == c.status && message.find(c.text) != std::string::npos,
+           "(status %d, message '%s', want '%s')", s, message.c_str(), c.text);
+  }
+  // Through the entry point, before any tensor is looked at.
+  fa4_fwd_params p;
+  fa4_fwd_params_init(&p);
+  EXPECT(p.alibi_slopes == nullptr && p.alibi_slopes_batch_stride == 0);
+  p.batch = 1, p.seqlen_q = p.seqlen_k = 64, p.nheads_q = p.nheads_kv = 1;
+  p.head_dim = p.head_dim_v = 64;
+  p.alibi_slopes = reinterpret_cast<const float *>(0x1001);
+  EXPECT(fa4_fwd(&p, nullptr) == FA4_ERROR_MISALIGNED);
+  fa4_varlen_fwd_params v;
+  fa4_varlen_fwd_params_init(&v);
+  v.batch = 2, v.total_q = v.total_k = 64, v.nheads_q = v.nheads_kv = 1;
+  v.head_dim = v.head_dim_v = 64;
+  v.alibi_slopes = slopes;
+  v.alibi_slopes_batch_stride = -1;
+  EXPECT(fa4_varlen_fwd(&v, nullptr) == FA4_ERROR_INVALID_STRIDE);
+}

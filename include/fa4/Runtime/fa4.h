@@ -114,6 +114,13 @@ typedef struct fa4_fwd_params {
   /* Softcapping: 0 is off; c > 0 makes the scaled scores
    * c * tanh(scores / c) (FlashAttention-2's order). */
   float softcap;
+  /* ALiBi (NULL: none): fp32 slopes on the device, slope of query head h
+   * of batch entry b at alibi_slopes[b * alibi_slopes_batch_stride + h]
+   * (stride 0 for FlashAttention-2's (nheads) shape, nheads for its
+   * (batch, nheads)); -slope * |q + Sk - Sq - k| is added to the scaled
+   * (and capped) scores, causal or not. */
+  const float *alibi_slopes;
+  int64_t alibi_slopes_batch_stride;
 } fa4_fwd_params;
 
 /* Zeroes `params` and sets the defaults (contiguous strides, default scale,
@@ -206,6 +213,13 @@ typedef struct fa4_varlen_fwd_params {
   /* Softcapping: 0 is off; c > 0 makes the scaled scores
    * c * tanh(scores / c) (FlashAttention-2's order). */
   float softcap;
+  /* ALiBi (NULL: none): fp32 slopes on the device, slope of query head h
+   * of batch entry b at alibi_slopes[b * alibi_slopes_batch_stride + h]
+   * (stride 0 for FlashAttention-2's (nheads) shape, nheads for its
+   * (batch, nheads)); -slope * |q + Sk - Sq - k| is added to the scaled
+   * (and capped) scores, causal or not. */
+  const float *alibi_slopes;
+  int64_t alibi_slopes_batch_stride;
 } fa4_varlen_fwd_params;
 
 /* Zeroes `params` and sets the defaults (contiguous strides, default scale,

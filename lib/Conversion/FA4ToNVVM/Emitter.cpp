@@ -25,11 +25,9 @@ Value Emitter::exp2(Value x) {
       .getResult(0);
 }
 
-Value Emitter::rcp(Value x) {
-  return LLVM::CallIntrinsicOp::create(
-             b, loc, f32Ty, b.getStringAttr("llvm.nvvm.rcp.approx.ftz.f"),
-             ValueRange{x})
-      .getResult(0);
+Value Emitter::tanh(Value x) {
+  auto afn = LLVM::FastmathFlagsAttr::get(ctx, LLVM::FastmathFlags::afn);
+  return LLVM::TanhOp::create(b, loc, x, afn);
 }
 
 Value Emitter::log2(Value x) {

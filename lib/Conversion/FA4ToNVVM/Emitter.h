@@ -67,6 +67,14 @@ public:
 
   Value fadd(Value x, Value y) { return arith::AddFOp::create(b, loc, x, y); }
   Value fmul(Value x, Value y) { return arith::MulFOp::create(b, loc, x, y); }
+  Value fsub(Value x, Value y) { return arith::SubFOp::create(b, loc, x, y); }
+  /// |x| by clearing the sign bit: LLVM folds it to fabs (abs.f32), and,
+  /// unlike llvm.intr.fabs, gpu-to-nvvm keeps it legal.
+  Value fabs(Value x) {
+    Value bits = arith::BitcastOp::create(b, loc, i32Ty, x);
+    Value magnitude = band(bits, i32(0x7fffffff));
+    return arith::BitcastOp::create(b, loc, f32Ty, magnitude);
+  }
   /// llvm.maxnum: `max.f32` (arith.maxnumf would become a libdevice call).
   Value fmax(Value x, Value y) { return LLVM::MaxNumOp::create(b, loc, x, y); }
   Value fma(Value x, Value y, Value z) {
@@ -75,8 +83,9 @@ public:
   Value fneg(Value x) { return arith::NegFOp::create(b, loc, x); }
   /// ex2.approx.ftz.f32: one MUFU op; exp2(-inf) = +0.
   Value exp2(Value x);
-  /// rcp.approx.ftz.f32: one MUFU op; 1 / +inf = +0.
-  Value rcp(Value x);
+  /// tanh.approx.f32 (llvm.tanh with afn, which NVPTX selects on sm_75+):
+  /// one MUFU op, relative error 2^-10.987.
+  Value tanh(Value x);
   /// lg2.approx.f32.
   Value log2(Value x);
 

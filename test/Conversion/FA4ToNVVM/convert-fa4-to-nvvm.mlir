@@ -170,18 +170,38 @@ gpu.module @m {
 
 // -----
 
-// Softcap: tanh(pre * x) as 1 - 2 / (exp2(2 log2(e) pre x) + 1), per value
-// one ex2.approx and one rcp.approx; the factor 2 log2(e) pre is computed
-// once.
+// Softcap: tanh(pre * x) per value, llvm.tanh with afn (tanh.approx.f32;
+// the splat's 32 equal values fold to one here, the PTX test counts them).
 // CHECK-LABEL: gpu.func @softcap
-// CHECK: %[[K:.*]] = arith.mulf %{{.*}}, %cst{{.*}} : f32
-// CHECK-COUNT-32: llvm.call_intrinsic "llvm.nvvm.ex2.approx.ftz.f32"
-// CHECK-NOT: llvm.call_intrinsic "llvm.nvvm.ex2.approx.ftz.f32"
+// CHECK: %[[X:.*]] = arith.mulf %{{.*}}, %{{.*}} : f32
+// CHECK-NEXT: llvm.intr.tanh(%[[X]]) {fastmathFlags = #llvm.fastmath<afn>} : (f32) -> f32
 gpu.module @m {
   gpu.func @softcap(%x: f32, %pre: f32, %row: i32, %lim: i32, %out: !llvm.ptr<1>) kernel attributes {known_block_size = array<i32: 256, 1, 1>} {
     %s = fa4.splat %x : !fa4.acc<128x64xf32, warps = 8>
     %c = fa4.softcap %s scale %pre : !fa4.acc<128x64xf32, warps = 8>
     fa4.store_tile %c, %out[%row] limit %lim stride %lim : !fa4.acc<128x64xf32, warps = 8> as bf16
+    gpu.return
+  }
+}
+
+// -----
+
+// ALiBi: per row slot one conversion of the distance base to f32 (two row
+// slots of 16-row warps), per value a subtraction of the column, the
+// absolute value (the sign bit cleared) and an FMA with the slope.
+// CHECK-LABEL: gpu.func @alibi
+// CHECK-COUNT-2: arith.sitofp %{{.*}} : i32 to f32
+// CHECK-NOT: arith.sitofp
+// CHECK: %[[D:.*]] = arith.subf %{{.*}}, %{{.*}} : f32
+// CHECK-NEXT: %[[BITS:.*]] = arith.bitcast %[[D]] : f32 to i32
+// CHECK-NEXT: %[[MAG:.*]] = arith.andi %[[BITS]], %c2147483647_i32 : i32
+// CHECK-NEXT: %[[ABS:.*]] = arith.bitcast %[[MAG]] : i32 to f32
+// CHECK-NEXT: llvm.intr.fma(%{{.*}}, %[[ABS]], %{{.*}}) : (f32, f32, f32) -> f32
+gpu.module @m {
+  gpu.func @alibi(%x: f32, %slope: f32, %row: i32, %col: i32, %diag: i32, %lim: i32, %out: !llvm.ptr<1>) kernel attributes {known_block_size = array<i32: 256, 1, 1>} {
+    %s = fa4.splat %x : !fa4.acc<128x64xf32, warps = 8>
+    %a = fa4.alibi %s row %row col %col diag %diag slope %slope : !fa4.acc<128x64xf32, warps = 8>
+    fa4.store_tile %a, %out[%row] limit %lim stride %lim : !fa4.acc<128x64xf32, warps = 8> as bf16
     gpu.return
   }
 }

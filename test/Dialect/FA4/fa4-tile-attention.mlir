@@ -11,7 +11,7 @@
 // CHECK-SAME: %softmax_scale: f32) kernel
 // CHECK-SAME: fa4.abi = ["q", "k", "v", "o", "lse", "seqlen_q", "seqlen_k", "head_ratio", "q_batch_stride", "q_head_stride", "q_row_stride", "k_batch_stride", "k_head_stride", "k_row_stride", "v_batch_stride", "v_head_stride", "v_row_stride", "o_batch_stride", "o_head_stride", "o_row_stride", "lse_batch_stride", "lse_head_stride", "softmax_scale"]
 // CHECK-SAME: fa4.config = {num_stages = 1 : i64, num_warps = 8 : i64, q_in_registers = true, tile_m = 128 : i64, tile_n = 128 : i64}
-// CHECK-SAME: fa4.features = {causal = false, dtype = bf16, head_dim = 128 : i64, head_dim_v = 128 : i64, kernel = "attention", load_path = "cp_async", paged_kv = false, softcap = false, varlen = false, window = false}
+// CHECK-SAME: fa4.features = {alibi = false, causal = false, dtype = bf16, head_dim = 128 : i64, head_dim_v = 128 : i64, kernel = "attention", load_path = "cp_async", paged_kv = false, softcap = false, varlen = false, window = false}
 // CHECK-SAME: fa4.grid = ["cdiv(seqlen_q, 128)", "nheads_q", "batch"], fa4.workspace = "0"
 // CHECK-SAME: known_block_size = array<i32: 256, 1, 1>
 // SM90: gpu.module @dense [#nvvm.target<O = 3, chip = "sm_90", features = "+ptx87">]
@@ -67,7 +67,7 @@ fa4.attention @dense dtype(bf16) head_dim(128) head_dim_v(128)
 // Causal: bottom-right aligned (offset Sk - Sq), CTAs longest-first, the
 // range and the mask both causal. Causal D = 128 keeps Q in shared memory.
 // CHECK-LABEL: gpu.module @causal
-// CHECK: fa4.features = {causal = true, dtype = f16
+// CHECK: fa4.features = {alibi = false, causal = true, dtype = f16
 // CHECK: gpu.grid_dim x
 // CHECK: %m_block = arith.subi
 // CHECK: %causal_offset = arith.subi %seqlen_k, %seqlen_q
@@ -87,7 +87,7 @@ fa4.attention @causal dtype(f16) head_dim(128) head_dim_v(128) causal
 // D = 128 with 128-key tiles keeps Q in shared memory.
 // CHECK-LABEL: gpu.module @window
 // CHECK: %softmax_scale: f32, %window_left: i32, %window_right: i32) kernel
-// CHECK-SAME: fa4.features = {causal = false, {{.*}}softcap = false, varlen = false, window = true}
+// CHECK-SAME: fa4.features = {alibi = false, causal = false, {{.*}}softcap = false, varlen = false, window = true}
 // CHECK: %causal_offset = arith.subi %seqlen_k, %seqlen_q
 // CHECK: %window_left_0 = arith.minui %window_left, %seqlen_k
 // CHECK: %window_right_1 = arith.minui %window_right, %seqlen_q
@@ -106,7 +106,7 @@ fa4.attention @window dtype(bf16) head_dim(128) head_dim_v(128) window
 // softmax scales by cap * log2(e); the softcap comes before the mask.
 // CHECK-LABEL: gpu.module @softcap
 // CHECK: %softmax_scale: f32, %softcap: f32) kernel
-// CHECK-SAME: fa4.features = {causal = true, {{.*}}softcap = true, varlen = false, window = false}
+// CHECK-SAME: fa4.features = {alibi = false, causal = true, {{.*}}softcap = true, varlen = false, window = false}
 // CHECK: %softcap_pre = arith.divf %softmax_scale, %softcap
 // CHECK: %scale_log2 = arith.mulf %softcap, %{{.*}}
 // CHECK: fa4.kv_loop
@@ -115,6 +115,27 @@ fa4.attention @window dtype(bf16) head_dim(128) head_dim_v(128) window
 // CHECK-NEXT: fa4.mask %[[C]] row %q_row col %key_col limit %seqlen_k diag_max %causal_offset :
 // CHECK: fa4.online_softmax %{{.*}} scale %scale_log2
 fa4.attention @softcap dtype(bf16) head_dim(64) head_dim_v(64) causal softcap
+    load_path(cp_async) stages(1)
+
+// -----
+
+// ALiBi: the slopes are a parameter with a batch stride; the CTA loads its
+// head's slope once, divides it by the softmax's scale (the cap with
+// softcap) and negates it; the body adds the bias after the mask, with the
+// bottom-right diagonal.
+// CHECK-LABEL: gpu.module @alibi
+// CHECK: %softmax_scale: f32, %softcap: f32, %alibi_slopes: !llvm.ptr<1>, %alibi_batch_stride: i32) kernel
+// CHECK-SAME: fa4.features = {alibi = true, causal = true
+// CHECK: %[[I:.*]] = arith.muli %batch, %alibi_batch_stride
+// CHECK: %[[J:.*]] = arith.addi %[[I]], %head
+// CHECK: %[[P:.*]] = llvm.getelementptr %alibi_slopes[%[[J]]] : (!llvm.ptr<1>, i32) -> !llvm.ptr<1>, f32
+// CHECK: %alibi_slope = llvm.load %[[P]] {alignment = 4 : i64} : !llvm.ptr<1> -> f32
+// CHECK: %[[D:.*]] = arith.divf %alibi_slope, %softcap
+// CHECK: %alibi_scaled = arith.negf %[[D]]
+// CHECK: fa4.kv_loop
+// CHECK: %[[M:.*]] = fa4.mask
+// CHECK-NEXT: fa4.alibi %[[M]] row %q_row col %key_col diag %causal_offset slope %alibi_scaled
+fa4.attention @alibi dtype(bf16) head_dim(64) head_dim_v(64) causal softcap alibi
     load_path(cp_async) stages(1)
 
 // -----
@@ -141,7 +162,7 @@ fa4.attention @tma dtype(bf16) head_dim(128) head_dim_v(128) causal
 // CTA marks rows no CTA covers (max_seqlen_q too small) with NaN.
 // CHECK-LABEL: gpu.module @varlen
 // CHECK: gpu.func @varlen(%q: !llvm.ptr<1>, %k: !llvm.ptr<1>, %v: !llvm.ptr<1>, %o: !llvm.ptr<1>, %lse: !llvm.ptr<1>, %cu_seqlens_q: !llvm.ptr<1>, %cu_seqlens_k: !llvm.ptr<1>, %seqused_k: !llvm.ptr<1>, %total_q: i32, %total_k: i32, %head_ratio: i32, %q_head_stride: i64, %q_row_stride: i32, %k_head_stride: i64, %k_row_stride: i32, %v_head_stride: i64, %v_row_stride: i32, %o_head_stride: i64, %o_row_stride: i32, %lse_head_stride: i64, %softmax_scale: f32) kernel
-// CHECK-SAME: fa4.features = {causal = true, {{.*}}paged_kv = false, softcap = false, varlen = true, window = false}
+// CHECK-SAME: fa4.features = {alibi = false, causal = true, {{.*}}paged_kv = false, softcap = false, varlen = true, window = false}
 // CHECK-SAME: fa4.grid = ["max(cdiv(max_seqlen_q, 128), 1)", "nheads_q", "batch"]
 // CHECK: fa4.scope "varlen"
 // CHECK: %q_start, %seqlen_q, %k_start, %seqlen_k = fa4.varlen_seqlens %batch cu_seqlens(%cu_seqlens_q, %cu_seqlens_k) seqused_k(%seqused_k) totals(%total_q, %total_k)

@@ -59,6 +59,8 @@ gpu.module @block {
       %sw = fa4.mask %s row %row col %row limit %limit diag_max %limit diag_min %row : !fa4.acc<128x64xf32, warps = 8>
       // CHECK: fa4.softcap %{{.*}} scale %{{.*}} : !fa4.acc<128x64xf32, warps = 8>
       %sc = fa4.softcap %s scale %scale : !fa4.acc<128x64xf32, warps = 8>
+      // CHECK: fa4.alibi %{{.*}} row %{{.*}} col %{{.*}} diag %{{.*}} slope %{{.*}} : !fa4.acc<128x64xf32, warps = 8>
+      %sa = fa4.alibi %s row %row col %row diag %limit slope %scale : !fa4.acc<128x64xf32, warps = 8>
       // CHECK: fa4.mask %{{.*}} row %{{.*}} col %{{.*}} limit %{{.*}} : !fa4.acc<128x64xf32, warps = 8>
       %sm2 = fa4.mask %s2 row %row col %row limit %limit : !fa4.acc<128x64xf32, warps = 8>
       // CHECK: %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} = fa4.online_softmax %{{.*}}, %{{.*}}, %{{.*}} scale %{{.*}}

@@ -183,19 +183,24 @@ KernelConfig fa4::chooseKernelConfig(AttentionOp op, const TargetInfo &target) {
   // SM120 at 48 KB); above, a 128-key tile with Q's fragments kept in
   // registers halves the barriers per key and saves a ninth of the
   // ldmatrix traffic, whenever its stages fit the 99 KB budget.
-  // The exception: D = 128 with 128-key tiles keeps Q in shared memory
-  // when the loop does more per score than the dense mask: causal, a
-  // window (two diagonals) or a softcap (tanh). Causal's masked loop with
-  // Q's 32 fragment registers needs 255 registers and ptxas for sm_121a
-  // spills (sm_120a does not); a window or a softcap spills on sm_120a too
-  // (16 and 48 bytes). Q in shared memory costs ~4% on the H100's causal
-  // rows and assembles spill-free for every target. With 64-key tiles (two
-  // stages do not fit 128 keys: the paged kernels) the S tile is half as
-  // large and Q fits in registers.
+  // The exceptions come from the work per score beyond the dense mask:
+  // causal, a window (two diagonals), a softcap (tanh), ALiBi (a bias).
+  // With one of them, D = 128 with 128-key tiles keeps Q in shared memory:
+  // causal's masked loop with Q's 32 fragment registers needs 255
+  // registers and ptxas for sm_121a spills (sm_120a does not); a window, a
+  // softcap or ALiBi spills on sm_120a too (8 to 48 bytes). Q in shared
+  // memory costs ~4% on the H100's causal rows and assembles spill-free for
+  // every target. With two of them (causal + softcap, causal + ALiBi) the
+  // 128-key S tile itself is too much for the varlen kernel (40 bytes of
+  // spill with Q in shared memory): D > 96 then takes 64-key tiles. With
+  // 64-key tiles (also when two stages do not fit 128 keys: the paged
+  // kernels) the S tile is half as large and Q fits in registers.
   int64_t d = op.getHeadDim();
+  int scoreWork = op.getCausal() + op.getWindow() + op.getSoftcap() +
+                  op.getAlibi();
   config.tileM = 128;
   config.tileN = 64;
-  if (d > 64) {
+  if (d > 64 && !(d > 96 && scoreWork >= 2)) {
     KernelConfig wide = config;
     wide.tileN = 128;
     int64_t elementBytes = op.getElementType().getIntOrFloatBitWidth() / 8;
@@ -203,8 +208,7 @@ KernelConfig fa4::chooseKernelConfig(AttentionOp op, const TargetInfo &target) {
         target.smemPerBlock)
       config = wide;
   }
-  bool scoreWork = op.getCausal() || op.getWindow() || op.getSoftcap();
-  bool busyWide = scoreWork && d > 96 && config.tileN == 128;
+  bool busyWide = scoreWork > 0 && d > 96 && config.tileN == 128;
   config.qInRegisters = op.getQInRegisters().value_or(d > 64 && !busyWide);
   return config;
 }

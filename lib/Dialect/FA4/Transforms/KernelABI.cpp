@@ -31,6 +31,7 @@ bool paged(const KernelVariant &v) { return v.isPaged(); }
 bool tma(const KernelVariant &v) { return v.isTma(); }
 bool window(const KernelVariant &v) { return v.isWindow(); }
 bool softcap(const KernelVariant &v) { return v.isSoftcap(); }
+bool alibi(const KernelVariant &v) { return v.isAlibi(); }
 } // namespace
 
 /// Every parameter any attention kernel takes, in order. The dense kernels'
@@ -85,6 +86,10 @@ static constexpr ParamSpec kAttentionParams[] = {
     {"window_right", ParamKind::I32, window},
     // The cap c > 0 of c * tanh(S / c).
     {"softcap", ParamKind::F32, softcap},
+    // fp32 ALiBi slopes: entry b * alibi_batch_stride + h (stride 0: one
+    // slope per head for every batch entry).
+    {"alibi_slopes", ParamKind::GlobalPtr, alibi},
+    {"alibi_batch_stride", ParamKind::I32, alibi},
     // CUtensorMaps by value (128 B, grid constants): 4-D views of Q, K, V as
     // (head_dim, seq, head, batch), boxes of one swizzle chunk x tile rows.
     {"q_tma", ParamKind::TensorMap, tma},
@@ -127,6 +132,7 @@ static DictionaryAttr buildFeatures(Builder &b, const KernelVariant &v) {
       b.getNamedAttr("causal", b.getBoolAttr(v.isCausal())),
       b.getNamedAttr("window", b.getBoolAttr(v.isWindow())),
       b.getNamedAttr("softcap", b.getBoolAttr(v.isSoftcap())),
+      b.getNamedAttr("alibi", b.getBoolAttr(v.isAlibi())),
       b.getNamedAttr("varlen", b.getBoolAttr(v.isVarlen())),
       b.getNamedAttr("paged_kv", b.getBoolAttr(v.isPaged())),
       b.getNamedAttr("load_path",
@@ -231,13 +237,15 @@ gpu::GPUFuncOp fa4::createKernelFunc(OpBuilder &b, Location loc,
   // warp-specialized kernel states its cap even at 255: without one, ptxas
   // aims a 256-thread CTA at 128 registers (two CTAs per SM) and the
   // 4-MMA-warp D = 96 kernel spilled; with `.maxnreg 255` it takes 147.
-  // The same holds for the paged window kernels: without a stated cap,
-  // ptxas squeezes the D = 64 one into 128 registers on sm_90 and spills
-  // 12 bytes; with it, it takes 168 (the sm_120a build takes 157 even
-  // without, so SM120 runs one CTA per SM regardless).
+  // The same holds for the kernels with a window, softcap or ALiBi:
+  // without a stated cap, ptxas squeezes the sm_90 build of the D = 64 ones
+  // into 128 registers (two CTAs per SM) and spills 12 bytes; with it, it
+  // takes 150-170, as the sm_120a build does even without (153-161), so the
+  // validation build runs the SM120 occupancy too. The plain and causal
+  // kernels keep their measured PTX.
   int64_t cap = getRegisterCap(config, *variant.target);
-  bool pagedWindow = variant.isPaged() && variant.isWindow();
-  if (cap < 255 || config.warpSpecialized || pagedWindow)
+  bool scoreMods = variant.isWindow() || variant.isSoftcap() || variant.isAlibi();
+  if (cap < 255 || config.warpSpecialized || scoreMods)
     func->setAttr("nvvm.maxnreg",
                   b.getI32IntegerAttr(static_cast<int32_t>(cap)));
   return func;

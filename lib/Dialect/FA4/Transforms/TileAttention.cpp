@@ -135,6 +135,8 @@ private:
   Value windowLeft, windowRight, diagMin, diagMax;
   /// Softcap: scores become tanh(softcapPre * S).
   Value softcapPre;
+  /// ALiBi: the head's slope over the softmax's scale, negated.
+  Value alibiSlope;
   Value range[4];
   Value sQ, o0, m0, l0;
   AccTileType accO, accS;
@@ -356,6 +358,20 @@ void AttentionBuilder::buildRangeAndState() {
   scaleLog2 = named(arith::MulFOp::create(b, loc, scale,
                                           f32(1.4426950408889634)),
                     "scale_log2");
+  // ALiBi: slopes[batch * alibi_batch_stride + head], in the units of the
+  // scores the softmax scales: -slope / scale.
+  if (variant.isAlibi()) {
+    Value index = arith::AddIOp::create(
+        b, loc, mul(batch, args["alibi_batch_stride"]), head);
+    Value ptr = LLVM::GEPOp::create(b, loc, args["alibi_slopes"].getType(),
+                                    b.getF32Type(), args["alibi_slopes"],
+                                    ValueRange{index});
+    Value slope = named(LLVM::LoadOp::create(b, loc, b.getF32Type(), ptr,
+                                             /*alignment=*/4),
+                        "alibi_slope");
+    Value perScale = arith::DivFOp::create(b, loc, slope, scale);
+    alibiSlope = named(arith::NegFOp::create(b, loc, perScale), "alibi_scaled");
+  }
 }
 
 Value AttentionBuilder::buildLoop() {
@@ -434,6 +450,9 @@ void AttentionBuilder::buildLoopBody(Block *body, Value q) {
   // window's two diagonals] ----
   Value maxDiag = variant.isCausal() ? causalOffset : diagMax;
   s = MaskOp::create(b, loc, s, qRow0, col, seqlenK, maxDiag, diagMin);
+  // ---- ALiBi: S += slope * |q + Sk - Sq - k| (after the mask: -inf stays) ----
+  if (variant.isAlibi())
+    s = AlibiOp::create(b, loc, s, qRow0, col, causalOffset, alibiSlope);
   // ---- Online Softmax ----
   // m' = max(m, rowmax(S)); P = exp2(S*s - m'*s);
   // corr = exp2((m - m')*s); l' = l*corr + rowsum(P)

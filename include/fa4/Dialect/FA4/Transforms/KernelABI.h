@@ -35,6 +35,7 @@ struct KernelVariant {
   bool isCausal() const { return def.getCausal(); }
   bool isWindow() const { return def.getWindow(); }
   bool isSoftcap() const { return def.getSoftcap(); }
+  bool isAlibi() const { return def.getAlibi(); }
   /// The name of the variant path the kernel's scope holds.
   StringRef getLayoutName() const {
     return isPaged() ? "paged" : isVarlen() ? "varlen" : "dense";

@@ -1,0 +1,5 @@
+// fa4 forward kernel: f16, head_dim 64, causal (bottom-right aligned) with ALiBi.
+// cp.async, two K/V stages (as the plain d = 64 kernel).
+// Any GQA/MQA ratio, any lengths, optional LSE.
+fa4.attention @fa4_fwd_f16_hd64_causal_alibi dtype(f16) head_dim(64) head_dim_v(64) causal alibi
+    load_path(cp_async) stages(2)
