@@ -35,10 +35,11 @@ fa4_status fa4::rt::validateForward(const fa4_fwd_params &p,
                                     ForwardTensors &t) {
   Tensor &q = t.q, &k = t.k, &v = t.v, &o = t.o;
   int64_t *lseStrides = t.lseStrides;
-  if (p.dtype != FA4_DTYPE_BF16 && p.dtype != FA4_DTYPE_FP16)
+  int dtype = getRawEnum(p.dtype);
+  if (dtype != FA4_DTYPE_BF16 && dtype != FA4_DTYPE_FP16)
     return fail(FA4_ERROR_INVALID_DTYPE,
                 format("dtype %d is not FA4_DTYPE_BF16 or FA4_DTYPE_FP16",
-                       static_cast<int>(p.dtype)));
+                       dtype));
   struct {
     const char *name;
     int64_t value;
@@ -53,11 +54,11 @@ fa4_status fa4::rt::validateForward(const fa4_fwd_params &p,
                   format("%s must be %s, got %lld", size.name,
                          size.min == 0 ? "non-negative" : "positive",
                          static_cast<long long>(size.value)));
-  if (p.load_path != FA4_LOAD_PATH_AUTO &&
-      p.load_path != FA4_LOAD_PATH_CP_ASYNC && p.load_path != FA4_LOAD_PATH_TMA)
+  int loadPath = getRawEnum(p.load_path);
+  if (loadPath != FA4_LOAD_PATH_AUTO && loadPath != FA4_LOAD_PATH_CP_ASYNC &&
+      loadPath != FA4_LOAD_PATH_TMA)
     return fail(FA4_ERROR_INVALID_ARGUMENT,
-                format("load_path %d is not a fa4_load_path",
-                       static_cast<int>(p.load_path)));
+                format("load_path %d is not a fa4_load_path", loadPath));
   if (fa4_status s = resolveSoftmaxScale(p.softmax_scale, p.head_dim, t.scale);
       s != FA4_SUCCESS)
     return s;

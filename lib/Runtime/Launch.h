@@ -18,10 +18,22 @@
 
 #include <climits>
 #include <cstdint>
+#include <cstring>
 #include <map>
 #include <string>
 
 namespace fa4::rt {
+
+/// The integer a C caller stored in an enum field of a parameter struct.
+/// Reading the field as the enum type is undefined in C++ for a value
+/// outside the enumerators (UBSan's -fsanitize=enum reports it), so
+/// validation reads the bits.
+template <typename Enum> int getRawEnum(const Enum &field) {
+  static_assert(sizeof(Enum) == sizeof(int), "a C enum field");
+  int raw;
+  std::memcpy(&raw, &field, sizeof(raw));
+  return raw;
+}
 
 /// The kernel keeps offsets inside one (batch, head) slice, or one
 /// sequence, in 32 bits.

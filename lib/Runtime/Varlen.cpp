@@ -54,10 +54,11 @@ static fa4_status checkIndexArray(const int32_t *ptr, const char *name,
 
 fa4_status fa4::rt::validateVarlen(const fa4_varlen_fwd_params &p,
                                    VarlenTensors &t) {
-  if (p.dtype != FA4_DTYPE_BF16 && p.dtype != FA4_DTYPE_FP16)
+  int dtype = getRawEnum(p.dtype);
+  if (dtype != FA4_DTYPE_BF16 && dtype != FA4_DTYPE_FP16)
     return fail(FA4_ERROR_INVALID_DTYPE,
                 format("dtype %d is not FA4_DTYPE_BF16 or FA4_DTYPE_FP16",
-                       static_cast<int>(p.dtype)));
+                       dtype));
   t.paged = p.block_table != nullptr;
   struct {
     const char *name;
