@@ -178,7 +178,7 @@ def test_packed_forms_equal_the_unpacked_calls():
     gen = torch.Generator(device="cuda").manual_seed(11)
     qkv = torch.randn(2, 257, 3, 8, 64, device="cuda", generator=gen).to(torch.bfloat16)
     q, k, v = qkv.unbind(2)
-    mods = {"causal": True, "window_size": (40, -1), "softcap": 6.0}
+    mods = {"causal": True, "window_size": (40, -1)}
     ref = fa4.flash_attn_func(q, k, v, **mods)
     got = fa4.flash_attn_qkvpacked_func(qkv, **mods)
     kv = torch.stack([k[:, :, :2], v[:, :, :2]], dim=2)
@@ -195,7 +195,7 @@ def test_packed_forms_equal_the_unpacked_calls():
     torch.cuda.synchronize()
     assert torch.equal(ref, got) and torch.equal(ref_kv, got_kv)
     assert torch.equal(ref_v, got_v) and torch.equal(ref_v, got_vkv)
-    check(got, None, q, k, v, True, window=(40, -1), softcap=6.0)
+    check(got, None, q, k, v, True, window=(40, -1))
     with pytest.raises(ValueError, match="qkv must be \\(batch, seqlen, 3, nheads, headdim\\)"):
         fa4.flash_attn_qkvpacked_func(q)
 
