@@ -23,6 +23,10 @@ tools = [
 ]
 llvm_config.add_tool_substitutions(tools, [config.fa4_tools_dir, config.llvm_tools_dir])
 config.substitutions.append(("%fa4_kernels", config.fa4_kernels_dir))
+# A build that embeds PTX generated elsewhere (FA4_PTX_DIR) generates no
+# kernels of its own: the build that generated them checked them.
+if getattr(config, "fa4_prebuilt_ptx_dir", ""):
+    config.available_features.add("prebuilt-kernels")
 config.substitutions.append(("%fa4_src", config.fa4_src_root))
 config.substitutions.append(("%python", config.python_executable))
 

@@ -9,8 +9,10 @@
 #   bash tools/fa4.sh test      # install what is missing, build, run every test
 #
 # `test` then builds fa4 again with clang, AddressSanitizer and UBSan in
-# BUILD_DIR-asan, runs the lit and runtime suites with it, and runs the
-# libFuzzer target for FUZZ_SECONDS with a fixed seed.
+# BUILD_DIR-asan (embedding the kernels BUILD_DIR generated and checked,
+# rather than generating them a second time), runs the lit and runtime
+# suites with it, and runs the libFuzzer target for FUZZ_SECONDS with a
+# fixed seed.
 #
 # Environment: BUILD_DIR (default: build), JOBS (default: nproc),
 # FA4_TARGET (the target `kernels` reports, default sm_120a),
@@ -144,6 +146,7 @@ sanitize() {
       -DCMAKE_BUILD_TYPE=Release \
       -DCMAKE_C_COMPILER=clang-22 -DCMAKE_CXX_COMPILER=clang++-22 \
       -DFA4_BUILD_FUZZER=ON \
+      -DFA4_PTX_DIR="$BUILD_DIR/kernels" \
       -DMLIR_DIR="$prefix/lib/cmake/mlir" \
       -DLLVM_EXTERNAL_LIT="$prefix/bin/lit" \
       -DCUDAToolkit_ROOT="$CUDA_HOME" >/dev/null

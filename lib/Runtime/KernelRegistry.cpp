@@ -19,7 +19,9 @@
 #include <dirent.h>
 #include <fstream>
 #include <mutex>
+#include <set>
 #include <sstream>
+#include <unordered_map>
 
 using namespace fa4::rt;
 
@@ -222,7 +224,26 @@ struct Registry {
   std::vector<KernelInfo> kernels;
   fa4_status status = FA4_SUCCESS;
   std::string message;
+  /// The launchable kernels by target and features (indices into
+  /// `kernels`): a call's lookup is one hash of its request, not a scan of
+  /// every kernel (1338 of them: the scan cost ~0.3 ms per call).
+  std::unordered_map<std::string, std::vector<size_t>> byFeatures;
+  /// The attention kernels' head dims and (head_dim, head_dim_v) pairs.
+  HeadDims headDims;
 };
+
+/// The lookup key of a target and a feature map (the map is sorted, so
+/// equal maps give equal keys).
+std::string getLookupKey(std::string_view target, const FeatureMap &features) {
+  std::string key(target);
+  for (const auto &[name, value] : features) {
+    key += '\n';
+    key += name;
+    key += '=';
+    key += value;
+  }
+  return key;
+}
 } // namespace
 
 void fa4::rt::loadModulesFromPath(const char *path,
@@ -306,9 +327,37 @@ static Registry loadRegistry() {
   return r;
 }
 
+/// Fills the registry's lookup tables (after `kernels` stops growing).
+static void indexRegistry(Registry &r) {
+  for (size_t i = 0; i < r.kernels.size(); ++i) {
+    const KernelInfo &k = r.kernels[i];
+    if (k.isLaunchable())
+      r.byFeatures[getLookupKey(k.target(), k.features)].push_back(i);
+    if (k.feature("kernel") != "attention")
+      continue;
+    int64_t d = std::atoll(std::string(k.feature("head_dim")).c_str());
+    int64_t dv = std::atoll(std::string(k.feature("head_dim_v")).c_str());
+    r.headDims.dims.insert(d);
+    r.headDims.pairs.insert({d, dv});
+  }
+}
+
 static Registry &getRegistry() {
-  static Registry registry = loadRegistry();
+  static Registry registry = [] {
+    Registry r = loadRegistry();
+    if (r.status == FA4_SUCCESS)
+      indexRegistry(r);
+    return r;
+  }();
   return registry;
+}
+
+fa4_status fa4::rt::getHeadDims(const HeadDims *&headDims) {
+  Registry &registry = getRegistry();
+  if (registry.status != FA4_SUCCESS)
+    return fail(registry.status, registry.message);
+  headDims = &registry.headDims;
+  return FA4_SUCCESS;
 }
 
 fa4_status fa4::rt::getKernels(const std::vector<KernelInfo> *&kernels) {
@@ -356,18 +405,20 @@ const char *fa4::rt::getTargetForComputeCapability(int major, int minor) {
 std::vector<const KernelInfo *>
 fa4::rt::findKernels(std::string_view target, const FeatureMap &request) {
   std::vector<const KernelInfo *> found;
-  const std::vector<KernelInfo> *kernels;
-  if (getKernels(kernels) != FA4_SUCCESS)
+  Registry &registry = getRegistry();
+  if (registry.status != FA4_SUCCESS)
+    return found;
+  auto it = registry.byFeatures.find(getLookupKey(target, request));
+  if (it == registry.byFeatures.end())
     return found;
   // Developer hook: FA4_KERNEL names the variant to use among those that
   // match (e.g. a tile configuration loaded through FA4_KERNEL_PATH).
   const char *forced = std::getenv("FA4_KERNEL");
   if (forced && !*forced)
     forced = nullptr;
-  for (const KernelInfo &k : *kernels)
-    if (k.target() == target && k.isLaunchable() && k.features == request &&
-        (!forced || k.name == forced))
-      found.push_back(&k);
+  for (size_t i : it->second)
+    if (!forced || registry.kernels[i].name == forced)
+      found.push_back(&registry.kernels[i]);
   return found;
 }
 

@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -108,6 +109,14 @@ void loadModulesFromPath(const char *path, std::deque<ModuleInfo> &modules,
 /// module; a malformed FA4_KERNEL_PATH module is reported once on stderr and
 /// skipped.
 fa4_status getKernels(const std::vector<KernelInfo> *&kernels);
+
+/// The head dims the attention kernels are built for, and the
+/// (head_dim, head_dim_v) pairs.
+struct HeadDims {
+  std::set<int64_t> dims;
+  std::set<std::pair<int64_t, int64_t>> pairs;
+};
+fa4_status getHeadDims(const HeadDims *&headDims);
 
 /// `module`'s PTX text, NUL-terminated, inflating it on first use.
 fa4_status getModulePtx(const ModuleInfo &module, const char *&ptx);

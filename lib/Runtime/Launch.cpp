@@ -148,33 +148,32 @@ const char *fa4::rt::getDtypeName(fa4_dtype dtype) {
 }
 
 fa4_status fa4::rt::checkHeadDims(int64_t headDim, int64_t headDimV) {
-  const std::vector<KernelInfo> *kernels;
-  if (fa4_status s = getKernels(kernels); s != FA4_SUCCESS)
+  const HeadDims *headDims;
+  if (fa4_status s = getHeadDims(headDims); s != FA4_SUCCESS)
     return s;
-  std::set<int64_t> built;
-  bool pairBuilt = false;
-  std::string d = std::to_string(headDim), dv = std::to_string(headDimV);
-  for (const KernelInfo &kernel : *kernels) {
-    if (kernel.feature("kernel") != "attention")
-      continue;
-    std::string_view kd = kernel.feature("head_dim");
-    built.insert(std::atoll(std::string(kd).c_str()));
-    pairBuilt |= kd == d && kernel.feature("head_dim_v") == dv;
-  }
+  const std::set<int64_t> &built = headDims->dims;
+  const std::set<std::pair<int64_t, int64_t>> &pairs = headDims->pairs;
   if (!built.count(headDim)) {
     std::string list;
     for (int64_t h : built)
       list += (list.empty() ? "" : ", ") + std::to_string(h);
     return fail(FA4_ERROR_UNSUPPORTED_HEAD_DIM,
-                format("no kernel for head_dim %lld (built: %s)",
+                format("no kernel for head_dim %lld (built: %s; pad q and k "
+                       "with zero columns to the next one)",
                        static_cast<long long>(headDim), list.c_str()));
   }
-  if (!pairBuilt)
+  if (!pairs.count({headDim, headDimV})) {
+    std::string list;
+    for (auto [d, dv] : pairs)
+      if (d == headDim)
+        list += (list.empty() ? "" : ", ") + std::to_string(dv);
     return fail(FA4_ERROR_UNSUPPORTED_HEAD_DIM,
-                format("head_dim_v (%lld) different from head_dim (%lld) is "
-                       "not built yet",
+                format("no kernel for head_dim %lld with head_dim_v %lld "
+                       "(built with head_dim %lld: head_dim_v %s)",
+                       static_cast<long long>(headDim),
                        static_cast<long long>(headDimV),
-                       static_cast<long long>(headDim)));
+                       static_cast<long long>(headDim), list.c_str()));
+  }
   return FA4_SUCCESS;
 }
 

@@ -103,8 +103,8 @@ FA4_TEST(headDimsAndRatio) {
               "head_dim 80");
   p = validParams();
   p.head_dim_v = 64;
-  expectError(p, FA4_ERROR_UNSUPPORTED_HEAD_DIM, "head_dim_v (64)",
-              "head_dim_v");
+  expectError(p, FA4_ERROR_UNSUPPORTED_HEAD_DIM,
+              "with head_dim_v 64 (built with head_dim", "head_dim_v");
   p = validParams();
   p.nheads_q = 6;
   p.nheads_kv = 4;
