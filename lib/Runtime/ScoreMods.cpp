@@ -109,11 +109,20 @@ fa4_status fa4::rt::resolveAlibi(const float *slopes, int64_t batchStride,
   return FA4_SUCCESS;
 }
 
+fa4_status fa4::rt::resolveSink(const float *sinks, ScoreMods &mods) {
+  mods.sink = sinks != nullptr;
+  if (sinks && reinterpret_cast<uintptr_t>(sinks) % 4 != 0)
+    return fail(FA4_ERROR_MISALIGNED, "learnable_sink is not 4-byte aligned");
+  mods.sinks = sinks;
+  return FA4_SUCCESS;
+}
+
 void ScoreMods::addFeatures(FeatureMap &request) const {
   request["causal"] = causal ? "true" : "false";
   request["window"] = window ? "true" : "false";
   request["softcap"] = softcap ? "true" : "false";
   request["alibi"] = alibi ? "true" : "false";
+  request["sink"] = sink ? "true" : "false";
 }
 
 void ScoreMods::setArgs(Launch &launch) const {
@@ -128,6 +137,8 @@ void ScoreMods::setArgs(Launch &launch) const {
     launch.args.setI32("alibi_batch_stride",
                        static_cast<int32_t>(alibiBatchStride));
   }
+  if (sink)
+    launch.args.setPtr("learnable_sink", sinks);
 }
 
 std::string ScoreMods::describe() const {
@@ -139,5 +150,7 @@ std::string ScoreMods::describe() const {
     text += " softcap";
   if (alibi)
     text += " alibi";
+  if (sink)
+    text += " sink";
   return text;
 }

@@ -25,11 +25,13 @@ struct ScoreMods {
   bool window = false;
   bool softcap = false;
   bool alibi = false;
+  bool sink = false;
   /// The window kernel's sizes (-1: unbounded) and the softcap value.
   int32_t windowLeft = -1, windowRight = -1;
   float softcapValue = 0;
   const float *alibiSlopes = nullptr;
   int64_t alibiBatchStride = 0;
+  const float *sinks = nullptr;
 
   /// Adds the features to a kernel request.
   void addFeatures(FeatureMap &request) const;
@@ -57,6 +59,9 @@ fa4_status resolveScoreMods(int causal, int local, int64_t windowLeft,
 /// h < nheads) in 32 bits.
 fa4_status resolveAlibi(const float *slopes, int64_t batchStride,
                         int64_t batch, int64_t nheads, ScoreMods &mods);
+
+/// Adds learnable sinks (`sinks` NULL: none) to `mods`: 4-byte aligned.
+fa4_status resolveSink(const float *sinks, ScoreMods &mods);
 
 } // namespace fa4::rt
 

@@ -100,6 +100,8 @@ fa4_status fa4::rt::validateVarlen(const fa4_varlen_fwd_params &p,
                                   p.batch, p.nheads_q, t.mods);
       s != FA4_SUCCESS)
     return s;
+  if (fa4_status s = resolveSink(p.learnable_sink, t.mods); s != FA4_SUCCESS)
+    return s;
   // No sequences, query rows or heads: nothing to compute, and the (empty)
   // tensors' pointers may be anything, NULL included.
   t.empty = p.batch == 0 || p.total_q == 0 || p.nheads_q == 0;

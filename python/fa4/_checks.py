@@ -73,6 +73,24 @@ def check_alibi_slopes(alibi_slopes, torch, batch, nheads, device):
     return alibi_slopes
 
 
+def check_learnable_sink(learnable_sink, torch, nheads, device):
+    """learnable_sink: None, or a contiguous fp32 tensor (nheads) on the
+    inputs' device."""
+    if learnable_sink is None:
+        return None
+    check_tensor("learnable_sink", learnable_sink, torch)
+    if learnable_sink.dtype != torch.float32:
+        raise ValueError(f"learnable_sink must be float32, got {learnable_sink.dtype}")
+    if learnable_sink.device != device:
+        raise ValueError(f"learnable_sink must be on {device}, got {learnable_sink.device}")
+    if tuple(learnable_sink.shape) != (nheads,):
+        raise ValueError(f"learnable_sink must be (nheads={nheads},), got shape "
+                         f"{tuple(learnable_sink.shape)}")
+    if nheads > 1 and learnable_sink.stride(0) != 1:
+        raise ValueError("learnable_sink must be contiguous")
+    return learnable_sink
+
+
 _INT32_MAX = 2 ** 31 - 1
 
 
@@ -147,3 +165,37 @@ def check_tensor(name, t, torch):
     if not isinstance(t, torch.Tensor):
         raise TypeError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
     return t
+
+
+# Head dims with kernels (FlashAttention-2's classes). Another head dim
+# d <= 256 runs on the next one up: the entry points pad q and k (to the
+# class of head_dim) and v (to the class of head_dim_v) with zero columns,
+# which change no score and add zero output columns, and return a view of
+# out without them. The padding is a copy of q, k and v (of the whole cache
+# for paged K/V): what FlashAttention-2 does for head dims that are not a
+# multiple of 8, here for every head dim without a kernel.
+BUILT_HEAD_DIMS = (32, 64, 96, 128, 160, 192, 224, 256)
+
+
+def head_dim_class(name, head_dim):
+    """The built head dim a head dim runs on; ValueError past 256."""
+    for built in BUILT_HEAD_DIMS:
+        if head_dim <= built:
+            return built
+    raise ValueError(f"{name} must be at most {BUILT_HEAD_DIMS[-1]}, got {head_dim}")
+
+
+def pad_head_dims(q, k, v):
+    """(q, k, v) padded with zero columns to their head-dim classes, and the
+    head_dim_v to slice the output back to. No copy when both are built."""
+    import torch.nn.functional as F
+
+    d, dv = q.shape[-1], v.shape[-1]
+    if d == 0 or dv == 0:
+        return q, k, v, dv
+    pd, pdv = head_dim_class("head_dim", d), head_dim_class("head_dim_v", dv)
+    if pd != d:
+        q, k = F.pad(q, (0, pd - d)), F.pad(k, (0, pd - d))
+    if pdv != dv:
+        v = F.pad(v, (0, pdv - dv))
+    return q, k, v, dv

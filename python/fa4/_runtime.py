@@ -67,6 +67,7 @@ class FwdParams(ctypes.Structure):
         ("softcap", ctypes.c_float),
         ("alibi_slopes", ctypes.c_void_p),
         ("alibi_slopes_batch_stride", ctypes.c_int64),
+        ("learnable_sink", ctypes.c_void_p),
     ]
 
 
@@ -112,18 +113,21 @@ class VarlenFwdParams(ctypes.Structure):
         ("softcap", ctypes.c_float),
         ("alibi_slopes", ctypes.c_void_p),
         ("alibi_slopes_batch_stride", ctypes.c_int64),
+        ("learnable_sink", ctypes.c_void_p),
     ]
 
 
-def set_score_mods(p, window_size, softcap, alibi_slopes=None):
-    """A checked window_size, softcap and alibi_slopes tensor into FwdParams /
-    VarlenFwdParams."""
+def set_score_mods(p, window_size, softcap, alibi_slopes=None, learnable_sink=None):
+    """A checked window_size, softcap, alibi_slopes and learnable_sink into
+    FwdParams / VarlenFwdParams."""
     p.local = int(window_size != (-1, -1))
     p.window_left, p.window_right = window_size
     p.softcap = softcap
     if alibi_slopes is not None:
         p.alibi_slopes = alibi_slopes.data_ptr()
         p.alibi_slopes_batch_stride = alibi_slopes.stride(0) if alibi_slopes.dim() == 2 else 0
+    if learnable_sink is not None:
+        p.learnable_sink = learnable_sink.data_ptr()
 
 
 def _candidates():

@@ -47,7 +47,7 @@ def _check_tensor(name, t, torch):
 def flash_attn_func(q, k, v, dropout_p=0.0, softmax_scale=None, causal=False,
                     window_size=(-1, -1), softcap=0.0, alibi_slopes=None,
                     deterministic=False, return_attn_probs=False, *, return_lse=False,
-                    load_path="auto"):
+                    load_path="auto", learnable_sink=None):
     """softmax(softmax_scale * q k^T) v, FlashAttention-2 style.
 
     q: (batch, seqlen_q, nheads, head_dim); k, v: (batch, seqlen_k, nheads_k, head_dim)
@@ -61,7 +61,12 @@ def flash_attn_func(q, k, v, dropout_p=0.0, softmax_scale=None, causal=False,
     None: no dropout); with return_lse (fa4 extra), (out, softmax_lse). softmax_lse
     is (batch, nheads, seqlen_q) float32. `deterministic` is accepted: the forward
     pass is deterministic. load_path (fa4 extra): "auto", "tma" or "cp_async".
-    An empty q (a zero batch, seqlen_q or nheads) returns empty outputs.
+    learnable_sink (fa4 extra): fp32 (nheads) logits, one per head, that join every
+    row's softmax denominator and add no value row (gpt-oss's sinks); softmax_lse
+    includes them. Head dims up to 256; one without a kernel (built: 32, 64, 96,
+    128, 160, 192, 224, 256) runs on the next one up, q, k and v padded with zero
+    columns (a copy). An empty q (a zero batch, seqlen_q or nheads) returns empty
+    outputs.
     """
     softmax_scale, causal, window_size, softcap, return_attn_probs, return_lse = \
         _checks.check_common(dropout_p, softmax_scale, causal, window_size, softcap,
@@ -89,22 +94,25 @@ def flash_attn_func(q, k, v, dropout_p=0.0, softmax_scale=None, causal=False,
         raise ValueError(f"nheads ({nheads}) must be a multiple of nheads_k ({nheads_k})")
     head_dim_v = v.shape[3]
     alibi_slopes = _checks.check_alibi_slopes(alibi_slopes, torch, batch, nheads, q.device)
+    learnable_sink = _checks.check_learnable_sink(learnable_sink, torch, nheads, q.device)
     if softmax_scale is None:
         softmax_scale = _checks.default_softmax_scale(head_dim)
 
     want_lse = return_lse or return_attn_probs
-    out = torch.empty((batch, seqlen_q, nheads, head_dim_v), dtype=q.dtype, device=q.device)
+    q, k, v, head_dim_v = _checks.pad_head_dims(q, k, v)
+    out = torch.empty((batch, seqlen_q, nheads, v.shape[3]), dtype=q.dtype, device=q.device)
     lse = (torch.empty((batch, nheads, seqlen_q), dtype=torch.float32, device=q.device)
            if want_lse else None)
     _forward(q, k, v, out, lse, softmax_scale, causal, load_path, window_size, softcap,
-             alibi_slopes)
+             alibi_slopes, learnable_sink)
+    out = out[..., :head_dim_v]
     if return_attn_probs:
         return out, lse, None
     return (out, lse) if return_lse else out
 
 
 def _forward(q, k, v, out, lse, softmax_scale, causal, load_path, window_size=(-1, -1),
-             softcap=0.0, alibi_slopes=None):
+             softcap=0.0, alibi_slopes=None, learnable_sink=None):
     """Fills the runtime's params from the tensors and launches on torch's stream."""
     import torch
 
@@ -129,7 +137,7 @@ def _forward(q, k, v, out, lse, softmax_scale, causal, load_path, window_size=(-
     p.dtype = rt.DTYPE_BF16 if q.dtype == torch.bfloat16 else rt.DTYPE_FP16
     p.softmax_scale = softmax_scale
     p.causal = int(bool(causal))
-    rt.set_score_mods(p, window_size, softcap, alibi_slopes)
+    rt.set_score_mods(p, window_size, softcap, alibi_slopes, learnable_sink)
     p.load_path = rt.LOAD_PATH[load_path]
     with torch.cuda.device(q.device):
         stream = torch.cuda.current_stream(q.device).cuda_stream

@@ -49,7 +49,7 @@ def flash_attn_varlen_func(q, k, v, cu_seqlens_q, cu_seqlens_k, max_seqlen_q, ma
                            dropout_p=0.0, softmax_scale=None, causal=False,
                            window_size=(-1, -1), softcap=0.0, alibi_slopes=None,
                            deterministic=False, return_attn_probs=False, block_table=None, *,
-                           seqused_k=None, return_lse=False):
+                           seqused_k=None, return_lse=False, learnable_sink=None):
     """softmax(softmax_scale * q k^T) v over packed sequences, FlashAttention-2 style.
 
     q: (total_q, nheads, head_dim); k, v: (total_k, nheads_k, head_dim), or with
@@ -60,6 +60,9 @@ def flash_attn_varlen_func(q, k, v, cu_seqlens_q, cu_seqlens_k, max_seqlen_q, ma
     scores at softcap * tanh(scores / softcap); alibi_slopes (nheads) or (batch, nheads)
     fp32 adds -slope * |i + seqlen_k - seqlen_q - j| per sequence.
     seqused_k (fa4 extra): int32 (batch), the keys of each sequence actually used.
+    learnable_sink (fa4 extra): fp32 (nheads) sink logits, as in flash_attn_func.
+    Head dims without a kernel are padded as in flash_attn_func (for a paged
+    cache, the whole cache is copied).
     max_seqlen_q sizes the grid: rows of a longer sequence come back NaN.
     FA4_CHECK_INPUTS=1 checks cu_seqlens, seqused_k, max_seqlen_* and block_table
     on the host (one synchronization) and raises ValueError naming the bad entry.
@@ -113,16 +116,19 @@ def flash_attn_varlen_func(q, k, v, cu_seqlens_q, cu_seqlens_k, max_seqlen_q, ma
                              "multiple of 16")
     head_dim_v = v.shape[-1]
     alibi_slopes = _checks.check_alibi_slopes(alibi_slopes, torch, batch, nheads, device)
+    learnable_sink = _checks.check_learnable_sink(learnable_sink, torch, nheads, device)
     if softmax_scale is None:
         softmax_scale = _checks.default_softmax_scale(head_dim)
 
-    out = torch.empty((total_q, nheads, head_dim_v), dtype=q.dtype, device=device)
+    q, k, v, head_dim_v = _checks.pad_head_dims(q, k, v)
+    out = torch.empty((total_q, nheads, v.shape[-1]), dtype=q.dtype, device=device)
     want_lse = return_lse or return_attn_probs
     lse = (torch.empty((nheads, total_q), dtype=torch.float32, device=device)
            if want_lse else None)
     _varlen_forward(q, k, v, out, lse, cu_seqlens_q, cu_seqlens_k, seqused_k, block_table,
                     max_seqlen_q, max_seqlen_k, softmax_scale, causal, window_size, softcap,
-                    alibi_slopes)
+                    alibi_slopes, learnable_sink)
+    out = out[..., :head_dim_v]
     if return_attn_probs:
         return out, lse, None
     return (out, lse) if return_lse else out
@@ -130,7 +136,7 @@ def flash_attn_varlen_func(q, k, v, cu_seqlens_q, cu_seqlens_k, max_seqlen_q, ma
 
 def _varlen_forward(q, k, v, out, lse, cu_seqlens_q, cu_seqlens_k, seqused_k, block_table,
                     max_seqlen_q, max_seqlen_k, softmax_scale, causal, window_size=(-1, -1),
-                    softcap=0.0, alibi_slopes=None, check_inputs=False):
+                    softcap=0.0, alibi_slopes=None, learnable_sink=None, check_inputs=False):
     """Fills the runtime's varlen params from the tensors and launches on torch's stream."""
     import torch
 
@@ -168,7 +174,7 @@ def _varlen_forward(q, k, v, out, lse, cu_seqlens_q, cu_seqlens_k, seqused_k, bl
     p.dtype = rt.DTYPE_BF16 if q.dtype == torch.bfloat16 else rt.DTYPE_FP16
     p.softmax_scale = softmax_scale
     p.causal = int(bool(causal))
-    rt.set_score_mods(p, window_size, softcap, alibi_slopes)
+    rt.set_score_mods(p, window_size, softcap, alibi_slopes, learnable_sink)
     p.check_inputs = int(bool(check_inputs))
     with torch.cuda.device(q.device):
         stream = torch.cuda.current_stream(q.device).cuda_stream

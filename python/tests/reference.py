@@ -42,14 +42,17 @@ def visible_keys(seqlen_q, seqlen_k, causal, window, device):
 
 
 def attention_ref(q, k, v, causal, softmax_scale, upcast=True, head_chunk=8,
-                  window=(-1, -1), softcap=0.0, alibi_slopes=None):
+                  window=(-1, -1), softcap=0.0, alibi_slopes=None, sinks=None):
     """out (B, Sq, H, Dv) and, when upcast, lse (B, H, Sq) in float32.
 
     Bottom-right aligned causal mask or window (visible_keys); softcap > 0
     replaces the scaled scores s by softcap * tanh(s / softcap) before the
     mask; alibi_slopes (H) or (B, H) add -slope * |i + Sk - Sq - j| after it
-    (FlashAttention-2's order and formula, causal or not). A row that sees no key gets out = 0 and lse = -inf. Heads are
-    processed in chunks to bound memory.
+    (FlashAttention-2's order and formula, causal or not). sinks (H) fp32: gpt-oss's
+    learnable sinks, one extra logit per head appended to every row's scores
+    before the softmax and dropped after it (no value row); the LSE includes it.
+    A row that sees no key gets out = 0 and lse = -inf (the sink, with sinks).
+    Heads are processed in chunks to bound memory.
     """
     dtype = q.dtype
     batch, seqlen_q, nheads, _ = q.shape
@@ -84,7 +87,10 @@ def attention_ref(q, k, v, causal, softmax_scale, upcast=True, head_chunk=8,
                 slopes = alibi_slopes if alibi_slopes.dim() == 1 else alibi_slopes[b]
                 bias = -slopes[h0:h1, None, None].float() * distance
                 scores = scores + bias.to(scores.dtype)
-            if seqlen_k == 0:
+            if sinks is not None:
+                column = sinks[h0:h1, None, None].to(scores.dtype).expand(-1, seqlen_q, 1)
+                scores = torch.cat([scores, column], dim=-1)
+            elif seqlen_k == 0:
                 out[b, :, h0:h1] = 0
                 lse[b, h0:h1] = float("-inf")
                 continue
@@ -92,18 +98,20 @@ def attention_ref(q, k, v, causal, softmax_scale, upcast=True, head_chunk=8,
             probs = torch.softmax(scores.float(), dim=-1)
             empty = torch.isneginf(row_lse)
             probs = probs.masked_fill(empty[..., None], 0.0).to(vh.dtype)
+            if sinks is not None:
+                probs = probs[..., :seqlen_k]
             out[b, :, h0:h1] = torch.matmul(probs, vh).transpose(0, 1).to(out.dtype)
             lse[b, h0:h1] = row_lse
     return out, lse
 
 
 def check(out, lse, q, k, v, causal, softmax_scale=None, window=(-1, -1), softcap=0.0,
-          alibi_slopes=None):
+          alibi_slopes=None, sinks=None):
     """Applies the correctness rule; returns a dict of the errors, raises
     AssertionError naming the violated bound."""
     if softmax_scale is None:
         softmax_scale = 1.0 / math.sqrt(q.shape[-1])
-    mods = {"window": window, "softcap": softcap, "alibi_slopes": alibi_slopes}
+    mods = {"window": window, "softcap": softcap, "alibi_slopes": alibi_slopes, "sinks": sinks}
     ref32, lse32 = attention_ref(q, k, v, causal, softmax_scale, upcast=True, **mods)
     ref_lowp, _ = attention_ref(q, k, v, causal, softmax_scale, upcast=False, **mods)
     assert not torch.isnan(out).any(), "output has NaN (unwritten or broken)"

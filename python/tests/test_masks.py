@@ -184,13 +184,16 @@ def test_packed_forms_equal_the_unpacked_calls():
     kv = torch.stack([k[:, :, :2], v[:, :, :2]], dim=2)
     ref_kv = fa4.flash_attn_func(q, k[:, :, :2], v[:, :, :2], softcap=6.0)
     got_kv = fa4.flash_attn_kvpacked_func(q, kv, softcap=6.0)
-    lens = [100, 157]
+    # The sequences cover every row: rows past cu_seqlens[-1] are left
+    # unwritten (as FlashAttention-2 leaves them), so they would compare
+    # uninitialized memory.
+    lens = [100, 157, 257]
     flat = qkv.reshape(514, 3, 8, 64)
     cu = _cu(lens)
-    ref_v = fa4.flash_attn_varlen_func(flat[:, 0], flat[:, 1], flat[:, 2], cu, cu, 157, 157,
+    ref_v = fa4.flash_attn_varlen_func(flat[:, 0], flat[:, 1], flat[:, 2], cu, cu, 257, 257,
                                        window_size=(16, 16))
-    got_v = fa4.flash_attn_varlen_qkvpacked_func(flat, cu, 157, window_size=(16, 16))
-    got_vkv = fa4.flash_attn_varlen_kvpacked_func(flat[:, 0], flat[:, 1:], cu, cu, 157, 157,
+    got_v = fa4.flash_attn_varlen_qkvpacked_func(flat, cu, 257, window_size=(16, 16))
+    got_vkv = fa4.flash_attn_varlen_kvpacked_func(flat[:, 0], flat[:, 1:], cu, cu, 257, 257,
                                                   window_size=(16, 16))
     torch.cuda.synchronize()
     assert torch.equal(ref, got) and torch.equal(ref_kv, got_kv)

@@ -297,7 +297,7 @@ def test_signature_is_flash_attention_2s():
         ("deterministic", False), ("return_attn_probs", False), ("block_table", None)]
     keyword_only = {n: p.default for n, p in params.items()
                     if p.kind == inspect.Parameter.KEYWORD_ONLY}
-    assert keyword_only == {"seqused_k": None, "return_lse": False}
+    assert keyword_only == {"seqused_k": None, "return_lse": False, "learnable_sink": None}
 
 
 def test_non_tensor_is_type_error():
@@ -343,7 +343,7 @@ def test_unbuilt_features_raise(kwargs, feature):
     ("paged_kv_mismatch", "v must match k in \\(num_pages, page_size, nheads_k\\)"),
     ("paged_3d", "k must be \\(num_pages, page_size, nheads_k, head_dim\\)"),
     ("seqused_length", "seqused_k must have 2 entries"),
-    ("head_dim", "no kernel for head_dim 80"),
+    ("head_dim", "head_dim must be at most 256"),
 ])
 def test_bad_arguments(case, match):
     mk = lambda *s, dt=torch.bfloat16: torch.randn(*s, device="cuda", dtype=dt)  # noqa: E731
@@ -386,7 +386,6 @@ def test_bad_arguments(case, match):
     elif case == "seqused_length":
         kw["seqused_k"] = torch.zeros(3, dtype=torch.int32, device="cuda")
     elif case == "head_dim":
-        args[0:3] = [mk(10, 4, 80), mk(12, 4, 80), mk(12, 4, 80)]
-        error = NotImplementedError
+        args[0:3] = [mk(10, 4, 264), mk(12, 4, 264), mk(12, 4, 264)]
     with pytest.raises(error, match=match):
         fa4.flash_attn_varlen_func(*args, **kw)

@@ -163,6 +163,8 @@ template <typename Params> void setScoreMods(const KernelInfo &k, Params &p) {
     p.alibi_slopes = reinterpret_cast<const float *>(0x90000);
     p.alibi_slopes_batch_stride = 8;
   }
+  if (k.feature("sink") == "true")
+    p.learnable_sink = reinterpret_cast<const float *>(0xa0000);
 }
 
 /// Checks that `found` is exactly `k` and that the prepared launch supplies

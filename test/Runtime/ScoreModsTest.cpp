@@ -187,3 +187,35 @@ FA4_TEST(alibiSlopes) {
   v.alibi_slopes_batch_stride = -1;
   EXPECT(fa4_varlen_fwd(&v, nullptr) == FA4_ERROR_INVALID_STRIDE);
 }
+
+FA4_TEST(learnableSinks) {
+  ScoreMods m;
+  EXPECT(resolveSink(nullptr, m) == FA4_SUCCESS && !m.sink);
+  const float *sinks = reinterpret_cast<const float *>(0x2000);
+  EXPECT(resolveSink(sinks, m) == FA4_SUCCESS && m.sink && m.sinks == sinks);
+  FeatureMap request;
+  m.addFeatures(request);
+  EXPECT(request["sink"] == "true");
+  EXPECT(m.describe() == "non-causal sink", "(%s)", m.describe().c_str());
+  EXPECT(resolveSink(reinterpret_cast<const float *>(0x2002), m) ==
+                 FA4_ERROR_MISALIGNED &&
+             std::string(fa4_last_error())
+                     .find("learnable_sink is not 4-byte aligned") !=
+                 std::string::npos,
+         "(%s)", fa4_last_error());
+  // Through both entry points, before any tensor is looked at.
+  fa4_fwd_params p;
+  fa4_fwd_params_init(&p);
+  EXPECT(p.learnable_sink == nullptr);
+  p.batch = 1, p.seqlen_q = p.seqlen_k = 64, p.nheads_q = p.nheads_kv = 1;
+  p.head_dim = p.head_dim_v = 64;
+  p.learnable_sink = reinterpret_cast<const float *>(0x1001);
+  EXPECT(fa4_fwd(&p, nullptr) == FA4_ERROR_MISALIGNED);
+  fa4_varlen_fwd_params v;
+  fa4_varlen_fwd_params_init(&v);
+  EXPECT(v.learnable_sink == nullptr);
+  v.batch = 2, v.total_q = v.total_k = 64, v.nheads_q = v.nheads_kv = 1;
+  v.head_dim = v.head_dim_v = 64;
+  v.learnable_sink = reinterpret_cast<const float *>(0x1003);
+  EXPECT(fa4_varlen_fwd(&v, nullptr) == FA4_ERROR_MISALIGNED);
+}

@@ -121,6 +121,11 @@ typedef struct fa4_fwd_params {
    * (and capped) scores, causal or not. */
   const float *alibi_slopes;
   int64_t alibi_slopes_batch_stride;
+  /* Learnable attention sinks (NULL: none): fp32 (nheads_q) on the device,
+   * head h's logit (in the units of the scaled scores) joins each row's
+   * softmax denominator and adds no value row (gpt-oss); the LSE includes
+   * it. */
+  const float *learnable_sink;
 } fa4_fwd_params;
 
 /* Zeroes `params` and sets the defaults (contiguous strides, default scale,
@@ -220,6 +225,11 @@ typedef struct fa4_varlen_fwd_params {
    * (and capped) scores, causal or not. */
   const float *alibi_slopes;
   int64_t alibi_slopes_batch_stride;
+  /* Learnable attention sinks (NULL: none): fp32 (nheads_q) on the device,
+   * head h's logit (in the units of the scaled scores) joins each row's
+   * softmax denominator and adds no value row (gpt-oss); the LSE includes
+   * it. */
+  const float *learnable_sink;
 } fa4_varlen_fwd_params;
 
 /* Zeroes `params` and sets the defaults (contiguous strides, default scale,

@@ -10,6 +10,7 @@
 #include "WarpGemm.h"
 #include "fa4/Dialect/FA4/IR/FA4Ops.h"
 #include "fa4/Dialect/FA4/IR/FA4Target.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 
 using namespace mlir;
 using namespace mlir::fa4;
@@ -21,17 +22,20 @@ namespace {
 /// consecutive threads read one contiguous 64- or 128-byte row segment
 /// (coalesced), and because T / W is a multiple of 8 every row a thread
 /// copies has the same swizzle, so its shared-memory addresses differ by
-/// constants only (checkCpAsyncCopy states the rule).
+/// constants only (checkCpAsyncCopy states the rule). A tile shorter than
+/// one pass (32 K rows at D = 224: 64 rows per pass) is copied in one pass
+/// by the threads whose row lies in it; the others copy nothing.
 struct CopyPlan {
   SwizzledLayout layout;
-  int64_t rowsPerPass, passes, chunks, elementsPerUnit;
+  int64_t rows, rowsPerPass, passes, chunks, elementsPerUnit;
   // Per thread: its row and unit within a pass, and its shared address of
   // (row, unit) in chunk 0 (passes and chunks add constants).
   Value laneRow, laneUnit, threadDest;
 
   CopyPlan(Emitter &e, SmemTileType tile, int64_t threads, Value dest)
-      : layout(tile), rowsPerPass(threads / layout.unitsPerChunk),
-        passes(tile.getRows() / rowsPerPass),
+      : layout(tile), rows(tile.getRows()),
+        rowsPerPass(threads / layout.unitsPerChunk),
+        passes(std::max<int64_t>(rows / rowsPerPass, 1)),
         chunks(tile.getCols() / layout.chunkCols),
         elementsPerUnit(16 / layout.elementBytes) {
     Value tid = e.tid();
@@ -40,6 +44,19 @@ struct CopyPlan {
     Value destRow = e.mul(laneRow, e.i32(layout.rowBytes));
     Value destUnit = e.shl(e.bxor(laneUnit, layout.swizzle(e, laneRow)), 4);
     threadDest = e.gepBytes(dest, e.add(destRow, destUnit));
+  }
+
+  /// Emits `copy` for the threads that copy: all of them, or for a tile
+  /// shorter than a pass, those whose row is in it.
+  void forCopyingThreads(Emitter &e, llvm::function_ref<void()> copy) const {
+    OpBuilder &b = e.b;
+    if (rows >= rowsPerPass)
+      return copy();
+    Value copies = e.cmp(arith::CmpIPredicate::ult, laneRow, e.i32(rows));
+    auto branch = scf::IfOp::create(b, e.loc, copies, /*withElse=*/false);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(branch.thenBlock()->getTerminator());
+    copy();
   }
 
   /// The shared address of pass `i`, chunk `c`.
@@ -88,21 +105,23 @@ struct LoadTileOpLowering : OpConversionPattern<LoadTileOp> {
     // Pass i is in bounds iff i * rowsPerPass < limit - (row + laneRow).
     Value rowsLeft = e.sub(adaptor.getLimit(), firstRow);
     Value passStride = e.mul(adaptor.getStride(), e.i32(plan.rowsPerPass));
-    for (int64_t c = 0; c < plan.chunks; ++c) {
-      for (int64_t i = 0; i < plan.passes; ++i) {
-        Value dest = plan.dest(e, c, i);
-        Value passOffset = e.mul(passStride, e.i32(i));
-        Value source =
-            e.gepElements(threadSource, elementType,
-                          e.add(passOffset, e.i32(c * plan.layout.chunkCols)));
-        Value inBounds = e.cmp(arith::CmpIPredicate::slt,
-                               e.i32(i * plan.rowsPerPass), rowsLeft);
-        Value full = e.i32(16);
-        Value bytes = e.select(inBounds, full, e.i32(0));
-        NVVM::CpAsyncOp::create(rewriter, op.getLoc(), dest, source, 16,
-                                NVVM::LoadCacheModifierKind::CG, bytes);
+    plan.forCopyingThreads(e, [&] {
+      for (int64_t c = 0; c < plan.chunks; ++c) {
+        for (int64_t i = 0; i < plan.passes; ++i) {
+          Value dest = plan.dest(e, c, i);
+          Value passOffset = e.mul(passStride, e.i32(i));
+          Value source = e.gepElements(
+              threadSource, elementType,
+              e.add(passOffset, e.i32(c * plan.layout.chunkCols)));
+          Value inBounds = e.cmp(arith::CmpIPredicate::slt,
+                                 e.i32(i * plan.rowsPerPass), rowsLeft);
+          Value full = e.i32(16);
+          Value bytes = e.select(inBounds, full, e.i32(0));
+          NVVM::CpAsyncOp::create(rewriter, op.getLoc(), dest, source, 16,
+                                  NVVM::LoadCacheModifierKind::CG, bytes);
+        }
       }
-    }
+    });
     rewriter.eraseOp(op);
     return success();
   }
@@ -130,39 +149,44 @@ struct LoadPagedTileOpLowering : OpConversionPattern<LoadPagedTileOp> {
     Value rowsLeft = e.sub(adaptor.getLimit(), firstRow);
     Value sourceColumn = e.mul(plan.laneUnit, e.i32(plan.elementsPerUnit));
     Value lastPage = e.sub(adaptor.getNumPages(), e.i32(1));
-    for (int64_t i = 0; i < plan.passes; ++i) {
-      Value inBounds = e.cmp(arith::CmpIPredicate::slt,
-                             e.i32(i * plan.rowsPerPass), rowsLeft);
-      Value row = e.add(firstRow, e.i32(i * plan.rowsPerPass));
-      Value lookup = e.select(inBounds, row, e.i32(0));
-      // lookup / page_size by the runtime's reciprocal: one mul.hi, one shift.
-      auto wide = arith::MulUIExtendedOp::create(rewriter, loc, lookup,
-                                                 adaptor.getPageMagic());
-      Value pageIndex = arith::ShRUIOp::create(rewriter, loc, wide.getHigh(),
-                                               adaptor.getPageShift());
-      Value inPage = e.sub(lookup, e.mul(pageIndex, adaptor.getPageSize()));
-      Value entry = e.gepElements(adaptor.getTable(), i32, pageIndex);
-      Value page = LLVM::LoadOp::create(rewriter, loc, i32, entry,
-                                        /*alignment=*/4);
-      page = arith::MinUIOp::create(rewriter, loc, page, lastPage);
-      Value page64 = arith::ExtUIOp::create(rewriter, loc, i64, page);
-      Value pageOffset = arith::MulIOp::create(rewriter, loc, page64,
-                                               adaptor.getPageStride());
-      Value inPageOffset =
-          e.add(e.mul(inPage, adaptor.getStride()), sourceColumn);
-      Value inPage64 = arith::ExtUIOp::create(rewriter, loc, i64, inPageOffset);
-      Value offset = arith::AddIOp::create(rewriter, loc, pageOffset, inPage64);
-      Value rowSource = e.gepElements(adaptor.getBase(), elementType, offset);
-      Value full = e.i32(16);
-      Value bytes = e.select(inBounds, full, e.i32(0));
-      for (int64_t c = 0; c < plan.chunks; ++c) {
-        Value dest = plan.dest(e, c, i);
-        Value source = e.gepElements(rowSource, elementType,
-                                     e.i32(c * plan.layout.chunkCols));
-        NVVM::CpAsyncOp::create(rewriter, loc, dest, source, 16,
-                                NVVM::LoadCacheModifierKind::CG, bytes);
+    plan.forCopyingThreads(e, [&] {
+      for (int64_t i = 0; i < plan.passes; ++i) {
+        Value inBounds = e.cmp(arith::CmpIPredicate::slt,
+                               e.i32(i * plan.rowsPerPass), rowsLeft);
+        Value row = e.add(firstRow, e.i32(i * plan.rowsPerPass));
+        Value lookup = e.select(inBounds, row, e.i32(0));
+        // lookup / page_size by the runtime's reciprocal: one mul.hi, one
+        // shift.
+        auto wide = arith::MulUIExtendedOp::create(rewriter, loc, lookup,
+                                                   adaptor.getPageMagic());
+        Value pageIndex = arith::ShRUIOp::create(rewriter, loc, wide.getHigh(),
+                                                 adaptor.getPageShift());
+        Value inPage = e.sub(lookup, e.mul(pageIndex, adaptor.getPageSize()));
+        Value entry = e.gepElements(adaptor.getTable(), i32, pageIndex);
+        Value page = LLVM::LoadOp::create(rewriter, loc, i32, entry,
+                                          /*alignment=*/4);
+        page = arith::MinUIOp::create(rewriter, loc, page, lastPage);
+        Value page64 = arith::ExtUIOp::create(rewriter, loc, i64, page);
+        Value pageOffset = arith::MulIOp::create(rewriter, loc, page64,
+                                                 adaptor.getPageStride());
+        Value inPageOffset =
+            e.add(e.mul(inPage, adaptor.getStride()), sourceColumn);
+        Value inPage64 =
+            arith::ExtUIOp::create(rewriter, loc, i64, inPageOffset);
+        Value offset =
+            arith::AddIOp::create(rewriter, loc, pageOffset, inPage64);
+        Value rowSource = e.gepElements(adaptor.getBase(), elementType, offset);
+        Value full = e.i32(16);
+        Value bytes = e.select(inBounds, full, e.i32(0));
+        for (int64_t c = 0; c < plan.chunks; ++c) {
+          Value dest = plan.dest(e, c, i);
+          Value source = e.gepElements(rowSource, elementType,
+                                       e.i32(c * plan.layout.chunkCols));
+          NVVM::CpAsyncOp::create(rewriter, loc, dest, source, 16,
+                                  NVVM::LoadCacheModifierKind::CG, bytes);
+        }
       }
-    }
+    });
     rewriter.eraseOp(op);
     return success();
   }

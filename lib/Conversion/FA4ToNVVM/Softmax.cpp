@@ -225,9 +225,22 @@ struct FinalizeOpLowering : OpConversionPattern<FinalizeOp> {
     SmallVector<Value> inv(l.size()), lse(l.size());
     Value zero = e.f32(0.0), one = e.f32(1.0), negInf = e.negInf();
     Value ln2 = e.f32(0.6931471805599453);
+    Value sink = adaptor.getSink();
     for (size_t slot = 0; slot < l.size(); ++slot) {
       // The lanes of a quad hold partial sums of the same row.
       Value sum = e.quadSum(l[slot]);
+      if (sink) {
+        // The sink joins the denominator: mx = max(m2, sink), l' = l *
+        // 2^(m2 - mx) + 2^(sink - mx) > 0; O scales by 2^(m2 - mx) / l'.
+        Value m2 = e.fmul(m[slot], adaptor.getScaleLog2());
+        Value mx = e.fmax(m2, sink);
+        Value keep = e.exp2(e.fsub(m2, mx));
+        Value total = e.fma(sum, keep, e.exp2(e.fsub(sink, mx)));
+        inv[slot] =
+            e.fmul(keep, arith::DivFOp::create(rewriter, loc, one, total));
+        lse[slot] = e.fmul(e.fadd(mx, e.log2(total)), ln2);
+        continue;
+      }
       Value empty = arith::CmpFOp::create(
           rewriter, loc, arith::CmpFPredicate::OEQ, sum, zero);
       Value safeSum = e.select(empty, one, sum);

@@ -208,6 +208,54 @@ gpu.module @m {
 
 // -----
 
+// A tile shorter than one pass (32 rows of 224 columns: 7 chunks of 4 units,
+// 64 rows per pass over 256 threads): the threads whose row is in the tile
+// copy, one unit per chunk; the others copy nothing.
+// CHECK-LABEL: gpu.func @load_short_tile
+// CHECK: %[[ROW:.*]] = arith.divui %{{.*}}, %c4_i32
+// CHECK: %[[IN:.*]] = arith.cmpi ult, %[[ROW]], %c32_i32
+// CHECK: scf.if %[[IN]] {
+// CHECK-COUNT-7: nvvm.cp.async.shared.global
+// CHECK-NOT: nvvm.cp.async.shared.global
+// CHECK: }
+gpu.module @m {
+  gpu.func @load_short_tile(%g: !llvm.ptr<1>, %row: i32, %limit: i32, %stride: i32) kernel attributes {known_block_size = array<i32: 256, 1, 1>} {
+    fa4.scope "dense" {
+      %k = fa4.smem_buffer "K" at 0 : !fa4.smem<32x224xbf16>
+      fa4.load_tile %g[%row] limit %limit stride %stride into %k : !fa4.smem<32x224xbf16>
+    }
+    gpu.return
+  }
+}
+
+// -----
+
+// A learnable sink joins the denominator: mx = max(m * s, sink), the kept
+// part 2^(m * s - mx), l' = l * kept + 2^(sink - mx); no l == 0 select (l' > 0).
+// CHECK-LABEL: gpu.func @finalize_sink
+// CHECK: %[[M2:.*]] = arith.mulf %{{.*}}, %[[S:.*]] : f32
+// CHECK: %[[MX:.*]] = llvm.intr.maxnum(%[[M2]], %[[SINK:.*]]) : (f32, f32) -> f32
+// CHECK: %[[D:.*]] = arith.subf %[[M2]], %[[MX]]
+// CHECK: %[[KEEP:.*]] = llvm.call_intrinsic "llvm.nvvm.ex2.approx.ftz.f32"(%[[D]])
+// CHECK: %[[DS:.*]] = arith.subf %[[SINK]], %[[MX]]
+// CHECK: %[[ES:.*]] = llvm.call_intrinsic "llvm.nvvm.ex2.approx.ftz.f32"(%[[DS]])
+// CHECK: %[[TOTAL:.*]] = llvm.intr.fma(%{{.*}}, %[[KEEP]], %[[ES]])
+// CHECK: arith.divf %{{.*}}, %[[TOTAL]]
+// CHECK-NOT: arith.cmpf oeq
+// CHECK: llvm.call_intrinsic "llvm.nvvm.lg2.approx.f"(%[[TOTAL]])
+gpu.module @m {
+  gpu.func @finalize_sink(%x: f32, %sink: f32, %out: !llvm.ptr<1>, %i: i32) kernel attributes {known_block_size = array<i32: 256, 1, 1>} {
+    %o = fa4.splat %x : !fa4.acc<128x64xf32, warps = 8>
+    %m = fa4.splat %x : !fa4.rows<128, warps = 8>
+    %o2, %lse = fa4.finalize %o, %m, %m scale %x sink %sink : !fa4.acc<128x64xf32, warps = 8>, !fa4.rows<128, warps = 8>
+    fa4.store_tile %o2, %out[%i] limit %i stride %i : !fa4.acc<128x64xf32, warps = 8> as bf16
+    fa4.store_rows %lse, %out[%i] limit %i : !fa4.rows<128, warps = 8>
+    gpu.return
+  }
+}
+
+// -----
+
 // Online softmax: quad max and (in finalize) quad sum by shfl.sync.bfly 1
 // and 2; exp2 is ex2.approx.ftz; a row that saw no key uses base 0.
 // CHECK-LABEL: gpu.func @online_softmax

@@ -11,7 +11,7 @@
 // CHECK-SAME: %softmax_scale: f32) kernel
 // CHECK-SAME: fa4.abi = ["q", "k", "v", "o", "lse", "seqlen_q", "seqlen_k", "head_ratio", "q_batch_stride", "q_head_stride", "q_row_stride", "k_batch_stride", "k_head_stride", "k_row_stride", "v_batch_stride", "v_head_stride", "v_row_stride", "o_batch_stride", "o_head_stride", "o_row_stride", "lse_batch_stride", "lse_head_stride", "softmax_scale"]
 // CHECK-SAME: fa4.config = {num_stages = 1 : i64, num_warps = 8 : i64, q_in_registers = true, tile_m = 128 : i64, tile_n = 128 : i64}
-// CHECK-SAME: fa4.features = {alibi = false, causal = false, dtype = bf16, head_dim = 128 : i64, head_dim_v = 128 : i64, kernel = "attention", load_path = "cp_async", paged_kv = false, softcap = false, varlen = false, window = false}
+// CHECK-SAME: fa4.features = {alibi = false, causal = false, dtype = bf16, head_dim = 128 : i64, head_dim_v = 128 : i64, kernel = "attention", load_path = "cp_async", paged_kv = false, sink = false, softcap = false, varlen = false, window = false}
 // CHECK-SAME: fa4.grid = ["cdiv(seqlen_q, 128)", "nheads_q", "batch"], fa4.workspace = "0"
 // CHECK-SAME: known_block_size = array<i32: 256, 1, 1>
 // SM90: gpu.module @dense [#nvvm.target<O = 3, chip = "sm_90", features = "+ptx87">]
@@ -162,7 +162,7 @@ fa4.attention @tma dtype(bf16) head_dim(128) head_dim_v(128) causal
 // CTA marks rows no CTA covers (max_seqlen_q too small) with NaN.
 // CHECK-LABEL: gpu.module @varlen
 // CHECK: gpu.func @varlen(%q: !llvm.ptr<1>, %k: !llvm.ptr<1>, %v: !llvm.ptr<1>, %o: !llvm.ptr<1>, %lse: !llvm.ptr<1>, %cu_seqlens_q: !llvm.ptr<1>, %cu_seqlens_k: !llvm.ptr<1>, %seqused_k: !llvm.ptr<1>, %total_q: i32, %total_k: i32, %head_ratio: i32, %q_head_stride: i64, %q_row_stride: i32, %k_head_stride: i64, %k_row_stride: i32, %v_head_stride: i64, %v_row_stride: i32, %o_head_stride: i64, %o_row_stride: i32, %lse_head_stride: i64, %softmax_scale: f32) kernel
-// CHECK-SAME: fa4.features = {alibi = false, causal = true, {{.*}}paged_kv = false, softcap = false, varlen = true, window = false}
+// CHECK-SAME: fa4.features = {alibi = false, causal = true, {{.*}}paged_kv = false, sink = false, softcap = false, varlen = true, window = false}
 // CHECK-SAME: fa4.grid = ["max(cdiv(max_seqlen_q, 128), 1)", "nheads_q", "batch"]
 // CHECK: fa4.scope "varlen"
 // CHECK: %q_start, %seqlen_q, %k_start, %seqlen_k = fa4.varlen_seqlens %batch cu_seqlens(%cu_seqlens_q, %cu_seqlens_k) seqused_k(%seqused_k) totals(%total_q, %total_k)
@@ -190,7 +190,7 @@ fa4.attention @varlen dtype(bf16) head_dim(128) head_dim_v(128) causal varlen
 // CHECK: %seqused_k: !llvm.ptr<1>, %total_q: i32, %head_ratio: i32,
 // CHECK-SAME: %k_page_stride: i64, %v_page_stride: i64, %block_table: !llvm.ptr<1>, %block_table_stride: i32, %page_size: i32, %page_magic: i32, %page_shift: i32, %max_pages: i32, %num_pages: i32,
 // CHECK-SAME: fa4.config = {num_stages = 2 : i64, num_warps = 8 : i64, q_in_registers = false, tile_m = 128 : i64, tile_n = 64 : i64}
-// CHECK-SAME: paged_kv = true, softcap = false, varlen = true, window = false
+// CHECK-SAME: paged_kv = true, sink = false, softcap = false, varlen = true, window = false
 // CHECK: fa4.scope "paged"
 // CHECK: fa4.varlen_seqlens
 // CHECK: %[[CAP:.*]] = arith.muli %max_pages, %page_size
@@ -200,4 +200,69 @@ fa4.attention @varlen dtype(bf16) head_dim(128) head_dim_v(128) causal varlen
 // CHECK-SAME: k #fa4.paged(%k_base, %k_row_stride, %[[SK]], %table, %page_size, %page_magic, %page_shift, %k_page_stride, %num_pages : !llvm.ptr<1>, i32, i32, !llvm.ptr<1>, i32, i32, i32, i64, i32)
 // CHECK-SAME: v #fa4.paged(%v_base, %v_row_stride, %[[SK]], %table, %page_size, %page_magic, %page_shift, %v_page_stride, %num_pages
 fa4.attention @paged dtype(bf16) head_dim(64) head_dim_v(64) varlen paged_kv
+    load_path(cp_async) stages(2)
+
+// -----
+
+// D > 128 (chooseWideHeadConfig): the widest key tile whose stages fit.
+// D = 160: 64 keys, Q's fragments in registers (80 KB).
+// CHECK-LABEL: gpu.module @d160
+// CHECK: gpu.func @d160(
+// CHECK-SAME: fa4.config = {num_stages = 1 : i64, num_warps = 8 : i64, q_in_registers = true, tile_m = 128 : i64, tile_n = 64 : i64}
+// CHECK-SAME: head_dim = 160 : i64, head_dim_v = 160 : i64
+fa4.attention @d160 dtype(bf16) head_dim(160) head_dim_v(160)
+    load_path(cp_async) stages(1)
+
+// -----
+
+// DeepSeek's 192 / 128: K tiles of 192 columns, V and O of 128 (88 KB).
+// CHECK-LABEL: gpu.module @d192_dv128
+// CHECK: gpu.func @d192_dv128(
+// CHECK-SAME: fa4.config = {num_stages = 1 : i64, num_warps = 8 : i64, q_in_registers = true, tile_m = 128 : i64, tile_n = 64 : i64}
+// CHECK: fa4.kv_loop
+// CHECK-NEXT: ^bb0(%n: i32, %{{.*}}: !fa4.afrag<128x192xbf16, warps = 8>, %{{.*}}: !fa4.smem<64x192xbf16>, %{{.*}}: !fa4.smem<64x128xbf16>, %{{.*}}: !fa4.acc<128x128xf32, warps = 8>,
+fa4.attention @d192_dv128 dtype(bf16) head_dim(192) head_dim_v(128) causal
+    load_path(cp_async) stages(1)
+
+// -----
+
+// A window at D = 192 keeps Q in shared memory (spill-free on sm_121a).
+// CHECK-LABEL: gpu.module @d192_window
+// CHECK: gpu.func @d192_window(
+// CHECK-SAME: q_in_registers = false, tile_m = 128 : i64, tile_n = 64 : i64
+fa4.attention @d192_window dtype(bf16) head_dim(192) head_dim_v(192) window
+    varlen paged_kv load_path(cp_async) stages(1)
+
+// -----
+
+// Above 192: 64 rows on four warps, 32-key tiles with two stages (84 KB at
+// D = 224, 96 KB at 256), Q re-read from shared memory.
+// CHECK-LABEL: gpu.module @d224
+// CHECK: gpu.func @d224(
+// CHECK-SAME: fa4.config = {num_stages = 2 : i64, num_warps = 4 : i64, q_in_registers = false, tile_m = 64 : i64, tile_n = 32 : i64}
+// CHECK-SAME: known_block_size = array<i32: 128, 1, 1>
+fa4.attention @d224 dtype(f16) head_dim(224) head_dim_v(224)
+    load_path(cp_async) stages(2)
+
+// -----
+
+// CHECK-LABEL: gpu.module @d256
+// CHECK: gpu.func @d256(
+// CHECK-SAME: fa4.config = {num_stages = 2 : i64, num_warps = 4 : i64, q_in_registers = false, tile_m = 64 : i64, tile_n = 32 : i64}
+fa4.attention @d256 dtype(bf16) head_dim(256) head_dim_v(256) causal softcap
+    varlen load_path(cp_async) stages(2)
+
+// -----
+
+// Learnable sinks: a parameter; the CTA loads its head's logit once, in base
+// 2, and fa4.finalize adds it to the denominator.
+// CHECK-LABEL: gpu.module @sink
+// CHECK: %softmax_scale: f32, %window_left: i32, %window_right: i32, %learnable_sink: !llvm.ptr<1>) kernel
+// CHECK-SAME: sink = true
+// CHECK: fa4.kv_loop
+// CHECK: %[[P:.*]] = llvm.getelementptr %learnable_sink[%head]
+// CHECK: %[[L:.*]] = llvm.load %[[P]] {alignment = 4 : i64} : !llvm.ptr<1> -> f32
+// CHECK: %sink_log2 = arith.mulf %[[L]], %{{.*}} : f32
+// CHECK: fa4.finalize %{{.*}}, %{{.*}}, %{{.*}} scale %scale_log2 sink %sink_log2
+fa4.attention @sink dtype(bf16) head_dim(64) head_dim_v(64) window sink
     load_path(cp_async) stages(2)

@@ -87,25 +87,26 @@ fa4.attention @k dtype(bf16) head_dim(128) head_dim_v(128) load_path(cp_async) s
 
 // -----
 
-// expected-error @+1 {{the K tile (16x64) cannot be copied by 256 threads in passes of 32 full rows}}
-fa4.attention @k dtype(bf16) head_dim(64) head_dim_v(64) load_path(cp_async) stages(1) tile(128, 16) warps(8)
+// expected-error @+1 {{the K tile (48x64) cannot be copied by 256 threads in passes of 32 full rows}}
+fa4.attention @k dtype(bf16) head_dim(64) head_dim_v(64) load_path(cp_async) stages(1) tile(128, 48) warps(8)
 
 // -----
 
-// expected-error @+1 {{head_dim_v (64) different from head_dim (128) is not built yet}}
-fa4.attention @k dtype(bf16) head_dim(128) head_dim_v(64) load_path(cp_async) stages(1)
+// expected-error @+1 {{head_dim_v 80 is not built (built: 32, 64, 96, 128, 160, 192, 224, 256)}}
+fa4.attention @k dtype(bf16) head_dim(128) head_dim_v(80) load_path(cp_async) stages(1)
 
 // -----
 
-// expected-error @+1 {{head_dim 192 is not built yet (built: 64, 96, 128)}}
-fa4.attention @k dtype(bf16) head_dim(192) head_dim_v(192) load_path(cp_async) stages(1) tile(64, 64) warps(4)
+// expected-error @+1 {{head_dim 80 is not built (built: 32, 64, 96, 128, 160, 192, 224, 256)}}
+fa4.attention @k dtype(bf16) head_dim(80) head_dim_v(80) load_path(cp_async) stages(1) tile(64, 64) warps(4)
 
 // -----
 
-// expected-error @+1 {{learnable attention sinks are not built yet}}
-fa4.attention @k dtype(bf16) head_dim(64) head_dim_v(64) sink load_path(cp_async) stages(1)
+// expected-error @+1 {{the TMA load path is built for head dims up to 128, not (160, 160)}}
+fa4.attention @k dtype(bf16) head_dim(160) head_dim_v(160) load_path(tma) stages(2) tile(128, 32)
 
 // -----
+
 
 // expected-error @+1 {{paged KV with dense queries (the KV-cache entry point) is not built yet; paged KV needs varlen}}
 fa4.attention @k dtype(bf16) head_dim(64) head_dim_v(64) paged_kv load_path(cp_async) stages(2)

@@ -152,6 +152,45 @@ fa4::getRegisterSplit(const KernelConfig &config, const TargetInfo &target) {
   return RegisterSplit{producer, consumer};
 }
 
+/// D > 128: the widest key tile whose stages fit the budget. The O
+/// accumulators grow with Dv (128 registers per thread at 256) and Q's tile
+/// with D (64 KB at 256), so the key tile shrinks instead:
+///
+///   D (Dv)      rows, warps   key tile, stages   Q + stages x (K + V)
+///   160         128, 8        64, 1              40 + 40 = 80 KB
+///   192         128, 8        64, 1              48 + 48 = 96 KB
+///   192 (128)   128, 8        64, 1              48 + 40 = 88 KB
+///   224         64, 4         32, 2              28 + 2 x 28 = 84 KB
+///   256         64, 4         32, 2              32 + 2 x 32 = 96 KB
+///
+/// Above 192, 128 rows on eight warps leave 16 or 32 keys per tile (one
+/// K/V fragment per MMA, the softmax reduced over 16 columns, a barrier
+/// per 16 keys); 64 rows on four warps keep 32 keys with two stages and
+/// measured faster on the H200 (bench/RESULTS.md, run 23: +25-30% at 256
+/// over 128 x 16 with two stages, +1-15% at 224 over 128 x 32 with one),
+/// spill-free on all three targets. (128 x 32 with one stage at 256 fits
+/// too, but ptxas for sm_120a spills 8 to 64 bytes on its score variants.)
+/// Q's fragments stay in registers while they fit beside the accumulators
+/// (D <= 192), except with a window, whose two diagonals push the D = 192
+/// kernels past 255 registers on sm_121a (4 to 20 bytes of spill).
+static KernelConfig chooseWideHeadConfig(AttentionOp op, KernelConfig config,
+                                         const TargetInfo &target,
+                                         int64_t elementBytes) {
+  int64_t d = op.getHeadDim(), dv = op.getHeadDimV();
+  if (std::max(d, dv) > 192 && !op.getNumWarps()) {
+    config.numWarps = 4;
+    config.tileM = 64;
+  }
+  for (int64_t keys : {64, 32, 16}) {
+    config.tileN = keys;
+    if (getSmemBytes(config, d, dv, elementBytes) <= target.smemPerBlock)
+      break;
+  }
+  config.qInRegisters =
+      op.getQInRegisters().value_or(d <= 192 && !op.getWindow());
+  return config;
+}
+
 KernelConfig fa4::chooseKernelConfig(AttentionOp op, const TargetInfo &target) {
   KernelConfig config;
   config.numStages = static_cast<int64_t>(op.getNumStages());
@@ -196,14 +235,16 @@ KernelConfig fa4::chooseKernelConfig(AttentionOp op, const TargetInfo &target) {
   // 64-key tiles (also when two stages do not fit 128 keys: the paged
   // kernels) the S tile is half as large and Q fits in registers.
   int64_t d = op.getHeadDim();
+  int64_t elementBytes = op.getElementType().getIntOrFloatBitWidth() / 8;
   int scoreWork = op.getCausal() + op.getWindow() + op.getSoftcap() +
                   op.getAlibi();
   config.tileM = 128;
   config.tileN = 64;
+  if (d > 128)
+    return chooseWideHeadConfig(op, config, target, elementBytes);
   if (d > 64 && !(d > 96 && scoreWork >= 2)) {
     KernelConfig wide = config;
     wide.tileN = 128;
-    int64_t elementBytes = op.getElementType().getIntOrFloatBitWidth() / 8;
     if (getSmemBytes(wide, d, op.getHeadDimV(), elementBytes) <=
         target.smemPerBlock)
       config = wide;
@@ -279,7 +320,8 @@ std::string fa4::checkCpAsyncCopy(int64_t rows, int64_t cols,
     return "cannot be copied by " + str(threads) + " threads: not a multiple "
            "of the " + str(unitsPerRow) + " 16-byte units of a chunk row";
   int64_t rowsPerPass = threads / unitsPerRow;
-  if (rowsPerPass % 8 != 0 || rows <= 0 || rows % rowsPerPass != 0)
+  if (rowsPerPass % 8 != 0 || rows <= 0 || rows % 8 != 0 ||
+      (rows > rowsPerPass && rows % rowsPerPass != 0))
     return "cannot be copied by " + str(threads) + " threads in passes of " +
            str(rowsPerPass) + " full rows";
   return {};

@@ -32,6 +32,7 @@ bool tma(const KernelVariant &v) { return v.isTma(); }
 bool window(const KernelVariant &v) { return v.isWindow(); }
 bool softcap(const KernelVariant &v) { return v.isSoftcap(); }
 bool alibi(const KernelVariant &v) { return v.isAlibi(); }
+bool sink(const KernelVariant &v) { return v.isSink(); }
 } // namespace
 
 /// Every parameter any attention kernel takes, in order. The dense kernels'
@@ -90,6 +91,9 @@ static constexpr ParamSpec kAttentionParams[] = {
     // slope per head for every batch entry).
     {"alibi_slopes", ParamKind::GlobalPtr, alibi},
     {"alibi_batch_stride", ParamKind::I32, alibi},
+    // fp32 (nheads_q): head h's learnable sink logit (in the units of the
+    // scaled scores).
+    {"learnable_sink", ParamKind::GlobalPtr, sink},
     // CUtensorMaps by value (128 B, grid constants): 4-D views of Q, K, V as
     // (head_dim, seq, head, batch), boxes of one swizzle chunk x tile rows.
     {"q_tma", ParamKind::TensorMap, tma},
@@ -133,6 +137,7 @@ static DictionaryAttr buildFeatures(Builder &b, const KernelVariant &v) {
       b.getNamedAttr("window", b.getBoolAttr(v.isWindow())),
       b.getNamedAttr("softcap", b.getBoolAttr(v.isSoftcap())),
       b.getNamedAttr("alibi", b.getBoolAttr(v.isAlibi())),
+      b.getNamedAttr("sink", b.getBoolAttr(v.isSink())),
       b.getNamedAttr("varlen", b.getBoolAttr(v.isVarlen())),
       b.getNamedAttr("paged_kv", b.getBoolAttr(v.isPaged())),
       b.getNamedAttr("load_path",

@@ -480,7 +480,18 @@ Value AttentionBuilder::varlenLseBase() {
 
 void AttentionBuilder::buildEpilogue(Value o, Value m, Value l) {
   // ---- Epilogue: O = O / l, LSE = (m * s + log2(l)) * ln 2 ----
-  auto final = FinalizeOp::create(b, loc, o, m, l, scaleLog2);
+  // A learnable sink: the head's logit, in base 2, joins the denominator.
+  Value sink;
+  if (variant.isSink()) {
+    Value ptr = LLVM::GEPOp::create(b, loc, args["learnable_sink"].getType(),
+                                    b.getF32Type(), args["learnable_sink"],
+                                    ValueRange{head});
+    Value logit = LLVM::LoadOp::create(b, loc, b.getF32Type(), ptr,
+                                       /*alignment=*/4);
+    sink = named(arith::MulFOp::create(b, loc, logit, f32(1.4426950408889634)),
+                 "sink_log2");
+  }
+  auto final = FinalizeOp::create(b, loc, o, m, l, scaleLog2, sink);
   // Varlen: O's base is computed here, from q_start, so that no 64-bit
   // pointer is live across the key loop.
   Value outBase = qStart ? named(sequenceBase("o", def.getElementType(), qStart,

@@ -822,13 +822,25 @@ def FA4_FinalizeOp : FA4_Op<"finalize", [Pure,
       LSE = l == 0 ? -inf : (m * scale_log2 + log2(l)) * ln(2)
 
     A row that saw no key (l == 0) gets O = 0 and LSE = -inf, never NaN.
+
+    With `sink` (a learnable attention sink: a logit that joins every row's
+    softmax denominator and adds no value row, as gpt-oss uses), given in
+    base-2 units (sink * log2(e)), with m2 = m * scale_log2:
+
+      mx  = max(m2, sink)
+      l'  = l * exp2(m2 - mx) + exp2(sink - mx)
+      O   = O * exp2(m2 - mx) / l'
+      LSE = (mx + log2(l')) * ln(2)
+
+    l' > 0 always: a row that saw no key gets O = 0 and LSE = the sink.
   }];
   let arguments = (ins FA4_AccTileType:$acc, FA4_RowStatsType:$max,
-                       FA4_RowStatsType:$sum, F32:$scale_log2);
+                       FA4_RowStatsType:$sum, F32:$scale_log2,
+                       Optional<F32>:$sink);
   let results = (outs FA4_AccTileType:$out, FA4_RowStatsType:$lse);
   let assemblyFormat = [{
-    $acc `,` $max `,` $sum `scale` $scale_log2 attr-dict `:` qualified(type($acc)) `,`
-    qualified(type($max))
+    $acc `,` $max `,` $sum `scale` $scale_log2 (`sink` $sink^)? attr-dict `:`
+    qualified(type($acc)) `,` qualified(type($max))
   }];
   let hasVerifier = 1;
 }

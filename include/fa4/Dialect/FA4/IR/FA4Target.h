@@ -118,7 +118,9 @@ constexpr int64_t kTryWaitSuspendHintNs = 10000000;
 /// thread t copies unit t % W of rows t / W + i * (T / W), so T must be a
 /// multiple of W, the pass height T / W a multiple of 8 (every row a thread
 /// copies then has the same swizzle) and the rows a multiple of the pass
-/// height. The tile configuration check and the load lowering both use it.
+/// height, or a multiple of 8 below it (one pass by the threads whose row
+/// is in the tile). The tile configuration check and the load lowering both use
+/// it.
 std::string checkCpAsyncCopy(int64_t rows, int64_t cols, int64_t elementBytes,
                              int64_t threads);
 

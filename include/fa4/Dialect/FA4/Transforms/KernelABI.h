@@ -36,6 +36,7 @@ struct KernelVariant {
   bool isWindow() const { return def.getWindow(); }
   bool isSoftcap() const { return def.getSoftcap(); }
   bool isAlibi() const { return def.getAlibi(); }
+  bool isSink() const { return def.getSink(); }
   /// The name of the variant path the kernel's scope holds.
   StringRef getLayoutName() const {
     return isPaged() ? "paged" : isVarlen() ? "varlen" : "dense";

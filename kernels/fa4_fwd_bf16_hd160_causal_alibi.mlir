@@ -1,0 +1,6 @@
+// fa4 forward kernel: bf16, head_dim 160, causal (bottom-right aligned) with ALiBi.
+// cp.async, one K/V stage; the tile configuration is chosen by
+// fa4-tile-attention (FA4Target.cpp, D > 128 in chooseWideHeadConfig).
+// Any GQA/MQA ratio, any lengths, optional LSE.
+fa4.attention @fa4_fwd_bf16_hd160_causal_alibi dtype(bf16) head_dim(160) head_dim_v(160) causal alibi
+    load_path(cp_async) stages(1)

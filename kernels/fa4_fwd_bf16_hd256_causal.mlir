@@ -1,0 +1,6 @@
+// fa4 forward kernel: bf16, head_dim 256, causal (bottom-right aligned).
+// cp.async, two K/V stages; the tile configuration is chosen by
+// fa4-tile-attention (FA4Target.cpp, D > 128 in chooseWideHeadConfig).
+// Any GQA/MQA ratio, any lengths, optional LSE.
+fa4.attention @fa4_fwd_bf16_hd256_causal dtype(bf16) head_dim(256) head_dim_v(256) causal
+    load_path(cp_async) stages(2)

@@ -1,0 +1,6 @@
+// fa4 forward kernel: bf16, head_dim 32, ALiBi (fp32 slopes per head, or per batch entry and head).
+// cp.async, two K/V stages; the tile configuration is chosen by
+// fa4-tile-attention (FA4Target.cpp, D > 128 in chooseWideHeadConfig).
+// Any GQA/MQA ratio, any lengths, optional LSE.
+fa4.attention @fa4_fwd_bf16_hd32_alibi dtype(bf16) head_dim(32) head_dim_v(32) alibi
+    load_path(cp_async) stages(2)

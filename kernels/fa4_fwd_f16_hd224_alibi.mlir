@@ -1,0 +1,6 @@
+// fa4 forward kernel: f16, head_dim 224, ALiBi (fp32 slopes per head, or per batch entry and head).
+// cp.async, two K/V stages; the tile configuration is chosen by
+// fa4-tile-attention (FA4Target.cpp, D > 128 in chooseWideHeadConfig).
+// Any GQA/MQA ratio, any lengths, optional LSE.
+fa4.attention @fa4_fwd_f16_hd224_alibi dtype(f16) head_dim(224) head_dim_v(224) alibi
+    load_path(cp_async) stages(2)

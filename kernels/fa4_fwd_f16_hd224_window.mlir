@@ -1,0 +1,6 @@
+// fa4 forward kernel: f16, head_dim 224, local (sliding) window, its sizes run-time values (-1 unbounded).
+// cp.async, two K/V stages; the tile configuration is chosen by
+// fa4-tile-attention (FA4Target.cpp, D > 128 in chooseWideHeadConfig).
+// Any GQA/MQA ratio, any lengths, optional LSE.
+fa4.attention @fa4_fwd_f16_hd224_window dtype(f16) head_dim(224) head_dim_v(224) window
+    load_path(cp_async) stages(2)

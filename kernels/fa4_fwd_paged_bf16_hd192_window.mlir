@@ -1,0 +1,6 @@
+// fa4 paged-KV varlen forward kernel: bf16, head_dim 192, local (sliding) window, its sizes run-time values (-1 unbounded).
+// Keys and values in pages of any multiple of 16 rows named by a block
+// table; cp.async with one K/V stage, as the SPEC's dispatch says for paged KV.
+// Any GQA/MQA ratio, any lengths, optional LSE.
+fa4.attention @fa4_fwd_paged_bf16_hd192_window dtype(bf16) head_dim(192) head_dim_v(192) window
+    varlen paged_kv load_path(cp_async) stages(1)

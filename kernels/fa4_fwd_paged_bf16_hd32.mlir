@@ -1,0 +1,6 @@
+// fa4 paged-KV varlen forward kernel: bf16, head_dim 32, non-causal.
+// Keys and values in pages of any multiple of 16 rows named by a block
+// table; cp.async with two K/V stages, as the SPEC's dispatch says for paged KV.
+// Any GQA/MQA ratio, any lengths, optional LSE.
+fa4.attention @fa4_fwd_paged_bf16_hd32 dtype(bf16) head_dim(32) head_dim_v(32)
+    varlen paged_kv load_path(cp_async) stages(2)

@@ -1,0 +1,6 @@
+// fa4 paged-KV varlen forward kernel: f16, head_dim 224, causal (bottom-right aligned) with softcap.
+// Keys and values in pages of any multiple of 16 rows named by a block
+// table; cp.async with two K/V stages, as the SPEC's dispatch says for paged KV.
+// Any GQA/MQA ratio, any lengths, optional LSE.
+fa4.attention @fa4_fwd_paged_f16_hd224_causal_softcap dtype(f16) head_dim(224) head_dim_v(224) causal softcap
+    varlen paged_kv load_path(cp_async) stages(2)

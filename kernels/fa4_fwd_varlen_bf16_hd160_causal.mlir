@@ -1,0 +1,6 @@
+// fa4 varlen forward kernel: bf16, head_dim 160, causal (bottom-right aligned).
+// Sequences packed by cu_seqlens_q/k (optional seqused_k); cp.async with
+// one K/V stage, as the SPEC's dispatch says for varlen.
+// Any GQA/MQA ratio, any lengths, optional LSE.
+fa4.attention @fa4_fwd_varlen_bf16_hd160_causal dtype(bf16) head_dim(160) head_dim_v(160) causal
+    varlen load_path(cp_async) stages(1)

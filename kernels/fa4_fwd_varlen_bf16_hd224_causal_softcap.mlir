@@ -1,0 +1,6 @@
+// fa4 varlen forward kernel: bf16, head_dim 224, causal (bottom-right aligned) with softcap.
+// Sequences packed by cu_seqlens_q/k (optional seqused_k); cp.async (the SPEC's
+// dispatch for varlen) with two K/V stages.
+// Any GQA/MQA ratio, any lengths, optional LSE.
+fa4.attention @fa4_fwd_varlen_bf16_hd224_causal_softcap dtype(bf16) head_dim(224) head_dim_v(224) causal softcap
+    varlen load_path(cp_async) stages(2)

@@ -1,0 +1,6 @@
+// fa4 varlen forward kernel: f16, head_dim 128, local (sliding) window with learnable attention sinks.
+// Sequences packed by cu_seqlens_q/k (optional seqused_k); cp.async with
+// one K/V stage, as the SPEC's dispatch says for varlen.
+// Any GQA/MQA ratio, any lengths, optional LSE (the sink included).
+fa4.attention @fa4_fwd_varlen_f16_hd128_window_sink dtype(f16) head_dim(128) head_dim_v(128) window sink
+    varlen load_path(cp_async) stages(1)
