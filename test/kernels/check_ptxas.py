@@ -8,6 +8,7 @@ kernel of a module's metadata that its PTX lacks (and vice versa). Prints one
 resource line per kernel and a summary line.
 """
 
+import concurrent.futures
 import json
 import os
 import re
@@ -22,15 +23,27 @@ def main():
     names = sorted(f[:-5] for f in os.listdir(source) if f.endswith(".mlir"))
     problems = []
     max_smem = 0
+
+    def assemble(job):
+        target, name = job
+        ptx = os.path.join(build, target, name + ".ptx")
+        if not os.path.exists(ptx):
+            return None
+        return subprocess.run([ptxas, "-v", f"-arch={target}", ptx, "-o", os.devnull],
+                              capture_output=True, text=True)
+
+    # One ptxas per core; the results are read back in order.
+    jobs = [(target, name) for target in targets for name in names]
+    with concurrent.futures.ThreadPoolExecutor(os.cpu_count() or 1) as pool:
+        results = dict(zip(jobs, pool.map(assemble, jobs)))
     for target in targets:
         for name in names:
             ptx = os.path.join(build, target, name + ".ptx")
             meta = os.path.join(build, target, name + ".json")
-            if not os.path.exists(ptx) or not os.path.exists(meta):
+            result = results[(target, name)]
+            if result is None or not os.path.exists(meta):
                 problems.append(f"{target}/{name}: no PTX (kernels/{name}.mlir not built)")
                 continue
-            result = subprocess.run([ptxas, "-v", f"-arch={target}", ptx, "-o", os.devnull],
-                                    capture_output=True, text=True)
             log = result.stdout + result.stderr
             if result.returncode != 0:
                 problems.append(f"{target}/{name}: ptxas failed:\n{log}")
