@@ -55,22 +55,30 @@ def check_unbuilt_features(dropout_p):
         not_built("dropout (dropout_p != 0)")
 
 
+def _check_per_head_fp32(name, t, torch, device, shapes, layout, nheads, contiguous):
+    """A float32 tensor on `device` whose shape is one of `shapes` (`layout`
+    names them) and whose last (head) dimension has unit stride."""
+    check_tensor(name, t, torch)
+    if t.dtype != torch.float32:
+        raise ValueError(f"{name} must be float32, got {t.dtype}")
+    if t.device != device:
+        raise ValueError(f"{name} must be on {device}, got {t.device}")
+    if tuple(t.shape) not in shapes:
+        raise ValueError(f"{name} must be {layout}, got shape {tuple(t.shape)}")
+    if nheads > 1 and t.stride(-1) != 1:
+        raise ValueError(f"{name} must be {contiguous}")
+    return t
+
+
 def check_alibi_slopes(alibi_slopes, torch, batch, nheads, device):
     """alibi_slopes: None, or an fp32 tensor (nheads) or (batch, nheads) on
     the inputs' device with a unit head stride."""
     if alibi_slopes is None:
         return None
-    check_tensor("alibi_slopes", alibi_slopes, torch)
-    if alibi_slopes.dtype != torch.float32:
-        raise ValueError(f"alibi_slopes must be float32, got {alibi_slopes.dtype}")
-    if alibi_slopes.device != device:
-        raise ValueError(f"alibi_slopes must be on {device}, got {alibi_slopes.device}")
-    if tuple(alibi_slopes.shape) not in ((nheads,), (batch, nheads)):
-        raise ValueError(f"alibi_slopes must be (nheads={nheads},) or (batch={batch}, "
-                         f"nheads={nheads}), got shape {tuple(alibi_slopes.shape)}")
-    if nheads > 1 and alibi_slopes.stride(-1) != 1:
-        raise ValueError("alibi_slopes must be contiguous in its head dimension")
-    return alibi_slopes
+    return _check_per_head_fp32(
+        "alibi_slopes", alibi_slopes, torch, device, ((nheads,), (batch, nheads)),
+        f"(nheads={nheads},) or (batch={batch}, nheads={nheads})", nheads,
+        "contiguous in its head dimension")
 
 
 def check_learnable_sink(learnable_sink, torch, nheads, device):
@@ -78,17 +86,8 @@ def check_learnable_sink(learnable_sink, torch, nheads, device):
     inputs' device."""
     if learnable_sink is None:
         return None
-    check_tensor("learnable_sink", learnable_sink, torch)
-    if learnable_sink.dtype != torch.float32:
-        raise ValueError(f"learnable_sink must be float32, got {learnable_sink.dtype}")
-    if learnable_sink.device != device:
-        raise ValueError(f"learnable_sink must be on {device}, got {learnable_sink.device}")
-    if tuple(learnable_sink.shape) != (nheads,):
-        raise ValueError(f"learnable_sink must be (nheads={nheads},), got shape "
-                         f"{tuple(learnable_sink.shape)}")
-    if nheads > 1 and learnable_sink.stride(0) != 1:
-        raise ValueError("learnable_sink must be contiguous")
-    return learnable_sink
+    return _check_per_head_fp32("learnable_sink", learnable_sink, torch, device, ((nheads,),),
+                                f"(nheads={nheads},)", nheads, "contiguous")
 
 
 _INT32_MAX = 2 ** 31 - 1
