@@ -153,6 +153,8 @@ FeatureMap fa4::rt::getForwardRequest(const fa4_fwd_params &p,
                         {"head_dim_v", std::to_string(p.head_dim_v)},
                         {"varlen", "false"},
                         {"paged_kv", "false"},
+                        {"kv_cache", "false"},
+                        {"split_kv", "false"},
                         {"load_path", path}};
   mods.addFeatures(request);
   return request;

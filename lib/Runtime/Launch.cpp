@@ -351,13 +351,21 @@ fa4_status fa4::rt::checkWorkspace(const Launch &launch) {
   if (!evaluate(kernel.workspace, launch.sizes, bytes, error))
     return fail(FA4_ERROR_INTERNAL,
                 "kernel " + kernel.name + ": workspace rule " + error);
-  // No entry point owns scratch memory yet: a kernel that needs some must
-  // not run without it.
-  if (bytes != 0)
-    return fail(FA4_ERROR_INTERNAL,
-                format("kernel %s needs %lld bytes of workspace, which this "
-                       "entry point does not provide",
-                       kernel.name.c_str(), static_cast<long long>(bytes)));
+  // The caller owns scratch memory (fa4_kvcache_workspace_size): a kernel
+  // never runs with less than its rule asks for.
+  if (bytes < 0 || static_cast<uint64_t>(bytes) > launch.workspaceBytes)
+    return fail(
+        bytes > 0 && launch.workspaceBytes == 0 && !launch.workspaceProvided
+            ? FA4_ERROR_INTERNAL
+            : FA4_ERROR_INVALID_ARGUMENT,
+        format(
+            "kernel %s needs %lld bytes of workspace, %s", kernel.name.c_str(),
+            static_cast<long long>(bytes),
+            launch.workspaceProvided
+                ? format("the workspace holds %llu",
+                         static_cast<unsigned long long>(launch.workspaceBytes))
+                      .c_str()
+                : "which this entry point does not provide"));
   return FA4_SUCCESS;
 }
 

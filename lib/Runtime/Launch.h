@@ -94,6 +94,10 @@ struct Launch {
   std::map<std::string, Tensor, std::less<>> views;
   int64_t viewBatch = 1;
   fa4_dtype dtype = FA4_DTYPE_BF16;
+  /// The caller's workspace (fa4_kvcache_fwd), checked against the
+  /// kernel's workspace rule.
+  bool workspaceProvided = false;
+  uint64_t workspaceBytes = 0;
 };
 
 /// x / divisor = umulhi(x, magic) >> shift, exact for every 0 <= x < 2^31:

@@ -251,6 +251,8 @@ FeatureMap fa4::rt::getVarlenRequest(const fa4_varlen_fwd_params &p,
                         {"head_dim_v", std::to_string(p.head_dim_v)},
                         {"varlen", "true"},
                         {"paged_kv", p.block_table ? "true" : "false"},
+                        {"kv_cache", "false"},
+                        {"split_kv", "false"},
                         {"load_path", "cp_async"}};
   mods.addFeatures(request);
   return request;

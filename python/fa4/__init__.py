@@ -4,7 +4,8 @@
     out = flash_attn_func(q, k, v, causal=True)
 """
 
-from .interface import flash_attn_func, flash_attn_with_kvcache
+from .interface import flash_attn_func
+from .kvcache import flash_attn_with_kvcache
 from .packed import (flash_attn_kvpacked_func, flash_attn_qkvpacked_func,
                      flash_attn_varlen_kvpacked_func, flash_attn_varlen_qkvpacked_func)
 from .varlen import flash_attn_varlen_func

@@ -117,6 +117,55 @@ class VarlenFwdParams(ctypes.Structure):
     ]
 
 
+class KVCacheParams(ctypes.Structure):
+    """Mirror of fa4_kvcache_params."""
+
+    _fields_ = [
+        ("q", ctypes.c_void_p),
+        ("k_cache", ctypes.c_void_p),
+        ("v_cache", ctypes.c_void_p),
+        ("out", ctypes.c_void_p),
+        ("lse", ctypes.c_void_p),
+        ("cache_seqlens", ctypes.c_void_p),
+        ("cache_batch_idx", ctypes.c_void_p),
+        ("cache_leftpad", ctypes.c_void_p),
+        ("batch", ctypes.c_int64),
+        ("seqlen_q", ctypes.c_int64),
+        ("cache_seqlen", ctypes.c_int64),
+        ("batch_cache", ctypes.c_int64),
+        ("seqlen_cache", ctypes.c_int64),
+        ("nheads_q", ctypes.c_int64),
+        ("nheads_kv", ctypes.c_int64),
+        ("head_dim", ctypes.c_int64),
+        ("head_dim_v", ctypes.c_int64),
+        ("q_strides", ctypes.c_int64 * 4),
+        ("k_cache_strides", ctypes.c_int64 * 4),
+        ("v_cache_strides", ctypes.c_int64 * 4),
+        ("out_strides", ctypes.c_int64 * 4),
+        ("lse_strides", ctypes.c_int64 * 3),
+        ("block_table", ctypes.c_void_p),
+        ("block_table_stride", ctypes.c_int64),
+        ("max_pages", ctypes.c_int64),
+        ("num_pages", ctypes.c_int64),
+        ("page_size", ctypes.c_int64),
+        ("dtype", ctypes.c_int),
+        ("softmax_scale", ctypes.c_float),
+        ("causal", ctypes.c_int),
+        ("local", ctypes.c_int),
+        ("window_left", ctypes.c_int64),
+        ("window_right", ctypes.c_int64),
+        ("softcap", ctypes.c_float),
+        ("alibi_slopes", ctypes.c_void_p),
+        ("alibi_slopes_batch_stride", ctypes.c_int64),
+        ("num_splits", ctypes.c_int),
+        ("k_new", ctypes.c_void_p),
+        ("v_new", ctypes.c_void_p),
+        ("seqlen_new", ctypes.c_int64),
+        ("rotary_cos", ctypes.c_void_p),
+        ("rotary_sin", ctypes.c_void_p),
+    ]
+
+
 def set_score_mods(p, window_size, softcap, alibi_slopes=None, learnable_sink=None):
     """A checked window_size, softcap, alibi_slopes and learnable_sink into
     FwdParams / VarlenFwdParams."""
@@ -170,7 +219,17 @@ def library():
     lib.fa4_varlen_fwd_params_init.argtypes = [ctypes.POINTER(VarlenFwdParams)]
     lib.fa4_varlen_fwd_params_init.restype = None
     lib.fa4_varlen_fwd_params_size.restype = ctypes.c_uint64
-    for name, mirror in (("fa4_fwd_params", FwdParams), ("fa4_varlen_fwd_params", VarlenFwdParams)):
+    lib.fa4_kvcache_params_init.argtypes = [ctypes.POINTER(KVCacheParams)]
+    lib.fa4_kvcache_params_init.restype = None
+    lib.fa4_kvcache_params_size.restype = ctypes.c_uint64
+    lib.fa4_kvcache_workspace_size.argtypes = [ctypes.POINTER(KVCacheParams),
+                                               ctypes.POINTER(ctypes.c_uint64)]
+    lib.fa4_kvcache_workspace_size.restype = ctypes.c_int
+    lib.fa4_kvcache_fwd.argtypes = [ctypes.POINTER(KVCacheParams), ctypes.c_void_p,
+                                    ctypes.c_uint64, ctypes.c_void_p]
+    lib.fa4_kvcache_fwd.restype = ctypes.c_int
+    for name, mirror in (("fa4_fwd_params", FwdParams), ("fa4_varlen_fwd_params", VarlenFwdParams),
+                         ("fa4_kvcache_params", KVCacheParams)):
         size = getattr(lib, name + "_size")()
         if size != ctypes.sizeof(mirror):
             raise OSError(f"fa4 runtime at {path} has sizeof({name}) = {size}, "

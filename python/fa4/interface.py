@@ -144,8 +144,3 @@ def _forward(q, k, v, out, lse, softmax_scale, causal, load_path, window_size=(-
         status = lib.fa4_fwd(ctypes.byref(p), ctypes.c_void_p(stream))
     if status != rt.SUCCESS:
         _raise_for(status)
-
-
-def flash_attn_with_kvcache(*args, **kwargs):
-    """FlashAttention-2's KV-cache entry point (paged KV, split-KV): not built yet."""
-    _not_built("KV-cache attention (flash_attn_with_kvcache)")

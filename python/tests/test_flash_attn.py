@@ -179,11 +179,6 @@ def test_unbuilt_features_raise(kwargs, feature):
         fa4.flash_attn_func(x, x, x, **kwargs)
 
 
-def test_unbuilt_entry_points_raise():
-    with pytest.raises(NotImplementedError, match="KV-cache"):
-        fa4.flash_attn_with_kvcache(None, None, None)
-
-
 def test_non_tensor_is_type_error():
     x = torch.zeros(1, 8, 1, 64, dtype=torch.bfloat16)
     with pytest.raises(TypeError, match="q must be a torch.Tensor, got list"):

@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Entry.h"
+#include "KVCache.h"
 #include "KernelRegistry.h"
 #include "TestUtil.h"
 
@@ -83,6 +84,14 @@ FA4_TEST(metadataAgreesWithPtxSignature) {
       EXPECT(types[i] == want, "(%s param %zu '%s': PTX .%s, metadata %s)",
              k.name.c_str(), i, k.params[i].name.c_str(), types[i].c_str(),
              want.c_str());
+    }
+    if (k.feature("kernel") == "combine") {
+      // Split-KV's combine: 128 threads, no shared memory.
+      EXPECT(k.threads == 128 && k.smemBytes == 0 && k.isLaunchable(),
+             "(%s: threads %lld, smem %lld)", k.name.c_str(),
+             static_cast<long long>(k.threads),
+             static_cast<long long>(k.smemBytes));
+      continue;
     }
     int64_t producer = k.feature("load_path") == "tma" ? 4 * 32 : 0;
     auto warps = k.config.find("num_warps");
@@ -185,14 +194,70 @@ void expectReachable(const KernelInfo &k, const FeatureMap &request,
 }
 } // namespace
 
+/// A KV-cache kernel's request, both launches (attention with 3 splits,
+/// then its module's combine) prepared.
+void expectKVCacheReachable(const KernelInfo &k) {
+  bool paged = k.feature("paged_kv") == "true";
+  fa4_kvcache_params p;
+  fa4_kvcache_params_init(&p);
+  p.q = kQ, p.k_cache = kK, p.v_cache = kV, p.out = kO, p.lse = kLse;
+  p.cache_seqlens = kUsed;
+  p.batch = 2, p.seqlen_q = 4, p.nheads_q = 8, p.nheads_kv = 2;
+  p.head_dim = featureInt(k, "head_dim");
+  p.head_dim_v = featureInt(k, "head_dim_v");
+  p.dtype = featureDtype(k);
+  p.causal = k.feature("causal") == "true";
+  if (paged) {
+    p.block_table = kTable;
+    p.max_pages = 8, p.num_pages = 20, p.page_size = 64;
+  } else {
+    p.cache_batch_idx = kCuQ, p.cache_leftpad = kCuK;
+    p.batch_cache = 3, p.seqlen_cache = 512;
+  }
+  KVCacheTensors t;
+  EXPECT(validateKVCache(p, t) == FA4_SUCCESS, "(%s: %s)", k.name.c_str(),
+         fa4_last_error());
+  alignas(16) char workspace[16];
+  t.workspace = workspace;
+  uint64_t bytes = getKVCacheWorkspaceBytes(p, t, 3);
+  EXPECT(bytes == 3ull * 2 * 4 * 8 * (p.head_dim_v + 1) * 4);
+  Launch launch;
+  EXPECT(prepareKVCache(p, t, k, 3, workspace, bytes, launch) == FA4_SUCCESS);
+  expectReachable(k, getKVCacheRequest(p, t), launch);
+  // One byte short of the rule is refused by name.
+  Launch small;
+  EXPECT(prepareKVCache(p, t, k, 3, workspace, bytes - 1, small) ==
+         FA4_SUCCESS);
+  EXPECT(checkArguments(small) == FA4_ERROR_INVALID_ARGUMENT &&
+             std::strstr(fa4_last_error(), "bytes of workspace"),
+         "(%s)", fa4_last_error());
+  const KernelInfo *combine = findCombineKernel(k);
+  EXPECT(combine != nullptr, "(%s has no combine kernel)", k.name.c_str());
+  if (!combine)
+    return;
+  EXPECT(combine->feature("head_dim_v") == k.feature("head_dim_v") &&
+         combine->feature("dtype") == k.feature("dtype"));
+  Launch merge;
+  EXPECT(prepareCombine(p, t, *combine, launch, merge) == FA4_SUCCESS);
+  EXPECT(checkArguments(merge) == FA4_SUCCESS, "(%s)", fa4_last_error());
+  unsigned grid[3];
+  EXPECT(getGrid(merge, grid) == FA4_SUCCESS &&
+             grid[0] == (2 * 4 * 8 * p.head_dim_v / 4 + 127) / 128,
+         "(%s)", combine->name.c_str());
+}
+
 FA4_TEST(everyKernelIsReachableAndFullySupplied) {
   int reached = 0;
   for (const KernelInfo &k : kernels()) {
+    if (k.feature("kernel") == "combine")
+      continue; // reached through its attention kernel's module
     EXPECT(k.feature("kernel") == "attention", "(%s: unknown kernel kind)",
            k.name.c_str());
     bool varlen = k.feature("varlen") == "true";
     bool paged = k.feature("paged_kv") == "true";
-    if (!varlen) {
+    if (k.feature("kv_cache") == "true") {
+      expectKVCacheReachable(k);
+    } else if (!varlen) {
       fa4_fwd_params p;
       fa4_fwd_params_init(&p);
       p.q = kQ, p.k = kK, p.v = kV, p.out = kO, p.lse = kLse;
@@ -238,6 +303,19 @@ FA4_TEST(everyKernelIsReachableAndFullySupplied) {
   }
   EXPECT(reached > 0);
   std::printf("  %d kernels reachable, every parameter supplied\n", reached);
+}
+
+FA4_TEST(splitHeuristicFillsTheDevice) {
+  // A full device: one split. Few CTAs and many key blocks: enough splits
+  // to fill the slots, never more than the key blocks or 128.
+  EXPECT(chooseNumSplits(200, 170, 512) == 1);
+  EXPECT(chooseNumSplits(8, 170, 2048) > 1);
+  int n = chooseNumSplits(8, 170, 2048);
+  EXPECT(8 * n >= 0.8 * 170 && n <= 128, "(%d splits)", n);
+  EXPECT(chooseNumSplits(1, 170, 3) <= 3);
+  EXPECT(chooseNumSplits(1, 264, 4096) >= 100 &&
+         chooseNumSplits(1, 264, 4096) <= 128);
+  EXPECT(chooseNumSplits(4, 170, 1) == 1);
 }
 
 FA4_TEST(packingFollowsMetadataOrder) {

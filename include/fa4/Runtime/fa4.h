@@ -244,6 +244,107 @@ FA4_API fa4_status fa4_varlen_fwd(const fa4_varlen_fwd_params *params,
 /* sizeof(fa4_varlen_fwd_params), for bindings to check their layout. */
 FA4_API uint64_t fa4_varlen_fwd_params_size(void);
 
+/* Attention over a KV cache (FlashAttention-2's flash_attn_with_kvcache),
+ * the decode and short-prefill entry point.
+ *
+ * q (batch, seqlen_q, nheads_q, head_dim) and out (batch, seqlen_q,
+ * nheads_q, head_dim_v) are dense; lse, when given, is (batch, nheads_q,
+ * seqlen_q) fp32. The cache is either contiguous, k_cache (batch_cache,
+ * seqlen_cache, nheads_kv, head_dim) and v_cache likewise with head_dim_v,
+ * or paged (block_table != NULL): (num_pages, page_size, nheads_kv, dim),
+ * batch entry b's key j in page block_table[b * block_table_stride +
+ * j / page_size]. Batch entry b attends to keys [leftpad, cache_seqlens[b])
+ * of cache entry cache_batch_idx[b] (contiguous cache only; NULL: entry b),
+ * leftpad = cache_leftpad[b] (contiguous only; NULL: 0); cache_seqlens NULL
+ * means cache_seqlen keys for every entry. Causal masks are bottom-right
+ * aligned to those keys.
+ *
+ * Split-KV: num_splits CTAs share each (m-block, head, batch)'s keys and a
+ * combine kernel merges their fp32 partial outputs, which live in a
+ * caller-provided workspace (fa4_kvcache_workspace_size; no allocation or
+ * synchronization happens inside, so the call can be captured in a CUDA
+ * graph). num_splits = 0 chooses a count that fills the device's SMs
+ * (README: the rule); 1 writes out directly and needs no workspace; at most
+ * 128. With seqlen_q == 1 and GQA (no window, no ALiBi), the query heads of
+ * one KV head are packed into the M tile (FlashAttention-2's
+ * seqlenq_ngroups_swapped), so each KV block is read once per group.
+ *
+ * Not built yet, refused by name: appending new k/v (k_new, v_new) and
+ * rotary embeddings. */
+typedef struct fa4_kvcache_params {
+  const void *q;
+  const void *k_cache;
+  const void *v_cache;
+  void *out;
+  float *lse;                     /* optional */
+  const int32_t *cache_seqlens;   /* optional (batch) */
+  const int32_t *cache_batch_idx; /* optional (batch), contiguous cache */
+  const int32_t *cache_leftpad;   /* optional (batch), contiguous cache */
+
+  int64_t batch;
+  int64_t seqlen_q;
+  int64_t cache_seqlen; /* keys per entry when cache_seqlens is NULL */
+  int64_t batch_cache;  /* contiguous cache entries */
+  int64_t seqlen_cache; /* contiguous cache rows per entry */
+  int64_t nheads_q;
+  int64_t nheads_kv;
+  int64_t head_dim;
+  int64_t head_dim_v;
+
+  /* Elements, (batch, seq, head, dim); paged caches: (page, row, head,
+   * dim). All zeros means contiguous. */
+  int64_t q_strides[4];
+  int64_t k_cache_strides[4];
+  int64_t v_cache_strides[4];
+  int64_t out_strides[4];
+  int64_t lse_strides[3];
+
+  /* Paged cache: NULL for a contiguous one. */
+  const int32_t *block_table; /* (batch, max_pages) */
+  int64_t block_table_stride; /* 0 means max_pages */
+  int64_t max_pages;
+  int64_t num_pages;
+  int64_t page_size; /* a positive multiple of 16 */
+
+  fa4_dtype dtype;
+  float softmax_scale; /* 0 means 1 / sqrt(head_dim) */
+  int causal;
+  int local; /* windows: as fa4_fwd_params (no kernel built yet) */
+  int64_t window_left;
+  int64_t window_right;
+  float softcap;             /* (no kernel built yet) */
+  const float *alibi_slopes; /* (no kernel built yet) */
+  int64_t alibi_slopes_batch_stride;
+  int num_splits; /* 0: heuristic; 1..128 */
+
+  /* Not built yet: must be NULL / 0. */
+  const void *k_new;
+  const void *v_new;
+  int64_t seqlen_new;
+  const void *rotary_cos;
+  const void *rotary_sin;
+} fa4_kvcache_params;
+
+/* Zeroes `params` and sets the defaults (contiguous strides, default scale,
+ * non-causal, no window, bf16, num_splits 0). */
+FA4_API void fa4_kvcache_params_init(fa4_kvcache_params *params);
+
+/* The workspace bytes fa4_kvcache_fwd needs for `params` on the current
+ * device (0 when it runs one split). Validates `params` as fa4_kvcache_fwd
+ * does. */
+FA4_API fa4_status fa4_kvcache_workspace_size(const fa4_kvcache_params *params,
+                                              uint64_t *bytes);
+
+/* Launches the attention (and, with more than one split, the combine)
+ * kernel on `stream`. `workspace` (16-byte aligned, device memory) must
+ * hold fa4_kvcache_workspace_size bytes; it may be NULL when that is 0. */
+FA4_API fa4_status fa4_kvcache_fwd(const fa4_kvcache_params *params,
+                                   void *workspace, uint64_t workspace_bytes,
+                                   void *stream);
+
+/* sizeof(fa4_kvcache_params). */
+FA4_API uint64_t fa4_kvcache_params_size(void);
+
 /* A fixed description of `status`. */
 FA4_API const char *fa4_status_string(fa4_status status);
 

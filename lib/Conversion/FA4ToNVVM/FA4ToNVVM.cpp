@@ -174,5 +174,6 @@ void fa4::populateFA4ToNVVMConversionPatterns(const TypeConverter &converter,
   populateMmaPatterns(converter, patterns);
   populateSoftmaxPatterns(converter, patterns);
   populateStorePatterns(converter, patterns);
+  populateCombinePatterns(converter, patterns);
   populateBarrierPatterns(converter, patterns);
 }

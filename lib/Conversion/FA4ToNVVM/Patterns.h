@@ -14,8 +14,8 @@
 namespace mlir {
 namespace fa4 {
 
-/// fa4.scope, fa4.smem_buffer, fa4.kv_range, fa4.varlen_seqlens
-/// (Structure.cpp).
+/// fa4.scope, fa4.smem_buffer, fa4.kv_range, fa4.varlen_seqlens,
+/// fa4.cache_seqlens (Structure.cpp).
 void populateStructurePatterns(const TypeConverter &converter,
                                RewritePatternSet &patterns);
 /// fa4.load_tile, fa4.load_paged_tile, fa4.commit_loads, fa4.wait_loads,
@@ -32,6 +32,9 @@ void populateSoftmaxPatterns(const TypeConverter &converter,
 /// fa4.store_tile, fa4.store_rows, fa4.fill_nan (Stores.cpp).
 void populateStorePatterns(const TypeConverter &converter,
                            RewritePatternSet &patterns);
+/// fa4.merge_splits (Combine.cpp).
+void populateCombinePatterns(const TypeConverter &converter,
+                             RewritePatternSet &patterns);
 /// fa4.warp_specialize, fa4.smem_barriers, fa4.barrier_* (Barriers.cpp).
 void populateBarrierPatterns(const TypeConverter &converter,
                              RewritePatternSet &patterns);

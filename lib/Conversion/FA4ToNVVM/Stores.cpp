@@ -36,10 +36,23 @@ struct StoreTileOpLowering : OpConversionPattern<StoreTileOp> {
     for (int64_t mt = 0; mt < layout.mTiles; ++mt) {
       for (int64_t h = 0; h < 2; ++h) {
         Value row = e.add(row0, e.i32(FragmentLayout::slotRow(2 * mt + h)));
+        // 16-bit outputs: a pair packed into 32 bits; f32 (split-KV's
+        // partials): the pair as one 8-byte vector.
+        bool wide = elementType.isF32();
         SmallVector<Value> packed;
         for (int64_t nt = 0; nt < layout.nTiles; ++nt) {
           int64_t i = layout.index(mt, nt, 2 * h);
-          packed.push_back(e.packPair(o[i], o[i + 1], elementType));
+          if (wide) {
+            Value pair = LLVM::PoisonOp::create(
+                rewriter, loc, VectorType::get({2}, rewriter.getF32Type()));
+            pair = LLVM::InsertElementOp::create(rewriter, loc, pair, o[i],
+                                                 e.i32(0));
+            pair = LLVM::InsertElementOp::create(rewriter, loc, pair, o[i + 1],
+                                                 e.i32(1));
+            packed.push_back(pair);
+          } else {
+            packed.push_back(e.packPair(o[i], o[i + 1], elementType));
+          }
         }
         Value inBounds =
             e.cmp(arith::CmpIPredicate::slt, row, adaptor.getLimit());
@@ -51,7 +64,8 @@ struct StoreTileOpLowering : OpConversionPattern<StoreTileOp> {
           for (int64_t nt = 0; nt < layout.nTiles; ++nt) {
             Value ptr = inner.gepElements(rowPtr, elementType,
                                           inner.i32(FragmentLayout::column(nt, 0)));
-            LLVM::StoreOp::create(b, loc, packed[nt], ptr, /*alignment=*/4);
+            LLVM::StoreOp::create(b, loc, packed[nt], ptr,
+                                  /*alignment=*/wide ? 8 : 4);
           }
           scf::YieldOp::create(b, loc);
         });

@@ -114,6 +114,19 @@ struct KVRangeOpLowering : OpConversionPattern<KVRangeOp> {
       fullBegin = e.maxS(e.minS(fullBegin, end), begin);
     }
     fullEnd = e.maxS(e.minS(fullEnd, end), fullBegin);
+    // Split i of n: blocks [begin + i * per, + per) of the range, clamped;
+    // the masked and unmasked parts clamped into it.
+    if (Value count = adaptor.getNumSplits()) {
+      Value span = e.maxS(e.sub(end, begin), e.i32(0));
+      Value per = arith::CeilDivSIOp::create(rewriter, loc, span, count);
+      Value first =
+          e.minS(e.add(begin, e.mul(adaptor.getSplitIndex(), per)), end);
+      Value last = e.minS(e.add(first, per), end);
+      fullBegin = e.maxS(e.minS(fullBegin, last), first);
+      fullEnd = e.maxS(e.minS(fullEnd, last), fullBegin);
+      begin = first;
+      end = last;
+    }
     rewriter.replaceOp(op, {begin, fullBegin, fullEnd, end});
     return success();
   }
@@ -174,10 +187,57 @@ struct VarlenSeqlensOpLowering : OpConversionPattern<VarlenSeqlensOp> {
   }
 };
 
+/// fa4.cache_seqlens: up to three int32 loads (each pointer may be null),
+/// clamped as the description states.
+struct CacheSeqlensOpLowering : OpConversionPattern<CacheSeqlensOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(CacheSeqlensOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Emitter e(rewriter, loc);
+    Type i32 = rewriter.getI32Type();
+    Value batch = adaptor.getBatch();
+    // ptr ? clamp(ptr[batch], lo, hi) : otherwise.
+    auto loadOr = [&](Value ptr, Value otherwise, Value lo, Value hi) -> Value {
+      Value null = LLVM::ZeroOp::create(rewriter, loc, ptr.getType());
+      Value given = LLVM::ICmpOp::create(rewriter, loc, LLVM::ICmpPredicate::ne,
+                                         ptr, null);
+      auto ifOp = scf::IfOp::create(
+          rewriter, loc, given,
+          [&](OpBuilder &b, Location) {
+            Emitter inner(b, loc);
+            Value at = inner.gepElements(ptr, i32, batch);
+            Value value =
+                LLVM::LoadOp::create(b, loc, i32, at, /*alignment=*/4);
+            if (lo)
+              value = inner.minS(inner.maxS(value, lo), hi);
+            scf::YieldOp::create(b, loc, value);
+          },
+          [&](OpBuilder &b, Location) {
+            scf::YieldOp::create(b, loc, otherwise);
+          });
+      return ifOp.getResult(0);
+    };
+    Value zero = e.i32(0);
+    Value capacity = e.maxS(adaptor.getCapacity(), zero);
+    Value lastEntry = e.maxS(e.sub(adaptor.getEntries(), e.i32(1)), zero);
+    Value entry = loadOr(adaptor.getBatchIdx(), batch, zero, lastEntry);
+    Value kStart = loadOr(adaptor.getLeftpad(), zero, zero, capacity);
+    Value cached = loadOr(adaptor.getSeqlens(), adaptor.getDefaultSeqlen(),
+                          Value(), Value());
+    Value length = e.add(cached, adaptor.getSeqlenNew());
+    Value end = e.minS(e.maxS(length, kStart), capacity);
+    rewriter.replaceOp(op, {entry, kStart, e.sub(end, kStart)});
+    return success();
+  }
+};
+
 } // namespace
 
 void fa4::populateStructurePatterns(const TypeConverter &converter,
                                     RewritePatternSet &patterns) {
   patterns.add<ScopeOpLowering, SmemBufferOpLowering, KVRangeOpLowering,
-               VarlenSeqlensOpLowering>(converter, patterns.getContext());
+               VarlenSeqlensOpLowering, CacheSeqlensOpLowering>(
+      converter, patterns.getContext());
 }

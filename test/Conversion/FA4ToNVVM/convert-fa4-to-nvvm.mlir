@@ -628,3 +628,97 @@ gpu.module @m {
     gpu.return
   }
 }
+
+// -----
+
+// A split range: the m-block's [begin, end) cut in num_splits parts of
+// ceil(span / n) blocks; split i keeps its part, the masked and unmasked
+// bounds clamped into it.
+// CHECK-LABEL: gpu.func @kv_range_split
+// CHECK: %[[PER:.*]] = arith.ceildivsi %{{.*}}, %arg4 : i32
+// CHECK: %[[OFF:.*]] = arith.muli %arg3, %[[PER]] : i32
+// CHECK: %[[FIRST:.*]] = arith.minsi %[[OFF]], %{{.*}} : i32
+// CHECK: %[[UP:.*]] = arith.addi %[[FIRST]], %[[PER]] : i32
+// CHECK: %[[LAST:.*]] = arith.minsi %[[UP]], %{{.*}} : i32
+// CHECK: "use"(%[[FIRST]], %{{.*}}, %{{.*}}, %[[LAST]])
+// CHECK-NOT: fa4.kv_range
+gpu.module @m {
+  gpu.func @kv_range_split(%row: i32, %sq: i32, %sk: i32, %i: i32, %n: i32) kernel {
+    %r:4 = fa4.kv_range causal rows(%row, 128) seqlen(%sq, %sk) block(64) split(%i of %n)
+    "use"(%r#0, %r#1, %r#2, %r#3) : (i32, i32, i32, i32) -> ()
+    gpu.return
+  }
+}
+
+// -----
+
+// fa4.cache_seqlens: each of the three int32 arrays read only when its
+// pointer is not null; the entry clamped below `entries`, the left padding
+// and the length into the capacity.
+// CHECK-LABEL: gpu.func @cache_seqlens
+// CHECK: %[[IDX:.*]] = llvm.icmp "ne" %{{.*}}, %{{.*}} : !llvm.ptr<1>
+// CHECK: scf.if %[[IDX]] -> (i32)
+// CHECK:   llvm.load %{{.*}} {alignment = 4 : i64} : !llvm.ptr<1> -> i32
+// CHECK:   arith.maxsi
+// CHECK:   arith.minsi
+// CHECK: } else {
+// CHECK: %[[PAD:.*]] = llvm.icmp "ne"
+// CHECK: scf.if %[[PAD]] -> (i32)
+// CHECK: %[[LEN:.*]] = llvm.icmp "ne"
+// CHECK: %[[CACHED:.*]] = scf.if %[[LEN]] -> (i32)
+// CHECK: %[[TOTAL:.*]] = arith.addi %[[CACHED]], %{{.*}} : i32
+// CHECK: arith.maxsi %[[TOTAL]]
+// CHECK: arith.minsi
+// CHECK: arith.subi
+// CHECK-NOT: fa4.cache_seqlens
+gpu.module @m {
+  gpu.func @cache_seqlens(%b: i32, %lens: !llvm.ptr<1>, %idx: !llvm.ptr<1>, %pad: !llvm.ptr<1>,
+                          %default: i32, %new: i32, %entries: i32, %capacity: i32) kernel {
+    %r:3 = fa4.cache_seqlens %b seqlens(%lens, %default) new(%new) batch_idx(%idx) leftpad(%pad) entries(%entries) capacity(%capacity)
+    "use"(%r#0, %r#1, %r#2) : (i32, i32, i32) -> ()
+    gpu.return
+  }
+}
+
+// -----
+
+// Split-KV's fp32 partial output: each lane stores its two adjacent columns
+// as one 8-byte vector per n8 tile (no rounding).
+// CHECK-LABEL: gpu.func @store_tile_f32
+// CHECK: scf.if
+// 64x64 over 4 warps: 2 rows x 8 n-tiles per lane.
+// CHECK-COUNT-16: llvm.store %{{.*}}, %{{.*}} {alignment = 8 : i64} : vector<2xf32>, !llvm.ptr<1>
+// CHECK-NOT: llvm.store
+gpu.module @m {
+  gpu.func @store_tile_f32(%out: !llvm.ptr<1>, %row: i32, %stride: i32) kernel attributes {known_block_size = array<i32: 128, 1, 1>} {
+    %z = arith.constant 0.0 : f32
+    %o = fa4.splat %z : !fa4.acc<64x64xf32, warps = 4>
+    fa4.store_tile %o, %out[%row] limit %row stride %stride : !fa4.acc<64x64xf32, warps = 4> as f32
+    gpu.return
+  }
+}
+
+// -----
+
+// The combine of one row's 4 columns: an online log-sum-exp over the splits'
+// LSEs in base 2 (the max's base kept at 0 while it is -inf), then the
+// splits' outputs weighted by exp2(x_i - lse2), one 16-byte load each.
+// CHECK-LABEL: gpu.func @merge_splits
+// CHECK: %[[LOOP:.*]]:2 = scf.for %{{.*}} = %{{.*}} to %[[N:.*]] step %{{.*}} iter_args(%[[M:.*]] = %{{.*}}, %[[S:.*]] = %{{.*}}) -> (f32, f32)
+// CHECK:   %[[X:.*]] = llvm.load %{{.*}} {alignment = 4 : i64} : !llvm.ptr<1> -> f32
+// CHECK:   llvm.intr.maxnum
+// CHECK:   llvm.call_intrinsic "llvm.nvvm.ex2.approx.ftz.f32"
+// CHECK:   llvm.call_intrinsic "llvm.nvvm.ex2.approx.ftz.f32"
+// CHECK: llvm.call_intrinsic "llvm.nvvm.lg2.approx.f"
+// CHECK: scf.for %{{.*}} = %{{.*}} to %[[N]] step %{{.*}} iter_args(%{{.*}} = %{{.*}}) -> (vector<4xf32>)
+// CHECK:   llvm.call_intrinsic "llvm.nvvm.ex2.approx.ftz.f32"
+// CHECK:   llvm.load %{{.*}} {alignment = 16 : i64} : !llvm.ptr<1> -> vector<4xf32>
+// CHECK:   llvm.intr.fma(%{{.*}}, %{{.*}}, %{{.*}}) : (vector<4xf32>, vector<4xf32>, vector<4xf32>) -> vector<4xf32>
+// CHECK-NOT: fa4.merge_splits
+gpu.module @m {
+  gpu.func @merge_splits(%o: !llvm.ptr<1>, %l: !llvm.ptr<1>, %n: i32, %so: i64, %sl: i64) kernel {
+    %out, %lse = fa4.merge_splits %o, %l splits(%n) strides(%so, %sl) : vector<4xf32>
+    "use"(%out, %lse) : (vector<4xf32>, f32) -> ()
+    gpu.return
+  }
+}

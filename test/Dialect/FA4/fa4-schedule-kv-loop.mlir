@@ -332,3 +332,64 @@ gpu.module @window_phases [#nvvm.target<chip = "sm_120a">] {
     gpu.return
   }
 }
+
+// -----
+
+// Split-KV: the seed's empty-range guard. A split past the m-block's blocks
+// has end <= begin; the whole loop program (loads included) sits under the
+// guard, whose skipped path yields the loop's init: O = 0, m = -inf, l = 0,
+// from which fa4.finalize gives O = 0 and LSE = -inf, and the partials are
+// stored from the guard's results, defined on both paths. Two stages, no
+// left-edge phase (a causal split range keeps full_begin = begin).
+// CHECK-LABEL: gpu.func @split_empty_guard
+// CHECK: %[[O0:.*]] = fa4.splat %{{.*}} : !fa4.acc<64x64xf32, warps = 4>
+// CHECK: %[[M0:.*]] = fa4.splat %{{.*}} : !fa4.rows<64, warps = 4>
+// CHECK: %[[L0:.*]] = fa4.splat %{{.*}} : !fa4.rows<64, warps = 4>
+// CHECK: %[[NONEMPTY:.*]] = arith.cmpi sgt, %[[END:.*]], %[[BEGIN:.*]] : i32
+// CHECK: %[[R:.*]]:3 = fa4.guard %[[NONEMPTY]] else(%[[O0]], %[[M0]], %[[L0]] :
+// CHECK:   fa4.load_tile
+// CHECK:   scf.for
+// CHECK:   } {fa4.loop = "masked"}
+// CHECK:   scf.for
+// CHECK:   } {fa4.loop = "unmasked"}
+// CHECK-NOT: fa4.loop = "masked"
+// CHECK:   fa4.yield
+// CHECK: %[[OUT:.*]], %[[LSE:.*]] = fa4.finalize %[[R]]#0, %[[R]]#1, %[[R]]#2
+// CHECK: fa4.store_tile %[[OUT]]
+// CHECK: fa4.store_rows %[[LSE]]
+gpu.module @split_empty_guard [#nvvm.target<chip = "sm_120a">] {
+  gpu.func @split_empty_guard(%q: !llvm.ptr<1>, %k: !llvm.ptr<1>, %v: !llvm.ptr<1>, %stride: i32,
+                   %sq: i32, %sk: i32, %q_row: i32, %scale: f32, %split: i32, %splits: i32) kernel
+      attributes {known_block_size = array<i32: 128, 1, 1>} {
+    fa4.scope "cache" {
+      %begin, %full_begin, %full_end, %end = fa4.kv_range causal rows(%q_row, 64) seqlen(%sq, %sk) block(64) split(%split of %splits)
+      %qt = fa4.smem_buffer "Q" : !fa4.smem<64x64xbf16>
+      %zero = arith.constant 0.0 : f32
+      %ninf = arith.constant 0xFF800000 : f32
+      %o0 = fa4.splat %zero : !fa4.acc<64x64xf32, warps = 4>
+      %m0 = fa4.splat %ninf : !fa4.rows<64, warps = 4>
+      %l0 = fa4.splat %zero : !fa4.rows<64, warps = 4>
+      %r:3 = fa4.kv_loop [%begin, %full_begin, %full_end, %end] stages(2)
+          q %qt[%q_row] : !fa4.smem<64x64xbf16> #fa4.contiguous(%q, %stride, %sq : !llvm.ptr<1>, i32, i32)
+          k #fa4.contiguous(%k, %stride, %sk : !llvm.ptr<1>, i32, i32)
+          v #fa4.contiguous(%v, %stride, %sk : !llvm.ptr<1>, i32, i32)
+          init(%o0, %m0, %l0) : !fa4.acc<64x64xf32, warps = 4>, !fa4.rows<64, warps = 4>, !fa4.rows<64, warps = 4> {
+      ^bb0(%n: i32, %qa: !fa4.smem<64x64xbf16>, %kb: !fa4.smem<64x64xbf16>, %vb: !fa4.smem<64x64xbf16>,
+           %o: !fa4.acc<64x64xf32, warps = 4>, %m: !fa4.rows<64, warps = 4>, %l: !fa4.rows<64, warps = 4>):
+        %c64 = arith.constant 64 : i32
+        %col = arith.muli %n, %c64 : i32
+        %s = fa4.qk_mma %qa, %kb : !fa4.smem<64x64xbf16>, !fa4.smem<64x64xbf16> -> !fa4.acc<64x64xf32, warps = 4>
+        %sm = fa4.mask %s row %q_row col %col limit %sk : !fa4.acc<64x64xf32, warps = 4>
+        %p, %m1, %l1, %c = fa4.online_softmax %sm, %m, %l scale %scale : !fa4.acc<64x64xf32, warps = 4>, !fa4.rows<64, warps = 4>
+        %o1 = fa4.rescale %o by %c : !fa4.acc<64x64xf32, warps = 4>, !fa4.rows<64, warps = 4>
+        %pa = fa4.pack_a %p : !fa4.acc<64x64xf32, warps = 4> -> !fa4.afrag<64x64xbf16, warps = 4>
+        %o2 = fa4.pv_mma %pa, %vb, %o1 : !fa4.afrag<64x64xbf16, warps = 4>, !fa4.smem<64x64xbf16> -> !fa4.acc<64x64xf32, warps = 4>
+        fa4.yield %o2, %m1, %l1 : !fa4.acc<64x64xf32, warps = 4>, !fa4.rows<64, warps = 4>, !fa4.rows<64, warps = 4>
+      }
+      %out, %lse = fa4.finalize %r#0, %r#1, %r#2 scale %scale : !fa4.acc<64x64xf32, warps = 4>, !fa4.rows<64, warps = 4>
+      fa4.store_tile %out, %q[%q_row] limit %sq stride %stride : !fa4.acc<64x64xf32, warps = 4> as f32
+      fa4.store_rows %lse, %v[%q_row] limit %sq : !fa4.rows<64, warps = 4>
+    }
+    gpu.return
+  }
+}

@@ -11,7 +11,7 @@
 // CHECK-SAME: %softmax_scale: f32) kernel
 // CHECK-SAME: fa4.abi = ["q", "k", "v", "o", "lse", "seqlen_q", "seqlen_k", "head_ratio", "q_batch_stride", "q_head_stride", "q_row_stride", "k_batch_stride", "k_head_stride", "k_row_stride", "v_batch_stride", "v_head_stride", "v_row_stride", "o_batch_stride", "o_head_stride", "o_row_stride", "lse_batch_stride", "lse_head_stride", "softmax_scale"]
 // CHECK-SAME: fa4.config = {num_stages = 1 : i64, num_warps = 8 : i64, q_in_registers = true, tile_m = 128 : i64, tile_n = 128 : i64}
-// CHECK-SAME: fa4.features = {alibi = false, causal = false, dtype = bf16, head_dim = 128 : i64, head_dim_v = 128 : i64, kernel = "attention", load_path = "cp_async", paged_kv = false, sink = false, softcap = false, varlen = false, window = false}
+// CHECK-SAME: fa4.features = {alibi = false, causal = false, dtype = bf16, head_dim = 128 : i64, head_dim_v = 128 : i64, kernel = "attention", kv_cache = false, load_path = "cp_async", paged_kv = false, sink = false, softcap = false, split_kv = false, varlen = false, window = false}
 // CHECK-SAME: fa4.grid = ["cdiv(seqlen_q, 128)", "nheads_q", "batch"], fa4.workspace = "0"
 // CHECK-SAME: known_block_size = array<i32: 256, 1, 1>
 // SM90: gpu.module @dense [#nvvm.target<O = 3, chip = "sm_90", features = "+ptx87">]
@@ -87,7 +87,7 @@ fa4.attention @causal dtype(f16) head_dim(128) head_dim_v(128) causal
 // D = 128 with 128-key tiles keeps Q in shared memory.
 // CHECK-LABEL: gpu.module @window
 // CHECK: %softmax_scale: f32, %window_left: i32, %window_right: i32) kernel
-// CHECK-SAME: fa4.features = {alibi = false, causal = false, {{.*}}softcap = false, varlen = false, window = true}
+// CHECK-SAME: fa4.features = {alibi = false, causal = false, {{.*}}softcap = false, split_kv = false, varlen = false, window = true}
 // CHECK: %causal_offset = arith.subi %seqlen_k, %seqlen_q
 // CHECK: %window_left_0 = arith.minui %window_left, %seqlen_k
 // CHECK: %window_right_1 = arith.minui %window_right, %seqlen_q
@@ -106,7 +106,7 @@ fa4.attention @window dtype(bf16) head_dim(128) head_dim_v(128) window
 // softmax scales by cap * log2(e); the softcap comes before the mask.
 // CHECK-LABEL: gpu.module @softcap
 // CHECK: %softmax_scale: f32, %softcap: f32) kernel
-// CHECK-SAME: fa4.features = {alibi = false, causal = true, {{.*}}softcap = true, varlen = false, window = false}
+// CHECK-SAME: fa4.features = {alibi = false, causal = true, {{.*}}softcap = true, split_kv = false, varlen = false, window = false}
 // CHECK: %softcap_pre = arith.divf %softmax_scale, %softcap
 // CHECK: %scale_log2 = arith.mulf %softcap, %{{.*}}
 // CHECK: fa4.kv_loop
@@ -162,7 +162,7 @@ fa4.attention @tma dtype(bf16) head_dim(128) head_dim_v(128) causal
 // CTA marks rows no CTA covers (max_seqlen_q too small) with NaN.
 // CHECK-LABEL: gpu.module @varlen
 // CHECK: gpu.func @varlen(%q: !llvm.ptr<1>, %k: !llvm.ptr<1>, %v: !llvm.ptr<1>, %o: !llvm.ptr<1>, %lse: !llvm.ptr<1>, %cu_seqlens_q: !llvm.ptr<1>, %cu_seqlens_k: !llvm.ptr<1>, %seqused_k: !llvm.ptr<1>, %total_q: i32, %total_k: i32, %head_ratio: i32, %q_head_stride: i64, %q_row_stride: i32, %k_head_stride: i64, %k_row_stride: i32, %v_head_stride: i64, %v_row_stride: i32, %o_head_stride: i64, %o_row_stride: i32, %lse_head_stride: i64, %softmax_scale: f32) kernel
-// CHECK-SAME: fa4.features = {alibi = false, causal = true, {{.*}}paged_kv = false, sink = false, softcap = false, varlen = true, window = false}
+// CHECK-SAME: fa4.features = {alibi = false, causal = true, {{.*}}paged_kv = false, sink = false, softcap = false, split_kv = false, varlen = true, window = false}
 // CHECK-SAME: fa4.grid = ["max(cdiv(max_seqlen_q, 128), 1)", "nheads_q", "batch"]
 // CHECK: fa4.scope "varlen"
 // CHECK: %q_start, %seqlen_q, %k_start, %seqlen_k = fa4.varlen_seqlens %batch cu_seqlens(%cu_seqlens_q, %cu_seqlens_k) seqused_k(%seqused_k) totals(%total_q, %total_k)
@@ -190,7 +190,7 @@ fa4.attention @varlen dtype(bf16) head_dim(128) head_dim_v(128) causal varlen
 // CHECK: %seqused_k: !llvm.ptr<1>, %total_q: i32, %head_ratio: i32,
 // CHECK-SAME: %k_page_stride: i64, %v_page_stride: i64, %block_table: !llvm.ptr<1>, %block_table_stride: i32, %page_size: i32, %page_magic: i32, %page_shift: i32, %max_pages: i32, %num_pages: i32,
 // CHECK-SAME: fa4.config = {num_stages = 2 : i64, num_warps = 8 : i64, q_in_registers = false, tile_m = 128 : i64, tile_n = 64 : i64}
-// CHECK-SAME: paged_kv = true, sink = false, softcap = false, varlen = true, window = false
+// CHECK-SAME: paged_kv = true, sink = false, softcap = false, split_kv = false, varlen = true, window = false
 // CHECK: fa4.scope "paged"
 // CHECK: fa4.varlen_seqlens
 // CHECK: %[[CAP:.*]] = arith.muli %max_pages, %page_size
@@ -266,3 +266,72 @@ fa4.attention @d256 dtype(bf16) head_dim(256) head_dim_v(256) causal softcap
 // CHECK: fa4.finalize %{{.*}}, %{{.*}}, %{{.*}} scale %scale_log2 sink %sink_log2
 fa4.attention @sink dtype(bf16) head_dim(64) head_dim_v(64) window sink
     load_path(cp_async) stages(2)
+
+// -----
+
+// KV cache with split-KV (decode): dense Q; the keys of batch entry b come
+// from cache entry cache_batch_idx[b] from row cache_leftpad[b], with
+// cache_seqlens[b] + seqlen_new of them (fa4.cache_seqlens). 64-row tiles on
+// four warps. The grid's z is batch * num_splits; the range op takes the
+// split. The epilogue writes O and the LSE when there is one split, else
+// this split's fp32 partials, and the module holds the combine kernel.
+// CHECK-LABEL: gpu.module @kvcache
+// CHECK: gpu.func @kvcache(%q: !llvm.ptr<1>, %k: !llvm.ptr<1>, %v: !llvm.ptr<1>, %o: !llvm.ptr<1>, %lse: !llvm.ptr<1>, %o_partial: !llvm.ptr<1>, %lse_partial: !llvm.ptr<1>, %num_splits: i32, %seqlen_q: i32, %seqlen_k: i32, %cache_seqlens: !llvm.ptr<1>, %seqlen_new: i32, %cache_batch_idx: !llvm.ptr<1>, %cache_leftpad: !llvm.ptr<1>, %cache_entries: i32, %cache_capacity: i32, %head_ratio: i32,
+// CHECK-SAME: fa4.config = {num_stages = 2 : i64, num_warps = 4 : i64, q_in_registers = true, tile_m = 64 : i64, tile_n = 64 : i64}
+// CHECK-SAME: kv_cache = true
+// CHECK-SAME: split_kv = true
+// CHECK-SAME: fa4.grid = ["cdiv(seqlen_q, 64)", "nheads_q", "batch * num_splits"], fa4.workspace = "split_partials * batch * seqlen_q * nheads_q * 516"
+// CHECK-SAME: known_block_size = array<i32: 128, 1, 1>, nvvm.maxnreg = 255 : i32
+// CHECK: fa4.scope "cache" {
+// CHECK: %[[Z:.*]] = arith.index_castui %block_id_z : index to i32
+// CHECK: %batch = arith.divui %[[Z]], %num_splits : i32
+// CHECK: %split = arith.remui %[[Z]], %num_splits : i32
+// CHECK: %entry, %k_start, %[[SK:.*]] = fa4.cache_seqlens %batch seqlens(%cache_seqlens, %seqlen_k) new(%seqlen_new) batch_idx(%cache_batch_idx) leftpad(%cache_leftpad) entries(%cache_entries) capacity(%cache_capacity)
+// CHECK: %q_base = llvm.getelementptr %q[
+// The entry's first key row: entry * batch stride + head, then k_start rows.
+// CHECK: arith.extui %entry
+// CHECK: arith.extui %k_start
+// CHECK: %k_base = llvm.getelementptr
+// CHECK: fa4.kv_range none rows(%q_row, 64) seqlen(%seqlen_q, %[[SK]]) block(64) split(%split of %num_splits)
+// CHECK: %[[R:.*]]:3 = fa4.kv_loop
+// CHECK: %out, %[[LSE:.*]] = fa4.finalize %[[R]]#0, %[[R]]#1, %[[R]]#2 scale %scale_log2
+// CHECK: %[[MANY:.*]] = arith.cmpi sgt, %num_splits, %{{.*}} : i32
+// CHECK: scf.if %[[MANY]] {
+// CHECK: %o_partial_base = llvm.getelementptr %o_partial[%{{.*}}] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, f32
+// CHECK: fa4.store_tile %out, %o_partial_base[%q_row] limit %seqlen_q stride %{{.*}} : !fa4.acc<64x128xf32, warps = 4> as f32
+// CHECK: %lse_partial_base = llvm.getelementptr %lse_partial[
+// CHECK: fa4.store_rows %[[LSE]], %lse_partial_base[%q_row] limit %seqlen_q
+// CHECK: } else {
+// CHECK: fa4.store_tile %out, %o_base[%q_row] limit %seqlen_q stride %o_row_stride : !fa4.acc<64x128xf32, warps = 4> as bf16
+// CHECK: fa4.store_rows %[[LSE]]
+// The combine kernel: one thread per 4 columns of an output row.
+// CHECK: gpu.func @kvcache_combine(%o_partial: !llvm.ptr<1>, %lse_partial: !llvm.ptr<1>, %o: !llvm.ptr<1>, %lse: !llvm.ptr<1>, %num_splits: i32, %batch: i32, %seqlen_q: i32, %nheads_q: i32, %o_batch_stride: i64, %o_head_stride: i64, %o_row_stride: i32, %lse_batch_stride: i64, %lse_head_stride: i64) kernel
+// CHECK-SAME: fa4.features = {dtype = bf16, head_dim_v = 128 : i64, kernel = "combine"}
+// CHECK-SAME: fa4.grid = ["cdiv(batch * seqlen_q * nheads_q * 32, 128)", "1", "1"], fa4.workspace = "0"
+// CHECK-SAME: known_block_size = array<i32: 128, 1, 1>
+// CHECK: %[[O:.*]], %[[L:.*]] = fa4.merge_splits %{{.*}}, %{{.*}} splits(%num_splits) strides(%{{.*}}, %{{.*}}) : vector<4xf32>
+// CHECK: %[[B:.*]] = arith.truncf %[[O]] : vector<4xf32> to vector<4xbf16>
+// CHECK: llvm.store %[[B]], %{{.*}} {alignment = 8 : i64} : vector<4xbf16>, !llvm.ptr<1>
+// CHECK: llvm.store %[[L]], %{{.*}} {alignment = 4 : i64} : f32, !llvm.ptr<1>
+fa4.attention @kvcache dtype(bf16) head_dim(128) head_dim_v(128) kv_cache split_kv
+    load_path(cp_async) stages(2)
+
+// -----
+
+// A paged cache: pages from the batch entry's block-table row, no entry
+// index or left padding (null pointers the lowering folds away); the
+// capacity is the table's.
+// CHECK-LABEL: gpu.module @kvcache_paged
+// CHECK: %lse_partial: !llvm.ptr<1>, %num_splits: i32, %seqlen_q: i32, %seqlen_k: i32, %cache_seqlens: !llvm.ptr<1>, %seqlen_new: i32, %head_ratio: i32,
+// CHECK-SAME: %block_table: !llvm.ptr<1>
+// CHECK: fa4.scope "paged_cache" {
+// CHECK: %[[NULL:.*]] = llvm.mlir.zero : !llvm.ptr<1>
+// CHECK: %[[NULL2:.*]] = llvm.mlir.zero : !llvm.ptr<1>
+// CHECK: %capacity = arith.muli %max_pages, %page_size : i32
+// CHECK: %entry, %k_start, %[[SK:.*]] = fa4.cache_seqlens %batch seqlens(%cache_seqlens, %seqlen_k) new(%seqlen_new) batch_idx(%[[NULL]]) leftpad(%[[NULL2]]) entries(%{{.*}}) capacity(%capacity)
+// CHECK: %table = llvm.getelementptr %block_table[
+// CHECK: fa4.kv_range causal rows(%q_row, 64) seqlen(%seqlen_q, %[[SK]]) block(64) split(%split of %num_splits)
+// CHECK: k #fa4.paged(
+// CHECK: gpu.func @kvcache_paged_combine
+fa4.attention @kvcache_paged dtype(f16) head_dim(64) head_dim_v(64) causal paged_kv kv_cache
+    split_kv load_path(cp_async) stages(2)

@@ -108,13 +108,48 @@ fa4.attention @k dtype(bf16) head_dim(160) head_dim_v(160) load_path(tma) stages
 // -----
 
 
-// expected-error @+1 {{paged KV with dense queries (the KV-cache entry point) is not built yet; paged KV needs varlen}}
+// expected-error @+1 {{paged KV needs varlen or kv_cache (its lengths come from cu_seqlens or cache_seqlens)}}
 fa4.attention @k dtype(bf16) head_dim(64) head_dim_v(64) paged_kv load_path(cp_async) stages(2)
 
 // -----
 
-// expected-error @+1 {{split-KV is not built yet}}
+// expected-error @+1 {{split-KV is built for kv_cache kernels only}}
 fa4.attention @k dtype(bf16) head_dim(64) head_dim_v(64) split_kv load_path(cp_async) stages(1)
+
+// -----
+
+// expected-error @+1 {{split-KV with a learnable sink is not built (the sink belongs in the combine, applied once)}}
+fa4.attention @k dtype(bf16) head_dim(64) head_dim_v(64) sink kv_cache split_kv load_path(cp_async) stages(2)
+
+// -----
+
+// expected-error @+1 {{kv_cache and varlen are exclusive: the cache states its own lengths (cache_seqlens)}}
+fa4.attention @k dtype(bf16) head_dim(64) head_dim_v(64) varlen kv_cache load_path(cp_async) stages(2)
+
+// -----
+
+// expected-error @+1 {{kv_cache requires the cp_async load path}}
+fa4.attention @k dtype(bf16) head_dim(64) head_dim_v(64) kv_cache load_path(tma) stages(2)
+
+// -----
+
+gpu.module @m {
+  gpu.func @merge_width(%p: !llvm.ptr<1>, %n: i32, %s: i64) kernel {
+    // expected-error @+1 {{merges 1, 2 or 4 columns per thread (one load of at most 16 bytes per split), got 8}}
+    %o, %l = fa4.merge_splits %p, %p splits(%n) strides(%s, %s) : vector<8xf32>
+    gpu.return
+  }
+}
+
+// -----
+
+gpu.module @m {
+  gpu.func @split_half(%i: i32) kernel {
+    // expected-error @+1 {{split needs both the index and the count}}
+    %r:4 = "fa4.kv_range"(%i, %i, %i, %i) <{mask = 0 : i32, operandSegmentSizes = array<i32: 0, 0, 1, 1, 1, 1, 0>, tile_m = 128 : i64, tile_n = 64 : i64}> : (i32, i32, i32, i32) -> (i32, i32, i32, i32)
+    gpu.return
+  }
+}
 
 // -----
 
@@ -268,10 +303,10 @@ func.func private @smem_cols() -> !fa4.smem<64x40xbf16>
 // -----
 
 gpu.module @m {
-  gpu.func @store_f32(%x: f32, %p: !llvm.ptr<1>, %i: i32) kernel {
+  gpu.func @store_i32(%x: f32, %p: !llvm.ptr<1>, %i: i32) kernel {
     %o = fa4.splat %x : !fa4.acc<128x64xf32, warps = 8>
-    // expected-error @+1 {{stores bf16 or f16, got 'f32'}}
-    fa4.store_tile %o, %p[%i] limit %i stride %i : !fa4.acc<128x64xf32, warps = 8> as f32
+    // expected-error @+1 {{stores bf16, f16 or f32, got 'i32'}}
+    fa4.store_tile %o, %p[%i] limit %i stride %i : !fa4.acc<128x64xf32, warps = 8> as i32
     gpu.return
   }
 }

@@ -156,6 +156,10 @@ gpu.module @key_loop [#nvvm.target<chip = "sm_120a">] {
       %r3:4 = fa4.kv_range local window(%b, %b) rows(%q_row, 128) seqlen(%sq, %sk) block(64)
       // CHECK: fa4.varlen_seqlens %{{.*}} cu_seqlens(%{{.*}}, %{{.*}}) seqused_k(%{{.*}}) totals(%{{.*}}, %{{.*}})
       %qs, %lq, %ks, %lk = fa4.varlen_seqlens %b cu_seqlens(%cu, %cu) seqused_k(%cu) totals(%total, %total)
+      // CHECK: fa4.kv_range causal rows(%{{.*}}, 128) seqlen(%{{.*}}, %{{.*}}) block(64) split(%{{.*}} of %{{.*}})
+      %r4:4 = fa4.kv_range causal rows(%q_row, 128) seqlen(%sq, %sk) block(64) split(%b of %b)
+      // CHECK: fa4.cache_seqlens %{{.*}} seqlens(%{{.*}}, %{{.*}}) new(%{{.*}}) batch_idx(%{{.*}}) leftpad(%{{.*}}) entries(%{{.*}}) capacity(%{{.*}})
+      %e, %kst, %lkc = fa4.cache_seqlens %b seqlens(%cu, %total) new(%b) batch_idx(%cu) leftpad(%cu) entries(%b) capacity(%total)
       %qt = fa4.smem_buffer "Q" : !fa4.smem<128x64xbf16>
       %kt = fa4.smem_buffer "K" : !fa4.smem<64x64xbf16>
       // CHECK: fa4.load_paged_tile %{{.*}}[%{{.*}}] limit %{{.*}} stride %{{.*}} pages(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) into %{{.*}} : !fa4.smem<64x64xbf16>
@@ -179,6 +183,8 @@ gpu.module @key_loop [#nvvm.target<chip = "sm_120a">] {
       }
       // CHECK: fa4.fill_nan %{{.*}}[%{{.*}} to %{{.*}}] stride %{{.*}} cols(64) as bf16
       fa4.fill_nan %q[%q_row to %sq] stride %stride cols(64) as bf16
+      // CHECK: fa4.merge_splits %{{.*}}, %{{.*}} splits(%{{.*}}) strides(%{{.*}}, %{{.*}}) : vector<4xf32>
+      %mo, %ml = fa4.merge_splits %q, %k splits(%b) strides(%pstride, %pstride) : vector<4xf32>
     }
     gpu.return
   }

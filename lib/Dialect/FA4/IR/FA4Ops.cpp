@@ -127,6 +127,8 @@ LogicalResult AttentionOp::verify() {
                               "box cannot follow per-sequence offsets)";
     if (getPagedKv())
       return emitOpError() << "paged KV requires the cp_async load path";
+    if (getKvCache())
+      return emitOpError() << "kv_cache requires the cp_async load path";
     if (getBlockSparse())
       return emitOpError() << "block-sparse requires the cp_async load path";
     if (getDropout())
@@ -171,12 +173,19 @@ LogicalResult AttentionOp::verify() {
       !problem.empty())
     return emitOpError() << problem;
 
+  if (getKvCache() && getVarlen())
+    return emitOpError() << "kv_cache and varlen are exclusive: the cache "
+                            "states its own lengths (cache_seqlens)";
+  if (getPagedKv() && !getVarlen() && !getKvCache())
+    return emitOpError() << "paged KV needs varlen or kv_cache (its lengths "
+                            "come from cu_seqlens or cache_seqlens)";
+
   // ---- Variants whose lowering is not built yet, each by name ----
-  if (getPagedKv() && !getVarlen())
-    return emitOpError() << "paged KV with dense queries (the KV-cache entry "
-                            "point) is not built yet; paged KV needs varlen";
-  if (getSplitKv())
-    return emitOpError() << "split-KV is not built yet";
+  if (getSplitKv() && !getKvCache())
+    return emitOpError() << "split-KV is built for kv_cache kernels only";
+  if (getSplitKv() && getSink())
+    return emitOpError() << "split-KV with a learnable sink is not built (the "
+                            "sink belongs in the combine, applied once)";
   if (getDropout())
     return emitOpError() << "dropout is not built yet";
   if (getBlockSparse())
@@ -420,8 +429,21 @@ LogicalResult FinalizeOp::verify() {
 
 LogicalResult StoreTileOp::verify() {
   Type elementType = getElementType();
-  if (!elementType.isBF16() && !elementType.isF16())
-    return emitOpError() << "stores bf16 or f16, got " << elementType;
+  if (!elementType.isBF16() && !elementType.isF16() && !elementType.isF32())
+    return emitOpError() << "stores bf16, f16 or f32, got " << elementType;
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// MergeSplitsOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult MergeSplitsOp::verify() {
+  int64_t width = getOut().getType().getNumElements();
+  if (width != 1 && width != 2 && width != 4)
+    return emitOpError() << "merges 1, 2 or 4 columns per thread (one load "
+                            "of at most 16 bytes per split), got "
+                         << width;
   return success();
 }
 
@@ -439,6 +461,8 @@ LogicalResult KVRangeOp::verify() {
     return emitOpError() << "tile sizes must be in [1, 2^31), got rows "
                          << static_cast<int64_t>(getTileM()) << " and block "
                          << static_cast<int64_t>(getTileN());
+  if (static_cast<bool>(getSplitIndex()) != static_cast<bool>(getNumSplits()))
+    return emitOpError() << "split needs both the index and the count";
   bool local = getMask() == MaskKind::Local;
   if (local != static_cast<bool>(getWindowLeft()))
     return emitOpError() << (local ? "the local kind needs window(left, right)"
@@ -489,6 +513,9 @@ LogicalResult KVRangeOp::fold(FoldAdaptor adaptor,
   auto qRow = dyn_cast_or_null<IntegerAttr>(adaptor.getQRow());
   auto seqlenQ = dyn_cast_or_null<IntegerAttr>(adaptor.getSeqlenQ());
   auto seqlenK = dyn_cast_or_null<IntegerAttr>(adaptor.getSeqlenK());
+  // A split range depends on the run-time split index: not folded.
+  if (getNumSplits())
+    return failure();
   if (!qRow || !seqlenQ || !seqlenK || !isBlockSizeInRange(getTileM()) ||
       !isBlockSizeInRange(getTileN()))
     return failure();

@@ -191,6 +191,29 @@ static KernelConfig chooseWideHeadConfig(AttentionOp op, KernelConfig config,
   return config;
 }
 
+/// KV-cache (decode) kernels: 64 query rows on four warps. Decode reads
+/// each K/V block for a handful of query rows (Sq of 1-16, or one GQA
+/// group), so the M tile sets the MMA work per byte of cache: 128 rows at
+/// D = 128 are 128 flop/B, at the H200's measured mma.sync-to-copy ratio
+/// (646 TFLOP/s over 4.2 TB/s = 154 flop/B) and past a GeForce SM120's
+/// (f32 accumulation at half rate); 64 rows halve it. The widest key tile
+/// whose stages fit, Q in registers up to D = 128.
+static KernelConfig chooseDecodeConfig(AttentionOp op, KernelConfig config,
+                                       const TargetInfo &target,
+                                       int64_t elementBytes) {
+  int64_t d = op.getHeadDim(), dv = op.getHeadDimV();
+  if (!op.getNumWarps())
+    config.numWarps = 4;
+  config.tileM = 16 * config.numWarps;
+  for (int64_t keys : {64, 32, 16}) {
+    config.tileN = keys;
+    if (getSmemBytes(config, d, dv, elementBytes) <= target.smemPerBlock)
+      break;
+  }
+  config.qInRegisters = op.getQInRegisters().value_or(d <= 128);
+  return config;
+}
+
 KernelConfig fa4::chooseKernelConfig(AttentionOp op, const TargetInfo &target) {
   KernelConfig config;
   config.numStages = static_cast<int64_t>(op.getNumStages());
@@ -238,6 +261,8 @@ KernelConfig fa4::chooseKernelConfig(AttentionOp op, const TargetInfo &target) {
   int64_t elementBytes = op.getElementType().getIntOrFloatBitWidth() / 8;
   int scoreWork = op.getCausal() + op.getWindow() + op.getSoftcap() +
                   op.getAlibi();
+  if (op.getKvCache())
+    return chooseDecodeConfig(op, config, target, elementBytes);
   config.tileM = 128;
   config.tileN = 64;
   if (d > 128)

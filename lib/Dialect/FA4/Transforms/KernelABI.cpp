@@ -28,6 +28,12 @@ bool varlen(const KernelVariant &v) { return v.isVarlen(); }
 /// Varlen K/V that are packed rows, not pages.
 bool varlenRows(const KernelVariant &v) { return v.isVarlen() && !v.isPaged(); }
 bool paged(const KernelVariant &v) { return v.isPaged(); }
+/// Tensors with a batch dimension of rows: dense K/V and a contiguous cache.
+bool denseRows(const KernelVariant &v) { return !v.isVarlen() && !v.isPaged(); }
+bool kvCache(const KernelVariant &v) { return v.isKVCache(); }
+/// A contiguous cache: entries of rows, selected and offset per batch entry.
+bool cacheRows(const KernelVariant &v) { return v.isKVCache() && !v.isPaged(); }
+bool splitKV(const KernelVariant &v) { return v.isSplitKV(); }
 bool tma(const KernelVariant &v) { return v.isTma(); }
 bool window(const KernelVariant &v) { return v.isWindow(); }
 bool softcap(const KernelVariant &v) { return v.isSoftcap(); }
@@ -44,8 +50,25 @@ static constexpr ParamSpec kAttentionParams[] = {
     {"o", ParamKind::GlobalPtr, always},
     // Null: the LSE is not written.
     {"lse", ParamKind::GlobalPtr, always},
+    // Split-KV: with num_splits > 1, split s writes its normalized fp32
+    // partial O (num_splits, batch, seqlen_q, nheads_q, head_dim_v) and LSE
+    // (num_splits, batch, nheads_q, seqlen_q) here instead of o and lse.
+    {"o_partial", ParamKind::GlobalPtr, splitKV},
+    {"lse_partial", ParamKind::GlobalPtr, splitKV},
+    {"num_splits", ParamKind::I32, splitKV},
     {"seqlen_q", ParamKind::I32, dense},
+    // KV cache: the key count when cache_seqlens is null.
     {"seqlen_k", ParamKind::I32, dense},
+    // KV cache: int32 (batch) lengths before the append (null: seqlen_k),
+    // plus the seqlen_new appended tokens; a contiguous cache's entry
+    // (cache_batch_idx, null: b) of cache_entries, its first key row
+    // (cache_leftpad, null: 0) and its rows per entry.
+    {"cache_seqlens", ParamKind::GlobalPtr, kvCache},
+    {"seqlen_new", ParamKind::I32, kvCache},
+    {"cache_batch_idx", ParamKind::GlobalPtr, cacheRows},
+    {"cache_leftpad", ParamKind::GlobalPtr, cacheRows},
+    {"cache_entries", ParamKind::I32, cacheRows},
+    {"cache_capacity", ParamKind::I32, cacheRows},
     // int32 (batch + 1) offsets into the packed tokens; seqused_k (batch)
     // may be null.
     {"cu_seqlens_q", ParamKind::GlobalPtr, varlen},
@@ -58,10 +81,10 @@ static constexpr ParamSpec kAttentionParams[] = {
     {"q_batch_stride", ParamKind::I64, dense},
     {"q_head_stride", ParamKind::I64, always},
     {"q_row_stride", ParamKind::I32, always},
-    {"k_batch_stride", ParamKind::I64, dense},
+    {"k_batch_stride", ParamKind::I64, denseRows},
     {"k_head_stride", ParamKind::I64, always},
     {"k_row_stride", ParamKind::I32, always},
-    {"v_batch_stride", ParamKind::I64, dense},
+    {"v_batch_stride", ParamKind::I64, denseRows},
     {"v_head_stride", ParamKind::I64, always},
     {"v_row_stride", ParamKind::I32, always},
     // Paged K/V (num_pages, page_size, heads, dim): int32 block table
@@ -101,9 +124,36 @@ static constexpr ParamSpec kAttentionParams[] = {
     {"v_tma", ParamKind::TensorMap, tma},
 };
 
+/// The split-KV combine kernel's parameters: the attention kernel's
+/// partials in, the final O and LSE out, with the sizes of the attention
+/// kernel's (batch, seqlen_q, nheads_q) view.
+static constexpr ParamSpec kCombineParams[] = {
+    {"o_partial", ParamKind::GlobalPtr, always},
+    {"lse_partial", ParamKind::GlobalPtr, always},
+    {"o", ParamKind::GlobalPtr, always},
+    {"lse", ParamKind::GlobalPtr, always},
+    {"num_splits", ParamKind::I32, always},
+    {"batch", ParamKind::I32, always},
+    {"seqlen_q", ParamKind::I32, always},
+    {"nheads_q", ParamKind::I32, always},
+    {"o_batch_stride", ParamKind::I64, always},
+    {"o_head_stride", ParamKind::I64, always},
+    {"o_row_stride", ParamKind::I32, always},
+    {"lse_batch_stride", ParamKind::I64, always},
+    {"lse_head_stride", ParamKind::I64, always},
+};
+
 SmallVector<ParamSpec> fa4::getKernelParams(const KernelVariant &variant) {
   SmallVector<ParamSpec> params;
   for (const ParamSpec &spec : kAttentionParams)
+    if (spec.takes(variant))
+      params.push_back(spec);
+  return params;
+}
+
+SmallVector<ParamSpec> fa4::getCombineParams(const KernelVariant &variant) {
+  SmallVector<ParamSpec> params;
+  for (const ParamSpec &spec : kCombineParams)
     if (spec.takes(variant))
       params.push_back(spec);
   return params;
@@ -140,6 +190,8 @@ static DictionaryAttr buildFeatures(Builder &b, const KernelVariant &v) {
       b.getNamedAttr("sink", b.getBoolAttr(v.isSink())),
       b.getNamedAttr("varlen", b.getBoolAttr(v.isVarlen())),
       b.getNamedAttr("paged_kv", b.getBoolAttr(v.isPaged())),
+      b.getNamedAttr("kv_cache", b.getBoolAttr(v.isKVCache())),
+      b.getNamedAttr("split_kv", b.getBoolAttr(v.isSplitKV())),
       b.getNamedAttr("load_path",
                      b.getStringAttr(stringifyLoadPath(def.getLoadPath()))),
   };
@@ -166,7 +218,18 @@ static ArrayAttr buildGrid(Builder &b, const KernelVariant &v) {
   std::string tileM = std::to_string(v.config.tileM);
   std::string x = v.isVarlen() ? "max(cdiv(max_seqlen_q, " + tileM + "), 1)"
                                : "cdiv(seqlen_q, " + tileM + ")";
-  return b.getStrArrayAttr({x, "nheads_q", "batch"});
+  // Split-KV: z = batch * num_splits, split = z % num_splits.
+  return b.getStrArrayAttr(
+      {x, "nheads_q", v.isSplitKV() ? "batch * num_splits" : "batch"});
+}
+
+/// Bytes of partial O and LSE: `split_partials` is the request's
+/// num_splits when it is above 1 (the kernel then writes partials), else 0.
+static std::string buildWorkspace(const KernelVariant &v) {
+  if (!v.isSplitKV())
+    return "0";
+  return "split_partials * batch * seqlen_q * nheads_q * " +
+         std::to_string((v.def.getHeadDimV() + 1) * 4);
 }
 
 /// What the runtime needs to encode each tensor-map parameter: the tensor it
@@ -234,8 +297,7 @@ gpu::GPUFuncOp fa4::createKernelFunc(OpBuilder &b, Location loc,
   func->setAttr("fa4.features", buildFeatures(b, variant));
   func->setAttr("fa4.config", buildConfig(b, config));
   func->setAttr("fa4.grid", buildGrid(b, variant));
-  // The attention kernels need no scratch memory (split-KV's will).
-  func->setAttr("fa4.workspace", b.getStringAttr("0"));
+  func->setAttr("fa4.workspace", b.getStringAttr(buildWorkspace(variant)));
   if (variant.isTma())
     func->setAttr("fa4.tensor_maps", buildTensorMaps(b, variant));
   // Registers at entry: every thread of the CTA must fit one SM. A
@@ -250,8 +312,51 @@ gpu::GPUFuncOp fa4::createKernelFunc(OpBuilder &b, Location loc,
   // kernels keep their measured PTX.
   int64_t cap = getRegisterCap(config, *variant.target);
   bool scoreMods = variant.isWindow() || variant.isSoftcap() || variant.isAlibi();
-  if (cap < 255 || config.warpSpecialized || scoreMods)
+  if (cap < 255 || config.warpSpecialized || scoreMods || variant.isKVCache())
     func->setAttr("nvvm.maxnreg",
                   b.getI32IntegerAttr(static_cast<int32_t>(cap)));
+  return func;
+}
+
+gpu::GPUFuncOp fa4::createCombineFunc(OpBuilder &b, Location loc,
+                                      const KernelVariant &variant) {
+  MLIRContext *ctx = b.getContext();
+  SmallVector<ParamSpec> params = getCombineParams(variant);
+  SmallVector<Type> types;
+  SmallVector<Attribute> names;
+  for (const ParamSpec &spec : params) {
+    types.push_back(getParamType(ctx, spec.kind));
+    names.push_back(b.getStringAttr(spec.name));
+  }
+  std::string symbol = (variant.def.getSymName() + "_combine").str();
+  auto func =
+      gpu::GPUFuncOp::create(b, loc, symbol, b.getFunctionType(types, {}));
+  for (auto [spec, arg] : llvm::zip(params, func.getArguments()))
+    arg.setLoc(NameLoc::get(b.getStringAttr(spec.name), loc));
+  func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
+  func.setKnownBlockSizeAttr(
+      b.getDenseI32ArrayAttr({static_cast<int32_t>(kCombineThreads), 1, 1}));
+  AttentionOp def = variant.def;
+  func->setAttr("fa4.abi", b.getArrayAttr(names));
+  func->setAttr(
+      "fa4.features",
+      b.getDictionaryAttr({
+          b.getNamedAttr("kernel", b.getStringAttr("combine")),
+          b.getNamedAttr("dtype", TypeAttr::get(def.getElementType())),
+          b.getNamedAttr("head_dim_v", b.getI64IntegerAttr(def.getHeadDimV())),
+      }));
+  func->setAttr("fa4.config",
+                b.getDictionaryAttr({b.getNamedAttr(
+                    "columns_per_thread",
+                    b.getI64IntegerAttr(kCombineColumnsPerThread))}));
+  // One thread per kCombineColumnsPerThread columns of each output row.
+  std::string threads =
+      "batch * seqlen_q * nheads_q * " +
+      std::to_string(def.getHeadDimV() / kCombineColumnsPerThread);
+  func->setAttr("fa4.grid",
+                b.getStrArrayAttr({"cdiv(" + threads + ", " +
+                                       std::to_string(kCombineThreads) + ")",
+                                   "1", "1"}));
+  func->setAttr("fa4.workspace", b.getStringAttr("0"));
   return func;
 }

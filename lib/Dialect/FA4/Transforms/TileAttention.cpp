@@ -102,6 +102,9 @@ private:
   // ---- The four parts ----
   void buildDensePrologue();
   void buildVarlenPrologue();
+  /// KV cache: dense queries, keys from the batch entry's cache rows or
+  /// pages; split-KV's split index from the grid.
+  void buildCachePrologue();
   /// The varlen sequence of this CTA's batch entry: lengths, bases; returns
   /// seqlen_q.
   Value buildVarlenSequence();
@@ -110,6 +113,9 @@ private:
   Value buildLoop();
   void buildLoopBody(Block *body, Value q);
   void buildEpilogue(Value o, Value m, Value l);
+  /// Split-KV with num_splits > 1: this split's normalized O and LSE, fp32,
+  /// to the partial buffers.
+  void buildPartialStores(FinalizeOp final);
   /// The LSE of a varlen sequence, (heads, total_q): row r is at
   /// lse + head * lse_head_stride + q_start + r. Computed in the epilogue,
   /// so that no 64-bit pointer stays live across the key loop.
@@ -128,6 +134,8 @@ private:
   /// Varlen: the sequence's first query row in the packed tensors.
   Value qStart;
   Value seqlenQ, seqlenK;
+  /// Split-KV: this CTA's split and the number of splits.
+  Value splitIndex, numSplits;
   // Set per m-block.
   Value qRow0, causalOffset, scaleLog2;
   /// Window: the normalized sizes and the diagonals of the mask's edges
@@ -290,6 +298,78 @@ Value AttentionBuilder::buildVarlenSequence() {
   return seqlenQ;
 }
 
+/// FlashAttention-2's KV-cache layout: Q, O and the LSE dense (batch, Sq,
+/// heads); the keys of batch entry b are rows [k_start, k_start +
+/// seqlen_k) of its cache entry (contiguous) or of its pages. With split-KV
+/// the grid's z is batch * num_splits.
+void AttentionBuilder::buildCachePrologue() {
+  Type elementType = def.getElementType();
+  Value mBlock = blockId(gpu::Dimension::x);
+  if (variant.isCausal()) {
+    Value numMBlocks = gridDim(gpu::Dimension::x);
+    mBlock = sub(sub(numMBlocks, i32(1)), mBlock);
+  }
+  named(mBlock, "m_block");
+  head = named(blockId(gpu::Dimension::y), "head");
+  Value z = blockId(gpu::Dimension::z);
+  if (variant.isSplitKV()) {
+    numSplits = args["num_splits"];
+    batch = named(arith::DivUIOp::create(b, loc, z, numSplits), "batch");
+    splitIndex = named(arith::RemUIOp::create(b, loc, z, numSplits), "split");
+  } else {
+    batch = named(z, "batch");
+  }
+  kvHead = named(arith::DivUIOp::create(b, loc, head, args["head_ratio"]),
+                 "kv_head");
+  auto ptrType = cast<LLVM::LLVMPointerType>(args["q"].getType());
+  Value batchIdx, leftpad, entries, capacity;
+  if (variant.isPaged()) {
+    // One entry per batch entry: its pages. No index, no left padding
+    // (FlashAttention-2 refuses both with a block table).
+    batchIdx = LLVM::ZeroOp::create(b, loc, ptrType);
+    leftpad = LLVM::ZeroOp::create(b, loc, ptrType);
+    entries = i32(1);
+    capacity = named(mul(args["max_pages"], args["page_size"]), "capacity");
+  } else {
+    batchIdx = args["cache_batch_idx"];
+    leftpad = args["cache_leftpad"];
+    entries = args["cache_entries"];
+    capacity = args["cache_capacity"];
+  }
+  auto cache = CacheSeqlensOp::create(
+      b, loc, batch, args["cache_seqlens"], args["seqlen_k"],
+      args["seqlen_new"], batchIdx, leftpad, entries, capacity);
+  seqlenQ = args["seqlen_q"];
+  seqlenK = cache.getSeqlenK();
+  qBase = named(headBase("q", elementType, batch, head), "q_base");
+  oBase = named(headBase("o", elementType, batch, head), "o_base");
+  if (variant.isPaged()) {
+    Value zero = i32(0);
+    kBase = named(sequenceBase("k", elementType, zero, kvHead), "k_base");
+    vBase = named(sequenceBase("v", elementType, zero, kvHead), "v_base");
+    Value rowOffset = mul(batch, args["block_table_stride"]);
+    blockTable = named(LLVM::GEPOp::create(b, loc, args["block_table"].getType(),
+                                           b.getI32Type(), args["block_table"],
+                                           ValueRange{rowOffset}),
+                       "table");
+  } else {
+    // The entry's first key row: entry * batch stride + k_start * row stride.
+    Value entry = cache.getEntry();
+    Value kStart = cache.getKStart();
+    auto cacheRow = [&](StringRef tensor) {
+      std::string name = tensor.str();
+      Value base = headBase(tensor, elementType, entry, kvHead);
+      Value rows = arith::MulIOp::create(b, loc, ext64(kStart),
+                                         ext64(args[name + "_row_stride"]));
+      return LLVM::GEPOp::create(b, loc, base.getType(), elementType, base,
+                                 ValueRange{rows});
+    };
+    kBase = named(cacheRow("k"), "k_base");
+    vBase = named(cacheRow("v"), "v_base");
+  }
+  buildMBlock(mBlock);
+}
+
 //===----------------------------------------------------------------------===//
 // One m-block: range, loop, epilogue
 //===----------------------------------------------------------------------===//
@@ -329,7 +409,7 @@ void AttentionBuilder::buildRangeAndState() {
                                            : MaskKind::None;
   auto kvRange = KVRangeOp::create(b, loc, maskKind, windowLeft, windowRight,
                                    qRow0, seqlenQ, seqlenK, config.tileM,
-                                   config.tileN);
+                                   config.tileN, splitIndex, numSplits);
   for (int i = 0; i < 4; ++i)
     range[i] = kvRange->getResult(i);
 
@@ -492,6 +572,16 @@ void AttentionBuilder::buildEpilogue(Value o, Value m, Value l) {
                  "sink_log2");
   }
   auto final = FinalizeOp::create(b, loc, o, m, l, scaleLog2, sink);
+  // Split-KV: more than one split writes partials for the combine kernel;
+  // one split is the whole range and writes O and the LSE itself.
+  if (variant.isSplitKV()) {
+    Value partial = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt,
+                                          numSplits, i32(1));
+    auto ifOp = scf::IfOp::create(b, loc, partial, /*withElseRegion=*/true);
+    b.setInsertionPointToStart(ifOp.thenBlock());
+    buildPartialStores(final);
+    b.setInsertionPointToStart(ifOp.elseBlock());
+  }
   // Varlen: O's base is computed here, from q_start, so that no 64-bit
   // pointer is live across the key loop.
   Value outBase = qStart ? named(sequenceBase("o", def.getElementType(), qStart,
@@ -512,14 +602,161 @@ void AttentionBuilder::buildEpilogue(Value o, Value m, Value l) {
   });
 }
 
+void AttentionBuilder::buildPartialStores(FinalizeOp final) {
+  // Partial O (num_splits, batch, Sq, H, Dv): this (split, batch, head)'s
+  // row 0 at ((split * B + batch) * Sq * H + head) * Dv, rows H * Dv apart;
+  // partial LSE (num_splits, batch, H, Sq): at ((split * B + batch) * H +
+  // head) * Sq. B = gridDim.z / num_splits, H = gridDim.y. In 64 bits: the
+  // workspace of every split may pass 2^31 elements.
+  Value numBatch = arith::DivUIOp::create(b, loc, gridDim(gpu::Dimension::z),
+                                          numSplits);
+  Value numHeads = gridDim(gpu::Dimension::y);
+  Value entry = ext64(arith::AddIOp::create(b, loc, mul(splitIndex, numBatch),
+                                            batch));
+  Value heads64 = ext64(numHeads);
+  Value sq64 = ext64(seqlenQ);
+  Value dv = i32(def.getHeadDimV());
+  Value dv64 = ext64(dv);
+  Value headRows = arith::AddIOp::create(
+      b, loc, arith::MulIOp::create(b, loc, entry, heads64), ext64(head));
+  // O: (entry * Sq * H + head) * Dv = ((entry * Sq) * H + head) * Dv.
+  Value rowBlock = arith::MulIOp::create(
+      b, loc, arith::MulIOp::create(b, loc, entry, sq64), heads64);
+  Value oOffset = arith::MulIOp::create(
+      b, loc, arith::AddIOp::create(b, loc, rowBlock, ext64(head)), dv64);
+  Value oPartial = named(LLVM::GEPOp::create(b, loc, args["o_partial"].getType(),
+                                             b.getF32Type(), args["o_partial"],
+                                             ValueRange{oOffset}),
+                         "o_partial_base");
+  Value rowStride = mul(numHeads, dv);
+  StoreTileOp::create(b, loc, final.getOut(), oPartial, qRow0, seqlenQ,
+                      rowStride, b.getF32Type());
+  Value lseOffset = arith::MulIOp::create(b, loc, headRows, sq64);
+  Value lsePartial = named(
+      LLVM::GEPOp::create(b, loc, args["lse_partial"].getType(), b.getF32Type(),
+                          args["lse_partial"], ValueRange{lseOffset}),
+      "lse_partial_base");
+  StoreRowsOp::create(b, loc, final.getLse(), lsePartial, qRow0, seqlenQ);
+}
+
 void AttentionBuilder::build() {
   auto scope = ScopeOp::create(b, loc, variant.getLayoutName());
   b.createBlock(&scope.getBody());
-  if (variant.isVarlen())
+  if (variant.isKVCache())
+    buildCachePrologue();
+  else if (variant.isVarlen())
     buildVarlenPrologue();
   else
     buildDensePrologue();
   b.setInsertionPointAfter(scope);
+}
+
+//===----------------------------------------------------------------------===//
+// The split-KV combine kernel
+//===----------------------------------------------------------------------===//
+
+/// Thread t of the grid merges columns [4c, 4c + 4) of output row
+/// r = t / (Dv / 4), c = t % (Dv / 4), where r = (batch * Sq + q) * H + h
+/// walks the attention kernel's (batch, Sq, H) rows in the partial O's
+/// order; the thread of column block 0 also writes the row's LSE.
+static void buildCombine(OpBuilder &b, Location loc,
+                         const KernelVariant &variant, gpu::GPUFuncOp func) {
+  KernelArgs args(func, getCombineParams(variant));
+  Type elementType = variant.def.getElementType();
+  Type f32 = b.getF32Type();
+  int64_t dv = variant.def.getHeadDimV();
+  int64_t width = kCombineColumnsPerThread;
+  auto i32 = [&](int64_t v) {
+    return arith::ConstantIntOp::create(b, loc, b.getI32Type(), v).getResult();
+  };
+  auto i64 = [&](Value v) {
+    return arith::ExtUIOp::create(b, loc, b.getI64Type(), v).getResult();
+  };
+  auto toI32 = [&](Value index) {
+    return arith::IndexCastUIOp::create(b, loc, b.getI32Type(), index)
+        .getResult();
+  };
+  Value block = toI32(gpu::BlockIdOp::create(b, loc, gpu::Dimension::x));
+  Value tid = toI32(gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x));
+  Value thread = arith::AddIOp::create(
+      b, loc, arith::MulIOp::create(b, loc, block, i32(kCombineThreads)), tid);
+  Value chunks = i32(dv / width);
+  Value row = arith::DivUIOp::create(b, loc, thread, chunks);
+  Value chunk = arith::RemUIOp::create(b, loc, thread, chunks);
+  Value heads = args["nheads_q"], seqlenQ = args["seqlen_q"];
+  Value rows = arith::MulIOp::create(
+      b, loc, arith::MulIOp::create(b, loc, args["batch"], seqlenQ), heads);
+  Value inside =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, row, rows);
+  scf::IfOp::create(b, loc, inside, [&](OpBuilder &, Location) {
+    Value h = arith::RemUIOp::create(b, loc, row, heads);
+    Value bq = arith::DivUIOp::create(b, loc, row, heads);
+    Value q = arith::RemUIOp::create(b, loc, bq, seqlenQ);
+    Value batch = arith::DivUIOp::create(b, loc, bq, seqlenQ);
+    Value column = arith::MulIOp::create(b, loc, chunk, i32(width));
+    // Split 0's entries; split i's are i * rows * Dv and i * rows further.
+    Value oOffset = arith::AddIOp::create(
+        b, loc, arith::MulIOp::create(b, loc, i64(row), i64(i32(dv))),
+        i64(column));
+    Value oPartial = LLVM::GEPOp::create(b, loc, args["o_partial"].getType(),
+                                         f32, args["o_partial"],
+                                         ValueRange{oOffset});
+    Value lseOffset = arith::AddIOp::create(
+        b, loc,
+        arith::MulIOp::create(
+            b, loc,
+            arith::AddIOp::create(b, loc,
+                                  arith::MulIOp::create(b, loc, batch, heads),
+                                  h),
+            seqlenQ),
+        q);
+    Value lsePartial = LLVM::GEPOp::create(
+        b, loc, args["lse_partial"].getType(), f32, args["lse_partial"],
+        ValueRange{i64(lseOffset)});
+    Value rows64 = i64(rows);
+    Value oStride = arith::MulIOp::create(b, loc, rows64, i64(i32(dv)));
+    auto merged = MergeSplitsOp::create(
+        b, loc, VectorType::get({width}, f32), f32, oPartial, lsePartial,
+        args["num_splits"], oStride, rows64);
+    // O[batch, q, h, column ..] in the output's dtype: one 8-byte store.
+    Value out = arith::TruncFOp::create(
+        b, loc, VectorType::get({width}, elementType), merged.getOut());
+    Value outOffset = arith::AddIOp::create(
+        b, loc,
+        arith::AddIOp::create(
+            b, loc,
+            arith::MulIOp::create(b, loc, i64(batch), args["o_batch_stride"]),
+            arith::MulIOp::create(b, loc, i64(h), args["o_head_stride"])),
+        arith::AddIOp::create(
+            b, loc, arith::MulIOp::create(b, loc, i64(q), i64(args["o_row_stride"])),
+            i64(column)));
+    Value outPtr = LLVM::GEPOp::create(b, loc, args["o"].getType(),
+                                       elementType, args["o"],
+                                       ValueRange{outOffset});
+    LLVM::StoreOp::create(b, loc, out, outPtr, /*alignment=*/8);
+    // The LSE, when wanted, by the row's first thread.
+    Value lse = args["lse"];
+    Value null = LLVM::ZeroOp::create(b, loc, lse.getType());
+    Value wanted = arith::AndIOp::create(
+        b, loc,
+        LLVM::ICmpOp::create(b, loc, LLVM::ICmpPredicate::ne, lse, null),
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, chunk, i32(0)));
+    scf::IfOp::create(b, loc, wanted, [&](OpBuilder &, Location) {
+      Value offset = arith::AddIOp::create(
+          b, loc,
+          arith::AddIOp::create(
+              b, loc,
+              arith::MulIOp::create(b, loc, i64(batch),
+                                    args["lse_batch_stride"]),
+              arith::MulIOp::create(b, loc, i64(h), args["lse_head_stride"])),
+          i64(q));
+      Value ptr = LLVM::GEPOp::create(b, loc, lse.getType(), f32, lse,
+                                      ValueRange{offset});
+      LLVM::StoreOp::create(b, loc, merged.getLse(), ptr, /*alignment=*/4);
+      scf::YieldOp::create(b, loc);
+    });
+    scf::YieldOp::create(b, loc);
+  });
 }
 
 //===----------------------------------------------------------------------===//
@@ -574,6 +811,14 @@ struct FA4TileAttentionPass final
     b.setInsertionPointToStart(&func.getBody().front());
     AttentionBuilder(b, loc, variant, func).build();
     gpu::ReturnOp::create(b, loc);
+    // Split-KV: the combine kernel lives in the attention kernel's module.
+    if (variant.isSplitKV()) {
+      b.setInsertionPointAfter(func);
+      gpu::GPUFuncOp combine = createCombineFunc(b, loc, variant);
+      b.setInsertionPointToStart(&combine.getBody().front());
+      buildCombine(b, loc, variant, combine);
+      gpu::ReturnOp::create(b, loc);
+    }
     def.erase();
   }
 };

@@ -53,8 +53,16 @@ def FA4_AttentionOp : FA4_Op<"attention", [Symbol]> {
       dimension, `cu_seqlens_q/k` giving their offsets (FlashAttention-2's
       varlen layout).
     - `paged_kv`: K and V in fixed-size pages named by a block table.
-    - `split_kv`, `dropout`, `block_sparse`: the remaining variants of the
-      mission.
+    - `kv_cache`: FlashAttention-2's KV-cache layout (`flash_attn_with_kvcache`):
+      dense Q `(B, Sq, Hq, D)`; K/V rows from a cache, contiguous
+      `(B_cache, S_cache, Hkv, D)` (entry `cache_batch_idx[b]`, from row
+      `cache_leftpad[b]`) or paged (`paged_kv`), with per-entry lengths
+      `cache_seqlens[b] + seqlen_new - leftpad`.
+    - `split_kv`: the key blocks of an m-block are divided among `num_splits`
+      CTAs (a run-time parameter); with more than one, each writes fp32
+      partial O and LSE to a workspace, and the module's second kernel
+      (`<name>_combine`) merges them. Built with `kv_cache`.
+    - `dropout`, `block_sparse`: the remaining variants of the mission.
 
     Every kernel takes any GQA/MQA ratio (kv head = q head / ratio) and
     writes the log-sum-exp when given a non-null `lse` pointer: neither is
@@ -88,6 +96,7 @@ def FA4_AttentionOp : FA4_Op<"attention", [Symbol]> {
     UnitAttr:$sink,
     UnitAttr:$varlen,
     UnitAttr:$paged_kv,
+    UnitAttr:$kv_cache,
     UnitAttr:$split_kv,
     UnitAttr:$dropout,
     UnitAttr:$block_sparse,
@@ -111,6 +120,7 @@ def FA4_AttentionOp : FA4_Op<"attention", [Symbol]> {
     (`sink` $sink^)?
     (`varlen` $varlen^)?
     (`paged_kv` $paged_kv^)?
+    (`kv_cache` $kv_cache^)?
     (`split_kv` $split_kv^)?
     (`dropout` $dropout^)?
     (`block_sparse` $block_sparse^)?
@@ -251,6 +261,17 @@ def FA4_KVRangeOp : FA4_Op<"kv_range", [Pure, AttrSizedOperandSegments]> {
     the op folds; a kind without a left edge folds begin and full_begin to
     0.
 
+    With `split(%i of %n)` (split-KV, 0 <= i < n) the range is the i-th of n
+    near-equal parts of the blocks above, in blocks:
+
+      per        = ceil((end - begin) / n)
+      begin'     = min(begin + i * per, end),  end' = min(begin' + per, end)
+      full_begin' = clamp(full_begin, begin', end')
+      full_end'   = clamp(full_end, full_begin', end')
+
+    A split past the blocks is empty (end' == begin'): its loop does not run
+    and its partial output is O = 0, LSE = -inf.
+
     ```mlir
     %begin, %full_begin, %full_end, %end = fa4.kv_range causal
         rows(%q_row, 128) seqlen(%seqlen_q, %seqlen_k) block(64)
@@ -261,18 +282,20 @@ def FA4_KVRangeOp : FA4_Op<"kv_range", [Pure, AttrSizedOperandSegments]> {
   let arguments = (ins FA4_MaskKind:$mask, Optional<I32>:$window_left,
                        Optional<I32>:$window_right, I32:$q_row,
                        I32:$seqlen_q, I32:$seqlen_k, I64Attr:$tile_m,
-                       I64Attr:$tile_n);
+                       I64Attr:$tile_n, Optional<I32>:$split_index,
+                       Optional<I32>:$num_splits);
   let results = (outs I32:$begin, I32:$full_begin, I32:$full_end, I32:$end);
   let assemblyFormat = [{
     $mask (`window` `(` $window_left^ `,` $window_right `)`)?
     `rows` `(` $q_row `,` $tile_m `)` `seqlen` `(` $seqlen_q `,`
-    $seqlen_k `)` `block` `(` $tile_n `)` attr-dict
+    $seqlen_k `)` `block` `(` $tile_n `)`
+    (`split` `(` $split_index^ `of` $num_splits `)`)? attr-dict
   }];
   let builders = [
     OpBuilder<(ins "MaskKind":$mask, "Value":$qRow, "Value":$seqlenQ,
                    "Value":$seqlenK, "int64_t":$tileM, "int64_t":$tileN), [{
       build($_builder, $_state, mask, Value(), Value(), qRow, seqlenQ,
-            seqlenK, tileM, tileN);
+            seqlenK, tileM, tileN, Value(), Value());
     }]>
   ];
   let hasVerifier = 1;
@@ -317,6 +340,44 @@ def FA4_VarlenSeqlensOp : FA4_Op<"varlen_seqlens", [
   let assemblyFormat = [{
     $batch `cu_seqlens` `(` $cu_seqlens_q `,` $cu_seqlens_k `)` `seqused_k`
     `(` $seqused_k `)` `totals` `(` $total_q `,` $total_k `)` attr-dict
+  }];
+}
+
+def FA4_CacheSeqlensOp : FA4_Op<"cache_seqlens", [
+    MemoryEffects<[MemRead<DefaultResource>]>]> {
+  let summary = "a KV-cache batch entry's cache row and key range";
+  let description = [{
+    Reads batch entry `batch`'s keys from FlashAttention-2's KV-cache
+    layout. The cache holds `entries` entries of `capacity` rows each
+    (contiguous: B_cache x S_cache; paged: one entry of max_pages *
+    page_size rows per batch entry); every pointer may be null:
+
+      entry    = batch_idx ? clamp(batch_idx[b], 0, entries - 1) : b
+      k_start  = leftpad ? clamp(leftpad[b], 0, capacity) : 0
+      length   = (seqlens ? seqlens[b] : default_seqlen) + seqlen_new
+      seqlen_k = clamp(length, k_start, capacity) - k_start
+
+    Keys are rows [k_start, k_start + seqlen_k) of the entry. `seqlen_new`
+    counts the tokens the append kernel wrote past `seqlens[b]`. The clamps
+    mean that a bad index or length, values only the device holds, shorten
+    the range but never move a load outside the cache.
+
+    ```mlir
+    %entry, %k_start, %seqlen_k = fa4.cache_seqlens %batch
+        seqlens(%cache_seqlens, %seqlen_k) new(%seqlen_new)
+        batch_idx(%cache_batch_idx) leftpad(%cache_leftpad)
+        entries(%cache_entries) capacity(%capacity)
+    ```
+  }];
+  let arguments = (ins I32:$batch, FA4_GlobalPtr:$seqlens,
+                       I32:$default_seqlen, I32:$seqlen_new,
+                       FA4_GlobalPtr:$batch_idx, FA4_GlobalPtr:$leftpad,
+                       I32:$entries, I32:$capacity);
+  let results = (outs I32:$entry, I32:$k_start, I32:$seqlen_k);
+  let assemblyFormat = [{
+    $batch `seqlens` `(` $seqlens `,` $default_seqlen `)` `new` `(` $seqlen_new `)`
+    `batch_idx` `(` $batch_idx `)` `leftpad` `(` $leftpad `)`
+    `entries` `(` $entries `)` `capacity` `(` $capacity `)` attr-dict
   }];
 }
 
@@ -852,8 +913,9 @@ def FA4_FinalizeOp : FA4_Op<"finalize", [Pure,
 def FA4_StoreTileOp : FA4_Op<"store_tile"> {
   let summary = "stores an accumulator tile to global memory";
   let description = [{
-    Converts each value to `element_type` and stores row r of the tile to
-    row `row + r` of the row-major matrix at `base` (element row stride
+    Converts each value to `element_type` (bf16, f16, or f32 as computed:
+    split-KV's partial output) and stores row r of the tile to row
+    `row + r` of the row-major matrix at `base` (element row stride
     `stride`), skipping rows at or past `limit`.
   }];
   let arguments = (ins FA4_AccTileType:$tile,
@@ -878,6 +940,39 @@ def FA4_StoreRowsOp : FA4_Op<"store_rows"> {
   let assemblyFormat = [{
     $values `,` $base `[` $row `]` `limit` $limit attr-dict `:` qualified(type($values))
   }];
+}
+
+def FA4_MergeSplitsOp : FA4_Op<"merge_splits", [
+    MemoryEffects<[MemRead<DefaultResource>]>]> {
+  let summary = "merges one row's split-KV partial outputs";
+  let description = [{
+    The combine of split-KV: `num_splits` partial results of one output row,
+    split i's LSE at `lse_partial[i * lse_split_stride]` (natural log) and
+    its normalized output columns at `o_partial[i * o_split_stride + c]`,
+    c < the result's width (this thread's columns), merge into
+
+      m   = max_i lse_i
+      lse = m + log(sum_i exp(lse_i - m))
+      O   = sum_i exp(lse_i - lse) * O_i
+
+    computed in base 2 with one online pass over the LSEs and one over the
+    outputs. A row no split saw (every lse_i = -inf) gets O = 0 and
+    LSE = -inf, never NaN.
+
+    ```mlir
+    %o, %lse = fa4.merge_splits %o_part, %lse_part splits(%num_splits)
+        strides(%o_stride, %lse_stride) : vector<4xf32>
+    ```
+  }];
+  let arguments = (ins FA4_GlobalPtr:$o_partial, FA4_GlobalPtr:$lse_partial,
+                       I32:$num_splits, I64:$o_split_stride,
+                       I64:$lse_split_stride);
+  let results = (outs VectorOfRankAndType<[1], [F32]>:$out, F32:$lse);
+  let assemblyFormat = [{
+    $o_partial `,` $lse_partial `splits` `(` $num_splits `)` `strides` `(`
+    $o_split_stride `,` $lse_split_stride `)` attr-dict `:` type($out)
+  }];
+  let hasVerifier = 1;
 }
 
 def FA4_FillNaNOp : FA4_Op<"fill_nan"> {

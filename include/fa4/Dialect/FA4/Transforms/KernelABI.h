@@ -37,8 +37,12 @@ struct KernelVariant {
   bool isSoftcap() const { return def.getSoftcap(); }
   bool isAlibi() const { return def.getAlibi(); }
   bool isSink() const { return def.getSink(); }
+  bool isKVCache() const { return def.getKvCache(); }
+  bool isSplitKV() const { return def.getSplitKv(); }
   /// The name of the variant path the kernel's scope holds.
   StringRef getLayoutName() const {
+    if (isKVCache())
+      return isPaged() ? "paged_cache" : "cache";
     return isPaged() ? "paged" : isVarlen() ? "varlen" : "dense";
   }
 };
@@ -58,6 +62,13 @@ struct ParamSpec {
 
 /// The parameters of `variant`, in order.
 SmallVector<ParamSpec> getKernelParams(const KernelVariant &variant);
+/// The parameters of a split-KV variant's combine kernel, in order.
+SmallVector<ParamSpec> getCombineParams(const KernelVariant &variant);
+
+/// Threads of a combine CTA, and the output columns each merges (one
+/// 16-byte load per split).
+constexpr int64_t kCombineThreads = 128;
+constexpr int64_t kCombineColumnsPerThread = 4;
 
 /// Creates the kernel `gpu.func` of `variant` at `b`'s insertion point: its
 /// signature (arguments named by NameLocs), launch bounds and the
@@ -65,6 +76,10 @@ SmallVector<ParamSpec> getKernelParams(const KernelVariant &variant);
 /// TMA path, fa4.tensor_maps) attributes.
 gpu::GPUFuncOp createKernelFunc(OpBuilder &b, Location loc,
                                 const KernelVariant &variant);
+/// Creates the `<name>_combine` kernel of a split-KV variant with its
+/// metadata (features: kernel = "combine", dtype, head_dim_v).
+gpu::GPUFuncOp createCombineFunc(OpBuilder &b, Location loc,
+                                 const KernelVariant &variant);
 
 /// Kernel arguments by parameter name.
 class KernelArgs {

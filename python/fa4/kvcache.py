@@ -1,0 +1,194 @@
+"""FlashAttention-2's KV-cache entry point (decode) on the fa4 runtime.
+
+Queries (batch, seqlen_q, nheads, head_dim) attend to the first
+cache_seqlens[b] keys of a contiguous cache (batch_cache, seqlen_cache,
+nheads_k, head_dim) or of a paged one (num_pages, page_size, nheads_k,
+head_dim) named by block_table. Split-KV spreads the keys over num_splits
+CTAs; their fp32 partials live in a workspace taken from torch's caching
+allocator, so a call can be captured in a CUDA graph.
+"""
+
+import ctypes
+import numbers
+
+from . import _checks
+from . import _runtime as rt
+from .interface import _raise_for
+
+
+def _check_cache(name, t, torch, device):
+    _checks.check_tensor(name, t, torch)
+    if t.device != device:
+        raise ValueError(f"{name} must be on {device} (with q), got {t.device}")
+    if t.dim() != 4:
+        raise ValueError(f"{name} must be (batch_cache, seqlen_cache, nheads_k, head_dim) or "
+                         f"paged (num_pages, page_size, nheads_k, head_dim), got shape "
+                         f"{tuple(t.shape)}")
+    if t.shape[-1] > 1 and t.stride(-1) != 1:
+        raise ValueError(f"{name} must be contiguous in its last dimension "
+                         f"(stride {t.stride(-1)})")
+
+
+def _check_index(name, t, torch, device, batch):
+    _checks.check_tensor(name, t, torch)
+    if t.dtype != torch.int32:
+        raise ValueError(f"{name} must be int32, got {t.dtype}")
+    if t.device != device:
+        raise ValueError(f"{name} must be on {device} (with q), got {t.device}")
+    if t.dim() != 1 or t.shape[0] != batch:
+        raise ValueError(f"{name} must be ({batch},) (one entry per batch entry), got shape "
+                         f"{tuple(t.shape)}")
+    if batch and t.stride(0) != 1:
+        raise ValueError(f"{name} must be contiguous")
+
+
+def flash_attn_with_kvcache(q, k_cache, v_cache, k=None, v=None, rotary_cos=None,
+                            rotary_sin=None, cache_seqlens=None, cache_batch_idx=None,
+                            cache_leftpad=None, block_table=None, softmax_scale=None,
+                            causal=False, window_size=(-1, -1), softcap=0.0,
+                            rotary_interleaved=True, alibi_slopes=None, num_splits=0,
+                            return_softmax_lse=False):
+    """Attention of q against a KV cache, FlashAttention-2's signature and semantics.
+
+    q: (batch, seqlen_q, nheads, head_dim). k_cache, v_cache: (batch_cache,
+    seqlen_cache, nheads_k, head_dim), or with block_table (batch, max_pages)
+    int32 the paged cache (num_pages, page_size, nheads_k, head_dim), page_size
+    a multiple of 16. cache_seqlens: an int or int32 (batch,): the keys of each
+    entry (None: the whole cache). cache_batch_idx: int32 (batch,), the cache
+    entry of each batch entry (contiguous cache). cache_leftpad: int32 (batch,),
+    the first key row of each entry (contiguous cache). causal is bottom-right
+    aligned; with seqlen_q == 1 it changes nothing. num_splits: 0 chooses, 1
+    writes the output directly, up to 128. Returns out (batch, seqlen_q, nheads,
+    head_dim), and with return_softmax_lse (out, softmax_lse (batch, nheads,
+    seqlen_q) float32).
+
+    Not built yet (NotImplementedError): appending k, v to the cache and
+    rotary_cos / rotary_sin; windows, softcap and ALiBi on the KV-cache kernels.
+    """
+    softmax_scale, causal, window_size, softcap, _, return_softmax_lse = \
+        _checks.check_common(0.0, softmax_scale, causal, window_size, softcap, alibi_slopes,
+                             False, False, return_softmax_lse)
+    if isinstance(num_splits, bool) or not isinstance(num_splits, numbers.Integral):
+        raise TypeError(f"num_splits must be an int, got {type(num_splits).__name__}")
+    if not 0 <= num_splits <= 128:
+        raise ValueError(f"num_splits must be 0 (choose) or 1..128, got {num_splits}")
+    _checks.check_flag("rotary_interleaved", rotary_interleaved)
+    if cache_seqlens is not None and not hasattr(cache_seqlens, "data_ptr") and (
+            isinstance(cache_seqlens, bool) or not isinstance(cache_seqlens, numbers.Integral)):
+        raise TypeError(f"cache_seqlens must be an int or a torch.Tensor, got "
+                        f"{type(cache_seqlens).__name__}")
+    if k is not None or v is not None:
+        raise NotImplementedError("fa4: flash_attn_with_kvcache: appending new k, v to the "
+                                  "cache is not built yet")
+    if rotary_cos is not None or rotary_sin is not None:
+        raise NotImplementedError("fa4: flash_attn_with_kvcache: rotary embeddings "
+                                  "(rotary_cos, rotary_sin) are not built yet")
+    import torch
+    _checks.check_tensor("q", q, torch)
+    if not q.is_cuda:
+        raise ValueError(f"q must be on a CUDA device, got {q.device}")
+    if q.dim() != 4:
+        raise ValueError(f"q must be (batch, seqlen_q, nheads, head_dim), got shape "
+                         f"{tuple(q.shape)}")
+    if q.dtype not in (torch.bfloat16, torch.float16):
+        raise ValueError(f"q must be bfloat16 or float16, got {q.dtype}")
+    if q.shape[-1] > 1 and q.stride(-1) != 1:
+        raise ValueError(f"q must be contiguous in its last dimension (stride {q.stride(-1)})")
+    device = q.device
+    _check_cache("k_cache", k_cache, torch, device)
+    _check_cache("v_cache", v_cache, torch, device)
+    if not (q.dtype == k_cache.dtype == v_cache.dtype):
+        raise ValueError(f"q, k_cache, v_cache must share a dtype, got {q.dtype}, "
+                         f"{k_cache.dtype}, {v_cache.dtype}")
+    batch, seqlen_q, nheads, head_dim = q.shape
+    if k_cache.shape[3] != head_dim:
+        raise ValueError(f"k_cache's head_dim ({k_cache.shape[3]}) must be q's ({head_dim})")
+    if v_cache.shape[:3] != k_cache.shape[:3]:
+        raise ValueError(f"v_cache must match k_cache in its first three dims: "
+                         f"{tuple(v_cache.shape)} vs {tuple(k_cache.shape)}")
+    nheads_k = k_cache.shape[2]
+    if nheads_k == 0 or nheads % nheads_k != 0:
+        raise ValueError(f"nheads ({nheads}) must be a multiple of nheads_k ({nheads_k})")
+    alibi_slopes = _checks.check_alibi_slopes(alibi_slopes, torch, batch, nheads, device)
+    if block_table is not None:
+        _checks.check_tensor("block_table", block_table, torch)
+        if block_table.dtype != torch.int32:
+            raise ValueError(f"block_table must be int32, got {block_table.dtype}")
+        if block_table.device != device:
+            raise ValueError(f"block_table must be on {device} (with q), got "
+                             f"{block_table.device}")
+        if block_table.dim() != 2 or block_table.shape[0] != batch:
+            raise ValueError(f"block_table must be ({batch}, max_pages), got shape "
+                             f"{tuple(block_table.shape)}")
+        if block_table.numel() and block_table.stride(1) != 1:
+            raise ValueError("block_table must be contiguous in its last dimension")
+    for name, t in (("cache_batch_idx", cache_batch_idx), ("cache_leftpad", cache_leftpad)):
+        if t is not None:
+            _check_index(name, t, torch, device, batch)
+    capacity = (block_table.shape[1] * k_cache.shape[1] if block_table is not None
+                else k_cache.shape[1])
+    seqlen_default = capacity
+    if cache_seqlens is not None and not hasattr(cache_seqlens, "data_ptr"):
+        if not 0 <= cache_seqlens <= capacity:
+            raise ValueError(f"cache_seqlens ({cache_seqlens}) must be in [0, {capacity}] "
+                             "(the cache's rows)")
+        seqlen_default = int(cache_seqlens)
+        cache_seqlens = None
+    elif cache_seqlens is not None:
+        _check_index("cache_seqlens", cache_seqlens, torch, device, batch)
+    if softmax_scale is None:
+        softmax_scale = _checks.default_softmax_scale(head_dim)
+
+    head_dim_v = v_cache.shape[3]
+    out = torch.empty((batch, seqlen_q, nheads, head_dim_v), dtype=q.dtype, device=device)
+    lse = (torch.empty((batch, nheads, seqlen_q), dtype=torch.float32, device=device)
+           if return_softmax_lse else None)
+
+    lib = rt.library()
+    p = rt.KVCacheParams()
+    lib.fa4_kvcache_params_init(ctypes.byref(p))
+    p.q, p.k_cache, p.v_cache, p.out = (q.data_ptr(), k_cache.data_ptr(), v_cache.data_ptr(),
+                                        out.data_ptr())
+    p.lse = lse.data_ptr() if lse is not None else None
+    p.cache_seqlens = cache_seqlens.data_ptr() if cache_seqlens is not None else None
+    p.cache_batch_idx = cache_batch_idx.data_ptr() if cache_batch_idx is not None else None
+    p.cache_leftpad = cache_leftpad.data_ptr() if cache_leftpad is not None else None
+    p.batch, p.seqlen_q, p.nheads_q, p.head_dim = batch, seqlen_q, nheads, head_dim
+    p.nheads_kv, p.head_dim_v = nheads_k, head_dim_v
+    p.cache_seqlen = seqlen_default
+    if block_table is not None:
+        p.block_table = block_table.data_ptr()
+        p.block_table_stride = block_table.stride(0)
+        p.max_pages = block_table.shape[1]
+        p.num_pages, p.page_size = k_cache.shape[0], k_cache.shape[1]
+    else:
+        p.batch_cache, p.seqlen_cache = k_cache.shape[0], k_cache.shape[1]
+    for field, t in (("q_strides", q), ("k_cache_strides", k_cache),
+                     ("v_cache_strides", v_cache), ("out_strides", out)):
+        strides = getattr(p, field)
+        for i in range(4):
+            strides[i] = t.stride(i)
+        if t.shape[-1] == 1:
+            strides[3] = 1
+    if lse is not None:
+        for i in range(3):
+            p.lse_strides[i] = lse.stride(i)
+    p.dtype = rt.DTYPE_BF16 if q.dtype == torch.bfloat16 else rt.DTYPE_FP16
+    p.softmax_scale = softmax_scale
+    p.causal = int(bool(causal))
+    rt.set_score_mods(p, window_size, softcap, alibi_slopes)
+    p.num_splits = num_splits
+    with torch.cuda.device(device):
+        size = ctypes.c_uint64(0)
+        status = lib.fa4_kvcache_workspace_size(ctypes.byref(p), ctypes.byref(size))
+        if status != rt.SUCCESS:
+            _raise_for(status)
+        workspace = (torch.empty(size.value, dtype=torch.uint8, device=device)
+                     if size.value else None)
+        stream = torch.cuda.current_stream(device).cuda_stream
+        status = lib.fa4_kvcache_fwd(ctypes.byref(p),
+                                     workspace.data_ptr() if workspace is not None else None,
+                                     size.value, ctypes.c_void_p(stream))
+    if status != rt.SUCCESS:
+        _raise_for(status)
+    return (out, lse) if return_softmax_lse else out
