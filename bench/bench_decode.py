@@ -34,10 +34,22 @@ def timed(fn):
 
 
 def copy_bandwidth():
-    src = torch.empty(1 << 30, dtype=torch.uint8, device="cuda")
+    """Bytes moved (read + write) per second by a 2 GiB device copy, after
+    a second of warm-up (an idle GPU starts at a low clock)."""
+    src = torch.empty(2 << 30, dtype=torch.uint8, device="cuda")
     dst = torch.empty_like(src)
+    triton.testing.do_bench(lambda: dst.copy_(src), warmup=1000, rep=200)
     ms = timed(lambda: dst.copy_(src))
-    return 2 * src.numel() / ms / 1e6  # GB/s moved
+    return 2 * src.numel() / ms / 1e6
+
+
+def read_bandwidth():
+    """Bytes read per second by a reduction over 2 GiB (torch.sum): the
+    read-only roof a decode step, which writes almost nothing, can reach."""
+    src = torch.empty(1 << 29, dtype=torch.float32, device="cuda").uniform_()
+    out = torch.empty((), dtype=torch.float32, device="cuda")
+    ms = timed(lambda: torch.sum(src, out=out))
+    return src.numel() * 4 / ms / 1e6
 
 
 def grid(quick):
@@ -58,7 +70,8 @@ def main():
     ap.add_argument("--quick", action="store_true")
     args = ap.parse_args()
     copy_gbs = copy_bandwidth()
-    print(f"copy: {copy_gbs:.0f} GB/s moved", flush=True)
+    read_gbs = read_bandwidth()
+    print(f"copy: {copy_gbs:.0f} GB/s moved; sum: {read_gbs:.0f} GB/s read", flush=True)
     rows = []
     for sq, hq, hk, batch, sk in grid(args.quick):
         torch.manual_seed(0)
@@ -95,12 +108,13 @@ def main():
         gbs = lambda ms: kv_bytes / ms / 1e6 if ms else None  # noqa: E731
         row.update({"kv_bytes": kv_bytes, "auto_gbs": gbs(row["auto_ms"]),
                     "paged_gbs": gbs(row["paged_ms"]), "fa2_gbs": gbs(row["fa2_ms"]),
-                    "copy_gbs": copy_gbs})
+                    "copy_gbs": copy_gbs, "read_gbs": read_gbs})
         rows.append(row)
         fa2 = f"{row['fa2_gbs']:.0f}" if row["fa2_gbs"] else "n/a"
         vs = f"x{row['fa2_ms'] / row['auto_ms']:.2f}" if row["fa2_ms"] else ""
         print(f"sq{sq} {hq}/{hk} b{batch:3d} sk{sk:6d}: fa4 {row['auto_gbs']:5.0f} GB/s "
-              f"({row['auto_gbs'] / copy_gbs:.0%} of copy) paged {row['paged_gbs']:5.0f} "
+              f"({row['auto_gbs'] / copy_gbs:.0%} of copy, {row['auto_gbs'] / read_gbs:.0%} of "
+              f"sum) paged {row['paged_gbs']:5.0f} "
               f"fa2 {fa2} {vs} | auto {row['auto_ms'] * 1e3:.1f} us best fixed {best}: "
               f"{fixed[best] * 1e3:.1f} us", flush=True)
         del q, k, v, pk, pv
@@ -108,6 +122,11 @@ def main():
         with open(os.path.join(args.out, "bench_decode.json"), "w") as f:
             json.dump({"device": torch.cuda.get_device_name(), "copy_gbs": copy_gbs,
                        "rows": rows}, f, indent=1)
+    copy_end = copy_bandwidth()
+    print(f"copy at the end: {copy_end:.0f} GB/s moved", flush=True)
+    with open(os.path.join(args.out, "bench_decode.json"), "w") as f:
+        json.dump({"device": torch.cuda.get_device_name(), "copy_gbs": copy_gbs,
+                   "read_gbs": read_gbs, "copy_end_gbs": copy_end, "rows": rows}, f, indent=1)
 
 
 if __name__ == "__main__":

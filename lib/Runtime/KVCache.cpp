@@ -44,14 +44,44 @@ fa4_status fa4::rt::validateKVCache(const fa4_kvcache_params &p,
     return fail(
         FA4_ERROR_INVALID_DTYPE,
         format("dtype %d is not FA4_DTYPE_BF16 or FA4_DTYPE_FP16", dtype));
-  // ---- Not built yet, by name ----
-  if (p.k_new || p.v_new || p.seqlen_new)
-    return fail(FA4_ERROR_UNSUPPORTED_FEATURE,
-                "appending new keys and values to the cache (k_new, v_new) "
-                "is not built yet");
-  if (p.rotary_cos || p.rotary_sin)
-    return fail(FA4_ERROR_UNSUPPORTED_FEATURE,
-                "rotary embeddings (rotary_cos, rotary_sin) are not built yet");
+  // ---- Appending and rotary: what comes with what ----
+  if (static_cast<bool>(p.k_new) != static_cast<bool>(p.v_new))
+    return fail(FA4_ERROR_NULL_POINTER,
+                "k_new and v_new come together: one of them is NULL");
+  if (!p.k_new && p.seqlen_new)
+    return fail(FA4_ERROR_INVALID_ARGUMENT,
+                format("seqlen_new is %lld but k_new and v_new are NULL",
+                       static_cast<long long>(p.seqlen_new)));
+  if (p.seqlen_new < 0)
+    return fail(FA4_ERROR_INVALID_SHAPE,
+                format("seqlen_new must be non-negative, got %lld",
+                       static_cast<long long>(p.seqlen_new)));
+  if (static_cast<bool>(p.rotary_cos) != static_cast<bool>(p.rotary_sin))
+    return fail(FA4_ERROR_NULL_POINTER,
+                "rotary_cos and rotary_sin come together: one of them is NULL");
+  t.append = p.k_new != nullptr;
+  t.rotary = p.rotary_cos != nullptr;
+  if (t.rotary) {
+    if (!t.append)
+      return fail(FA4_ERROR_INVALID_ARGUMENT,
+                  "rotary embeddings need new keys to rotate (k_new, v_new)");
+    if (p.rotary_dim <= 0 || p.rotary_dim % 2 != 0 || p.rotary_dim > p.head_dim)
+      return fail(FA4_ERROR_INVALID_ARGUMENT,
+                  format("rotary_dim must be even, positive and at most "
+                         "head_dim (%lld), got %lld",
+                         static_cast<long long>(p.head_dim),
+                         static_cast<long long>(p.rotary_dim)));
+    for (auto [ptr, name] :
+         {std::pair<const void *, const char *>{p.rotary_cos, "rotary_cos"},
+          {p.rotary_sin, "rotary_sin"}})
+      if (reinterpret_cast<uintptr_t>(ptr) % 2 != 0)
+        return fail(FA4_ERROR_MISALIGNED,
+                    format("%s is not 2-byte aligned", name));
+  } else if (p.rotary_dim || p.seqlen_ro || p.rotary_interleaved) {
+    return fail(FA4_ERROR_INVALID_ARGUMENT,
+                "rotary_dim, seqlen_ro or rotary_interleaved is set but "
+                "rotary_cos and rotary_sin are NULL");
+  }
   t.paged = p.block_table != nullptr;
   struct {
     const char *name;
@@ -144,6 +174,22 @@ fa4_status fa4::rt::validateKVCache(const fa4_kvcache_params &p,
                 format("cache_seqlen (%lld) is past the cache's %lld rows",
                        static_cast<long long>(p.cache_seqlen),
                        static_cast<long long>(capacity)));
+  // Lengths the host knows: the new tokens must fit. (Device-held
+  // cache_seqlens cannot be read here; the append kernel skips rows past
+  // the cache and attention clamps its keys to it.)
+  if (t.append && !p.cache_seqlens && p.cache_seqlen + p.seqlen_new > capacity)
+    return fail(FA4_ERROR_INVALID_SHAPE,
+                format("appending %lld tokens after cache_seqlen (%lld) "
+                       "overflows the cache's %lld rows",
+                       static_cast<long long>(p.seqlen_new),
+                       static_cast<long long>(p.cache_seqlen),
+                       static_cast<long long>(capacity)));
+  if (t.rotary && p.seqlen_ro < capacity)
+    return fail(FA4_ERROR_INVALID_SHAPE,
+                format("the rotary tables have %lld rows; they need one per "
+                       "cache row (%lld)",
+                       static_cast<long long>(p.seqlen_ro),
+                       static_cast<long long>(capacity)));
   for (auto [ptr, name] : {std::pair<const int32_t *, const char *>{
                                p.cache_seqlens, "cache_seqlens"},
                            {p.cache_batch_idx, "cache_batch_idx"},
@@ -198,6 +244,36 @@ fa4_status fa4::rt::validateKVCache(const fa4_kvcache_params &p,
   for (Tensor *tensor : {&t.q, &t.k, &t.v, &t.o})
     if (fa4_status s = checkTensor(*tensor, tensor == &t.o); s != FA4_SUCCESS)
       return s;
+  if (t.append) {
+    if (p.seqlen_new > kMaxSliceOffset)
+      return fail(FA4_ERROR_OVERFLOW, "seqlen_new must be < 2^31");
+    t.kNew = {"k_new", p.k_new, p.seqlen_new, p.nheads_kv, p.head_dim, {}};
+    t.vNew = {"v_new", p.v_new, p.seqlen_new, p.nheads_kv, p.head_dim_v, {}};
+    resolveStrides(t.kNew, p.k_new_strides);
+    resolveStrides(t.vNew, p.v_new_strides);
+    t.kNew.batch = t.vNew.batch = p.batch;
+    for (Tensor *tensor : {&t.kNew, &t.vNew})
+      if (fa4_status s = checkTensor(*tensor, false); s != FA4_SUCCESS)
+        return s;
+    // The append kernel counts its threads in 32 bits.
+    int64_t dim = std::max(p.head_dim, p.head_dim_v);
+    if (static_cast<long double>(p.batch) *
+            std::max(p.seqlen_new * p.nheads_kv, p.seqlen_q * p.nheads_q) *
+            (dim / 2) >
+        kMaxSliceOffset)
+      return fail(FA4_ERROR_OVERFLOW,
+                  "the append's tokens x head_dim / 2 must be < 2^31");
+  }
+  // The tensor the append kernel reads; with rotary, attention reads the
+  // rotated copy in the workspace, contiguous (batch, seqlen_q, heads, dim).
+  t.qIn = t.q;
+  if (t.rotary) {
+    t.q.data = nullptr; // the workspace's, set at launch
+    t.q.strides[3] = 1;
+    t.q.strides[2] = p.head_dim;
+    t.q.strides[1] = p.nheads_q * p.head_dim;
+    t.q.strides[0] = p.seqlen_q * p.nheads_q * p.head_dim;
+  }
   bool lseUnset =
       p.lse_strides[0] == 0 && p.lse_strides[1] == 0 && p.lse_strides[2] == 0;
   t.lseStrides[0] = lseUnset ? p.nheads_q * p.seqlen_q : p.lse_strides[0];
@@ -218,33 +294,20 @@ fa4_status fa4::rt::validateKVCache(const fa4_kvcache_params &p,
       return s;
   }
 
-  // ---- The kernel's view: one decode query per head, GQA packed ----
-  // With Sq = 1, the g = Hq / Hkv query heads of one KV head become the
-  // rows of one M tile (FlashAttention-2's seqlenq_ngroups_swapped): the
-  // view has Sq' = g rows, Hkv heads, row stride = the head stride and head
-  // stride = g head strides, so each CTA reads a KV block once for the
-  // group. Causal is moot for one query (it sees every key); a window or
-  // ALiBi depends on the query head's position or slope, so neither packs.
-  // The LSE view needs its head stride to be 1 (rows contiguous).
+  // ---- The kernel's view: GQA packing ----
+  // The g = Hq / Hkv query heads of one KV head share the CTA's M tile:
+  // row s * g + j is query s of head kv * g + j (the kernel's q_group), so a
+  // CTA reads each KV block once for the whole group, as FlashAttention-2's
+  // seqlenq_ngroups_swapped does for Sq = 1 and FA3's pack_gqa for any Sq.
+  // The grid then has Hkv heads and Sq * g rows. ALiBi's slope is per query
+  // head and is not packed. Causal is moot for one query (it sees every key).
   int64_t group = p.nheads_q / p.nheads_kv;
-  t.packGqa = p.seqlen_q == 1 && group > 1 && !t.mods.window && !t.mods.alibi &&
-              (!p.lse || t.lseStrides[1] == 1);
+  t.packGqa = group > 1 && !t.mods.alibi;
   if (p.seqlen_q == 1)
     t.mods.causal = false;
-  if (t.packGqa) {
-    t.viewSeqlenQ = group;
-    t.viewHeads = p.nheads_kv;
-    for (Tensor *tensor : {&t.q, &t.o}) {
-      tensor->strides[1] = tensor->strides[2];
-      tensor->strides[2] *= group;
-      tensor->seqlen = group;
-      tensor->heads = p.nheads_kv;
-    }
-    t.lseStrides[1] *= group;
-  } else {
-    t.viewSeqlenQ = p.seqlen_q;
-    t.viewHeads = p.nheads_q;
-  }
+  t.qGroup = t.packGqa ? group : 1;
+  t.viewSeqlenQ = p.seqlen_q * t.qGroup;
+  t.viewHeads = p.nheads_q / t.qGroup;
   if (static_cast<long double>(p.batch) * kMaxSplits > kMaxGridYZ ||
       t.viewHeads > kMaxGridYZ)
     return fail(FA4_ERROR_INVALID_SHAPE,
@@ -316,13 +379,100 @@ int fa4::rt::chooseNumSplits(int64_t work, int64_t slots, int64_t keyBlocks) {
   return 1;
 }
 
+uint64_t fa4::rt::getRotatedQueryBytes(const fa4_kvcache_params &p,
+                                       const KVCacheTensors &t) {
+  if (!t.rotary || t.empty)
+    return 0;
+  uint64_t bytes =
+      static_cast<uint64_t>(p.batch) * p.seqlen_q * p.nheads_q * p.head_dim * 2;
+  return (bytes + 255) / 256 * 256;
+}
+
 uint64_t fa4::rt::getKVCacheWorkspaceBytes(const fa4_kvcache_params &p,
                                            const KVCacheTensors &t,
                                            int numSplits) {
-  if (numSplits <= 1 || t.empty)
+  if (t.empty)
     return 0;
-  return static_cast<uint64_t>(numSplits) * p.batch * t.viewSeqlenQ *
-         t.viewHeads * (p.head_dim_v + 1) * 4;
+  uint64_t partials = numSplits <= 1 ? 0
+                                     : static_cast<uint64_t>(numSplits) *
+                                           p.batch * t.viewSeqlenQ *
+                                           t.viewHeads * (p.head_dim_v + 1) * 4;
+  return getRotatedQueryBytes(p, t) + partials;
+}
+
+FeatureMap fa4::rt::getAppendRequest(const fa4_kvcache_params &p,
+                                     const KVCacheTensors &t) {
+  return {{"kernel", "append"},
+          {"dtype", getDtypeName(p.dtype)},
+          {"paged_kv", t.paged ? "true" : "false"}};
+}
+
+fa4_status fa4::rt::prepareAppend(const fa4_kvcache_params &p,
+                                  const KVCacheTensors &t,
+                                  const KernelInfo &kernel, Launch &launch) {
+  launch.kernel = &kernel;
+  launch.dtype = p.dtype;
+  KernelArgs &args = launch.args;
+  args.setPtr("q", t.qIn.data);
+  args.setPtr("q_rot", t.q.data);
+  args.setPtr("k_new", p.k_new);
+  args.setPtr("v_new", p.v_new);
+  args.setPtr("k", p.k_cache);
+  args.setPtr("v", p.v_cache);
+  args.setPtr("rotary_cos", p.rotary_cos);
+  args.setPtr("rotary_sin", p.rotary_sin);
+  args.setPtr("cache_seqlens", p.cache_seqlens);
+  args.setI32("seqlen_k", static_cast<int32_t>(p.cache_seqlen));
+  if (t.paged) {
+    args.setPtr("block_table", p.block_table);
+    args.setI32("block_table_stride", static_cast<int32_t>(t.tableStride));
+    args.setI32("page_size", static_cast<int32_t>(p.page_size));
+    args.setI32("num_pages", static_cast<int32_t>(p.num_pages));
+    args.setI64("k_page_stride", t.k.strides[0]);
+    args.setI64("v_page_stride", t.v.strides[0]);
+  } else {
+    args.setPtr("cache_batch_idx", p.cache_batch_idx);
+    args.setI32("cache_entries", static_cast<int32_t>(p.batch_cache));
+    args.setI64("k_batch_stride", t.k.strides[0]);
+    args.setI64("v_batch_stride", t.v.strides[0]);
+  }
+  args.setI32("cache_capacity", static_cast<int32_t>(t.capacity));
+  args.setI32("batch", static_cast<int32_t>(p.batch));
+  int64_t seqlenNew = t.append ? p.seqlen_new : 0;
+  // Without rotary the query region has nothing to do.
+  int64_t seqlenQ = t.rotary ? p.seqlen_q : 0;
+  args.setI32("seqlen_new", static_cast<int32_t>(seqlenNew));
+  args.setI32("seqlen_q", static_cast<int32_t>(seqlenQ));
+  args.setI32("nheads_q", static_cast<int32_t>(p.nheads_q));
+  args.setI32("nheads_kv", static_cast<int32_t>(p.nheads_kv));
+  args.setI32("head_dim", static_cast<int32_t>(p.head_dim));
+  args.setI32("head_dim_v", static_cast<int32_t>(p.head_dim_v));
+  args.setI32("rotary_dim", static_cast<int32_t>(t.rotary ? p.rotary_dim : 0));
+  args.setI32("rotary_interleaved", p.rotary_interleaved ? 1 : 0);
+  // Query positions: FlashAttention-2 places query s at cache_seqlens[b] + s
+  // when causal or local, else every query at cache_seqlens[b].
+  args.setI32("q_positions", p.causal || p.local ? 1 : 0);
+  args.setI32("seqlen_ro", static_cast<int32_t>(t.rotary ? p.seqlen_ro : 1));
+  const Tensor &q = t.qIn;
+  args.setI64("q_batch_stride", q.strides[0]);
+  args.setI64("q_row_stride", q.strides[1]);
+  args.setI64("q_head_stride", q.strides[2]);
+  for (const Tensor *tensor : {&t.kNew, &t.vNew}) {
+    std::string prefix = tensor == &t.kNew ? "k_new" : "v_new";
+    args.setI64(prefix + "_batch_stride", tensor->strides[0]);
+    args.setI64(prefix + "_row_stride", tensor->strides[1]);
+    args.setI64(prefix + "_head_stride", tensor->strides[2]);
+  }
+  args.setI64("k_row_stride", t.k.strides[1]);
+  args.setI64("k_head_stride", t.k.strides[2]);
+  args.setI64("v_row_stride", t.v.strides[1]);
+  args.setI64("v_head_stride", t.v.strides[2]);
+  int64_t units =
+      std::max({p.batch * seqlenNew * p.nheads_kv *
+                    (std::max(p.head_dim, p.head_dim_v) / 2),
+                p.batch * seqlenQ * p.nheads_q * (p.head_dim / 2), int64_t{1}});
+  launch.sizes = {{"append_units", units}};
+  return FA4_SUCCESS;
 }
 
 fa4_status fa4::rt::prepareKVCache(const fa4_kvcache_params &p,
@@ -332,8 +482,11 @@ fa4_status fa4::rt::prepareKVCache(const fa4_kvcache_params &p,
                                    Launch &launch) {
   launch.kernel = &kernel;
   launch.dtype = p.dtype;
+  // The kernel's rule covers the partials, which follow the rotated Q.
+  uint64_t rotated = getRotatedQueryBytes(p, t);
   launch.workspaceProvided = true;
-  launch.workspaceBytes = workspaceBytes;
+  launch.workspaceBytes =
+      workspaceBytes > rotated ? workspaceBytes - rotated : 0;
   KernelArgs &args = launch.args;
   args.setPtr("q", t.q.data);
   args.setPtr("k", t.k.data);
@@ -350,10 +503,11 @@ fa4_status fa4::rt::prepareKVCache(const fa4_kvcache_params &p,
   args.setPtr("o_partial", numSplits > 1 ? workspace : nullptr);
   args.setPtr("lse_partial", lsePartial);
   args.setI32("num_splits", numSplits);
-  args.setI32("seqlen_q", static_cast<int32_t>(t.viewSeqlenQ));
+  args.setI32("seqlen_q", static_cast<int32_t>(p.seqlen_q));
+  args.setI32("q_group", static_cast<int32_t>(t.qGroup));
   args.setI32("seqlen_k", static_cast<int32_t>(p.cache_seqlen));
   args.setPtr("cache_seqlens", p.cache_seqlens);
-  args.setI32("seqlen_new", 0);
+  args.setI32("seqlen_new", static_cast<int32_t>(t.append ? p.seqlen_new : 0));
   args.setI32("head_ratio", static_cast<int32_t>(t.viewHeads / p.nheads_kv));
   for (const Tensor *tensor : {&t.q, &t.k, &t.v, &t.o}) {
     std::string prefix = tensor == &t.o   ? "o"
@@ -416,6 +570,7 @@ fa4_status fa4::rt::prepareCombine(const fa4_kvcache_params &p,
   args.setI32("batch", static_cast<int32_t>(p.batch));
   args.setI32("seqlen_q", static_cast<int32_t>(t.viewSeqlenQ));
   args.setI32("nheads_q", static_cast<int32_t>(t.viewHeads));
+  args.setI32("q_group", static_cast<int32_t>(t.qGroup));
   args.setI64("o_batch_stride", t.o.strides[0]);
   args.setI64("o_head_stride", t.o.strides[2]);
   args.setI32("o_row_stride", static_cast<int32_t>(t.o.strides[1]));
@@ -434,6 +589,7 @@ struct KVCachePlan {
   KVCacheTensors t;
   const KernelInfo *kernel = nullptr;
   const KernelInfo *combine = nullptr;
+  const KernelInfo *append = nullptr;
   int numSplits = 1;
   const CudaDriver *driver = nullptr;
   CUcontext context = nullptr;
@@ -461,6 +617,16 @@ static fa4_status planKVCache(const fa4_kvcache_params &p, KVCachePlan &plan) {
                        plan.t.mods.describe().c_str(),
                        plan.t.paged ? "paged" : "contiguous", target));
   plan.kernel = found.front();
+  if (plan.t.append) {
+    std::vector<const KernelInfo *> appenders =
+        findKernels(target, getAppendRequest(p, plan.t));
+    if (appenders.empty())
+      return fail(FA4_ERROR_NO_KERNEL,
+                  format("no embedded append kernel for %s, %s cache, on %s",
+                         getDtypeName(p.dtype),
+                         plan.t.paged ? "paged" : "contiguous", target));
+    plan.append = appenders.front();
+  }
   plan.combine = findCombineKernel(*plan.kernel);
   if (!plan.combine)
     return fail(FA4_ERROR_INTERNAL, "kernel " + plan.kernel->name +
@@ -543,12 +709,24 @@ extern "C" fa4_status fa4_kvcache_fwd(const fa4_kvcache_params *params,
       return fail(FA4_ERROR_MISALIGNED, "workspace is not 16-byte aligned");
   }
   plan.t.workspace = workspace;
+  CUstream cuStream = static_cast<CUstream>(stream);
+  if (plan.t.rotary)
+    plan.t.q.data = workspace;
+  if (plan.append) {
+    Launch append;
+    if (fa4_status s = prepareAppend(p, plan.t, *plan.append, append);
+        s != FA4_SUCCESS)
+      return s;
+    if (fa4_status s =
+            launchKernel(*plan.driver, plan.context, append, cuStream);
+        s != FA4_SUCCESS)
+      return s;
+  }
   Launch launch;
   if (fa4_status s = prepareKVCache(p, plan.t, *plan.kernel, plan.numSplits,
                                     workspace, workspaceBytes, launch);
       s != FA4_SUCCESS)
     return s;
-  CUstream cuStream = static_cast<CUstream>(stream);
   if (fa4_status s = launchKernel(*plan.driver, plan.context, launch, cuStream);
       s != FA4_SUCCESS)
     return s;

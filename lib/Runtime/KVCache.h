@@ -16,16 +16,23 @@ namespace fa4::rt {
 /// The most splits one call may use (the combine kernel reads them all).
 constexpr int kMaxSplits = 128;
 
-/// fa4_kvcache_fwd's tensors, validated, in the kernel's view: with
-/// `packGqa`, Sq' = nheads_q / nheads_kv rows over nheads_kv heads.
+/// fa4_kvcache_fwd's tensors, validated, and the kernel's view: with
+/// `packGqa`, Sq' = seqlen_q * qGroup rows over nheads_kv heads.
 struct KVCacheTensors {
-  Tensor q, k, v, o;
+  /// q is what attention reads (with rotary: the rotated copy in the
+  /// workspace, contiguous); qIn the caller's.
+  Tensor q, k, v, o, qIn;
+  /// Appending: the new keys and values.
+  Tensor kNew, vNew;
+  bool append = false;
+  bool rotary = false;
   int64_t lseStrides[3];
   bool paged = false;
   int64_t tableStride = 0;
   /// Key rows per batch entry: seqlen_cache, or max_pages * page_size.
   int64_t capacity = 0;
   bool packGqa = false;
+  int64_t qGroup = 1;
   int64_t viewSeqlenQ = 0;
   int64_t viewHeads = 0;
   float scale = 0;
@@ -48,6 +55,16 @@ int chooseNumSplits(int64_t work, int64_t slots, int64_t keyBlocks);
 /// Workspace bytes for `numSplits` (0 for one split).
 uint64_t getKVCacheWorkspaceBytes(const fa4_kvcache_params &p,
                                   const KVCacheTensors &t, int numSplits);
+/// Bytes of the rotated queries at the workspace's start (0 without
+/// rotary), a multiple of 256.
+uint64_t getRotatedQueryBytes(const fa4_kvcache_params &p,
+                              const KVCacheTensors &t);
+/// The append kernel's features.
+FeatureMap getAppendRequest(const fa4_kvcache_params &p,
+                            const KVCacheTensors &t);
+/// Fills the append launch (new keys and values, rotary).
+fa4_status prepareAppend(const fa4_kvcache_params &p, const KVCacheTensors &t,
+                         const KernelInfo &kernel, Launch &launch);
 /// Fills the attention launch.
 fa4_status prepareKVCache(const fa4_kvcache_params &p, const KVCacheTensors &t,
                           const KernelInfo &kernel, int numSplits,

@@ -161,8 +161,13 @@ class KVCacheParams(ctypes.Structure):
         ("k_new", ctypes.c_void_p),
         ("v_new", ctypes.c_void_p),
         ("seqlen_new", ctypes.c_int64),
+        ("k_new_strides", ctypes.c_int64 * 4),
+        ("v_new_strides", ctypes.c_int64 * 4),
         ("rotary_cos", ctypes.c_void_p),
         ("rotary_sin", ctypes.c_void_p),
+        ("rotary_dim", ctypes.c_int64),
+        ("seqlen_ro", ctypes.c_int64),
+        ("rotary_interleaved", ctypes.c_int),
     ]
 
 

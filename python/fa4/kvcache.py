@@ -62,8 +62,16 @@ def flash_attn_with_kvcache(q, k_cache, v_cache, k=None, v=None, rotary_cos=None
     head_dim), and with return_softmax_lse (out, softmax_lse (batch, nheads,
     seqlen_q) float32).
 
-    Not built yet (NotImplementedError): appending k, v to the cache and
-    rotary_cos / rotary_sin; windows, softcap and ALiBi on the KV-cache kernels.
+    k, v: (batch, seqlen_new, nheads_k, head_dim) new tokens, written in place to
+    cache rows cache_seqlens[b] .. cache_seqlens[b] + seqlen_new - 1 before attention
+    (which then sees them). rotary_cos, rotary_sin: (seqlen_ro, rotary_dim / 2) in q's
+    dtype; the new keys are rotated at their positions, q at cache_seqlens[b] + s
+    (causal or local) or cache_seqlens[b]; pairs (2i, 2i + 1) when
+    rotary_interleaved, else (i, i + rotary_dim / 2). cache_seqlens itself is not
+    advanced (as in FlashAttention-2).
+
+    Not built yet (NotImplementedError): windows, softcap and ALiBi on the KV-cache
+    kernels.
     """
     softmax_scale, causal, window_size, softcap, _, return_softmax_lse = \
         _checks.check_common(0.0, softmax_scale, causal, window_size, softcap, alibi_slopes,
@@ -77,12 +85,12 @@ def flash_attn_with_kvcache(q, k_cache, v_cache, k=None, v=None, rotary_cos=None
             isinstance(cache_seqlens, bool) or not isinstance(cache_seqlens, numbers.Integral)):
         raise TypeError(f"cache_seqlens must be an int or a torch.Tensor, got "
                         f"{type(cache_seqlens).__name__}")
-    if k is not None or v is not None:
-        raise NotImplementedError("fa4: flash_attn_with_kvcache: appending new k, v to the "
-                                  "cache is not built yet")
-    if rotary_cos is not None or rotary_sin is not None:
-        raise NotImplementedError("fa4: flash_attn_with_kvcache: rotary embeddings "
-                                  "(rotary_cos, rotary_sin) are not built yet")
+    if (k is None) != (v is None):
+        raise ValueError("k and v come together: pass both new keys and new values, or neither")
+    if (rotary_cos is None) != (rotary_sin is None):
+        raise ValueError("rotary_cos and rotary_sin come together: pass both or neither")
+    if rotary_cos is not None and k is None:
+        raise ValueError("rotary_cos / rotary_sin need new keys to rotate (k, v)")
     import torch
     _checks.check_tensor("q", q, torch)
     if not q.is_cuda:
@@ -132,14 +140,56 @@ def flash_attn_with_kvcache(q, k_cache, v_cache, k=None, v=None, rotary_cos=None
         if not 0 <= cache_seqlens <= capacity:
             raise ValueError(f"cache_seqlens ({cache_seqlens}) must be in [0, {capacity}] "
                              "(the cache's rows)")
+        if k is not None and cache_seqlens + k.shape[1] > capacity:
+            raise ValueError(f"appending {k.shape[1]} tokens after cache_seqlens "
+                             f"({cache_seqlens}) overflows the cache's {capacity} rows")
         seqlen_default = int(cache_seqlens)
         cache_seqlens = None
     elif cache_seqlens is not None:
         _check_index("cache_seqlens", cache_seqlens, torch, device, batch)
+    head_dim_v = v_cache.shape[3]
+    seqlen_new = 0
+    if k is not None:
+        for name, t, dim in (("k", k, head_dim), ("v", v, head_dim_v)):
+            _checks.check_tensor(name, t, torch)
+            if t.device != device:
+                raise ValueError(f"{name} must be on {device} (with q), got {t.device}")
+            if t.dtype != q.dtype:
+                raise ValueError(f"{name} must be {q.dtype} (q's dtype), got {t.dtype}")
+            if t.dim() != 4 or t.shape[0] != batch or t.shape[2] != nheads_k or t.shape[3] != dim:
+                raise ValueError(f"{name} must be ({batch}, seqlen_new, {nheads_k}, {dim}), got "
+                                 f"shape {tuple(t.shape)}")
+            if t.shape[-1] > 1 and t.stride(-1) != 1:
+                raise ValueError(f"{name} must be contiguous in its last dimension")
+        if v.shape[1] != k.shape[1]:
+            raise ValueError(f"k and v must have the same seqlen_new, got {k.shape[1]} and "
+                             f"{v.shape[1]}")
+        seqlen_new = k.shape[1]
+        if cache_seqlens is None:
+            raise ValueError("appending k, v needs cache_seqlens (where the new tokens go)")
+    rotary_dim = 0
+    if rotary_cos is not None:
+        for name, t in (("rotary_cos", rotary_cos), ("rotary_sin", rotary_sin)):
+            _checks.check_tensor(name, t, torch)
+            if t.device != device:
+                raise ValueError(f"{name} must be on {device} (with q), got {t.device}")
+            if t.dtype != q.dtype:
+                raise ValueError(f"{name} must be {q.dtype} (q's dtype), got {t.dtype}")
+            if t.dim() != 2:
+                raise ValueError(f"{name} must be (seqlen_ro, rotary_dim / 2), got shape "
+                                 f"{tuple(t.shape)}")
+            if not t.is_contiguous():
+                raise ValueError(f"{name} must be contiguous")
+        if rotary_sin.shape != rotary_cos.shape:
+            raise ValueError(f"rotary_sin must match rotary_cos's shape "
+                             f"{tuple(rotary_cos.shape)}, got {tuple(rotary_sin.shape)}")
+        rotary_dim = 2 * rotary_cos.shape[1]
+        if not 0 < rotary_dim <= head_dim:
+            raise ValueError(f"rotary_dim (2 * rotary_cos.shape[1] = {rotary_dim}) must be in "
+                             f"(0, {head_dim}] (head_dim)")
     if softmax_scale is None:
         softmax_scale = _checks.default_softmax_scale(head_dim)
 
-    head_dim_v = v_cache.shape[3]
     out = torch.empty((batch, seqlen_q, nheads, head_dim_v), dtype=q.dtype, device=device)
     lse = (torch.empty((batch, nheads, seqlen_q), dtype=torch.float32, device=device)
            if return_softmax_lse else None)
@@ -178,6 +228,18 @@ def flash_attn_with_kvcache(q, k_cache, v_cache, k=None, v=None, rotary_cos=None
     p.causal = int(bool(causal))
     rt.set_score_mods(p, window_size, softcap, alibi_slopes)
     p.num_splits = num_splits
+    if k is not None:
+        p.k_new, p.v_new, p.seqlen_new = k.data_ptr(), v.data_ptr(), seqlen_new
+        for field, t in (("k_new_strides", k), ("v_new_strides", v)):
+            strides = getattr(p, field)
+            for i in range(4):
+                strides[i] = t.stride(i)
+            if t.shape[-1] == 1:
+                strides[3] = 1
+    if rotary_cos is not None:
+        p.rotary_cos, p.rotary_sin = rotary_cos.data_ptr(), rotary_sin.data_ptr()
+        p.rotary_dim, p.seqlen_ro = rotary_dim, rotary_cos.shape[0]
+        p.rotary_interleaved = int(bool(rotary_interleaved))
     with torch.cuda.device(device):
         size = ctypes.c_uint64(0)
         status = lib.fa4_kvcache_workspace_size(ctypes.byref(p), ctypes.byref(size))

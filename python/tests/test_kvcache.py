@@ -2,9 +2,11 @@
 errors (CPU), and on the GPU the decode matrix (Sq 1..128, mixed cache
 lengths up to 128k, contiguous and paged caches, split counts 1, 0 and 3,
 MHA, GQA and MQA, cache_batch_idx and cache_leftpad) against the reference
-entry by entry with the SPEC's correctness rule, outputs poisoned, and a
-decode step captured in a CUDA graph. Without a CUDA GPU the GPU tests
-report SKIPPED with the reason."""
+entry by entry with the SPEC's correctness rule; appending new k, v with and
+without rotary embeddings (interleaved or not, partial rotary dims) checked
+in the cache and in the output; and decode steps captured in a CUDA graph
+(append, attention, splits, combine) replayed against eager calls. Without a
+CUDA GPU the GPU tests report SKIPPED with the reason."""
 
 import inspect
 import math
@@ -47,9 +49,10 @@ def _cpu_args():
 
 
 @pytest.mark.parametrize("kwargs, error, match", [
-    ({"k": torch.zeros(1), "v": torch.zeros(1)}, NotImplementedError, "appending new k, v"),
-    ({"rotary_cos": torch.zeros(1), "rotary_sin": torch.zeros(1)}, NotImplementedError,
-     "rotary"),
+    ({"k": torch.zeros(1)}, ValueError, "k and v come together"),
+    ({"rotary_cos": torch.zeros(1)}, ValueError, "rotary_cos and rotary_sin come together"),
+    ({"rotary_cos": torch.zeros(1), "rotary_sin": torch.zeros(1)}, ValueError,
+     "need new keys to rotate"),
     ({"num_splits": 129}, ValueError, "num_splits must be 0"),
     ({"num_splits": -1}, ValueError, "num_splits must be 0"),
     ({"num_splits": 1.5}, TypeError, "num_splits must be an int"),
@@ -270,3 +273,160 @@ def test_cuda_graph_decode_step():
             eager = fa4.flash_attn_with_kvcache(q, k, v, cache_seqlens=seqlens,
                                                 num_splits=splits)
             assert torch.equal(out, eager), (splits, step)
+
+
+# ---- Appending and rotary ----------------------------------------------------
+
+
+def _rotary_ref(x, cos, sin, positions, interleaved):
+    """x (B, S, H, D) rotated at positions (B, S) in float32, rounded once."""
+    rd = 2 * cos.shape[1]
+    c = cos[positions].float()[:, :, None, :]
+    s_ = sin[positions].float()[:, :, None, :]
+    xr = x[..., :rd].float()
+    if interleaved:
+        x1, x2 = xr[..., 0::2], xr[..., 1::2]
+    else:
+        x1, x2 = xr[..., :rd // 2], xr[..., rd // 2:]
+    y1, y2 = x1 * c - x2 * s_, x1 * s_ + x2 * c
+    out = torch.stack([y1, y2], -1).flatten(-2) if interleaved else torch.cat([y1, y2], -1)
+    return torch.cat([out.to(x.dtype), x[..., rd:]], -1)
+
+
+APPEND_CASES = []
+for layout in ("contiguous", 16, 64):
+    for rotary in (None, "interleaved", "half"):
+        for sq, sn in ((1, 1), (4, 4), (3, 7)):
+            for causal in (False, True):
+                APPEND_CASES.append((layout, rotary, sq, sn, causal))
+
+
+@requires_gpu
+@pytest.mark.parametrize("splits", [1, 0])
+@pytest.mark.parametrize("layout, rotary, sq, sn, causal", APPEND_CASES,
+                         ids=[f"{c[0]}-{c[1]}-sq{c[2]}-new{c[3]}-{'causal' if c[4] else 'full'}"
+                              for c in APPEND_CASES])
+def test_append(layout, rotary, sq, sn, causal, splits):
+    rng = random.Random(hash((layout, rotary, sq, sn, causal)) & 0xFFFF)
+    torch.manual_seed(rng.randint(0, 1 << 30))
+    dtype = torch.bfloat16 if rng.random() < 0.5 else torch.float16
+    batch, hq, hk, d, capacity = 3, 16, 4, 128, 512
+    q = torch.randn(batch, sq, hq, d, dtype=dtype, device="cuda")
+    k_cache = torch.randn(batch + 1, capacity, hk, d, dtype=dtype, device="cuda")
+    v_cache = torch.randn_like(k_cache)
+    k_new = torch.randn(batch, sn, hk, d, dtype=dtype, device="cuda")
+    v_new = torch.randn_like(k_new)
+    lengths = [rng.randint(0, capacity - sn) for _ in range(batch)]
+    lengths[0] = capacity - sn
+    seqlens = torch.tensor(lengths, dtype=torch.int32, device="cuda")
+    kwargs = dict(k=k_new, v=v_new, cache_seqlens=seqlens, causal=causal, num_splits=splits,
+                  return_softmax_lse=True)
+    cos = sin = None
+    if rotary:
+        rd = d if rotary == "interleaved" else d // 2
+        angle = torch.rand(capacity, rd // 2, device="cuda") * 2 * math.pi
+        cos, sin = torch.cos(angle).to(dtype), torch.sin(angle).to(dtype)
+        kwargs.update(rotary_cos=cos, rotary_sin=sin,
+                      rotary_interleaved=rotary == "interleaved")
+    idx = leftpad = None
+    if layout == "contiguous":
+        idx = torch.tensor([3, 0, 1], dtype=torch.int32, device="cuda")
+        leftpad = torch.tensor([0, min(5, lengths[1]), min(40, lengths[2])],
+                               dtype=torch.int32, device="cuda")
+        kwargs.update(cache_batch_idx=idx, cache_leftpad=leftpad)
+        k_in, v_in = k_cache.clone(), v_cache.clone()
+        entries = idx.tolist()
+    else:
+        # The first `batch` entries as pages in a shuffled pool.
+        k_in, v_in, table = _paged(k_cache[:batch].contiguous(), v_cache[:batch].contiguous(),
+                                   layout, rng)
+        kwargs["block_table"] = table
+        entries = list(range(batch))
+    out, lse = fa4.flash_attn_with_kvcache(q, k_in, v_in, **kwargs)
+    torch.cuda.synchronize()
+
+    # The expected cache: new tokens at rows lengths[b] .. + sn, keys rotated.
+    positions_k = seqlens[:, None].long() + torch.arange(sn, device="cuda")[None]
+    k_rot = _rotary_ref(k_new, cos, sin, positions_k, rotary == "interleaved") if rotary else k_new
+    if causal:
+        positions_q = seqlens[:, None].long() + torch.arange(sq, device="cuda")[None]
+    else:
+        positions_q = seqlens[:, None].long().expand(batch, sq)
+    q_rot = _rotary_ref(q, cos, sin, positions_q, rotary == "interleaved") if rotary else q
+    for b in range(batch):
+        e, n = entries[b], lengths[b]
+        if layout == "contiguous":
+            got_k, got_v = k_in[e, n:n + sn], v_in[e, n:n + sn]
+            untouched = torch.equal(k_in[e, :n], k_cache[e, :n]) and torch.equal(
+                k_in[e, n + sn:], k_cache[e, n + sn:])
+        else:
+            rows = [table[b, r // layout].item() for r in range(n, n + sn)]
+            got_k = torch.stack([k_in[p, r % layout] for p, r in zip(rows, range(n, n + sn))])
+            got_v = torch.stack([v_in[p, r % layout] for p, r in zip(rows, range(n, n + sn))])
+            untouched = True
+        assert untouched, f"entry {b}: rows outside the append changed"
+        assert torch.equal(got_v, v_new[b]), f"entry {b}: v not appended"
+        if rotary:
+            torch.testing.assert_close(got_k.float(), k_rot[b].float(), atol=2e-2, rtol=1e-2)
+        else:
+            assert torch.equal(got_k, k_new[b]), f"entry {b}: k not appended"
+        # Attention over [leftpad, n + sn) of the updated cache, q rotated.
+        start = leftpad[b].item() if leftpad is not None else 0
+        if layout == "contiguous":
+            kb, vb = k_in[e:e + 1, start:n + sn], v_in[e:e + 1, start:n + sn]
+        else:
+            per = table.shape[1]
+            kb = torch.cat([k_in[table[b, j]] for j in range(per)])[None, :n + sn]
+            vb = torch.cat([v_in[table[b, j]] for j in range(per)])[None, :n + sn]
+        check(out[b:b + 1], lse[b:b + 1], q_rot[b:b + 1], kb, vb, causal)
+
+
+@requires_gpu
+@pytest.mark.parametrize("paged", [False, True])
+@pytest.mark.parametrize("rotary", [False, True])
+def test_cuda_graph_append_decode_step(paged, rotary):
+    """Append (and rotary), attention, splits and combine captured once;
+    replayed with new tokens and advanced cache_seqlens, the outputs and the
+    caches equal eager calls on a copy of the cache."""
+    torch.manual_seed(21)
+    batch, hq, hk, d, capacity = 4, 32, 8, 128, 2048
+    dtype = torch.bfloat16
+    k_g = torch.randn(batch, capacity, hk, d, dtype=dtype, device="cuda")
+    v_g = torch.randn_like(k_g)
+    kwargs = {}
+    if paged:
+        pages = capacity // 64
+        table = torch.randperm(batch * pages, device="cuda").to(torch.int32).view(batch, pages)
+        k_g = k_g.view(batch * pages, 64, hk, d)
+        v_g = v_g.view(batch * pages, 64, hk, d)
+        kwargs["block_table"] = table
+    if rotary:
+        angle = torch.rand(capacity, d // 4, device="cuda") * 2 * math.pi
+        kwargs.update(rotary_cos=torch.cos(angle).to(dtype), rotary_sin=torch.sin(angle).to(dtype))
+    k_e, v_e = k_g.clone(), v_g.clone()
+    q = torch.randn(batch, 1, hq, d, dtype=dtype, device="cuda")
+    k_new = torch.randn(batch, 1, hk, d, dtype=dtype, device="cuda")
+    v_new = torch.randn_like(k_new)
+    seqlens = torch.tensor([100, 700, 1500, 2000], dtype=torch.int32, device="cuda")
+
+    def step(k_cache, v_cache):
+        return fa4.flash_attn_with_kvcache(q, k_cache, v_cache, k=k_new, v=v_new,
+                                           cache_seqlens=seqlens, causal=True, num_splits=0,
+                                           **kwargs)
+
+    # The warm-up appends once to both copies.
+    step(k_g, v_g)
+    step(k_e, v_e)
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        out_g = step(k_g, v_g)
+    for _ in range(4):
+        seqlens.add_(1)
+        q.copy_(torch.randn_like(q))
+        k_new.copy_(torch.randn_like(k_new))
+        v_new.copy_(torch.randn_like(v_new))
+        graph.replay()
+        out_e = step(k_e, v_e)
+        torch.cuda.synchronize()
+        assert torch.equal(out_g, out_e)
+        assert torch.equal(k_g, k_e) and torch.equal(v_g, v_e)

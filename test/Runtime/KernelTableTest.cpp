@@ -85,8 +85,9 @@ FA4_TEST(metadataAgreesWithPtxSignature) {
              k.name.c_str(), i, k.params[i].name.c_str(), types[i].c_str(),
              want.c_str());
     }
-    if (k.feature("kernel") == "combine") {
-      // Split-KV's combine: 128 threads, no shared memory.
+    if (k.feature("kernel") == "combine" || k.feature("kernel") == "append") {
+      // Split-KV's combine and the KV-cache append: 128 threads, no shared
+      // memory.
       EXPECT(k.threads == 128 && k.smemBytes == 0 && k.isLaunchable(),
              "(%s: threads %lld, smem %lld)", k.name.c_str(),
              static_cast<long long>(k.threads),
@@ -214,13 +215,33 @@ void expectKVCacheReachable(const KernelInfo &k) {
     p.cache_batch_idx = kCuQ, p.cache_leftpad = kCuK;
     p.batch_cache = 3, p.seqlen_cache = 512;
   }
+  // Appending with rotary: the append kernel of the layout and dtype.
+  p.k_new = kK, p.v_new = kV, p.seqlen_new = 2;
+  p.rotary_cos = kQ, p.rotary_sin = kK, p.rotary_dim = p.head_dim / 2;
+  p.seqlen_ro = 512; // the cache rows: 8 pages of 64, or 512
+  p.rotary_dim -= p.rotary_dim % 2;
   KVCacheTensors t;
   EXPECT(validateKVCache(p, t) == FA4_SUCCESS, "(%s: %s)", k.name.c_str(),
          fa4_last_error());
+  std::vector<const KernelInfo *> appenders =
+      findKernels(k.target(), getAppendRequest(p, t));
+  EXPECT(appenders.size() == 1, "(%s: %zu append kernels)", k.name.c_str(),
+         appenders.size());
+  if (appenders.size() == 1) {
+    Launch append;
+    EXPECT(prepareAppend(p, t, *appenders.front(), append) == FA4_SUCCESS);
+    EXPECT(checkArguments(append) == FA4_SUCCESS, "(%s)", fa4_last_error());
+    unsigned grid[3];
+    EXPECT(getGrid(append, grid) == FA4_SUCCESS && grid[1] == 3 &&
+               grid[0] == (2 * 4 * 8 * (p.head_dim / 2) + 127) / 128,
+           "(%s: grid %u)", appenders.front()->name.c_str(), grid[0]);
+  }
   alignas(16) char workspace[16];
   t.workspace = workspace;
   uint64_t bytes = getKVCacheWorkspaceBytes(p, t, 3);
-  EXPECT(bytes == 3ull * 2 * 4 * 8 * (p.head_dim_v + 1) * 4);
+  uint64_t rotated = (2ull * 4 * 8 * p.head_dim * 2 + 255) / 256 * 256;
+  EXPECT(getRotatedQueryBytes(p, t) == rotated);
+  EXPECT(bytes == rotated + 3ull * 2 * 4 * 8 * (p.head_dim_v + 1) * 4);
   Launch launch;
   EXPECT(prepareKVCache(p, t, k, 3, workspace, bytes, launch) == FA4_SUCCESS);
   expectReachable(k, getKVCacheRequest(p, t), launch);
@@ -249,8 +270,8 @@ void expectKVCacheReachable(const KernelInfo &k) {
 FA4_TEST(everyKernelIsReachableAndFullySupplied) {
   int reached = 0;
   for (const KernelInfo &k : kernels()) {
-    if (k.feature("kernel") == "combine")
-      continue; // reached through its attention kernel's module
+    if (k.feature("kernel") == "combine" || k.feature("kernel") == "append")
+      continue; // reached through the KV-cache kernels
     EXPECT(k.feature("kernel") == "attention", "(%s: unknown kernel kind)",
            k.name.c_str());
     bool varlen = k.feature("varlen") == "true";

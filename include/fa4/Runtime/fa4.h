@@ -265,12 +265,19 @@ FA4_API uint64_t fa4_varlen_fwd_params_size(void);
  * synchronization happens inside, so the call can be captured in a CUDA
  * graph). num_splits = 0 chooses a count that fills the device's SMs
  * (README: the rule); 1 writes out directly and needs no workspace; at most
- * 128. With seqlen_q == 1 and GQA (no window, no ALiBi), the query heads of
- * one KV head are packed into the M tile (FlashAttention-2's
- * seqlenq_ngroups_swapped), so each KV block is read once per group.
+ * 128. With GQA (no ALiBi) the query heads of one KV head are packed into
+ * the M tile (row s * g + j is query s of head j of the group), so each KV
+ * block is read once per group, for any seqlen_q.
  *
- * Not built yet, refused by name: appending new k/v (k_new, v_new) and
- * rotary embeddings. */
+ * Appending: with k_new / v_new (batch, seqlen_new, nheads_kv, head_dim[_v])
+ * a generated append kernel first writes token t of entry b to cache row
+ * cache_seqlens[b] + t (in place; rows past the cache are not written), and
+ * attention sees cache_seqlens[b] + seqlen_new keys. With rotary tables
+ * (rotary_cos / rotary_sin (seqlen_ro, rotary_dim / 2) of dtype,
+ * contiguous) the new keys are rotated at their positions, and the queries
+ * at cache_seqlens[b] + s (causal or local) or cache_seqlens[b], into the
+ * workspace; pairs (i, i + rotary_dim / 2), or (2i, 2i + 1) with
+ * rotary_interleaved. */
 typedef struct fa4_kvcache_params {
   const void *q;
   const void *k_cache;
@@ -317,12 +324,18 @@ typedef struct fa4_kvcache_params {
   int64_t alibi_slopes_batch_stride;
   int num_splits; /* 0: heuristic; 1..128 */
 
-  /* Not built yet: must be NULL / 0. */
+  /* Appending (NULL: none; both or neither). */
   const void *k_new;
   const void *v_new;
   int64_t seqlen_new;
+  int64_t k_new_strides[4]; /* all zeros: contiguous */
+  int64_t v_new_strides[4];
+  /* Rotary (NULL: none; needs k_new). */
   const void *rotary_cos;
   const void *rotary_sin;
+  int64_t rotary_dim; /* even, <= head_dim */
+  int64_t seqlen_ro;  /* rows of the tables, at least the cache's rows */
+  int rotary_interleaved;
 } fa4_kvcache_params;
 
 /* Zeroes `params` and sets the defaults (contiguous strides, default scale,
@@ -335,9 +348,10 @@ FA4_API void fa4_kvcache_params_init(fa4_kvcache_params *params);
 FA4_API fa4_status fa4_kvcache_workspace_size(const fa4_kvcache_params *params,
                                               uint64_t *bytes);
 
-/* Launches the attention (and, with more than one split, the combine)
- * kernel on `stream`. `workspace` (16-byte aligned, device memory) must
- * hold fa4_kvcache_workspace_size bytes; it may be NULL when that is 0. */
+/* Launches the append kernel (when appending or rotating), the attention
+ * kernel and, with more than one split, the combine kernel on `stream`.
+ * `workspace` (16-byte aligned, device memory) must hold
+ * fa4_kvcache_workspace_size bytes; it may be NULL when that is 0. */
 FA4_API fa4_status fa4_kvcache_fwd(const fa4_kvcache_params *params,
                                    void *workspace, uint64_t workspace_bytes,
                                    void *stream);

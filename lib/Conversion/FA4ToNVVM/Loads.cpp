@@ -98,10 +98,33 @@ struct LoadTileOpLowering : OpConversionPattern<LoadTileOp> {
     Type elementType = tile.getElementType();
     // Global: element (row + laneRow, laneUnit * 8).
     Value firstRow = e.add(adaptor.getRow(), plan.laneRow);
-    Value sourceRow = e.mul(firstRow, adaptor.getStride());
     Value sourceColumn = e.mul(plan.laneUnit, e.i32(plan.elementsPerUnit));
-    Value threadSource = e.gepElements(adaptor.getBase(), elementType,
-                                       e.add(sourceRow, sourceColumn));
+    Value group = adaptor.getGroup();
+    // Grouped rows (GQA packing): row r at (r / g) * stride + (r % g) *
+    // head_stride, one 64-bit address per pass (Q, once per CTA).
+    auto groupedRow = [&](Value r) {
+      Value query = arith::DivUIOp::create(rewriter, op.getLoc(), r, group);
+      Value head = arith::RemUIOp::create(rewriter, op.getLoc(), r, group);
+      Type i64 = rewriter.getI64Type();
+      Value rowOffset = arith::ExtUIOp::create(
+          rewriter, op.getLoc(), i64, e.mul(query, adaptor.getStride()));
+      Value headOffset = arith::MulIOp::create(
+          rewriter, op.getLoc(),
+          arith::ExtUIOp::create(rewriter, op.getLoc(), i64, head),
+          adaptor.getHeadStride());
+      Value offset =
+          arith::AddIOp::create(rewriter, op.getLoc(), rowOffset, headOffset);
+      Value rowBase = LLVM::GEPOp::create(
+          rewriter, op.getLoc(), adaptor.getBase().getType(), elementType,
+          adaptor.getBase(), ValueRange{offset});
+      return e.gepElements(rowBase, elementType, sourceColumn);
+    };
+    Value threadSource;
+    if (!group) {
+      Value sourceRow = e.mul(firstRow, adaptor.getStride());
+      threadSource = e.gepElements(adaptor.getBase(), elementType,
+                                   e.add(sourceRow, sourceColumn));
+    }
     // Pass i is in bounds iff i * rowsPerPass < limit - (row + laneRow).
     Value rowsLeft = e.sub(adaptor.getLimit(), firstRow);
     Value passStride = e.mul(adaptor.getStride(), e.i32(plan.rowsPerPass));
@@ -109,10 +132,20 @@ struct LoadTileOpLowering : OpConversionPattern<LoadTileOp> {
       for (int64_t c = 0; c < plan.chunks; ++c) {
         for (int64_t i = 0; i < plan.passes; ++i) {
           Value dest = plan.dest(e, c, i);
-          Value passOffset = e.mul(passStride, e.i32(i));
-          Value source = e.gepElements(
-              threadSource, elementType,
-              e.add(passOffset, e.i32(c * plan.layout.chunkCols)));
+          Value chunkOffset = e.i32(c * plan.layout.chunkCols);
+          Value source;
+          if (group) {
+            // Rows past the limit copy zeros; their address stays in row 0.
+            Value r = e.add(firstRow, e.i32(i * plan.rowsPerPass));
+            Value inside =
+                e.cmp(arith::CmpIPredicate::slt, r, adaptor.getLimit());
+            source = e.gepElements(groupedRow(e.select(inside, r, e.i32(0))),
+                                   elementType, chunkOffset);
+          } else {
+            Value passOffset = e.mul(passStride, e.i32(i));
+            source = e.gepElements(threadSource, elementType,
+                                   e.add(passOffset, chunkOffset));
+          }
           Value inBounds = e.cmp(arith::CmpIPredicate::slt,
                                  e.i32(i * plan.rowsPerPass), rowsLeft);
           Value full = e.i32(16);

@@ -52,6 +52,9 @@ struct MaskOpLowering : OpConversionPattern<MaskOp> {
     for (int64_t mt = 0; mt < layout.mTiles; ++mt) {
       for (int64_t h = 0; h < 2; ++h) {
         Value query = e.add(query0, e.i32(FragmentLayout::slotRow(2 * mt + h)));
+        // GQA packing: tile row p is query p / g.
+        if (Value group = adaptor.getGroup())
+          query = arith::DivUIOp::create(rewriter, op.getLoc(), query, group);
         // Local column bound relative to this lane's first column.
         auto local = [&](Value key) {
           return e.sub(e.sub(key, adaptor.getCol()), twoQ);

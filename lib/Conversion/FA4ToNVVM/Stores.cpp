@@ -56,9 +56,26 @@ struct StoreTileOpLowering : OpConversionPattern<StoreTileOp> {
         }
         Value inBounds =
             e.cmp(arith::CmpIPredicate::slt, row, adaptor.getLimit());
-        Value rowPtr = e.gepElements(
-            adaptor.getBase(), elementType,
-            e.add(e.mul(row, adaptor.getStride()), twoQ));
+        Value rowPtr;
+        if (Value group = adaptor.getGroup()) {
+          // GQA packing: row p is head p % g of sequence row p / g.
+          Value query = arith::DivUIOp::create(rewriter, loc, row, group);
+          Value head = arith::RemUIOp::create(rewriter, loc, row, group);
+          Value headOffset = arith::MulIOp::create(
+              rewriter, loc,
+              arith::ExtUIOp::create(rewriter, loc, rewriter.getI64Type(),
+                                     head),
+              adaptor.getHeadStride());
+          Value headBase = LLVM::GEPOp::create(
+              rewriter, loc, adaptor.getBase().getType(), elementType,
+              adaptor.getBase(), ValueRange{headOffset});
+          rowPtr =
+              e.gepElements(headBase, elementType,
+                            e.add(e.mul(query, adaptor.getStride()), twoQ));
+        } else {
+          rowPtr = e.gepElements(adaptor.getBase(), elementType,
+                                 e.add(e.mul(row, adaptor.getStride()), twoQ));
+        }
         scf::IfOp::create(rewriter, loc, inBounds, [&](OpBuilder &b, Location) {
           Emitter inner(b, loc);
           for (int64_t nt = 0; nt < layout.nTiles; ++nt) {
@@ -98,7 +115,21 @@ struct StoreRowsOpLowering : OpConversionPattern<StoreRowsOp> {
       Value write = arith::AndIOp::create(
           rewriter, loc, leader,
           e.cmp(arith::CmpIPredicate::slt, row, adaptor.getLimit()));
-      Value ptr = e.gepElements(adaptor.getBase(), rewriter.getF32Type(), row);
+      Value ptr;
+      if (Value group = adaptor.getGroup()) {
+        Value query = arith::DivUIOp::create(rewriter, loc, row, group);
+        Value head = arith::RemUIOp::create(rewriter, loc, row, group);
+        Value headOffset = arith::MulIOp::create(
+            rewriter, loc,
+            arith::ExtUIOp::create(rewriter, loc, rewriter.getI64Type(), head),
+            adaptor.getHeadStride());
+        Value headBase = LLVM::GEPOp::create(
+            rewriter, loc, adaptor.getBase().getType(), rewriter.getF32Type(),
+            adaptor.getBase(), ValueRange{headOffset});
+        ptr = e.gepElements(headBase, rewriter.getF32Type(), query);
+      } else {
+        ptr = e.gepElements(adaptor.getBase(), rewriter.getF32Type(), row);
+      }
       scf::IfOp::create(rewriter, loc, write, [&](OpBuilder &b, Location) {
         LLVM::StoreOp::create(b, loc, values[slot], ptr, /*alignment=*/4);
         scf::YieldOp::create(b, loc);

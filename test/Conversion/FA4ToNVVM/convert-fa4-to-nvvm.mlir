@@ -722,3 +722,34 @@ gpu.module @m {
     gpu.return
   }
 }
+
+// -----
+
+// GQA packing: a grouped tile row p is head p % g of sequence row p / g;
+// each pass computes its row's address (rows past the limit use row 0's
+// and copy zeros), the mask compares keys with query p / g, and the stores
+// address rows the same way.
+// CHECK-LABEL: gpu.func @grouped_rows
+// CHECK: arith.divui %{{.*}}, %arg3 : i32
+// CHECK: arith.remui %{{.*}}, %arg3 : i32
+// CHECK: arith.muli %{{.*}}, %arg4 : i64
+// CHECK: nvvm.cp.async.shared.global
+// CHECK: arith.divui %{{.*}}, %arg3 : i32
+// CHECK: arith.cmpi slt
+// CHECK: arith.select
+// CHECK: scf.if
+// CHECK: llvm.store %{{.*}} {alignment = 4 : i64} : i32, !llvm.ptr<1>
+// CHECK-NOT: fa4.
+gpu.module @m {
+  gpu.func @grouped_rows(%p: !llvm.ptr<1>, %row: i32, %rows: i32, %g: i32, %hs: i64, %stride: i32) kernel attributes {known_block_size = array<i32: 128, 1, 1>} {
+    fa4.scope "cache" {
+      %sq = fa4.smem_buffer "Q" at 0 : !fa4.smem<64x64xbf16>
+      fa4.load_tile %p[%row] limit %rows stride %stride group(%g, %hs) into %sq : !fa4.smem<64x64xbf16>
+      %z = arith.constant 0.0 : f32
+      %s = fa4.splat %z : !fa4.acc<64x64xf32, warps = 4>
+      %m = fa4.mask %s row %row col %row limit %rows diag_max %row group %g : !fa4.acc<64x64xf32, warps = 4>
+      fa4.store_tile %m, %p[%row] limit %rows stride %stride group(%g, %hs) : !fa4.acc<64x64xf32, warps = 4> as bf16
+    }
+    gpu.return
+  }
+}

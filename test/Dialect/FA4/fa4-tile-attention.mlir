@@ -276,7 +276,7 @@ fa4.attention @sink dtype(bf16) head_dim(64) head_dim_v(64) window sink
 // split. The epilogue writes O and the LSE when there is one split, else
 // this split's fp32 partials, and the module holds the combine kernel.
 // CHECK-LABEL: gpu.module @kvcache
-// CHECK: gpu.func @kvcache(%q: !llvm.ptr<1>, %k: !llvm.ptr<1>, %v: !llvm.ptr<1>, %o: !llvm.ptr<1>, %lse: !llvm.ptr<1>, %o_partial: !llvm.ptr<1>, %lse_partial: !llvm.ptr<1>, %num_splits: i32, %seqlen_q: i32, %seqlen_k: i32, %cache_seqlens: !llvm.ptr<1>, %seqlen_new: i32, %cache_batch_idx: !llvm.ptr<1>, %cache_leftpad: !llvm.ptr<1>, %cache_entries: i32, %cache_capacity: i32, %head_ratio: i32,
+// CHECK: gpu.func @kvcache(%q: !llvm.ptr<1>, %k: !llvm.ptr<1>, %v: !llvm.ptr<1>, %o: !llvm.ptr<1>, %lse: !llvm.ptr<1>, %o_partial: !llvm.ptr<1>, %lse_partial: !llvm.ptr<1>, %num_splits: i32, %seqlen_q: i32, %seqlen_k: i32, %cache_seqlens: !llvm.ptr<1>, %seqlen_new: i32, %cache_batch_idx: !llvm.ptr<1>, %cache_leftpad: !llvm.ptr<1>, %cache_entries: i32, %cache_capacity: i32, %q_group: i32, %head_ratio: i32,
 // CHECK-SAME: fa4.config = {num_stages = 2 : i64, num_warps = 4 : i64, q_in_registers = true, tile_m = 64 : i64, tile_n = 64 : i64}
 // CHECK-SAME: kv_cache = true
 // CHECK-SAME: split_kv = true
@@ -287,25 +287,32 @@ fa4.attention @sink dtype(bf16) head_dim(64) head_dim_v(64) window sink
 // CHECK: %batch = arith.divui %[[Z]], %num_splits : i32
 // CHECK: %split = arith.remui %[[Z]], %num_splits : i32
 // CHECK: %entry, %k_start, %[[SK:.*]] = fa4.cache_seqlens %batch seqlens(%cache_seqlens, %seqlen_k) new(%seqlen_new) batch_idx(%cache_batch_idx) leftpad(%cache_leftpad) entries(%cache_entries) capacity(%cache_capacity)
+// GQA packing: the CTA's q_group query heads as rows s * g + j.
+// CHECK: %q_rows = arith.muli %seqlen_q, %q_group : i32
+// CHECK: %first_head = arith.muli %head, %q_group : i32
 // CHECK: %q_base = llvm.getelementptr %q[
 // The entry's first key row: entry * batch stride + head, then k_start rows.
 // CHECK: arith.extui %entry
 // CHECK: arith.extui %k_start
 // CHECK: %k_base = llvm.getelementptr
-// CHECK: fa4.kv_range none rows(%q_row, 64) seqlen(%seqlen_q, %[[SK]]) block(64) split(%split of %num_splits)
+// The range in queries.
+// CHECK: %first_query = arith.divui %q_row, %q_group : i32
+// CHECK: fa4.kv_range none rows(%first_query, 64) seqlen(%seqlen_q, %[[SK]]) block(64) split(%split of %num_splits)
 // CHECK: %[[R:.*]]:3 = fa4.kv_loop
+// CHECK-SAME: #fa4.grouped(%q_base, %q_row_stride, %q_rows, %q_group, %q_head_stride : !llvm.ptr<1>, i32, i32, i32, i64)
+// CHECK: fa4.mask %{{.*}} row %q_row col %key_col limit %[[SK]] group %q_group
 // CHECK: %out, %[[LSE:.*]] = fa4.finalize %[[R]]#0, %[[R]]#1, %[[R]]#2 scale %scale_log2
 // CHECK: %[[MANY:.*]] = arith.cmpi sgt, %num_splits, %{{.*}} : i32
 // CHECK: scf.if %[[MANY]] {
 // CHECK: %o_partial_base = llvm.getelementptr %o_partial[%{{.*}}] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, f32
-// CHECK: fa4.store_tile %out, %o_partial_base[%q_row] limit %seqlen_q stride %{{.*}} : !fa4.acc<64x128xf32, warps = 4> as f32
+// CHECK: fa4.store_tile %out, %o_partial_base[%q_row] limit %q_rows stride %{{.*}} : !fa4.acc<64x128xf32, warps = 4> as f32
 // CHECK: %lse_partial_base = llvm.getelementptr %lse_partial[
-// CHECK: fa4.store_rows %[[LSE]], %lse_partial_base[%q_row] limit %seqlen_q
+// CHECK: fa4.store_rows %[[LSE]], %lse_partial_base[%q_row] limit %q_rows
 // CHECK: } else {
-// CHECK: fa4.store_tile %out, %o_base[%q_row] limit %seqlen_q stride %o_row_stride : !fa4.acc<64x128xf32, warps = 4> as bf16
-// CHECK: fa4.store_rows %[[LSE]]
+// CHECK: fa4.store_tile %out, %o_base[%q_row] limit %q_rows stride %o_row_stride group(%q_group, %o_head_stride) : !fa4.acc<64x128xf32, warps = 4> as bf16
+// CHECK: fa4.store_rows %[[LSE]], %{{.*}}[%q_row] limit %q_rows group(%q_group, %lse_head_stride)
 // The combine kernel: one thread per 4 columns of an output row.
-// CHECK: gpu.func @kvcache_combine(%o_partial: !llvm.ptr<1>, %lse_partial: !llvm.ptr<1>, %o: !llvm.ptr<1>, %lse: !llvm.ptr<1>, %num_splits: i32, %batch: i32, %seqlen_q: i32, %nheads_q: i32, %o_batch_stride: i64, %o_head_stride: i64, %o_row_stride: i32, %lse_batch_stride: i64, %lse_head_stride: i64) kernel
+// CHECK: gpu.func @kvcache_combine(%o_partial: !llvm.ptr<1>, %lse_partial: !llvm.ptr<1>, %o: !llvm.ptr<1>, %lse: !llvm.ptr<1>, %num_splits: i32, %batch: i32, %seqlen_q: i32, %nheads_q: i32, %q_group: i32, %o_batch_stride: i64, %o_head_stride: i64, %o_row_stride: i32, %lse_batch_stride: i64, %lse_head_stride: i64) kernel
 // CHECK-SAME: fa4.features = {dtype = bf16, head_dim_v = 128 : i64, kernel = "combine"}
 // CHECK-SAME: fa4.grid = ["cdiv(batch * seqlen_q * nheads_q * 32, 128)", "1", "1"], fa4.workspace = "0"
 // CHECK-SAME: known_block_size = array<i32: 128, 1, 1>
@@ -322,7 +329,7 @@ fa4.attention @kvcache dtype(bf16) head_dim(128) head_dim_v(128) kv_cache split_
 // index or left padding (null pointers the lowering folds away); the
 // capacity is the table's.
 // CHECK-LABEL: gpu.module @kvcache_paged
-// CHECK: %lse_partial: !llvm.ptr<1>, %num_splits: i32, %seqlen_q: i32, %seqlen_k: i32, %cache_seqlens: !llvm.ptr<1>, %seqlen_new: i32, %head_ratio: i32,
+// CHECK: %lse_partial: !llvm.ptr<1>, %num_splits: i32, %seqlen_q: i32, %seqlen_k: i32, %cache_seqlens: !llvm.ptr<1>, %seqlen_new: i32, %q_group: i32, %head_ratio: i32,
 // CHECK-SAME: %block_table: !llvm.ptr<1>
 // CHECK: fa4.scope "paged_cache" {
 // CHECK: %[[NULL:.*]] = llvm.mlir.zero : !llvm.ptr<1>
@@ -330,8 +337,41 @@ fa4.attention @kvcache dtype(bf16) head_dim(128) head_dim_v(128) kv_cache split_
 // CHECK: %capacity = arith.muli %max_pages, %page_size : i32
 // CHECK: %entry, %k_start, %[[SK:.*]] = fa4.cache_seqlens %batch seqlens(%cache_seqlens, %seqlen_k) new(%seqlen_new) batch_idx(%[[NULL]]) leftpad(%[[NULL2]]) entries(%{{.*}}) capacity(%capacity)
 // CHECK: %table = llvm.getelementptr %block_table[
-// CHECK: fa4.kv_range causal rows(%q_row, 64) seqlen(%seqlen_q, %[[SK]]) block(64) split(%split of %num_splits)
+// CHECK: fa4.kv_range causal rows(%first_query, 64) seqlen(%seqlen_q, %[[SK]]) block(64) split(%split of %num_splits)
 // CHECK: k #fa4.paged(
 // CHECK: gpu.func @kvcache_paged_combine
 fa4.attention @kvcache_paged dtype(f16) head_dim(64) head_dim_v(64) causal paged_kv kv_cache
     split_kv load_path(cp_async) stages(2)
+
+// -----
+
+// The KV-cache append kernel: grid (x, 3), region y = 0 new keys, 1 new
+// values, 2 rotated queries; a thread handles one column pair of one token.
+// A key is written at row cache_seqlens[b] + t of its page (or entry), when
+// it fits the cache; a pair below rotary_dim / 2 is rotated by the
+// position's cos/sin row.
+// CHECK-LABEL: gpu.module @append
+// CHECK: gpu.func @append(%q: !llvm.ptr<1>, %q_rot: !llvm.ptr<1>, %k_new: !llvm.ptr<1>, %v_new: !llvm.ptr<1>, %k: !llvm.ptr<1>, %v: !llvm.ptr<1>, %rotary_cos: !llvm.ptr<1>, %rotary_sin: !llvm.ptr<1>, %cache_seqlens: !llvm.ptr<1>, %seqlen_k: i32, %block_table: !llvm.ptr<1>,
+// CHECK-SAME: fa4.features = {dtype = f16, kernel = "append", paged_kv = true}, fa4.grid = ["cdiv(append_units, 128)", "3", "1"], fa4.workspace = "0"
+// CHECK-SAME: known_block_size = array<i32: 128, 1, 1>
+// CHECK: %[[REGION:.*]] = arith.index_castui %block_id_y
+// CHECK: %[[KEYS:.*]] = arith.cmpi eq, %[[REGION]], %{{.*}} : i32
+// CHECK: scf.if %[[KEYS]] {
+// CHECK: %pair = arith.remui
+// CHECK: %batch_{{[0-9]+}} = arith.divui
+// CHECK: %position = arith.addi %{{.*}}, %row : i32
+// CHECK: %col1 = arith.select
+// CHECK: %col2 = arith.select
+// CHECK: scf.if %{{.*}} -> (f32, f32) {
+// CHECK: llvm.getelementptr %rotary_cos[
+// CHECK: llvm.getelementptr %rotary_sin[
+// CHECK: arith.subf
+// CHECK: arith.addf
+// CHECK: %[[FITS:.*]] = arith.andi
+// CHECK: scf.if %[[FITS]] {
+// CHECK: llvm.getelementptr %block_table[
+// CHECK: llvm.store %{{.*}} {alignment = 2 : i64} : f16, !llvm.ptr<1>
+// CHECK: llvm.store %{{.*}} {alignment = 2 : i64} : f16, !llvm.ptr<1>
+// Queries: written to q_rot, (batch, seqlen_q, nheads_q, head_dim).
+// CHECK: llvm.getelementptr %q_rot[
+fa4.kv_append @append dtype(f16) paged_kv

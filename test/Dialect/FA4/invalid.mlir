@@ -605,3 +605,8 @@ gpu.module @m {
     gpu.return
   }
 }
+
+// -----
+
+// expected-error @+1 {{dtype must be bf16 or f16, got 'f32'}}
+fa4.kv_append @a dtype(f32)

@@ -102,6 +102,12 @@ constexpr OperandSpec kPagedOperands[] = {
     {"page_shift", OperandKind::I32},      {"page_stride", OperandKind::I64},
     {"num_pages", OperandKind::I32}};
 
+constexpr OperandSpec kGroupedOperands[] = {{"base", OperandKind::GlobalPtr},
+                                            {"row_stride", OperandKind::I32},
+                                            {"limit", OperandKind::I32},
+                                            {"group", OperandKind::I32},
+                                            {"head_stride", OperandKind::I64}};
+
 constexpr OperandSpec kTmaOperands[] = {{"desc", OperandKind::GenericPtr},
                                         {"head", OperandKind::I32},
                                         {"batch", OperandKind::I32}};
@@ -147,6 +153,27 @@ void PagedSourceAttr::buildTileLoad(OpBuilder &b, Location loc,
   LoadPagedTileOp::create(b, loc, operands[0], row, operands[2], operands[1],
                           operands[3], operands[4], operands[5], operands[6],
                           operands[7], operands[8], dest);
+}
+
+//===----------------------------------------------------------------------===//
+// #fa4.grouped
+//===----------------------------------------------------------------------===//
+
+bool GroupedSourceAttr::isTma() const { return false; }
+
+bool GroupedSourceAttr::isIndirect() const { return false; }
+
+LogicalResult
+GroupedSourceAttr::verifyOperands(function_ref<InFlightDiagnostic()> emitError,
+                                  ValueRange operands) const {
+  return verifyAgainst(emitError, getMnemonic(), kGroupedOperands, operands);
+}
+
+void GroupedSourceAttr::buildTileLoad(OpBuilder &b, Location loc,
+                                      ValueRange operands, Value row,
+                                      Value dest, Value, Value) const {
+  LoadTileOp::create(b, loc, operands[0], row, operands[2], operands[1], dest,
+                     operands[3], operands[4]);
 }
 
 //===----------------------------------------------------------------------===//

@@ -194,6 +194,17 @@ LogicalResult AttentionOp::verify() {
 }
 
 //===----------------------------------------------------------------------===//
+// KVAppendOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult KVAppendOp::verify() {
+  Type elementType = getElementType();
+  if (!elementType.isBF16() && !elementType.isF16())
+    return emitOpError("dtype must be bf16 or f16, got ") << elementType;
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // ScopeOp
 //===----------------------------------------------------------------------===//
 
@@ -427,7 +438,25 @@ LogicalResult FinalizeOp::verify() {
                          "running max");
 }
 
+/// `group(%g, %head_stride)` comes whole or not at all.
+static LogicalResult verifyGroup(Operation *op, Value group, Value headStride) {
+  if (static_cast<bool>(group) != static_cast<bool>(headStride))
+    return op->emitOpError() << "group needs both the group size and the head "
+                                "stride";
+  return success();
+}
+
+LogicalResult LoadTileOp::verify() {
+  return verifyGroup(*this, getGroup(), getHeadStride());
+}
+
+LogicalResult StoreRowsOp::verify() {
+  return verifyGroup(*this, getGroup(), getHeadStride());
+}
+
 LogicalResult StoreTileOp::verify() {
+  if (failed(verifyGroup(*this, getGroup(), getHeadStride())))
+    return failure();
   Type elementType = getElementType();
   if (!elementType.isBF16() && !elementType.isF16() && !elementType.isF32())
     return emitOpError() << "stores bf16, f16 or f32, got " << elementType;

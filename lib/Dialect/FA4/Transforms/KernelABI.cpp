@@ -69,6 +69,9 @@ static constexpr ParamSpec kAttentionParams[] = {
     {"cache_leftpad", ParamKind::GlobalPtr, cacheRows},
     {"cache_entries", ParamKind::I32, cacheRows},
     {"cache_capacity", ParamKind::I32, cacheRows},
+    // KV cache: GQA packing, the query heads per CTA (1: none); the grid's
+    // heads are then KV heads, head_ratio 1.
+    {"q_group", ParamKind::I32, kvCache},
     // int32 (batch + 1) offsets into the packed tokens; seqused_k (batch)
     // may be null.
     {"cu_seqlens_q", ParamKind::GlobalPtr, varlen},
@@ -136,6 +139,9 @@ static constexpr ParamSpec kCombineParams[] = {
     {"batch", ParamKind::I32, always},
     {"seqlen_q", ParamKind::I32, always},
     {"nheads_q", ParamKind::I32, always},
+    // The attention kernel's GQA packing: view row p of view head h is
+    // query p / q_group of head h * q_group + p % q_group.
+    {"q_group", ParamKind::I32, always},
     {"o_batch_stride", ParamKind::I64, always},
     {"o_head_stride", ParamKind::I64, always},
     {"o_row_stride", ParamKind::I32, always},
@@ -149,6 +155,82 @@ SmallVector<ParamSpec> fa4::getKernelParams(const KernelVariant &variant) {
     if (spec.takes(variant))
       params.push_back(spec);
   return params;
+}
+
+namespace {
+/// The append kernel's predicates: its variant is only the cache layout.
+bool appendAlways(const KernelVariant &) { return true; }
+} // namespace
+
+/// fa4.kv_append's parameters. Strides are in elements, 64-bit; sizes i32.
+/// `paged` selects the block-table group, otherwise the entry group.
+static SmallVector<ParamSpec> appendParams(bool paged) {
+  auto p = [](const char *name, ParamKind kind) {
+    return ParamSpec{name, kind, appendAlways};
+  };
+  SmallVector<ParamSpec> params = {
+      p("q", ParamKind::GlobalPtr),
+      // Rotated queries, (batch, seqlen_q, nheads_q, head_dim) contiguous.
+      p("q_rot", ParamKind::GlobalPtr),
+      p("k_new", ParamKind::GlobalPtr),
+      p("v_new", ParamKind::GlobalPtr),
+      p("k", ParamKind::GlobalPtr),
+      p("v", ParamKind::GlobalPtr),
+      // (seqlen_ro, rotary_dim / 2) in the dtype; unused at rotary_dim 0.
+      p("rotary_cos", ParamKind::GlobalPtr),
+      p("rotary_sin", ParamKind::GlobalPtr),
+      // int32 (batch) lengths before the append; null: seqlen_k.
+      p("cache_seqlens", ParamKind::GlobalPtr),
+      p("seqlen_k", ParamKind::I32),
+  };
+  if (paged)
+    params.append({p("block_table", ParamKind::GlobalPtr),
+                   p("block_table_stride", ParamKind::I32),
+                   p("page_size", ParamKind::I32),
+                   p("num_pages", ParamKind::I32),
+                   p("k_page_stride", ParamKind::I64),
+                   p("v_page_stride", ParamKind::I64)});
+  else
+    params.append({p("cache_batch_idx", ParamKind::GlobalPtr),
+                   p("cache_entries", ParamKind::I32),
+                   p("k_batch_stride", ParamKind::I64),
+                   p("v_batch_stride", ParamKind::I64)});
+  params.append({
+      // Rows per entry: rows at or past it are not written.
+      p("cache_capacity", ParamKind::I32),
+      p("batch", ParamKind::I32),
+      p("seqlen_new", ParamKind::I32),
+      // 0 when there is no rotary: the query region has nothing to do.
+      p("seqlen_q", ParamKind::I32),
+      p("nheads_q", ParamKind::I32),
+      p("nheads_kv", ParamKind::I32),
+      p("head_dim", ParamKind::I32),
+      p("head_dim_v", ParamKind::I32),
+      p("rotary_dim", ParamKind::I32),
+      p("rotary_interleaved", ParamKind::I32),
+      // 1: query s at cache_seqlens[b] + s (causal, local); 0: all at
+      // cache_seqlens[b].
+      p("q_positions", ParamKind::I32),
+      p("seqlen_ro", ParamKind::I32),
+      p("q_batch_stride", ParamKind::I64),
+      p("q_row_stride", ParamKind::I64),
+      p("q_head_stride", ParamKind::I64),
+      p("k_new_batch_stride", ParamKind::I64),
+      p("k_new_row_stride", ParamKind::I64),
+      p("k_new_head_stride", ParamKind::I64),
+      p("v_new_batch_stride", ParamKind::I64),
+      p("v_new_row_stride", ParamKind::I64),
+      p("v_new_head_stride", ParamKind::I64),
+      p("k_row_stride", ParamKind::I64),
+      p("k_head_stride", ParamKind::I64),
+      p("v_row_stride", ParamKind::I64),
+      p("v_head_stride", ParamKind::I64),
+  });
+  return params;
+}
+
+SmallVector<ParamSpec> fa4::getAppendParams(KVAppendOp def) {
+  return appendParams(def.getPagedKv());
 }
 
 SmallVector<ParamSpec> fa4::getCombineParams(const KernelVariant &variant) {
@@ -357,6 +439,41 @@ gpu::GPUFuncOp fa4::createCombineFunc(OpBuilder &b, Location loc,
                 b.getStrArrayAttr({"cdiv(" + threads + ", " +
                                        std::to_string(kCombineThreads) + ")",
                                    "1", "1"}));
+  func->setAttr("fa4.workspace", b.getStringAttr("0"));
+  return func;
+}
+
+gpu::GPUFuncOp fa4::createAppendFunc(OpBuilder &b, Location loc,
+                                     KVAppendOp def) {
+  MLIRContext *ctx = b.getContext();
+  SmallVector<ParamSpec> params = getAppendParams(def);
+  SmallVector<Type> types;
+  SmallVector<Attribute> names;
+  for (const ParamSpec &spec : params) {
+    types.push_back(getParamType(ctx, spec.kind));
+    names.push_back(b.getStringAttr(spec.name));
+  }
+  auto func = gpu::GPUFuncOp::create(b, loc, def.getSymName(),
+                                     b.getFunctionType(types, {}));
+  for (auto [spec, arg] : llvm::zip(params, func.getArguments()))
+    arg.setLoc(NameLoc::get(b.getStringAttr(spec.name), loc));
+  func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
+  func.setKnownBlockSizeAttr(
+      b.getDenseI32ArrayAttr({static_cast<int32_t>(kAppendThreads), 1, 1}));
+  func->setAttr("fa4.abi", b.getArrayAttr(names));
+  func->setAttr(
+      "fa4.features",
+      b.getDictionaryAttr({
+          b.getNamedAttr("kernel", b.getStringAttr("append")),
+          b.getNamedAttr("dtype", TypeAttr::get(def.getElementType())),
+          b.getNamedAttr("paged_kv", b.getBoolAttr(def.getPagedKv())),
+      }));
+  // x: the largest region's threads (append_units, the runtime's size);
+  // y: keys, values, queries.
+  func->setAttr("fa4.grid",
+                b.getStrArrayAttr({"cdiv(append_units, " +
+                                       std::to_string(kAppendThreads) + ")",
+                                   "3", "1"}));
   func->setAttr("fa4.workspace", b.getStringAttr("0"));
   return func;
 }

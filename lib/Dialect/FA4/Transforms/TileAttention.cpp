@@ -134,6 +134,9 @@ private:
   /// Varlen: the sequence's first query row in the packed tensors.
   Value qStart;
   Value seqlenQ, seqlenK;
+  /// The M tile's rows of the sequence: seqlenQ, or with GQA packing
+  /// (KV cache) seqlenQ * qGroup, query s's head j at row s * qGroup + j.
+  Value qRows, qGroup;
   /// Split-KV: this CTA's split and the number of splits.
   Value splitIndex, numSplits;
   // Set per m-block.
@@ -336,22 +339,28 @@ void AttentionBuilder::buildCachePrologue() {
     entries = args["cache_entries"];
     capacity = args["cache_capacity"];
   }
-  auto cache = CacheSeqlensOp::create(
-      b, loc, batch, args["cache_seqlens"], args["seqlen_k"],
-      args["seqlen_new"], batchIdx, leftpad, entries, capacity);
+  auto cache = CacheSeqlensOp::create(b, loc, batch, args["cache_seqlens"],
+                                      args["seqlen_k"], args["seqlen_new"],
+                                      batchIdx, leftpad, entries, capacity);
   seqlenQ = args["seqlen_q"];
   seqlenK = cache.getSeqlenK();
-  qBase = named(headBase("q", elementType, batch, head), "q_base");
-  oBase = named(headBase("o", elementType, batch, head), "o_base");
+  // GQA packing: CTA `head` holds query heads [head * g, head * g + g) of
+  // its KV head, interleaved per query row (g = 1: one head).
+  qGroup = args["q_group"];
+  qRows = named(mul(seqlenQ, qGroup), "q_rows");
+  Value firstHead = named(mul(head, qGroup), "first_head");
+  qBase = named(headBase("q", elementType, batch, firstHead), "q_base");
+  oBase = named(headBase("o", elementType, batch, firstHead), "o_base");
   if (variant.isPaged()) {
     Value zero = i32(0);
     kBase = named(sequenceBase("k", elementType, zero, kvHead), "k_base");
     vBase = named(sequenceBase("v", elementType, zero, kvHead), "v_base");
     Value rowOffset = mul(batch, args["block_table_stride"]);
-    blockTable = named(LLVM::GEPOp::create(b, loc, args["block_table"].getType(),
-                                           b.getI32Type(), args["block_table"],
-                                           ValueRange{rowOffset}),
-                       "table");
+    blockTable =
+        named(LLVM::GEPOp::create(b, loc, args["block_table"].getType(),
+                                  b.getI32Type(), args["block_table"],
+                                  ValueRange{rowOffset}),
+              "table");
   } else {
     // The entry's first key row: entry * batch stride + k_start * row stride.
     Value entry = cache.getEntry();
@@ -407,12 +416,19 @@ void AttentionBuilder::buildRangeAndState() {
   MaskKind maskKind = variant.isWindow()   ? MaskKind::Local
                       : variant.isCausal() ? MaskKind::Causal
                                            : MaskKind::None;
+  // The range is in queries: packed rows start at query q_row / g, and
+  // tile_m rows hold at most tile_m queries (a conservative right edge).
+  Value rangeRow = qGroup ? named(arith::DivUIOp::create(b, loc, qRow0, qGroup),
+                                  "first_query")
+                          : qRow0;
   auto kvRange = KVRangeOp::create(b, loc, maskKind, windowLeft, windowRight,
-                                   qRow0, seqlenQ, seqlenK, config.tileM,
+                                   rangeRow, seqlenQ, seqlenK, config.tileM,
                                    config.tileN, splitIndex, numSplits);
   for (int i = 0; i < 4; ++i)
     range[i] = kvRange->getResult(i);
 
+  if (!qRows)
+    qRows = seqlenQ;
   sQ = SmemBufferOp::create(b, loc, SmemTileType::get(ctx, config.tileM, d,
                                                       elementType),
                             "Q", IntegerAttr());
@@ -473,8 +489,14 @@ Value AttentionBuilder::buildLoop() {
     kOps = {args["k_tma"], kvHead, batch};
     vOps = {args["v_tma"], kvHead, batch};
   } else {
-    qSource = ContiguousSourceAttr::get(ctx);
-    qOps = {qBase, args["q_row_stride"], seqlenQ};
+    if (qGroup) {
+      qSource = GroupedSourceAttr::get(ctx);
+      qOps = {qBase, args["q_row_stride"], qRows, qGroup,
+              args["q_head_stride"]};
+    } else {
+      qSource = ContiguousSourceAttr::get(ctx);
+      qOps = {qBase, args["q_row_stride"], qRows};
+    }
     if (variant.isPaged()) {
       kvSource = PagedSourceAttr::get(ctx);
       auto pagedOps = [&](const std::string &tensor, Value base) {
@@ -529,7 +551,7 @@ void AttentionBuilder::buildLoopBody(Block *body, Value q) {
   // ---- Mask: keys past seqlen_k [and outside the causal diagonal or the
   // window's two diagonals] ----
   Value maxDiag = variant.isCausal() ? causalOffset : diagMax;
-  s = MaskOp::create(b, loc, s, qRow0, col, seqlenK, maxDiag, diagMin);
+  s = MaskOp::create(b, loc, s, qRow0, col, seqlenK, maxDiag, diagMin, qGroup);
   // ---- ALiBi: S += slope * |q + Sk - Sq - k| (after the mask: -inf stays) ----
   if (variant.isAlibi())
     s = AlibiOp::create(b, loc, s, qRow0, col, causalOffset, alibiSlope);
@@ -588,16 +610,27 @@ void AttentionBuilder::buildEpilogue(Value o, Value m, Value l) {
                                               head),
                                  "o_base")
                          : oBase;
-  StoreTileOp::create(b, loc, final.getOut(), outBase, qRow0, seqlenQ,
-                      args["o_row_stride"], def.getElementType());
+  if (qGroup)
+    StoreTileOp::create(b, loc, final.getOut(), outBase, qRow0, qRows,
+                        args["o_row_stride"], def.getElementType(), qGroup,
+                        args["o_head_stride"]);
+  else
+    StoreTileOp::create(b, loc, final.getOut(), outBase, qRow0, seqlenQ,
+                        args["o_row_stride"], def.getElementType());
   // The LSE is optional at run time: a null pointer skips it.
   Value lse = args["lse"];
   Value null = LLVM::ZeroOp::create(b, loc, lse.getType());
   Value wanted =
       LLVM::ICmpOp::create(b, loc, LLVM::ICmpPredicate::ne, lse, null);
-  Value base = qStart ? varlenLseBase() : headBase("lse", b.getF32Type(), batch, head);
+  Value lseHead = qGroup ? mul(head, qGroup) : head;
+  Value base = qStart ? varlenLseBase()
+                      : headBase("lse", b.getF32Type(), batch, lseHead);
   scf::IfOp::create(b, loc, wanted, [&](OpBuilder &, Location) {
-    StoreRowsOp::create(b, loc, final.getLse(), base, qRow0, seqlenQ);
+    if (qGroup)
+      StoreRowsOp::create(b, loc, final.getLse(), base, qRow0, qRows, qGroup,
+                          args["lse_head_stride"]);
+    else
+      StoreRowsOp::create(b, loc, final.getLse(), base, qRow0, seqlenQ);
     scf::YieldOp::create(b, loc);
   });
 }
@@ -608,13 +641,13 @@ void AttentionBuilder::buildPartialStores(FinalizeOp final) {
   // partial LSE (num_splits, batch, H, Sq): at ((split * B + batch) * H +
   // head) * Sq. B = gridDim.z / num_splits, H = gridDim.y. In 64 bits: the
   // workspace of every split may pass 2^31 elements.
-  Value numBatch = arith::DivUIOp::create(b, loc, gridDim(gpu::Dimension::z),
-                                          numSplits);
+  Value numBatch =
+      arith::DivUIOp::create(b, loc, gridDim(gpu::Dimension::z), numSplits);
   Value numHeads = gridDim(gpu::Dimension::y);
-  Value entry = ext64(arith::AddIOp::create(b, loc, mul(splitIndex, numBatch),
-                                            batch));
+  Value entry =
+      ext64(arith::AddIOp::create(b, loc, mul(splitIndex, numBatch), batch));
   Value heads64 = ext64(numHeads);
-  Value sq64 = ext64(seqlenQ);
+  Value sq64 = ext64(qRows);
   Value dv = i32(def.getHeadDimV());
   Value dv64 = ext64(dv);
   Value headRows = arith::AddIOp::create(
@@ -624,19 +657,19 @@ void AttentionBuilder::buildPartialStores(FinalizeOp final) {
       b, loc, arith::MulIOp::create(b, loc, entry, sq64), heads64);
   Value oOffset = arith::MulIOp::create(
       b, loc, arith::AddIOp::create(b, loc, rowBlock, ext64(head)), dv64);
-  Value oPartial = named(LLVM::GEPOp::create(b, loc, args["o_partial"].getType(),
-                                             b.getF32Type(), args["o_partial"],
-                                             ValueRange{oOffset}),
-                         "o_partial_base");
+  Value oPartial = named(
+      LLVM::GEPOp::create(b, loc, args["o_partial"].getType(), b.getF32Type(),
+                          args["o_partial"], ValueRange{oOffset}),
+      "o_partial_base");
   Value rowStride = mul(numHeads, dv);
-  StoreTileOp::create(b, loc, final.getOut(), oPartial, qRow0, seqlenQ,
-                      rowStride, b.getF32Type());
+  StoreTileOp::create(b, loc, final.getOut(), oPartial, qRow0, qRows, rowStride,
+                      b.getF32Type());
   Value lseOffset = arith::MulIOp::create(b, loc, headRows, sq64);
   Value lsePartial = named(
       LLVM::GEPOp::create(b, loc, args["lse_partial"].getType(), b.getF32Type(),
                           args["lse_partial"], ValueRange{lseOffset}),
       "lse_partial_base");
-  StoreRowsOp::create(b, loc, final.getLse(), lsePartial, qRow0, seqlenQ);
+  StoreRowsOp::create(b, loc, final.getLse(), lsePartial, qRow0, qRows);
 }
 
 void AttentionBuilder::build() {
@@ -649,114 +682,6 @@ void AttentionBuilder::build() {
   else
     buildDensePrologue();
   b.setInsertionPointAfter(scope);
-}
-
-//===----------------------------------------------------------------------===//
-// The split-KV combine kernel
-//===----------------------------------------------------------------------===//
-
-/// Thread t of the grid merges columns [4c, 4c + 4) of output row
-/// r = t / (Dv / 4), c = t % (Dv / 4), where r = (batch * Sq + q) * H + h
-/// walks the attention kernel's (batch, Sq, H) rows in the partial O's
-/// order; the thread of column block 0 also writes the row's LSE.
-static void buildCombine(OpBuilder &b, Location loc,
-                         const KernelVariant &variant, gpu::GPUFuncOp func) {
-  KernelArgs args(func, getCombineParams(variant));
-  Type elementType = variant.def.getElementType();
-  Type f32 = b.getF32Type();
-  int64_t dv = variant.def.getHeadDimV();
-  int64_t width = kCombineColumnsPerThread;
-  auto i32 = [&](int64_t v) {
-    return arith::ConstantIntOp::create(b, loc, b.getI32Type(), v).getResult();
-  };
-  auto i64 = [&](Value v) {
-    return arith::ExtUIOp::create(b, loc, b.getI64Type(), v).getResult();
-  };
-  auto toI32 = [&](Value index) {
-    return arith::IndexCastUIOp::create(b, loc, b.getI32Type(), index)
-        .getResult();
-  };
-  Value block = toI32(gpu::BlockIdOp::create(b, loc, gpu::Dimension::x));
-  Value tid = toI32(gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x));
-  Value thread = arith::AddIOp::create(
-      b, loc, arith::MulIOp::create(b, loc, block, i32(kCombineThreads)), tid);
-  Value chunks = i32(dv / width);
-  Value row = arith::DivUIOp::create(b, loc, thread, chunks);
-  Value chunk = arith::RemUIOp::create(b, loc, thread, chunks);
-  Value heads = args["nheads_q"], seqlenQ = args["seqlen_q"];
-  Value rows = arith::MulIOp::create(
-      b, loc, arith::MulIOp::create(b, loc, args["batch"], seqlenQ), heads);
-  Value inside =
-      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, row, rows);
-  scf::IfOp::create(b, loc, inside, [&](OpBuilder &, Location) {
-    Value h = arith::RemUIOp::create(b, loc, row, heads);
-    Value bq = arith::DivUIOp::create(b, loc, row, heads);
-    Value q = arith::RemUIOp::create(b, loc, bq, seqlenQ);
-    Value batch = arith::DivUIOp::create(b, loc, bq, seqlenQ);
-    Value column = arith::MulIOp::create(b, loc, chunk, i32(width));
-    // Split 0's entries; split i's are i * rows * Dv and i * rows further.
-    Value oOffset = arith::AddIOp::create(
-        b, loc, arith::MulIOp::create(b, loc, i64(row), i64(i32(dv))),
-        i64(column));
-    Value oPartial = LLVM::GEPOp::create(b, loc, args["o_partial"].getType(),
-                                         f32, args["o_partial"],
-                                         ValueRange{oOffset});
-    Value lseOffset = arith::AddIOp::create(
-        b, loc,
-        arith::MulIOp::create(
-            b, loc,
-            arith::AddIOp::create(b, loc,
-                                  arith::MulIOp::create(b, loc, batch, heads),
-                                  h),
-            seqlenQ),
-        q);
-    Value lsePartial = LLVM::GEPOp::create(
-        b, loc, args["lse_partial"].getType(), f32, args["lse_partial"],
-        ValueRange{i64(lseOffset)});
-    Value rows64 = i64(rows);
-    Value oStride = arith::MulIOp::create(b, loc, rows64, i64(i32(dv)));
-    auto merged = MergeSplitsOp::create(
-        b, loc, VectorType::get({width}, f32), f32, oPartial, lsePartial,
-        args["num_splits"], oStride, rows64);
-    // O[batch, q, h, column ..] in the output's dtype: one 8-byte store.
-    Value out = arith::TruncFOp::create(
-        b, loc, VectorType::get({width}, elementType), merged.getOut());
-    Value outOffset = arith::AddIOp::create(
-        b, loc,
-        arith::AddIOp::create(
-            b, loc,
-            arith::MulIOp::create(b, loc, i64(batch), args["o_batch_stride"]),
-            arith::MulIOp::create(b, loc, i64(h), args["o_head_stride"])),
-        arith::AddIOp::create(
-            b, loc, arith::MulIOp::create(b, loc, i64(q), i64(args["o_row_stride"])),
-            i64(column)));
-    Value outPtr = LLVM::GEPOp::create(b, loc, args["o"].getType(),
-                                       elementType, args["o"],
-                                       ValueRange{outOffset});
-    LLVM::StoreOp::create(b, loc, out, outPtr, /*alignment=*/8);
-    // The LSE, when wanted, by the row's first thread.
-    Value lse = args["lse"];
-    Value null = LLVM::ZeroOp::create(b, loc, lse.getType());
-    Value wanted = arith::AndIOp::create(
-        b, loc,
-        LLVM::ICmpOp::create(b, loc, LLVM::ICmpPredicate::ne, lse, null),
-        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, chunk, i32(0)));
-    scf::IfOp::create(b, loc, wanted, [&](OpBuilder &, Location) {
-      Value offset = arith::AddIOp::create(
-          b, loc,
-          arith::AddIOp::create(
-              b, loc,
-              arith::MulIOp::create(b, loc, i64(batch),
-                                    args["lse_batch_stride"]),
-              arith::MulIOp::create(b, loc, i64(h), args["lse_head_stride"])),
-          i64(q));
-      Value ptr = LLVM::GEPOp::create(b, loc, lse.getType(), f32, lse,
-                                      ValueRange{offset});
-      LLVM::StoreOp::create(b, loc, merged.getLse(), ptr, /*alignment=*/4);
-      scf::YieldOp::create(b, loc);
-    });
-    scf::YieldOp::create(b, loc);
-  });
 }
 
 //===----------------------------------------------------------------------===//
@@ -776,6 +701,28 @@ struct FA4TileAttentionPass final
     }
     const TargetInfo &target = getTargetInfo(*parsed);
 
+    // The append kernels: elementwise, no tile configuration.
+    for (KVAppendOp def :
+         llvm::make_early_inc_range(getOperation().getOps<KVAppendOp>())) {
+      if (def.getTarget() && *def.getTarget() != *parsed) {
+        def.emitOpError() << "is pinned to " << stringifyChip(*def.getTarget())
+                          << " but is being compiled for " << target.cpu;
+        return signalPassFailure();
+      }
+      OpBuilder b(def);
+      Location loc = def.getLoc();
+      auto module = gpu::GPUModuleOp::create(
+          b, loc, def.getSymName(),
+          b.getArrayAttr({NVVM::NVVMTargetAttr::get(
+              b.getContext(), /*optLevel=*/3, "nvptx64-nvidia-cuda", target.cpu,
+              target.ptxFeatures)}));
+      b.setInsertionPointToStart(module.getBody());
+      gpu::GPUFuncOp func = createAppendFunc(b, loc, def);
+      b.setInsertionPointToStart(&func.getBody().front());
+      buildAppendKernel(b, loc, def, func);
+      gpu::ReturnOp::create(b, loc);
+      def.erase();
+    }
     SmallVector<AttentionOp> defs(getOperation().getOps<AttentionOp>());
     for (AttentionOp def : defs) {
       if (def.getTarget() && *def.getTarget() != *parsed) {
@@ -816,7 +763,7 @@ struct FA4TileAttentionPass final
       b.setInsertionPointAfter(func);
       gpu::GPUFuncOp combine = createCombineFunc(b, loc, variant);
       b.setInsertionPointToStart(&combine.getBody().front());
-      buildCombine(b, loc, variant, combine);
+      buildCombineKernel(b, loc, variant, combine);
       gpu::ReturnOp::create(b, loc);
     }
     def.erase();

@@ -1,7 +1,7 @@
 //===- FA4Attrs.td - fa4 attributes ------------------------*- tablegen -*-===//
 //
-// The tile-source kinds of fa4.kv_loop: contiguous rows, paged rows, and
-// TMA tensor maps.
+// The tile-source kinds of fa4.kv_loop: contiguous rows, paged rows, rows
+// of grouped heads (GQA packing), and TMA tensor maps.
 //
 //===----------------------------------------------------------------------===//
 
@@ -52,6 +52,23 @@ def FA4_PagedSourceAttr : FA4_TileSourceAttr<"PagedSource", "paged"> {
     ```mlir
     k #fa4.paged(%k_base, %k_row_stride, %seqlen_k, %table, %page_size,
                  %page_magic, %page_shift, %k_page_stride, %num_pages : ...)
+    ```
+  }];
+}
+
+def FA4_GroupedSourceAttr : FA4_TileSourceAttr<"GroupedSource", "grouped"> {
+  let summary = "rows of `group` heads interleaved per sequence row (cp.async)";
+  let description = [{
+    GQA packing: row r of the tile is head `r % group` of sequence row
+    `r / group`, at `base + (r / group) * row_stride + (r % group) *
+    head_stride` (elements), so the query heads that share a KV head fill one
+    M tile; rows at or past `limit` (= seqlen * group) load as zeros.
+    Operands: `(base: !llvm.ptr<1>, row_stride: i32, limit: i32, group: i32,
+    head_stride: i64)`.
+
+    ```mlir
+    q #fa4.grouped(%q_base, %q_row_stride, %rows, %q_group, %q_head_stride
+                   : !llvm.ptr<1>, i32, i32, i32, i64)
     ```
   }];
 }

@@ -135,6 +135,45 @@ def FA4_AttentionOp : FA4_Op<"attention", [Symbol]> {
   let hasVerifier = 1;
 }
 
+def FA4_KVAppendOp : FA4_Op<"kv_append", [Symbol]> {
+  let summary = "states the KV-cache append (and rotary) kernel";
+  let description = [{
+    The kernel `flash_attn_with_kvcache` launches before attention when it
+    is given new keys and values or rotary tables. For every batch entry b,
+    new token t < seqlen_new and KV head h, it writes row
+    p = cache_seqlens[b] + t of the cache (contiguous: entry
+    cache_batch_idx[b]; `paged_kv`: the row's page in b's block-table row),
+    skipping rows at or past the cache's capacity:
+
+      k_cache[p] = rotary(k_new[b, t, h], p),  v_cache[p] = v_new[b, t, h]
+
+    and with rotary tables it writes the rotated queries to a contiguous
+    `q_rot (B, Sq, Hq, D)`, query s at position cache_seqlens[b] + s
+    (`q_positions` = 1: causal or local) or cache_seqlens[b] (0).
+    rotary(x, p) rotates the first `rotary_dim` columns by the angles of row
+    p of `cos`/`sin` (`(seqlen_ro, rotary_dim / 2)`), pairs (i, i +
+    rotary_dim / 2) or, interleaved, (2i, 2i + 1):
+
+      y1 = x1 cos - x2 sin,  y2 = x1 sin + x2 cos
+
+    in f32, rounded once; the other columns are copied. Head dims, the
+    rotary dim and its pairing are run-time parameters: one kernel per
+    dtype and cache layout.
+
+    ```mlir
+    fa4.kv_append @fa4_kv_append_bf16 dtype(bf16)
+    fa4.kv_append @fa4_kv_append_paged_bf16 dtype(bf16) paged_kv
+    ```
+  }];
+  let arguments = (ins SymbolNameAttr:$sym_name, TypeAttr:$element_type,
+                       UnitAttr:$paged_kv, OptionalAttr<FA4_Chip>:$target);
+  let assemblyFormat = [{
+    $sym_name `dtype` `(` $element_type `)` (`paged_kv` $paged_kv^)?
+    (`target` `(` $target^ `)`)? attr-dict
+  }];
+  let hasVerifier = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Scoping: variant paths, static choices, guards
 //===----------------------------------------------------------------------===//
@@ -478,14 +517,16 @@ def FA4_SmemBufferOp : FA4_Op<"smem_buffer", [
   let hasVerifier = 1;
 }
 
-def FA4_LoadTileOp : FA4_Op<"load_tile"> {
+def FA4_LoadTileOp : FA4_Op<"load_tile", [AttrSizedOperandSegments]> {
   let summary = "issues cp.async copies of a tile of rows into shared memory";
   let description = [{
     All threads of the CTA copy rows [row, row + dest.rows) of a row-major
     matrix at `base` (element row stride `stride`, columns contiguous) into
     `dest`, in 16-byte `cp.async` units. Rows at or past `limit` are
     zero-filled and their source is never read. The copies complete at the
-    next `fa4.wait_loads` that covers them.
+    next `fa4.wait_loads` that covers them. With `group(%g, %head_stride)`
+    (GQA packing, `#fa4.grouped`) row r is at `base + (r / g) * stride +
+    (r % g) * head_stride` instead.
 
     ```mlir
     fa4.load_tile %k[%row] limit %seqlen_k stride %k_stride into %sk
@@ -494,11 +535,21 @@ def FA4_LoadTileOp : FA4_Op<"load_tile"> {
   }];
   let arguments = (ins Arg<FA4_GlobalPtr, "", [MemRead]>:$base, I32:$row,
                        I32:$limit, I32:$stride,
-                       Arg<FA4_SmemTileType, "", [MemWrite]>:$dest);
+                       Arg<FA4_SmemTileType, "", [MemWrite]>:$dest,
+                       Optional<I32>:$group, Optional<I64>:$head_stride);
   let assemblyFormat = [{
-    $base `[` $row `]` `limit` $limit `stride` $stride `into` $dest attr-dict
+    $base `[` $row `]` `limit` $limit `stride` $stride
+    (`group` `(` $group^ `,` $head_stride `)`)? `into` $dest attr-dict
     `:` qualified(type($dest))
   }];
+  let builders = [
+    OpBuilder<(ins "Value":$base, "Value":$row, "Value":$limit,
+                   "Value":$stride, "Value":$dest), [{
+      build($_builder, $_state, base, row, limit, stride, dest, Value(),
+            Value());
+    }]>
+  ];
+  let hasVerifier = 1;
 }
 
 def FA4_LoadPagedTileOp : FA4_Op<"load_paged_tile"> {
@@ -766,13 +817,20 @@ def FA4_MaskOp : FA4_Op<"mask", [Pure, AttrSizedOperandSegments,
   }];
   let arguments = (ins FA4_AccTileType:$scores, I32:$row, I32:$col,
                        I32:$limit, Optional<I32>:$diag_max,
-                       Optional<I32>:$diag_min);
+                       Optional<I32>:$diag_min, Optional<I32>:$group);
   let results = (outs FA4_AccTileType:$result);
   let assemblyFormat = [{
     $scores `row` $row `col` $col `limit` $limit
-    (`diag_max` $diag_max^)? (`diag_min` $diag_min^)? attr-dict `:`
-    qualified(type($scores))
+    (`diag_max` $diag_max^)? (`diag_min` $diag_min^)? (`group` $group^)?
+    attr-dict `:` qualified(type($scores))
   }];
+  let builders = [
+    OpBuilder<(ins "Value":$scores, "Value":$row, "Value":$col,
+                   "Value":$limit, "Value":$diagMax, "Value":$diagMin), [{
+      build($_builder, $_state, scores, row, col, limit, diagMax, diagMin,
+            Value());
+    }]>
+  ];
 }
 
 def FA4_AlibiOp : FA4_Op<"alibi", [Pure, AllTypesMatch<["scores", "result"]>]> {
@@ -910,36 +968,57 @@ def FA4_FinalizeOp : FA4_Op<"finalize", [Pure,
 // Stores
 //===----------------------------------------------------------------------===//
 
-def FA4_StoreTileOp : FA4_Op<"store_tile"> {
+def FA4_StoreTileOp : FA4_Op<"store_tile", [AttrSizedOperandSegments]> {
   let summary = "stores an accumulator tile to global memory";
   let description = [{
     Converts each value to `element_type` (bf16, f16, or f32 as computed:
     split-KV's partial output) and stores row r of the tile to row
     `row + r` of the row-major matrix at `base` (element row stride
-    `stride`), skipping rows at or past `limit`.
+    `stride`), skipping rows at or past `limit`. With `group(%g,
+    %head_stride)` (GQA packing) row p goes to `base + (p / g) * stride +
+    (p % g) * head_stride`.
   }];
   let arguments = (ins FA4_AccTileType:$tile,
                        Arg<FA4_GlobalPtr, "", [MemWrite]>:$base, I32:$row,
-                       I32:$limit, I32:$stride, TypeAttr:$element_type);
+                       I32:$limit, I32:$stride, TypeAttr:$element_type,
+                       Optional<I32>:$group, Optional<I64>:$head_stride);
   let assemblyFormat = [{
-    $tile `,` $base `[` $row `]` `limit` $limit `stride` $stride attr-dict
+    $tile `,` $base `[` $row `]` `limit` $limit `stride` $stride
+    (`group` `(` $group^ `,` $head_stride `)`)? attr-dict
     `:` qualified(type($tile)) `as` $element_type
   }];
+  let builders = [
+    OpBuilder<(ins "Value":$tile, "Value":$base, "Value":$row,
+                   "Value":$limit, "Value":$stride, "Type":$elementType), [{
+      build($_builder, $_state, tile, base, row, limit, stride,
+            TypeAttr::get(elementType), Value(), Value());
+    }]>
+  ];
   let hasVerifier = 1;
 }
 
-def FA4_StoreRowsOp : FA4_Op<"store_rows"> {
+def FA4_StoreRowsOp : FA4_Op<"store_rows", [AttrSizedOperandSegments]> {
   let summary = "stores one f32 per row to global memory";
   let description = [{
     Stores row r's value to `base[row + r]`, skipping rows at or past
-    `limit`. One lane of each quad writes.
+    `limit`. One lane of each quad writes. With `group(%g, %head_stride)`
+    (GQA packing) row p goes to `base[p / g + (p % g) * head_stride]`.
   }];
   let arguments = (ins FA4_RowStatsType:$values,
                        Arg<FA4_GlobalPtr, "", [MemWrite]>:$base, I32:$row,
-                       I32:$limit);
+                       I32:$limit, Optional<I32>:$group,
+                       Optional<I64>:$head_stride);
   let assemblyFormat = [{
-    $values `,` $base `[` $row `]` `limit` $limit attr-dict `:` qualified(type($values))
+    $values `,` $base `[` $row `]` `limit` $limit
+    (`group` `(` $group^ `,` $head_stride `)`)? attr-dict `:` qualified(type($values))
   }];
+  let builders = [
+    OpBuilder<(ins "Value":$values, "Value":$base, "Value":$row,
+                   "Value":$limit), [{
+      build($_builder, $_state, values, base, row, limit, Value(), Value());
+    }]>
+  ];
+  let hasVerifier = 1;
 }
 
 def FA4_MergeSplitsOp : FA4_Op<"merge_splits", [

@@ -80,6 +80,20 @@ gpu::GPUFuncOp createKernelFunc(OpBuilder &b, Location loc,
 /// metadata (features: kernel = "combine", dtype, head_dim_v).
 gpu::GPUFuncOp createCombineFunc(OpBuilder &b, Location loc,
                                  const KernelVariant &variant);
+/// Fills the combine kernel's body (CacheKernels.cpp).
+void buildCombineKernel(OpBuilder &b, Location loc,
+                        const KernelVariant &variant, gpu::GPUFuncOp func);
+
+/// Threads of an append CTA.
+constexpr int64_t kAppendThreads = 128;
+/// The append kernel's parameters, in order.
+SmallVector<ParamSpec> getAppendParams(KVAppendOp def);
+/// Creates fa4.kv_append's kernel with its metadata (features: kernel =
+/// "append", dtype, paged_kv).
+gpu::GPUFuncOp createAppendFunc(OpBuilder &b, Location loc, KVAppendOp def);
+/// Fills it (CacheKernels.cpp).
+void buildAppendKernel(OpBuilder &b, Location loc, KVAppendOp def,
+                       gpu::GPUFuncOp func);
 
 /// Kernel arguments by parameter name.
 class KernelArgs {
