@@ -246,7 +246,7 @@ def test_bad_inputs_are_named():
     with pytest.raises(ValueError, match="page_size must be a positive multiple of 16"):
         fa4.flash_attn_with_kvcache(q, k[:, :24], k[:, :24], block_table=table)
     with pytest.raises(NotImplementedError, match="KV-cache kernel"):
-        fa4.flash_attn_with_kvcache(q, k, k, softcap=5.0)
+        fa4.flash_attn_with_kvcache(q, k, k, softcap=5.0, window_size=(8, 8))
 
 
 @requires_gpu
@@ -430,3 +430,85 @@ def test_cuda_graph_append_decode_step(paged, rotary):
         torch.cuda.synchronize()
         assert torch.equal(out_g, out_e)
         assert torch.equal(k_g, k_e) and torch.equal(v_g, v_e)
+
+
+# ---- Windows, softcap, ALiBi ---------------------------------------------------
+
+MOD_CASES = []
+for mods in ({"window_size": (64, 0)}, {"window_size": (200, 3)}, {"softcap": 15.0},
+             {"softcap": 15.0, "causal": True}, {"alibi": True},
+             {"alibi": True, "causal": True}):
+    for sq, heads in ((1, (32, 8)), (4, (32, 8)), (16, (8, 1)), (3, (8, 8))):
+        for layout in ("contiguous", 64):
+            MOD_CASES.append((mods, sq, heads, layout))
+
+
+@requires_gpu
+@pytest.mark.parametrize("splits", [1, 0, 3])
+@pytest.mark.parametrize("mods, sq, heads, layout", MOD_CASES,
+                         ids=[f"{'-'.join(f'{k}{v}' for k, v in c[0].items())}-sq{c[1]}-"
+                              f"{c[2][0]}x{c[2][1]}-{c[3]}" for c in MOD_CASES])
+def test_score_mods(mods, sq, heads, layout, splits):
+    mods = dict(mods)
+    torch.manual_seed(sq * 7 + heads[0])
+    hq, hk = heads
+    batch, d, capacity = 2, 128, 1024
+    q = torch.randn(batch, sq, hq, d, dtype=torch.bfloat16, device="cuda")
+    k = torch.randn(batch, capacity, hk, d, dtype=torch.bfloat16, device="cuda")
+    v = torch.randn(batch, capacity, hk, d, dtype=torch.bfloat16, device="cuda")
+    lengths = [capacity, 333]
+    seqlens = torch.tensor(lengths, dtype=torch.int32, device="cuda")
+    kwargs = {"cache_seqlens": seqlens, "num_splits": splits, "return_softmax_lse": True}
+    causal = mods.pop("causal", False)
+    slopes = None
+    if mods.pop("alibi", False):
+        slopes = torch.rand(hq, device="cuda") * 0.3
+        kwargs["alibi_slopes"] = slopes
+    kwargs.update(mods, causal=causal)
+    k_in, v_in = k, v
+    if layout != "contiguous":
+        k_in, v_in, table = _paged(k, v, layout, random.Random(sq))
+        kwargs["block_table"] = table
+    out, lse = fa4.flash_attn_with_kvcache(q, k_in, v_in, **kwargs)
+    torch.cuda.synchronize()
+    window = mods.get("window_size", (-1, -1))
+    for b in range(batch):
+        check(out[b:b + 1], lse[b:b + 1], q[b:b + 1], k[b:b + 1, :lengths[b]],
+              v[b:b + 1, :lengths[b]], causal, window=window,
+              softcap=mods.get("softcap", 0.0), alibi_slopes=slopes)
+
+
+@requires_gpu
+@pytest.mark.parametrize("d", [160, 224, 256])
+@pytest.mark.parametrize("layout", ["contiguous", 16])
+@pytest.mark.parametrize("mods", [{"window_size": (100, 2)}, {"alibi": True, "causal": True},
+                                  {"softcap": 20.0}],
+                         ids=["window", "causal-alibi", "softcap"])
+def test_score_mods_wide_heads(d, layout, mods):
+    """The wide head dims' KV-cache tiles (16-key tiles for paged windows
+    and ALiBi above 192)."""
+    mods = dict(mods)
+    torch.manual_seed(d)
+    batch, hq, hk, capacity = 2, 8, 2, 512
+    q = torch.randn(batch, 4, hq, d, dtype=torch.float16, device="cuda")
+    k = torch.randn(batch, capacity, hk, d, dtype=torch.float16, device="cuda")
+    v = torch.randn_like(k)
+    lengths = [capacity, 200]
+    kwargs = {"cache_seqlens": torch.tensor(lengths, dtype=torch.int32, device="cuda"),
+              "return_softmax_lse": True, "num_splits": 0}
+    causal = mods.pop("causal", False)
+    slopes = None
+    if mods.pop("alibi", False):
+        slopes = torch.rand(hq, device="cuda") * 0.3
+        kwargs["alibi_slopes"] = slopes
+    kwargs.update(mods, causal=causal)
+    k_in, v_in = k, v
+    if layout != "contiguous":
+        k_in, v_in, table = _paged(k, v, layout, random.Random(d))
+        kwargs["block_table"] = table
+    out, lse = fa4.flash_attn_with_kvcache(q, k_in, v_in, **kwargs)
+    torch.cuda.synchronize()
+    for b in range(batch):
+        check(out[b:b + 1], lse[b:b + 1], q[b:b + 1], k[b:b + 1, :lengths[b]],
+              v[b:b + 1, :lengths[b]], causal, window=mods.get("window_size", (-1, -1)),
+              softcap=mods.get("softcap", 0.0), alibi_slopes=slopes)

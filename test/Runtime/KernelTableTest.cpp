@@ -208,6 +208,15 @@ void expectKVCacheReachable(const KernelInfo &k) {
   p.head_dim_v = featureInt(k, "head_dim_v");
   p.dtype = featureDtype(k);
   p.causal = k.feature("causal") == "true";
+  if (k.feature("window") == "true") {
+    p.local = 1;
+    p.window_left = 64;
+    p.window_right = 16;
+  }
+  if (k.feature("softcap") == "true")
+    p.softcap = 30.0f;
+  if (k.feature("alibi") == "true")
+    p.alibi_slopes = reinterpret_cast<const float *>(0x90000);
   if (paged) {
     p.block_table = kTable;
     p.max_pages = 8, p.num_pages = 20, p.page_size = 64;
@@ -337,6 +346,8 @@ FA4_TEST(splitHeuristicFillsTheDevice) {
   EXPECT(chooseNumSplits(1, 264, 4096) >= 100 &&
          chooseNumSplits(1, 264, 4096) <= 128);
   EXPECT(chooseNumSplits(4, 170, 1) == 1);
+  // At least 4 key blocks per split: 64 blocks allow 16.
+  EXPECT(chooseNumSplits(8, 264, 64) <= 16 && chooseNumSplits(8, 264, 64) > 1);
 }
 
 FA4_TEST(packingFollowsMetadataOrder) {

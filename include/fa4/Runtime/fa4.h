@@ -316,11 +316,11 @@ typedef struct fa4_kvcache_params {
   fa4_dtype dtype;
   float softmax_scale; /* 0 means 1 / sqrt(head_dim) */
   int causal;
-  int local; /* windows: as fa4_fwd_params (no kernel built yet) */
+  int local; /* windows, softcap and ALiBi: as fa4_fwd_params */
   int64_t window_left;
   int64_t window_right;
-  float softcap;             /* (no kernel built yet) */
-  const float *alibi_slopes; /* (no kernel built yet) */
+  float softcap;
+  const float *alibi_slopes; /* ALiBi turns GQA packing off */
   int64_t alibi_slopes_batch_stride;
   int num_splits; /* 0: heuristic; 1..128 */
 

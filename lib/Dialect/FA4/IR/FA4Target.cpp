@@ -210,6 +210,13 @@ static KernelConfig chooseDecodeConfig(AttentionOp op, KernelConfig config,
     if (getSmemBytes(config, d, dv, elementBytes) <= target.smemPerBlock)
       break;
   }
+  // Above D = 192 the paged kernels with a window or ALiBi spilled 4 bytes
+  // with 32-key tiles (window: sm_121a; ALiBi: sm_120a); 16-key tiles
+  // assemble spill-free. (The contiguous window kernel is the other way
+  // round: 16-key tiles spill, 32 do not.)
+  if (op.getPagedKv() && (op.getWindow() || op.getAlibi()) &&
+      std::max(d, dv) > 192)
+    config.tileN = std::min<int64_t>(config.tileN, 16);
   config.qInRegisters = op.getQInRegisters().value_or(d <= 128);
   return config;
 }

@@ -34,6 +34,11 @@ bool kvCache(const KernelVariant &v) { return v.isKVCache(); }
 /// A contiguous cache: entries of rows, selected and offset per batch entry.
 bool cacheRows(const KernelVariant &v) { return v.isKVCache() && !v.isPaged(); }
 bool splitKV(const KernelVariant &v) { return v.isSplitKV(); }
+/// KV-cache kernels that pack a GQA group into the M tile (ALiBi's slope is
+/// per query head: its kernels do not pack).
+bool packedCache(const KernelVariant &v) {
+  return v.isKVCache() && !v.isAlibi();
+}
 bool tma(const KernelVariant &v) { return v.isTma(); }
 bool window(const KernelVariant &v) { return v.isWindow(); }
 bool softcap(const KernelVariant &v) { return v.isSoftcap(); }
@@ -71,7 +76,7 @@ static constexpr ParamSpec kAttentionParams[] = {
     {"cache_capacity", ParamKind::I32, cacheRows},
     // KV cache: GQA packing, the query heads per CTA (1: none); the grid's
     // heads are then KV heads, head_ratio 1.
-    {"q_group", ParamKind::I32, kvCache},
+    {"q_group", ParamKind::I32, packedCache},
     // int32 (batch + 1) offsets into the packed tokens; seqused_k (batch)
     // may be null.
     {"cu_seqlens_q", ParamKind::GlobalPtr, varlen},

@@ -346,9 +346,12 @@ void AttentionBuilder::buildCachePrologue() {
   seqlenK = cache.getSeqlenK();
   // GQA packing: CTA `head` holds query heads [head * g, head * g + g) of
   // its KV head, interleaved per query row (g = 1: one head).
-  qGroup = args["q_group"];
-  qRows = named(mul(seqlenQ, qGroup), "q_rows");
-  Value firstHead = named(mul(head, qGroup), "first_head");
+  Value firstHead = head;
+  if (!variant.isAlibi()) {
+    qGroup = args["q_group"];
+    qRows = named(mul(seqlenQ, qGroup), "q_rows");
+    firstHead = named(mul(head, qGroup), "first_head");
+  }
   qBase = named(headBase("q", elementType, batch, firstHead), "q_base");
   oBase = named(headBase("o", elementType, batch, firstHead), "o_base");
   if (variant.isPaged()) {
