@@ -356,7 +356,7 @@ int fa4::rt::chooseNumSplits(int64_t work, int64_t slots, int64_t keyBlocks) {
   // Splits multiply the CTAs of a launch that cannot fill the GPU. `work`
   // CTAs (m-blocks x heads x batch) on `slots` (SMs x CTAs per SM): at
   // 80% full or more one split; otherwise the fewest splits whose waves are
-  // at least 85% as well used as the best count's, never more than the key
+  // at least 95% as well used as the best count's, never more than the key
   // blocks (a split of no block is pure overhead) or kMaxSplits. A count
   // that gives the same blocks per split as one fewer is skipped.
   //
@@ -365,6 +365,12 @@ int fa4::rt::chooseNumSplits(int64_t work, int64_t slots, int64_t keyBlocks) {
   // block's wait) and adds a partial to the combine; on the H200 (run 26)
   // 32 splits of 2 blocks took 15.2 us where 16 splits of 4 took 11.5.
   constexpr int64_t kMinBlocksPerSplit = 4;
+  // How full the last wave must be, relative to the best count's. FA2 uses
+  // 0.85; decode is bandwidth-bound and an uneven last wave leaves SMs with
+  // one CTA beside SMs with two: on the H200 (run 30, batch 1, GQA 32/8,
+  // 128k keys, 8 CTAs per split, 264 slots) 0.85 chose 29 splits (232 CTAs,
+  // 135.5 us) where 32 (256 CTAs) took 133.8 and 20, 40 or 48 took 174-201.
+  constexpr double kWaveFill = 0.95;
   if (work <= 0 || slots <= 0 || keyBlocks <= 1 || work * 5 >= slots * 4)
     return 1;
   int64_t most = std::min<int64_t>(
@@ -382,7 +388,7 @@ int fa4::rt::chooseNumSplits(int64_t work, int64_t slots, int64_t keyBlocks) {
     if (eligible(n))
       best = std::max(best, efficiency(n));
   for (int64_t n = 1; n <= most; ++n)
-    if (eligible(n) && efficiency(n) >= 0.85 * best)
+    if (eligible(n) && efficiency(n) >= kWaveFill * best)
       return static_cast<int>(n);
   return 1;
 }
