@@ -9,6 +9,17 @@
 int main(void) {
   const int64_t b = 2, s = 1024, hq = 32, hkv = 8, d = 128;
   void *q, *k, *v, *o;
+  printf("fa4 %s, %llu embedded modules\n", fa4_version(),
+         (unsigned long long)fa4_module_count());
+  fa4_device_info info;
+  fa4_status found = fa4_get_device_info(0, &info);
+  if (found != FA4_SUCCESS) {
+    printf("SKIPPED: %s\n", fa4_last_error());
+    return 0;
+  }
+  printf("device 0: %s, compute capability %d.%d, %s\n", info.name,
+         info.compute_capability_major, info.compute_capability_minor,
+         info.target ? info.target : "no fa4 kernels for it");
   if (cudaMalloc(&q, b * s * hq * d * 2) != cudaSuccess ||
       cudaMalloc(&k, b * s * hkv * d * 2) != cudaSuccess ||
       cudaMalloc(&v, b * s * hkv * d * 2) != cudaSuccess ||

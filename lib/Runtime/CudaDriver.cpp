@@ -61,11 +61,28 @@ static LoadedDriver load() {
   return loaded;
 }
 
-fa4_status fa4::rt::getCudaDriver(const CudaDriver *&driver) {
+static const LoadedDriver &getLoadedDriver() {
   static LoadedDriver loaded = load();
+  return loaded;
+}
+
+fa4_status fa4::rt::getCudaDriver(const CudaDriver *&driver) {
+  const LoadedDriver &loaded = getLoadedDriver();
   if (loaded.status != FA4_SUCCESS)
     return fail(loaded.status, loaded.message);
   driver = &loaded.driver;
+  return FA4_SUCCESS;
+}
+
+fa4_status fa4::rt::getCudaDriverVersion(int &version) {
+  const LoadedDriver &loaded = getLoadedDriver();
+  // NO_GPU still has every entry point resolved; NO_CUDA_DRIVER may not.
+  if (loaded.status == FA4_ERROR_NO_CUDA_DRIVER)
+    return fail(loaded.status, loaded.message);
+  CUresult result = loaded.driver.cuDriverGetVersion(&version);
+  if (result != CUDA_SUCCESS)
+    return fail(FA4_ERROR_CUDA,
+                describeCudaError(loaded.driver, "cuDriverGetVersion", result));
   return FA4_SUCCESS;
 }
 

@@ -21,11 +21,13 @@ namespace fa4::rt {
 /// versioned one is listed, since dlsym sees the unversioned legacy entry.
 #define FA4_CUDA_DRIVER_SYMBOLS(X)                                             \
   X(cuInit)                                                                    \
+  X(cuDriverGetVersion)                                                        \
   X(cuGetErrorName)                                                            \
   X(cuGetErrorString)                                                          \
   X(cuDeviceGet)                                                               \
   X(cuDeviceGetCount)                                                          \
   X(cuDeviceGetAttribute)                                                      \
+  X(cuDeviceGetName)                                                           \
   X(cuDevicePrimaryCtxRetain)                                                  \
   X(cuCtxGetCurrent)                                                           \
   X(cuCtxSetCurrent)                                                           \
@@ -49,6 +51,10 @@ struct CudaDriver {
 /// Loads and initializes the driver once per process. On failure returns
 /// FA4_ERROR_NO_CUDA_DRIVER or FA4_ERROR_NO_GPU with a message.
 fa4_status getCudaDriver(const CudaDriver *&driver);
+
+/// The loaded driver's version (1000 * major + 10 * minor), also when it
+/// sees no GPU. On failure returns FA4_ERROR_NO_CUDA_DRIVER with a message.
+fa4_status getCudaDriverVersion(int &version);
 
 /// Describes a failed driver call: "cuLaunchKernel: CUDA_ERROR_... (text)".
 std::string describeCudaError(const CudaDriver &driver, const char *call,

@@ -25,8 +25,6 @@ extern "C" void fa4_fwd_params_init(fa4_fwd_params *params) {
   params->window_left = params->window_right = -1;
 }
 
-extern "C" const char *fa4_version(void) { return "0.2.0"; }
-
 extern "C" uint64_t fa4_fwd_params_size(void) {
   return sizeof(fa4_fwd_params);
 }

@@ -274,4 +274,51 @@ FA4_TEST(statusStrings) {
   EXPECT(std::string(fa4_version()).size() >= 5);
 }
 
+FA4_TEST(embeddedModulesAreListed) {
+  uint64_t count = fa4_module_count();
+  EXPECT(count > 0);
+  std::set<std::string> targets, seen;
+  for (uint64_t i = 0; i < count; ++i) {
+    const char *name = fa4_module_name(i), *target = fa4_module_target(i);
+    EXPECT(name && target, "(module %llu)", static_cast<unsigned long long>(i));
+    if (!name || !target)
+      return;
+    EXPECT(std::strncmp(name, "fa4_", 4) == 0, "(%s)", name);
+    EXPECT(seen.insert(std::string(target) + "/" + name).second, "(%s twice)",
+           name);
+    targets.insert(target);
+  }
+  // Every module is embedded for every target, in equal numbers.
+  EXPECT(count % targets.size() == 0);
+  EXPECT(targets.count("sm_120a") == 1 && targets.count("sm_121a") == 1);
+  EXPECT(fa4_module_name(count) == nullptr);
+  EXPECT(fa4_module_target(count) == nullptr);
+}
+
+FA4_TEST(deviceInfoReportsTheDriversView) {
+  EXPECT(fa4_get_device_info(0, nullptr) == FA4_ERROR_NULL_POINTER);
+  EXPECT(std::strstr(fa4_last_error(), "info is NULL"));
+  EXPECT(fa4_device_info_size() == sizeof(fa4_device_info));
+  fa4_device_info info;
+  fa4_status status = fa4_get_device_info(0, &info);
+  if (status == FA4_ERROR_NO_CUDA_DRIVER) {
+    EXPECT(info.driver_version == 0 && info.device_count == 0);
+    EXPECT(std::strstr(fa4_last_error(), "libcuda"), "(%s)", fa4_last_error());
+    std::printf("  no driver here: %s\n", fa4_last_error());
+    return;
+  }
+  EXPECT(info.driver_version > 0);
+  if (status == FA4_ERROR_NO_GPU) {
+    std::printf("  driver %d, no GPU: %s\n", info.driver_version,
+                fa4_last_error());
+    return;
+  }
+  EXPECT(status == FA4_SUCCESS, "(%d: %s)", status, fa4_last_error());
+  EXPECT(info.device_count > 0 && info.multiprocessors > 0 && info.name[0]);
+  EXPECT(fa4_get_device_info(info.device_count, &info) ==
+         FA4_ERROR_INVALID_ARGUMENT);
+  EXPECT(fa4_get_device_info(-1, &info) == FA4_ERROR_INVALID_ARGUMENT);
+  EXPECT(std::strstr(fa4_last_error(), "device -1 does not exist"));
+}
+
 int main() { return fa4::test::runAll(); }

@@ -368,6 +368,37 @@ FA4_API const char *fa4_last_error(void);
 /* The runtime's version, "MAJOR.MINOR.PATCH". */
 FA4_API const char *fa4_version(void);
 
+/* What the library embeds: one PTX module per (kernel source, target), for
+ * 0 <= index < fa4_module_count(). fa4_module_name(i) is the source's name
+ * ("fa4_fwd_bf16_hd128"), fa4_module_target(i) its target ("sm_120a");
+ * both are NULL past the end. */
+FA4_API uint64_t fa4_module_count(void);
+FA4_API const char *fa4_module_name(uint64_t index);
+FA4_API const char *fa4_module_target(uint64_t index);
+
+/* A GPU as the runtime sees it. */
+typedef struct fa4_device_info {
+  int driver_version; /* the CUDA driver's, 1000 * major + 10 * minor; 0 when
+                         no driver loads */
+  int device_count;   /* the devices the driver sees */
+  int compute_capability_major;
+  int compute_capability_minor;
+  int multiprocessors;
+  int shared_memory_per_block_optin; /* bytes a CTA may use */
+  char name[256];
+  const char *target; /* the embedded target that runs on it ("sm_120a"),
+                         NULL when none does */
+} fa4_device_info;
+
+/* Fills `info` for device `ordinal`. With no driver, returns
+ * FA4_ERROR_NO_CUDA_DRIVER; with a driver and no GPU, FA4_ERROR_NO_GPU with
+ * driver_version set; an ordinal out of range is FA4_ERROR_INVALID_ARGUMENT.
+ * A GPU without kernels is FA4_SUCCESS with target NULL. */
+FA4_API fa4_status fa4_get_device_info(int ordinal, fa4_device_info *info);
+
+/* sizeof(fa4_device_info), for bindings. */
+FA4_API uint64_t fa4_device_info_size(void);
+
 /* sizeof(fa4_fwd_params), for bindings that mirror the struct to check
  * their layout against the library's. */
 FA4_API uint64_t fa4_fwd_params_size(void);
