@@ -8,6 +8,10 @@
 #                               # its ptxas resource line
 #   bash tools/fa4.sh test      # install what is missing, build, run every test
 #
+# `test` then builds the Python wheel (runtime only, from the kernels just
+# generated), installs it into a fresh virtual environment and imports it
+# there, from outside the source tree, with no environment variables.
+#
 # `test` then builds fa4 again with clang, AddressSanitizer and UBSan in
 # BUILD_DIR-asan (embedding the kernels BUILD_DIR generated and checked,
 # rather than generating them a second time), runs the lit and runtime
@@ -28,7 +32,7 @@ BUILD_DIR="${BUILD_DIR:-$ROOT/build}"
 JOBS="${JOBS:-$(nproc)}"
 TARGET="${FA4_TARGET:-sm_120a}"
 LLVM_PACKAGES=(llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools)
-SYSTEM_PACKAGES=(cmake ninja-build python3 python3-pip g++ zlib1g-dev)
+SYSTEM_PACKAGES=(cmake ninja-build python3 python3-pip python3-venv g++ zlib1g-dev pkg-config)
 # The sanitizer build and the fuzzer (`test` only): clang with its runtimes.
 SANITIZER_PACKAGES=(clang-22 libclang-rt-22-dev)
 SANITIZE="${FA4_SANITIZERS:-1}"
@@ -129,7 +133,30 @@ cmd_test() {
   build
   log "running every test (lit, runtime, GPU, Python)"
   ctest --test-dir "$BUILD_DIR" --output-on-failure --verbose
+  package
   [ "$SANITIZE" = 0 ] || sanitize
+}
+
+# The wheel as a user on a machine without MLIR gets it: built from this
+# build's kernels (FA4_BUILD_COMPILER=OFF), installed into a new virtual
+# environment, imported and asked for its view (`python -m fa4`) from /.
+package() {
+  local venv="$BUILD_DIR-venv" wheels="$BUILD_DIR-wheelhouse"
+  rm -rf "$venv" "$wheels"
+  log "building the wheel (runtime only, from $BUILD_DIR/kernels) into $wheels"
+  python3 -m venv "$venv"
+  "$venv/bin/python" -m pip wheel -q --no-deps -w "$wheels" "$ROOT" \
+    -Ccmake.define.FA4_BUILD_COMPILER=OFF \
+    -Ccmake.define.FA4_PTX_DIR="$BUILD_DIR/kernels" \
+    -Cbuild-dir="$BUILD_DIR-wheel"
+  log "installing $(basename "$wheels"/fa4-*.whl) into the fresh environment $venv"
+  "$venv/bin/python" -m pip install -q "$wheels"/fa4-*.whl
+  (cd / && env -u FA4_LIBRARY -u PYTHONPATH "$venv/bin/python" -c \
+    'import fa4; from fa4 import _runtime as rt
+print("import fa4:", fa4.__version__, "from", fa4.__file__)
+assert "site-packages" in fa4.__file__, "fa4 was not imported from the environment"
+assert "site-packages" in rt.library().fa4_path, "the runtime is not the installed one"' &&
+   env -u FA4_LIBRARY -u PYTHONPATH "$venv/bin/python" -m fa4)
 }
 
 # The compiler, the runtime and their tests built with clang, ASan and UBSan

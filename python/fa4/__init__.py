@@ -2,7 +2,15 @@
 
     from fa4 import flash_attn_func
     out = flash_attn_func(q, k, v, causal=True)
+
+The entry points keep FlashAttention-2's names, arguments and return values
+(`import fa4 as flash_attn`-style drop-in). With torch installed they are
+PyTorch custom operators too (torch.ops.fa4.*, fa4._ops), so torch.compile
+traces them and CUDA graphs capture them. `python -m fa4` reports the
+runtime, its kernels and the GPU it sees.
 """
+
+__version__ = "0.3.0"
 
 from .interface import flash_attn_func
 from .kvcache import flash_attn_with_kvcache
@@ -13,4 +21,3 @@ from .varlen import flash_attn_varlen_func
 __all__ = ["flash_attn_func", "flash_attn_kvpacked_func", "flash_attn_qkvpacked_func",
            "flash_attn_varlen_func", "flash_attn_varlen_kvpacked_func",
            "flash_attn_varlen_qkvpacked_func", "flash_attn_with_kvcache"]
-__version__ = "0.2.0"

@@ -13,7 +13,6 @@ torch and no GPU.
 
 import math
 import numbers
-import struct
 
 _LOG2_E = 1.4426950408889634
 _FLOAT32_MIN_NORMAL = 2.0 ** -126
@@ -134,6 +133,22 @@ def check_common(dropout_p, softmax_scale, causal, window_size, softcap, alibi_s
     return softmax_scale, causal, window_size, softcap, return_attn_probs, return_lse
 
 
+def to_float32(x):
+    """x rounded to the nearest float32 (ties to even; infinity past
+    float32's range), as a Python float. Plain arithmetic rather than
+    struct, so torch.compile traces the entry points that use it."""
+    if x == 0 or not math.isfinite(x):
+        return x
+    mantissa, exponent = math.frexp(abs(x))  # |x| = mantissa * 2^exponent
+    # float32 keeps 24 significant bits, fewer below its normal range
+    # (2^-126 = 0.5 * 2^-125): its quantum there is 2^-149.
+    bits = 24 - max(0, -125 - exponent)
+    rounded = math.ldexp(round(math.ldexp(mantissa, bits)), exponent - bits)
+    if rounded >= 2.0 ** 128:
+        rounded = math.inf
+    return math.copysign(rounded, x)
+
+
 def check_softmax_scale(softmax_scale):
     """A given scale, checked (None, the default 1/sqrt(head_dim), passes as
     None). The kernel works with scale * log2(e) in float32, which must be
@@ -144,11 +159,7 @@ def check_softmax_scale(softmax_scale):
     scale = check_number("softmax_scale", softmax_scale)
     if not (math.isfinite(scale) and scale > 0):
         raise ValueError(f"softmax_scale must be positive and finite, got {softmax_scale}")
-    try:
-        scale32 = struct.unpack("f", struct.pack("f", scale))[0]
-        scaled32 = struct.unpack("f", struct.pack("f", scale32 * _LOG2_E))[0]
-    except OverflowError:
-        scale32 = scaled32 = math.inf
+    scaled32 = to_float32(to_float32(scale) * _LOG2_E)
     if not (math.isfinite(scaled32) and scaled32 >= _FLOAT32_MIN_NORMAL):
         raise ValueError(f"softmax_scale ({softmax_scale}) times log2(e) is {scaled32} in "
                          "float32, not a finite normal number")

@@ -171,6 +171,21 @@ class KVCacheParams(ctypes.Structure):
     ]
 
 
+class DeviceInfo(ctypes.Structure):
+    """Mirror of fa4_device_info."""
+
+    _fields_ = [
+        ("driver_version", ctypes.c_int),
+        ("device_count", ctypes.c_int),
+        ("compute_capability_major", ctypes.c_int),
+        ("compute_capability_minor", ctypes.c_int),
+        ("multiprocessors", ctypes.c_int),
+        ("shared_memory_per_block_optin", ctypes.c_int),
+        ("name", ctypes.c_char * 256),
+        ("target", ctypes.c_char_p),
+    ]
+
+
 def set_score_mods(p, window_size, softcap, alibi_slopes=None, learnable_sink=None):
     """A checked window_size, softcap, alibi_slopes and learnable_sink into
     FwdParams / VarlenFwdParams."""
@@ -233,15 +248,57 @@ def library():
     lib.fa4_kvcache_fwd.argtypes = [ctypes.POINTER(KVCacheParams), ctypes.c_void_p,
                                     ctypes.c_uint64, ctypes.c_void_p]
     lib.fa4_kvcache_fwd.restype = ctypes.c_int
+    lib.fa4_module_count.restype = ctypes.c_uint64
+    for name in ("fa4_module_name", "fa4_module_target"):
+        getattr(lib, name).argtypes = [ctypes.c_uint64]
+        getattr(lib, name).restype = ctypes.c_char_p
+    lib.fa4_get_device_info.argtypes = [ctypes.c_int, ctypes.POINTER(DeviceInfo)]
+    lib.fa4_get_device_info.restype = ctypes.c_int
+    lib.fa4_device_info_size.restype = ctypes.c_uint64
     for name, mirror in (("fa4_fwd_params", FwdParams), ("fa4_varlen_fwd_params", VarlenFwdParams),
-                         ("fa4_kvcache_params", KVCacheParams)):
+                         ("fa4_kvcache_params", KVCacheParams), ("fa4_device_info", DeviceInfo)):
         size = getattr(lib, name + "_size")()
         if size != ctypes.sizeof(mirror):
             raise OSError(f"fa4 runtime at {path} has sizeof({name}) = {size}, "
                           f"this binding expects {ctypes.sizeof(mirror)}")
+    lib.fa4_path = str(path)
     _lib = lib
     return lib
 
 
 def last_error():
     return library().fa4_last_error().decode()
+
+
+def modules():
+    """The embedded modules as (name, target) pairs."""
+    lib = library()
+    return [(lib.fa4_module_name(i).decode(), lib.fa4_module_target(i).decode())
+            for i in range(lib.fa4_module_count())]
+
+
+def device_info(ordinal=0):
+    """(status, DeviceInfo, message) for device `ordinal`: the message is
+    the runtime's reason when status is not SUCCESS."""
+    lib = library()
+    info = DeviceInfo()
+    status = lib.fa4_get_device_info(ordinal, ctypes.byref(info))
+    return status, info, (last_error() if status != SUCCESS else "")
+
+
+_VALUE_ERRORS = {NULL_POINTER, INVALID_DTYPE, INVALID_SHAPE, INVALID_HEAD_RATIO,
+                 INVALID_STRIDE, MISALIGNED, OVERFLOW, INVALID_ARGUMENT,
+                 INVALID_DEVICE_VALUE}
+_NOT_IMPLEMENTED = {UNSUPPORTED_HEAD_DIM, UNSUPPORTED_FEATURE, NO_KERNEL}
+
+
+def raise_for(status):
+    """Raises the exception for a failing status, with the runtime's message:
+    ValueError for a bad value, NotImplementedError for a kernel or feature
+    not built, RuntimeError for the rest (no driver, no GPU, CUDA errors)."""
+    message = last_error() or library().fa4_status_string(status).decode()
+    if status in _VALUE_ERRORS:
+        raise ValueError(message)
+    if status in _NOT_IMPLEMENTED:
+        raise NotImplementedError(message)
+    raise RuntimeError(f"fa4: {message}")

@@ -7,25 +7,15 @@ wrong type, ValueError for a bad value, NotImplementedError for a feature not
 built yet (fa4._checks).
 """
 
-import ctypes
-
 from . import _checks
+
+try:
+    import torch as _torch  # noqa: F401
+except ImportError:  # the argument checks run without torch; a launch needs it
+    _ops = None
+else:
+    from . import _ops  # registers torch.ops.fa4.*
 from . import _runtime as rt
-
-_VALUE_ERRORS = {rt.NULL_POINTER, rt.INVALID_DTYPE, rt.INVALID_SHAPE, rt.INVALID_HEAD_RATIO,
-                 rt.INVALID_STRIDE, rt.MISALIGNED, rt.OVERFLOW, rt.INVALID_ARGUMENT,
-                 rt.INVALID_DEVICE_VALUE}
-_NOT_IMPLEMENTED = {rt.UNSUPPORTED_HEAD_DIM, rt.UNSUPPORTED_FEATURE, rt.NO_KERNEL}
-
-
-def _raise_for(status):
-    message = rt.last_error() or rt.library().fa4_status_string(status).decode()
-    if status in _VALUE_ERRORS:
-        raise ValueError(message)
-    if status in _NOT_IMPLEMENTED:
-        raise NotImplementedError(message)
-    raise RuntimeError(f"fa4: {message}")
-
 
 _not_built = _checks.not_built
 
@@ -76,6 +66,7 @@ def flash_attn_func(q, k, v, dropout_p=0.0, softmax_scale=None, causal=False,
     if load_path not in rt.LOAD_PATH:
         raise ValueError(f"load_path must be one of {sorted(rt.LOAD_PATH)}, got {load_path!r}")
     import torch
+
     for name, t in (("q", q), ("k", k), ("v", v)):
         _check_tensor(name, t, torch)
     if not (q.dtype == k.dtype == v.dtype):
@@ -100,47 +91,12 @@ def flash_attn_func(q, k, v, dropout_p=0.0, softmax_scale=None, causal=False,
 
     want_lse = return_lse or return_attn_probs
     q, k, v, head_dim_v = _checks.pad_head_dims(q, k, v)
-    out = torch.empty((batch, seqlen_q, nheads, v.shape[3]), dtype=q.dtype, device=q.device)
-    lse = (torch.empty((batch, nheads, seqlen_q), dtype=torch.float32, device=q.device)
-           if want_lse else None)
-    _forward(q, k, v, out, lse, softmax_scale, causal, load_path, window_size, softcap,
-             alibi_slopes, learnable_sink)
-    out = out[..., :head_dim_v]
+    fwd = (_ops.fwd_direct if _ops.direct(q, k, v, alibi_slopes, learnable_sink)
+           else torch.ops.fa4.fwd)
+    out, lse = fwd(q, k, v, alibi_slopes, learnable_sink, softmax_scale, causal,
+                   window_size[0], window_size[1], softcap, want_lse, load_path)
+    if out.shape[-1] != head_dim_v:  # drop the padding columns (a view)
+        out = out[..., :head_dim_v]
     if return_attn_probs:
         return out, lse, None
     return (out, lse) if return_lse else out
-
-
-def _forward(q, k, v, out, lse, softmax_scale, causal, load_path, window_size=(-1, -1),
-             softcap=0.0, alibi_slopes=None, learnable_sink=None):
-    """Fills the runtime's params from the tensors and launches on torch's stream."""
-    import torch
-
-    lib = rt.library()
-    p = rt.FwdParams()
-    lib.fa4_fwd_params_init(ctypes.byref(p))
-    p.q, p.k, p.v, p.out = q.data_ptr(), k.data_ptr(), v.data_ptr(), out.data_ptr()
-    p.lse = lse.data_ptr() if lse is not None else None
-    p.batch, p.seqlen_q, p.nheads_q, p.head_dim = q.shape
-    p.seqlen_k, p.nheads_kv = k.shape[1], k.shape[2]
-    p.head_dim_v = v.shape[3]
-    for field, t in (("q_strides", q), ("k_strides", k), ("v_strides", v),
-                     ("out_strides", out)):
-        strides = getattr(p, field)
-        for i in range(4):
-            strides[i] = t.stride(i)
-        if t.shape[-1] == 1:
-            strides[3] = 1
-    if lse is not None:
-        for i in range(3):
-            p.lse_strides[i] = lse.stride(i)
-    p.dtype = rt.DTYPE_BF16 if q.dtype == torch.bfloat16 else rt.DTYPE_FP16
-    p.softmax_scale = softmax_scale
-    p.causal = int(bool(causal))
-    rt.set_score_mods(p, window_size, softcap, alibi_slopes, learnable_sink)
-    p.load_path = rt.LOAD_PATH[load_path]
-    with torch.cuda.device(q.device):
-        stream = torch.cuda.current_stream(q.device).cuda_stream
-        status = lib.fa4_fwd(ctypes.byref(p), ctypes.c_void_p(stream))
-    if status != rt.SUCCESS:
-        _raise_for(status)

@@ -8,12 +8,16 @@ CTAs; their fp32 partials live in a workspace taken from torch's caching
 allocator, so a call can be captured in a CUDA graph.
 """
 
-import ctypes
 import numbers
 
 from . import _checks
-from . import _runtime as rt
-from .interface import _raise_for
+
+try:
+    import torch as _torch  # noqa: F401
+except ImportError:  # the argument checks run without torch; a launch needs it
+    _ops = None
+else:
+    from . import _ops  # registers torch.ops.fa4.*
 
 
 def _check_cache(name, t, torch, device):
@@ -92,6 +96,7 @@ def flash_attn_with_kvcache(q, k_cache, v_cache, k=None, v=None, rotary_cos=None
     if rotary_cos is not None and k is None:
         raise ValueError("rotary_cos / rotary_sin need new keys to rotate (k, v)")
     import torch
+
     _checks.check_tensor("q", q, torch)
     if not q.is_cuda:
         raise ValueError(f"q must be on a CUDA device, got {q.device}")
@@ -148,7 +153,6 @@ def flash_attn_with_kvcache(q, k_cache, v_cache, k=None, v=None, rotary_cos=None
     elif cache_seqlens is not None:
         _check_index("cache_seqlens", cache_seqlens, torch, device, batch)
     head_dim_v = v_cache.shape[3]
-    seqlen_new = 0
     if k is not None:
         for name, t, dim in (("k", k, head_dim), ("v", v, head_dim_v)):
             _checks.check_tensor(name, t, torch)
@@ -164,7 +168,6 @@ def flash_attn_with_kvcache(q, k_cache, v_cache, k=None, v=None, rotary_cos=None
         if v.shape[1] != k.shape[1]:
             raise ValueError(f"k and v must have the same seqlen_new, got {k.shape[1]} and "
                              f"{v.shape[1]}")
-        seqlen_new = k.shape[1]
         if cache_seqlens is None:
             raise ValueError("appending k, v needs cache_seqlens (where the new tokens go)")
     rotary_dim = 0
@@ -190,67 +193,17 @@ def flash_attn_with_kvcache(q, k_cache, v_cache, k=None, v=None, rotary_cos=None
     if softmax_scale is None:
         softmax_scale = _checks.default_softmax_scale(head_dim)
 
-    out = torch.empty((batch, seqlen_q, nheads, head_dim_v), dtype=q.dtype, device=device)
-    lse = (torch.empty((batch, nheads, seqlen_q), dtype=torch.float32, device=device)
-           if return_softmax_lse else None)
-
-    lib = rt.library()
-    p = rt.KVCacheParams()
-    lib.fa4_kvcache_params_init(ctypes.byref(p))
-    p.q, p.k_cache, p.v_cache, p.out = (q.data_ptr(), k_cache.data_ptr(), v_cache.data_ptr(),
-                                        out.data_ptr())
-    p.lse = lse.data_ptr() if lse is not None else None
-    p.cache_seqlens = cache_seqlens.data_ptr() if cache_seqlens is not None else None
-    p.cache_batch_idx = cache_batch_idx.data_ptr() if cache_batch_idx is not None else None
-    p.cache_leftpad = cache_leftpad.data_ptr() if cache_leftpad is not None else None
-    p.batch, p.seqlen_q, p.nheads_q, p.head_dim = batch, seqlen_q, nheads, head_dim
-    p.nheads_kv, p.head_dim_v = nheads_k, head_dim_v
-    p.cache_seqlen = seqlen_default
-    if block_table is not None:
-        p.block_table = block_table.data_ptr()
-        p.block_table_stride = block_table.stride(0)
-        p.max_pages = block_table.shape[1]
-        p.num_pages, p.page_size = k_cache.shape[0], k_cache.shape[1]
-    else:
-        p.batch_cache, p.seqlen_cache = k_cache.shape[0], k_cache.shape[1]
-    for field, t in (("q_strides", q), ("k_cache_strides", k_cache),
-                     ("v_cache_strides", v_cache), ("out_strides", out)):
-        strides = getattr(p, field)
-        for i in range(4):
-            strides[i] = t.stride(i)
-        if t.shape[-1] == 1:
-            strides[3] = 1
-    if lse is not None:
-        for i in range(3):
-            p.lse_strides[i] = lse.stride(i)
-    p.dtype = rt.DTYPE_BF16 if q.dtype == torch.bfloat16 else rt.DTYPE_FP16
-    p.softmax_scale = softmax_scale
-    p.causal = int(bool(causal))
-    rt.set_score_mods(p, window_size, softcap, alibi_slopes)
-    p.num_splits = num_splits
-    if k is not None:
-        p.k_new, p.v_new, p.seqlen_new = k.data_ptr(), v.data_ptr(), seqlen_new
-        for field, t in (("k_new_strides", k), ("v_new_strides", v)):
-            strides = getattr(p, field)
-            for i in range(4):
-                strides[i] = t.stride(i)
-            if t.shape[-1] == 1:
-                strides[3] = 1
-    if rotary_cos is not None:
-        p.rotary_cos, p.rotary_sin = rotary_cos.data_ptr(), rotary_sin.data_ptr()
-        p.rotary_dim, p.seqlen_ro = rotary_dim, rotary_cos.shape[0]
-        p.rotary_interleaved = int(bool(rotary_interleaved))
-    with torch.cuda.device(device):
-        size = ctypes.c_uint64(0)
-        status = lib.fa4_kvcache_workspace_size(ctypes.byref(p), ctypes.byref(size))
-        if status != rt.SUCCESS:
-            _raise_for(status)
-        workspace = (torch.empty(size.value, dtype=torch.uint8, device=device)
-                     if size.value else None)
-        stream = torch.cuda.current_stream(device).cuda_stream
-        status = lib.fa4_kvcache_fwd(ctypes.byref(p),
-                                     workspace.data_ptr() if workspace is not None else None,
-                                     size.value, ctypes.c_void_p(stream))
-    if status != rt.SUCCESS:
-        _raise_for(status)
+    tensors = (q, k_cache, v_cache, k, v, rotary_cos, rotary_sin, cache_seqlens,
+               cache_batch_idx, cache_leftpad, block_table, alibi_slopes)
+    direct = _ops.direct(*tensors)
+    kvcache_fwd = _ops.kvcache_fwd_direct if direct else torch.ops.fa4.kvcache_fwd
+    out, lse = kvcache_fwd(q, k_cache, v_cache, k, v, rotary_cos, rotary_sin, cache_seqlens,
+                           seqlen_default, cache_batch_idx, cache_leftpad, block_table,
+                           alibi_slopes, softmax_scale, causal, window_size[0], window_size[1],
+                           softcap, rotary_interleaved, num_splits, return_softmax_lse)
+    if not direct and _ops.wants_grad(*tensors):
+        # The caches are mutated, so the operator carries no autograd
+        # formula; this guard makes a backward raise instead of stopping.
+        out = torch.ops.fa4.no_backward(out, [t for t in tensors if t is not None],
+                                        "fa4::kvcache_fwd (flash_attn_with_kvcache)")
     return (out, lse) if return_softmax_lse else out

@@ -7,11 +7,14 @@ of k and v (total_k, nheads_k, head_dim), or, with block_table, the keys live
 in a paged cache (num_pages, page_size, nheads_k, head_dim).
 """
 
-import ctypes
-
 from . import _checks
-from . import _runtime as rt
-from .interface import _raise_for
+
+try:
+    import torch as _torch  # noqa: F401
+except ImportError:  # the argument checks run without torch; a launch needs it
+    _ops = None
+else:
+    from . import _ops  # registers torch.ops.fa4.*
 
 
 def _check_index(name, t, torch, device, dims, length=None):
@@ -120,64 +123,18 @@ def flash_attn_varlen_func(q, k, v, cu_seqlens_q, cu_seqlens_k, max_seqlen_q, ma
     if softmax_scale is None:
         softmax_scale = _checks.default_softmax_scale(head_dim)
 
-    q, k, v, head_dim_v = _checks.pad_head_dims(q, k, v)
-    out = torch.empty((total_q, nheads, v.shape[-1]), dtype=q.dtype, device=device)
     want_lse = return_lse or return_attn_probs
-    lse = (torch.empty((nheads, total_q), dtype=torch.float32, device=device)
-           if want_lse else None)
-    _varlen_forward(q, k, v, out, lse, cu_seqlens_q, cu_seqlens_k, seqused_k, block_table,
-                    max_seqlen_q, max_seqlen_k, softmax_scale, causal, window_size, softcap,
-                    alibi_slopes, learnable_sink)
-    out = out[..., :head_dim_v]
+    q, k, v, head_dim_v = _checks.pad_head_dims(q, k, v)
+    varlen_fwd = (_ops.varlen_fwd_direct
+                  if _ops.direct(q, k, v, cu_seqlens_q, cu_seqlens_k, seqused_k, block_table,
+                                 alibi_slopes, learnable_sink)
+                  else torch.ops.fa4.varlen_fwd)
+    out, lse = varlen_fwd(q, k, v, cu_seqlens_q, cu_seqlens_k, seqused_k, block_table,
+                          alibi_slopes, learnable_sink, max_seqlen_q, max_seqlen_k,
+                          softmax_scale, causal, window_size[0], window_size[1], softcap,
+                          want_lse)
+    if out.shape[-1] != head_dim_v:  # drop the padding columns (a view)
+        out = out[..., :head_dim_v]
     if return_attn_probs:
         return out, lse, None
     return (out, lse) if return_lse else out
-
-
-def _varlen_forward(q, k, v, out, lse, cu_seqlens_q, cu_seqlens_k, seqused_k, block_table,
-                    max_seqlen_q, max_seqlen_k, softmax_scale, causal, window_size=(-1, -1),
-                    softcap=0.0, alibi_slopes=None, learnable_sink=None, check_inputs=False):
-    """Fills the runtime's varlen params from the tensors and launches on torch's stream."""
-    import torch
-
-    lib = rt.library()
-    p = rt.VarlenFwdParams()
-    lib.fa4_varlen_fwd_params_init(ctypes.byref(p))
-    p.q, p.k, p.v, p.out = q.data_ptr(), k.data_ptr(), v.data_ptr(), out.data_ptr()
-    p.lse = lse.data_ptr() if lse is not None else None
-    p.cu_seqlens_q = cu_seqlens_q.data_ptr()
-    p.cu_seqlens_k = cu_seqlens_k.data_ptr()
-    p.seqused_k = seqused_k.data_ptr() if seqused_k is not None else None
-    p.batch = cu_seqlens_q.shape[0] - 1
-    p.total_q, p.nheads_q, p.head_dim = q.shape
-    p.nheads_kv = k.shape[-2]
-    p.head_dim_v = v.shape[-1]
-    p.max_seqlen_q, p.max_seqlen_k = max_seqlen_q, max_seqlen_k
-    for field, t in (("q_strides", q), ("out_strides", out), ("k_strides", k),
-                     ("v_strides", v)):
-        strides = getattr(p, field)
-        # The last three dims: (token or row in a page, head, dim).
-        for i in range(3):
-            strides[i] = t.stride(t.dim() - 3 + i)
-        if t.shape[-1] == 1:
-            strides[2] = 1
-    if block_table is not None:
-        p.block_table = block_table.data_ptr()
-        p.block_table_stride = block_table.stride(0)
-        p.max_pages = block_table.shape[1]
-        p.num_pages, p.page_size = k.shape[0], k.shape[1]
-        p.k_page_stride, p.v_page_stride = k.stride(0), v.stride(0)
-    else:
-        p.total_k = k.shape[0]
-    if lse is not None:
-        p.lse_strides[0], p.lse_strides[1] = lse.stride(0), lse.stride(1)
-    p.dtype = rt.DTYPE_BF16 if q.dtype == torch.bfloat16 else rt.DTYPE_FP16
-    p.softmax_scale = softmax_scale
-    p.causal = int(bool(causal))
-    rt.set_score_mods(p, window_size, softcap, alibi_slopes, learnable_sink)
-    p.check_inputs = int(bool(check_inputs))
-    with torch.cuda.device(q.device):
-        stream = torch.cuda.current_stream(q.device).cuda_stream
-        status = lib.fa4_varlen_fwd(ctypes.byref(p), ctypes.c_void_p(stream))
-    if status != rt.SUCCESS:
-        _raise_for(status)

@@ -7,7 +7,6 @@ import pytest
 
 import fa4
 from fa4 import _runtime as rt
-from fa4 import interface
 
 
 def test_library_loads_and_layout_matches():
@@ -116,7 +115,7 @@ def test_varlen_lse_heads_must_not_overlap():
 ])
 def test_status_to_exception(status, exception):
     with pytest.raises(exception):
-        interface._raise_for(status)
+        rt.raise_for(status)
 
 
 @pytest.mark.parametrize("kwargs, feature", [
@@ -130,3 +129,38 @@ def test_unbuilt_features_raise_before_any_tensor_work(kwargs, feature):
 def test_bad_load_path():
     with pytest.raises(ValueError, match="load_path"):
         fa4.flash_attn_func(None, None, None, load_path="dma")
+
+
+def test_embedded_modules_cover_every_target_equally():
+    modules = rt.modules()
+    by_target = {}
+    for name, target in modules:
+        by_target.setdefault(target, set()).add(name)
+    assert {"sm_120a", "sm_121a"} <= set(by_target)
+    names = by_target["sm_120a"]
+    assert "fa4_fwd_bf16_hd128" in names
+    assert all(found == names for found in by_target.values())
+
+
+def test_device_info_names_the_reason_when_there_is_no_gpu():
+    status, info, why = rt.device_info(0)
+    if status == rt.SUCCESS:
+        assert info.device_count > 0 and info.name
+    else:
+        assert status in (rt.NO_CUDA_DRIVER, rt.NO_GPU)
+        assert why.startswith("no CUDA driver") or why.startswith("no GPU")
+
+
+def test_python_dash_m_fa4_reports_the_runtime():
+    import subprocess
+    import sys
+    result = subprocess.run([sys.executable, "-m", "fa4"], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    text = result.stdout
+    assert text.startswith(f"fa4 {fa4.__version__}\n")
+    assert f"version {fa4.__version__}" in text and rt.library().fa4_path in text
+    count = len({name for name, _ in rt.modules()})
+    assert f"kernels:  {count} kernel modules embedded for sm_120a ({count})" in text
+    assert "driver:" in text and ("device 0:" in text or "device:   none:" in text)
+    assert "torch:" in text

@@ -13,7 +13,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 torch = pytest.importorskip("torch", reason="torch is not installed")
 import fa4  # noqa: E402
-from fa4 import interface  # noqa: E402
+from fa4 import _launch  # noqa: E402
 
 from reference import check  # noqa: E402
 
@@ -44,7 +44,7 @@ def _run_poisoned(q, k, v, causal, load_path="auto"):
     b, sq, h, _ = q.shape
     out = torch.full((b, sq, h, v.shape[3]), float("nan"), dtype=q.dtype, device=q.device)
     lse = torch.full((b, h, sq), float("nan"), dtype=torch.float32, device=q.device)
-    interface._forward(q, k, v, out, lse, 1.0 / math.sqrt(q.shape[-1]), causal, load_path)
+    _launch.forward(q, k, v, out, lse, 1.0 / math.sqrt(q.shape[-1]), causal, load_path)
     torch.cuda.synchronize()
     return out, lse
 

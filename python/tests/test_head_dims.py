@@ -18,7 +18,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 torch = pytest.importorskip("torch", reason="torch is not installed")
 import fa4  # noqa: E402
-from fa4 import _checks, varlen  # noqa: E402
+from fa4 import _checks  # noqa: E402
 
 from reference import check  # noqa: E402
 from test_masks import _dense, _inputs  # noqa: E402
@@ -80,8 +80,8 @@ def test_dense_built(dims, dtype, causal, mod, seqlens):
         b, sq, h, _ = q.shape
         out = torch.full((b, sq, h, dv), float("nan"), dtype=q.dtype, device="cuda")
         lse = torch.full((b, h, sq), float("nan"), dtype=torch.float32, device="cuda")
-        fa4.interface._forward(q, k, v, out, lse, 1.0 / math.sqrt(d), causal, "auto", (-1, -1),
-                               0.0, mods["alibi_slopes"])
+        fa4._launch.forward(q, k, v, out, lse, 1.0 / math.sqrt(d), causal, "auto", (-1, -1),
+                            0.0, mods["alibi_slopes"])
         torch.cuda.synchronize()
     else:
         out, lse = _dense(q, k, v, causal, mods.get("window_size", (-1, -1)),

@@ -15,7 +15,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 torch = pytest.importorskip("torch", reason="torch is not installed")
 import fa4  # noqa: E402
-from fa4 import interface, varlen  # noqa: E402
+from fa4 import _launch  # noqa: E402
 
 from reference import check, visible_keys  # noqa: E402
 from test_varlen import _check_per_sequence, _cu, _lengths, _packed, _page  # noqa: E402
@@ -52,7 +52,7 @@ def _dense(q, k, v, causal, window, softcap, path):
     b, sq, h, _ = q.shape
     out = torch.full((b, sq, h, v.shape[3]), float("nan"), dtype=q.dtype, device="cuda")
     lse = torch.full((b, h, sq), float("nan"), dtype=torch.float32, device="cuda")
-    interface._forward(q, k, v, out, lse, 1.0 / math.sqrt(q.shape[-1]), causal, path,
+    _launch.forward(q, k, v, out, lse, 1.0 / math.sqrt(q.shape[-1]), causal, path,
                        window, softcap)
     torch.cuda.synchronize()
     return out, lse
@@ -121,7 +121,7 @@ def test_varlen_masks(layout, mod, heads, dtype, causal, d):
     total_q, h, _ = q.shape
     out = torch.full((total_q, h, d), float("nan"), dtype=q.dtype, device="cuda")
     lse = torch.full((h, total_q), float("nan"), dtype=torch.float32, device="cuda")
-    varlen._varlen_forward(q, *kv, out, lse, _cu(lq), _cu(lk), None, table, max(lq), max(lk),
+    _launch.varlen_forward(q, *kv, out, lse, _cu(lq), _cu(lk), None, table, max(lq), max(lk),
                            1.0 / math.sqrt(d), causal, mods.get("window", (-1, -1)),
                            mods.get("softcap", 0.0))
     torch.cuda.synchronize()
@@ -227,7 +227,7 @@ def test_dense_alibi(path, dtype, causal, d, per_batch, seqlens):
     b, sq, h, _ = q.shape
     out = torch.full((b, sq, h, d), float("nan"), dtype=q.dtype, device="cuda")
     lse = torch.full((b, h, sq), float("nan"), dtype=torch.float32, device="cuda")
-    interface._forward(q, k, v, out, lse, 1.0 / math.sqrt(d), causal, path, (-1, -1), 0.0,
+    _launch.forward(q, k, v, out, lse, 1.0 / math.sqrt(d), causal, path, (-1, -1), 0.0,
                        slopes)
     torch.cuda.synchronize()
     check(out, lse, q, k, v, causal, alibi_slopes=slopes)
@@ -255,7 +255,7 @@ def test_varlen_alibi(layout, heads, dtype, causal, d):
     total_q, h, _ = q.shape
     out = torch.full((total_q, h, d), float("nan"), dtype=q.dtype, device="cuda")
     lse = torch.full((h, total_q), float("nan"), dtype=torch.float32, device="cuda")
-    varlen._varlen_forward(q, *kv, out, lse, _cu(lq), _cu(lk), None, table, max(lq), max(lk),
+    _launch.varlen_forward(q, *kv, out, lse, _cu(lq), _cu(lk), None, table, max(lq), max(lk),
                            1.0 / math.sqrt(d), causal, (-1, -1), 0.0, slopes)
     torch.cuda.synchronize()
     # Sequence b uses row b of the (batch, nheads) slopes.

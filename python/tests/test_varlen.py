@@ -17,7 +17,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 torch = pytest.importorskip("torch", reason="torch is not installed")
 import fa4  # noqa: E402
-from fa4 import varlen  # noqa: E402
+from fa4 import _launch  # noqa: E402
 
 from reference import check  # noqa: E402
 
@@ -110,7 +110,7 @@ def _run(q, k, v, lq, lk, causal, block_table=None, seqused_k=None):
     total_q, h, _ = q.shape
     out = torch.full((total_q, h, v.shape[-1]), float("nan"), dtype=q.dtype, device="cuda")
     lse = torch.full((h, total_q), float("nan"), dtype=torch.float32, device="cuda")
-    varlen._varlen_forward(q, k, v, out, lse, _cu(lq), _cu(lk), seqused_k, block_table,
+    _launch.varlen_forward(q, k, v, out, lse, _cu(lq), _cu(lk), seqused_k, block_table,
                            max(lq), max(lk), 1.0 / math.sqrt(q.shape[-1]), causal)
     torch.cuda.synchronize()
     return out, lse
@@ -244,7 +244,7 @@ def test_checking_mode_names_the_entry(case, match):
                             device="cuda")
     out = torch.empty(100, 4, 64, dtype=q.dtype, device="cuda")
     with pytest.raises(ValueError, match=match):
-        varlen._varlen_forward(q, k, v, out, None, cu_q, cu_k, seqused, table, max_q, 1 << 20,
+        _launch.varlen_forward(q, k, v, out, None, cu_q, cu_k, seqused, table, max_q, 1 << 20,
                                0.125, False, check_inputs=True)
 
 
@@ -252,13 +252,13 @@ def test_checking_mode_names_the_entry(case, match):
 def test_checking_mode_passes_valid_input_and_env_enables_it(monkeypatch):
     q, k, v, lq, lk, table = _small_problem(paged=True)
     out, lse = torch.empty(100, 4, 64, dtype=q.dtype, device="cuda"), None
-    varlen._varlen_forward(q, k, v, out, lse, _cu(lq), _cu(lk), None, table, 60, 70, 0.125,
+    _launch.varlen_forward(q, k, v, out, lse, _cu(lq), _cu(lk), None, table, 60, 70, 0.125,
                            False, check_inputs=True)
     monkeypatch.setenv("FA4_CHECK_INPUTS", "1")
     bad = table.clone()
     bad[0, 0] = -1
     with pytest.raises(ValueError, match="block_table\\[0\\]\\[0\\] = -1"):
-        varlen._varlen_forward(q, k, v, out, lse, _cu(lq), _cu(lk), None, bad, 60, 70, 0.125,
+        _launch.varlen_forward(q, k, v, out, lse, _cu(lq), _cu(lk), None, bad, 60, 70, 0.125,
                                False)
 
 
@@ -274,7 +274,7 @@ def test_underestimated_max_seqlen_is_loud_without_checking():
     v = _packed(320, 4, 64, "bfloat16", gen)
     out = torch.zeros(320, 4, 64, dtype=q.dtype, device="cuda")
     lse = torch.zeros(4, 320, dtype=torch.float32, device="cuda")
-    varlen._varlen_forward(q, k, v, out, lse, _cu(lq), _cu(lk), None, None, 100, 300, 0.125,
+    _launch.varlen_forward(q, k, v, out, lse, _cu(lq), _cu(lk), None, None, 100, 300, 0.125,
                            False)
     torch.cuda.synchronize()
     assert torch.isnan(out[128:300]).all() and torch.isnan(lse[:, 128:300]).all()

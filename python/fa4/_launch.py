@@ -1,0 +1,171 @@
+"""Launches through the runtime's C ABI (ctypes): tensors in, a status-checked
+call on torch's current stream out. The custom operators (fa4._ops) are the
+callers; the entry points have checked every argument before. A failing
+status raises (fa4._runtime.raise_for).
+"""
+
+import contextlib
+import ctypes
+
+import torch
+
+from . import _runtime as rt
+
+
+def _set_strides(array, t, dims):
+    """array[:] = the last `dims` strides of t (one slice assignment; a
+    per-element loop costs ~4 us per tensor in ctypes). A head dim of 1 has
+    any stride; the runtime wants 1."""
+    strides = t.stride()[-dims:]
+    array[:] = strides if t.shape[-1] != 1 else strides[:-1] + (1,)
+
+
+_SAME_DEVICE = contextlib.nullcontext()
+
+
+def _on(device):
+    """(guard, stream): a context making `device` current (the runtime
+    launches in the current context), a no-op when it already is, and
+    torch's current stream on it as a ctypes pointer."""
+    index = device.index if device.index is not None else torch.cuda.current_device()
+    stream = ctypes.c_void_p(torch._C._cuda_getCurrentRawStream(index))
+    if index == torch.cuda.current_device():
+        return _SAME_DEVICE, stream
+    return torch.cuda.device(index), stream
+
+
+def forward(q, k, v, out, lse, softmax_scale, causal, load_path, window_size=(-1, -1),
+            softcap=0.0, alibi_slopes=None, learnable_sink=None):
+    """Fills fa4_fwd_params from the tensors and launches on torch's stream."""
+    lib = rt.library()
+    p = rt.FwdParams()
+    lib.fa4_fwd_params_init(ctypes.byref(p))
+    p.q, p.k, p.v, p.out = q.data_ptr(), k.data_ptr(), v.data_ptr(), out.data_ptr()
+    p.lse = lse.data_ptr() if lse is not None else None
+    p.batch, p.seqlen_q, p.nheads_q, p.head_dim = q.shape
+    p.seqlen_k, p.nheads_kv = k.shape[1], k.shape[2]
+    p.head_dim_v = v.shape[3]
+    _set_strides(p.q_strides, q, 4)
+    _set_strides(p.k_strides, k, 4)
+    _set_strides(p.v_strides, v, 4)
+    _set_strides(p.out_strides, out, 4)
+    if lse is not None:
+        p.lse_strides[:] = lse.stride()
+    p.dtype = rt.DTYPE_BF16 if q.dtype == torch.bfloat16 else rt.DTYPE_FP16
+    p.softmax_scale = softmax_scale
+    p.causal = int(bool(causal))
+    rt.set_score_mods(p, window_size, softcap, alibi_slopes, learnable_sink)
+    p.load_path = rt.LOAD_PATH[load_path]
+    guard, stream = _on(q.device)
+    with guard:
+        status = lib.fa4_fwd(ctypes.byref(p), stream)
+    if status != rt.SUCCESS:
+        rt.raise_for(status)
+
+
+def varlen_forward(q, k, v, out, lse, cu_seqlens_q, cu_seqlens_k, seqused_k, block_table,
+                   max_seqlen_q, max_seqlen_k, softmax_scale, causal, window_size=(-1, -1),
+                   softcap=0.0, alibi_slopes=None, learnable_sink=None, check_inputs=False):
+    """Fills fa4_varlen_fwd_params from the tensors and launches on torch's stream."""
+    lib = rt.library()
+    p = rt.VarlenFwdParams()
+    lib.fa4_varlen_fwd_params_init(ctypes.byref(p))
+    p.q, p.k, p.v, p.out = q.data_ptr(), k.data_ptr(), v.data_ptr(), out.data_ptr()
+    p.lse = lse.data_ptr() if lse is not None else None
+    p.cu_seqlens_q = cu_seqlens_q.data_ptr()
+    p.cu_seqlens_k = cu_seqlens_k.data_ptr()
+    p.seqused_k = seqused_k.data_ptr() if seqused_k is not None else None
+    p.batch = cu_seqlens_q.shape[0] - 1
+    p.total_q, p.nheads_q, p.head_dim = q.shape
+    p.nheads_kv = k.shape[-2]
+    p.head_dim_v = v.shape[-1]
+    p.max_seqlen_q, p.max_seqlen_k = max_seqlen_q, max_seqlen_k
+    # The last three dims: (token or row in a page, head, dim).
+    _set_strides(p.q_strides, q, 3)
+    _set_strides(p.out_strides, out, 3)
+    _set_strides(p.k_strides, k, 3)
+    _set_strides(p.v_strides, v, 3)
+    if block_table is not None:
+        p.block_table = block_table.data_ptr()
+        p.block_table_stride = block_table.stride(0)
+        p.max_pages = block_table.shape[1]
+        p.num_pages, p.page_size = k.shape[0], k.shape[1]
+        p.k_page_stride, p.v_page_stride = k.stride(0), v.stride(0)
+    else:
+        p.total_k = k.shape[0]
+    if lse is not None:
+        p.lse_strides[:] = lse.stride()
+    p.dtype = rt.DTYPE_BF16 if q.dtype == torch.bfloat16 else rt.DTYPE_FP16
+    p.softmax_scale = softmax_scale
+    p.causal = int(bool(causal))
+    rt.set_score_mods(p, window_size, softcap, alibi_slopes, learnable_sink)
+    p.check_inputs = int(bool(check_inputs))
+    guard, stream = _on(q.device)
+    with guard:
+        status = lib.fa4_varlen_fwd(ctypes.byref(p), stream)
+    if status != rt.SUCCESS:
+        rt.raise_for(status)
+
+
+def kvcache_forward(q, k_cache, v_cache, out, lse, k, v, rotary_cos, rotary_sin, cache_seqlens,
+                    cache_seqlen, cache_batch_idx, cache_leftpad, block_table, alibi_slopes,
+                    softmax_scale, causal, window_size, softcap, rotary_interleaved, num_splits):
+    """Fills fa4_kvcache_params from the tensors, takes the split-KV
+    workspace from torch's allocator and launches on torch's stream."""
+    batch, seqlen_q, nheads, head_dim = q.shape
+    nheads_k, head_dim_v = k_cache.shape[2], v_cache.shape[3]
+    device = q.device
+    lib = rt.library()
+    p = rt.KVCacheParams()
+    lib.fa4_kvcache_params_init(ctypes.byref(p))
+    p.q, p.k_cache, p.v_cache, p.out = (q.data_ptr(), k_cache.data_ptr(), v_cache.data_ptr(),
+                                        out.data_ptr())
+    p.lse = lse.data_ptr() if lse is not None else None
+    p.cache_seqlens = cache_seqlens.data_ptr() if cache_seqlens is not None else None
+    p.cache_batch_idx = cache_batch_idx.data_ptr() if cache_batch_idx is not None else None
+    p.cache_leftpad = cache_leftpad.data_ptr() if cache_leftpad is not None else None
+    p.batch, p.seqlen_q, p.nheads_q, p.head_dim = batch, seqlen_q, nheads, head_dim
+    p.nheads_kv, p.head_dim_v = nheads_k, head_dim_v
+    p.cache_seqlen = cache_seqlen
+    if block_table is not None:
+        p.block_table = block_table.data_ptr()
+        p.block_table_stride = block_table.stride(0)
+        p.max_pages = block_table.shape[1]
+        p.num_pages, p.page_size = k_cache.shape[0], k_cache.shape[1]
+    else:
+        p.batch_cache, p.seqlen_cache = k_cache.shape[0], k_cache.shape[1]
+    _set_strides(p.q_strides, q, 4)
+    _set_strides(p.k_cache_strides, k_cache, 4)
+    _set_strides(p.v_cache_strides, v_cache, 4)
+    _set_strides(p.out_strides, out, 4)
+    if lse is not None:
+        p.lse_strides[:] = lse.stride()
+    p.dtype = rt.DTYPE_BF16 if q.dtype == torch.bfloat16 else rt.DTYPE_FP16
+    p.softmax_scale = softmax_scale
+    p.causal = int(bool(causal))
+    rt.set_score_mods(p, window_size, softcap, alibi_slopes)
+    p.num_splits = num_splits
+    if k is not None:
+        p.k_new, p.v_new, p.seqlen_new = k.data_ptr(), v.data_ptr(), k.shape[1]
+        _set_strides(p.k_new_strides, k, 4)
+        _set_strides(p.v_new_strides, v, 4)
+    if rotary_cos is not None:
+        p.rotary_cos, p.rotary_sin = rotary_cos.data_ptr(), rotary_sin.data_ptr()
+        p.rotary_dim, p.seqlen_ro = 2 * rotary_cos.shape[1], rotary_cos.shape[0]
+        p.rotary_interleaved = int(bool(rotary_interleaved))
+    guard, stream = _on(device)
+    with guard:
+        size = ctypes.c_uint64(0)
+        status = lib.fa4_kvcache_workspace_size(ctypes.byref(p), ctypes.byref(size))
+        if status != rt.SUCCESS:
+            rt.raise_for(status)
+        # The workspace comes from torch's caching allocator (and from a CUDA
+        # graph's pool under capture), on the stream the kernels run on, so
+        # its release after the call is ordered after them.
+        workspace = (torch.empty(size.value, dtype=torch.uint8, device=device)
+                     if size.value else None)
+        status = lib.fa4_kvcache_fwd(ctypes.byref(p),
+                                     workspace.data_ptr() if workspace is not None else None,
+                                     size.value, stream)
+    if status != rt.SUCCESS:
+        rt.raise_for(status)

@@ -1,0 +1,235 @@
+"""fa4's kernels as PyTorch custom operators (torch.library, namespace fa4).
+
+    fa4::fwd          dense forward          flash_attn_func and its packed forms
+    fa4::varlen_fwd   varlen / paged forward flash_attn_varlen_func and packed forms
+    fa4::kvcache_fwd  KV-cache forward       flash_attn_with_kvcache (mutates the caches)
+    fa4::no_backward  a copy whose backward raises (gradient guard, see below)
+
+Each operator has a fake (meta) implementation, so torch.compile traces the
+public entry points with no graph break and FakeTensor / torch.export see
+the right shapes. The real implementations launch on torch's current
+stream and allocate only through torch's caching allocator, so calls
+capture in CUDA graphs.
+
+fa4 builds the forward pass only. fa4::fwd and fa4::varlen_fwd register an
+autograd formula whose backward raises NotImplementedError; fa4::kvcache_fwd
+mutates its caches, which torch.library does not allow an autograd formula
+for, so when a gradient is wanted its output goes through fa4::no_backward.
+A gradient never silently stops at attention.
+
+The entry points call the implementations (`*_direct`) without the
+dispatcher when nothing in torch needs to see the operator: eager mode, no
+gradient wanted, plain tensors, no dispatch mode active (host time per
+call: bench/bench_host.py).
+"""
+
+from typing import List, Optional, Tuple
+
+import torch
+from torch import Tensor
+
+from . import _launch
+
+_BACKWARD_MESSAGE = (
+    "fa4 has no backward pass: {what} is forward-only (fa4 generates forward "
+    "kernels). Compute the gradient with another attention implementation, or "
+    "call fa4 under torch.no_grad() / torch.inference_mode()")
+
+
+def _dense_outputs(q, v, return_lse):
+    """out (batch, seqlen_q, nheads, v's head_dim) in q's dtype; lse (batch,
+    nheads, seqlen_q) float32 when asked for, else None."""
+    batch, seqlen_q, nheads, _ = q.shape
+    out = q.new_empty((batch, seqlen_q, nheads, v.shape[-1]))
+    lse = q.new_empty((batch, nheads, seqlen_q), dtype=torch.float32) if return_lse else None
+    return out, lse
+
+
+def _varlen_outputs(q, v, return_lse):
+    """out (total_q, nheads, v's head_dim); lse (nheads, total_q) or None."""
+    total_q, nheads, _ = q.shape
+    out = q.new_empty((total_q, nheads, v.shape[-1]))
+    lse = q.new_empty((nheads, total_q), dtype=torch.float32) if return_lse else None
+    return out, lse
+
+
+def _as_operator_outputs(q, outputs):
+    """An operator returns tensors, never None: an LSE not asked for is an
+    empty tensor."""
+    out, lse = outputs
+    return out, lse if lse is not None else q.new_empty((0,), dtype=torch.float32)
+
+
+#===----------------------------------------------------------------------===#
+# fa4::fwd
+#===----------------------------------------------------------------------===#
+
+def fwd_direct(q, k, v, alibi_slopes, learnable_sink, softmax_scale, causal, window_left,
+               window_right, softcap, return_lse, load_path):
+    """Dense forward (fa4_fwd): (out, lse or None)."""
+    out, lse = _dense_outputs(q, v, return_lse)
+    _launch.forward(q, k, v, out, lse, softmax_scale, causal, load_path,
+                    (window_left, window_right), softcap, alibi_slopes, learnable_sink)
+    return out, lse
+
+
+@torch.library.custom_op("fa4::fwd", mutates_args=(), device_types="cuda")
+def fwd(q: Tensor, k: Tensor, v: Tensor, alibi_slopes: Optional[Tensor],
+        learnable_sink: Optional[Tensor], softmax_scale: float, causal: bool,
+        window_left: int, window_right: int, softcap: float, return_lse: bool,
+        load_path: str) -> Tuple[Tensor, Tensor]:
+    return _as_operator_outputs(q, fwd_direct(
+        q, k, v, alibi_slopes, learnable_sink, softmax_scale, causal, window_left,
+        window_right, softcap, return_lse, load_path))
+
+
+@fwd.register_fake
+def _(q, k, v, alibi_slopes, learnable_sink, softmax_scale, causal, window_left,
+      window_right, softcap, return_lse, load_path):
+    return _as_operator_outputs(q, _dense_outputs(q, v, return_lse))
+
+
+#===----------------------------------------------------------------------===#
+# fa4::varlen_fwd
+#===----------------------------------------------------------------------===#
+
+def varlen_fwd_direct(q, k, v, cu_seqlens_q, cu_seqlens_k, seqused_k, block_table,
+                      alibi_slopes, learnable_sink, max_seqlen_q, max_seqlen_k, softmax_scale,
+                      causal, window_left, window_right, softcap, return_lse):
+    """Varlen and paged forward (fa4_varlen_fwd): (out, lse or None)."""
+    out, lse = _varlen_outputs(q, v, return_lse)
+    _launch.varlen_forward(q, k, v, out, lse, cu_seqlens_q, cu_seqlens_k, seqused_k,
+                           block_table, max_seqlen_q, max_seqlen_k, softmax_scale, causal,
+                           (window_left, window_right), softcap, alibi_slopes, learnable_sink)
+    return out, lse
+
+
+@torch.library.custom_op("fa4::varlen_fwd", mutates_args=(), device_types="cuda")
+def varlen_fwd(q: Tensor, k: Tensor, v: Tensor, cu_seqlens_q: Tensor, cu_seqlens_k: Tensor,
+               seqused_k: Optional[Tensor], block_table: Optional[Tensor],
+               alibi_slopes: Optional[Tensor], learnable_sink: Optional[Tensor],
+               max_seqlen_q: int, max_seqlen_k: int, softmax_scale: float, causal: bool,
+               window_left: int, window_right: int, softcap: float,
+               return_lse: bool) -> Tuple[Tensor, Tensor]:
+    return _as_operator_outputs(q, varlen_fwd_direct(
+        q, k, v, cu_seqlens_q, cu_seqlens_k, seqused_k, block_table, alibi_slopes,
+        learnable_sink, max_seqlen_q, max_seqlen_k, softmax_scale, causal, window_left,
+        window_right, softcap, return_lse))
+
+
+@varlen_fwd.register_fake
+def _(q, k, v, cu_seqlens_q, cu_seqlens_k, seqused_k, block_table, alibi_slopes,
+      learnable_sink, max_seqlen_q, max_seqlen_k, softmax_scale, causal, window_left,
+      window_right, softcap, return_lse):
+    return _as_operator_outputs(q, _varlen_outputs(q, v, return_lse))
+
+
+#===----------------------------------------------------------------------===#
+# fa4::kvcache_fwd
+#===----------------------------------------------------------------------===#
+
+def kvcache_fwd_direct(q, k_cache, v_cache, k, v, rotary_cos, rotary_sin, cache_seqlens,
+                       cache_seqlen, cache_batch_idx, cache_leftpad, block_table, alibi_slopes,
+                       softmax_scale, causal, window_left, window_right, softcap,
+                       rotary_interleaved, num_splits, return_lse):
+    """KV-cache forward (fa4_kvcache_fwd): k, v (new tokens) are written into
+    k_cache, v_cache in place, then attended to; cache_seqlen is every
+    entry's length when cache_seqlens is None. (out, lse or None)."""
+    out, lse = _dense_outputs(q, v_cache, return_lse)
+    _launch.kvcache_forward(q, k_cache, v_cache, out, lse, k, v, rotary_cos, rotary_sin,
+                            cache_seqlens, cache_seqlen, cache_batch_idx, cache_leftpad,
+                            block_table, alibi_slopes, softmax_scale, causal,
+                            (window_left, window_right), softcap, rotary_interleaved,
+                            num_splits)
+    return out, lse
+
+
+@torch.library.custom_op("fa4::kvcache_fwd", mutates_args=("k_cache", "v_cache"),
+                         device_types="cuda")
+def kvcache_fwd(q: Tensor, k_cache: Tensor, v_cache: Tensor, k: Optional[Tensor],
+                v: Optional[Tensor], rotary_cos: Optional[Tensor], rotary_sin: Optional[Tensor],
+                cache_seqlens: Optional[Tensor], cache_seqlen: int,
+                cache_batch_idx: Optional[Tensor], cache_leftpad: Optional[Tensor],
+                block_table: Optional[Tensor], alibi_slopes: Optional[Tensor],
+                softmax_scale: float, causal: bool, window_left: int, window_right: int,
+                softcap: float, rotary_interleaved: bool, num_splits: int,
+                return_lse: bool) -> Tuple[Tensor, Tensor]:
+    return _as_operator_outputs(q, kvcache_fwd_direct(
+        q, k_cache, v_cache, k, v, rotary_cos, rotary_sin, cache_seqlens, cache_seqlen,
+        cache_batch_idx, cache_leftpad, block_table, alibi_slopes, softmax_scale, causal,
+        window_left, window_right, softcap, rotary_interleaved, num_splits, return_lse))
+
+
+@kvcache_fwd.register_fake
+def _(q, k_cache, v_cache, k, v, rotary_cos, rotary_sin, cache_seqlens, cache_seqlen,
+      cache_batch_idx, cache_leftpad, block_table, alibi_slopes, softmax_scale, causal,
+      window_left, window_right, softcap, rotary_interleaved, num_splits, return_lse):
+    return _as_operator_outputs(q, _dense_outputs(q, v_cache, return_lse))
+
+
+#===----------------------------------------------------------------------===#
+# Gradients: none, loudly
+#===----------------------------------------------------------------------===#
+
+@torch.library.custom_op("fa4::no_backward", mutates_args=())
+def no_backward(out: Tensor, inputs: List[Tensor], what: str) -> Tensor:
+    """A copy of `out` that records `inputs` as its autograd inputs, so that
+    a backward through it raises (fa4::kvcache_fwd cannot carry a formula
+    itself). Used only when a gradient is wanted."""
+    return out.clone()
+
+
+@no_backward.register_fake
+def _(out, inputs, what):
+    return torch.empty_like(out)
+
+
+def _setup_nothing(ctx, inputs, output):
+    pass
+
+
+def _setup_what(ctx, inputs, output):
+    ctx.what = inputs[2]
+
+
+def _raise_fwd(ctx, *grads):
+    raise NotImplementedError(_BACKWARD_MESSAGE.format(
+        what="fa4::fwd (flash_attn_func, flash_attn_qkvpacked_func, "
+             "flash_attn_kvpacked_func)"))
+
+
+def _raise_varlen(ctx, *grads):
+    raise NotImplementedError(_BACKWARD_MESSAGE.format(
+        what="fa4::varlen_fwd (flash_attn_varlen_func, flash_attn_varlen_qkvpacked_func, "
+             "flash_attn_varlen_kvpacked_func)"))
+
+
+def _raise_named(ctx, *grads):
+    raise NotImplementedError(_BACKWARD_MESSAGE.format(what=ctx.what))
+
+
+fwd.register_autograd(_raise_fwd, setup_context=_setup_nothing)
+varlen_fwd.register_autograd(_raise_varlen, setup_context=_setup_nothing)
+no_backward.register_autograd(_raise_named, setup_context=_setup_what)
+
+
+def wants_grad(*tensors):
+    """Whether autograd would record a call on `tensors` (None entries are
+    skipped)."""
+    return torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in tensors)
+
+
+def direct(*tensors):
+    """Whether an entry point may call an implementation directly: eager
+    mode, no gradient wanted, only plain tensors, no torch dispatch mode (a
+    FakeTensorMode, a FlopCounterMode, ...) active. Otherwise it goes through
+    torch.ops.fa4 so that torch sees the operator."""
+    if torch.compiler.is_compiling():
+        return False
+    if torch._C._len_torch_dispatch_stack() or torch._C._is_torch_function_mode_enabled():
+        return False
+    grad = torch.is_grad_enabled()
+    for t in tensors:
+        if t is not None and (type(t) is not Tensor or (grad and t.requires_grad)):
+            return False
+    return True
