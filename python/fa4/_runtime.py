@@ -202,7 +202,12 @@ def set_score_mods(p, window_size, softcap, alibi_slopes=None, learnable_sink=No
 def _candidates():
     env = os.environ.get("FA4_LIBRARY")
     if env:
+        # An explicit choice is never passed over for another library.
+        if not Path(env).is_file():
+            raise OSError(f"FA4_LIBRARY={env} is not a file (unset it to use the library "
+                          "installed with the package)")
         yield Path(env)
+        return
     here = Path(__file__).resolve().parent
     yield here / "lib" / "libfa4_runtime.so"
     yield here.parent.parent / "build" / "lib" / "libfa4_runtime.so"

@@ -164,3 +164,15 @@ def test_python_dash_m_fa4_reports_the_runtime():
     assert f"kernels:  {count} kernel modules embedded for sm_120a ({count})" in text
     assert "driver:" in text and ("device 0:" in text or "device:   none:" in text)
     assert "torch:" in text
+
+
+def test_a_wrong_fa4_library_is_an_error_not_a_fallback(tmp_path):
+    import os
+    import subprocess
+    import sys
+    missing = tmp_path / "libfa4_runtime.so"
+    env = dict(os.environ, FA4_LIBRARY=str(missing))
+    result = subprocess.run([sys.executable, "-m", "fa4"], capture_output=True, text=True,
+                            env=env, timeout=120)
+    assert result.returncode == 1
+    assert f"runtime:  not loaded: FA4_LIBRARY={missing} is not a file" in result.stdout
