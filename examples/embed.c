@@ -20,6 +20,10 @@ int main(void) {
   printf("device 0: %s, compute capability %d.%d, %s\n", info.name,
          info.compute_capability_major, info.compute_capability_minor,
          info.target ? info.target : "no fa4 kernels for it");
+  if (!info.target) {
+    printf("SKIPPED: no fa4 kernels for this GPU\n");
+    return 0;
+  }
   if (cudaMalloc(&q, b * s * hq * d * 2) != cudaSuccess ||
       cudaMalloc(&k, b * s * hkv * d * 2) != cudaSuccess ||
       cudaMalloc(&v, b * s * hkv * d * 2) != cudaSuccess ||

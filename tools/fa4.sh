@@ -140,15 +140,16 @@ cmd_test() {
 # The wheel as a user on a machine without MLIR gets it: built from this
 # build's kernels (FA4_BUILD_COMPILER=OFF), installed into a new virtual
 # environment, imported and asked for its view (`python -m fa4`) from /.
+# (--config-settings, not -C: Debian 12's pip 23.0 lacks the short form.)
 package() {
   local venv="$BUILD_DIR-venv" wheels="$BUILD_DIR-wheelhouse"
   rm -rf "$venv" "$wheels"
   log "building the wheel (runtime only, from $BUILD_DIR/kernels) into $wheels"
   python3 -m venv "$venv"
   "$venv/bin/python" -m pip wheel -q --no-deps -w "$wheels" "$ROOT" \
-    -Ccmake.define.FA4_BUILD_COMPILER=OFF \
-    -Ccmake.define.FA4_PTX_DIR="$BUILD_DIR/kernels" \
-    -Cbuild-dir="$BUILD_DIR-wheel"
+    --config-settings=cmake.define.FA4_BUILD_COMPILER=OFF \
+    --config-settings=cmake.define.FA4_PTX_DIR="$BUILD_DIR/kernels" \
+    --config-settings=build-dir="$BUILD_DIR-wheel"
   log "installing $(basename "$wheels"/fa4-*.whl) into the fresh environment $venv"
   "$venv/bin/python" -m pip install -q "$wheels"/fa4-*.whl
   (cd / && env -u FA4_LIBRARY -u PYTHONPATH "$venv/bin/python" -c \

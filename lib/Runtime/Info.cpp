@@ -73,7 +73,14 @@ extern "C" fa4_status fa4_get_device_info(int ordinal, fa4_device_info *info) {
   for (const auto &attribute : attributes)
     FA4_CUDA_CHECK(d, cuDeviceGetAttribute, attribute.value,
                    attribute.attribute, device);
-  info->target = getTargetForComputeCapability(info->compute_capability_major,
-                                               info->compute_capability_minor);
+  // The target runs here only if this library embeds it (FA4_TARGETS may
+  // leave it out).
+  const char *target = getTargetForComputeCapability(
+      info->compute_capability_major, info->compute_capability_minor);
+  for (size_t i = 0; target && i < fa4_num_embedded_modules; ++i)
+    if (std::strcmp(fa4_embedded_modules[i].target, target) == 0) {
+      info->target = fa4_embedded_modules[i].target;
+      break;
+    }
   return FA4_SUCCESS;
 }

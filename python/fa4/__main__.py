@@ -52,7 +52,8 @@ def main():
                 continue
         target = info.target.decode() if info.target else None
         runs = (f"runs the {target} kernels" if target else
-                "no fa4 kernels for it (built for 12.0 sm_120a, 12.1 sm_121a, 9.0 sm_90)")
+                "no fa4 kernels for it (this library embeds " + ", ".join(sorted(by_target))
+                + ")")
         print(f"  device {ordinal}: {info.name.decode()}, compute capability "
               f"{info.compute_capability_major}.{info.compute_capability_minor}, "
               f"{info.multiprocessors} SMs, {info.shared_memory_per_block_optin // 1024} KB "
@@ -63,9 +64,13 @@ def main():
     except ImportError:
         print("  torch:    not installed (fa4's entry points need it; the C API does not)")
         return 0
-    ops = [name for name in ("fwd", "varlen_fwd", "kvcache_fwd", "no_backward")
-           if hasattr(torch.ops.fa4, name)]
+    from fa4 import _optional
     cuda = torch.version.cuda or "no CUDA"
+    if _optional.ops is None:
+        print(f"  torch:    {torch.__version__} ({cuda}); no operators: {_optional.reason}")
+        return 0
+    ops = [name for name in ("fwd", "varlen_fwd", "kvcache_fwd", "no_backward", "backward_error")
+           if hasattr(torch.ops.fa4, name)]
     print(f"  torch:    {torch.__version__} ({cuda}); operators: "
           + ", ".join(f"torch.ops.fa4.{name}" for name in ops))
     return 0

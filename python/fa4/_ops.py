@@ -4,6 +4,7 @@
     fa4::varlen_fwd   varlen / paged forward flash_attn_varlen_func and packed forms
     fa4::kvcache_fwd  KV-cache forward       flash_attn_with_kvcache (mutates the caches)
     fa4::no_backward  a copy whose backward raises (gradient guard, see below)
+    fa4::backward_error  every backward: raises when run, traces when compiled
 
 Each operator has a fake (meta) implementation, so torch.compile traces the
 public entry points with no graph break and FakeTensor / torch.export see
@@ -12,10 +13,13 @@ stream and allocate only through torch's caching allocator, so calls
 capture in CUDA graphs.
 
 fa4 builds the forward pass only. fa4::fwd and fa4::varlen_fwd register an
-autograd formula whose backward raises NotImplementedError; fa4::kvcache_fwd
-mutates its caches, which torch.library does not allow an autograd formula
-for, so when a gradient is wanted its output goes through fa4::no_backward.
-A gradient never silently stops at attention.
+autograd formula whose backward is fa4::backward_error: it raises
+NotImplementedError when it runs, and traces (its fake implementation) when
+torch.compile builds a backward graph, so a compiled forward with inputs
+that require grad still compiles and runs. fa4::kvcache_fwd mutates its
+caches, which torch.library allows no autograd formula for, so when a
+gradient is wanted its outputs go through fa4::no_backward. A gradient never
+silently stops at attention.
 
 The entry points call the implementations (`*_direct`) without the
 dispatcher when nothing in torch needs to see the operator: eager mode, no
@@ -28,7 +32,11 @@ from typing import List, Optional, Tuple
 import torch
 from torch import Tensor
 
-from . import _launch
+if not hasattr(torch.library, "custom_op"):
+    raise ImportError(f"torch {torch.__version__} has no torch.library.custom_op (2.4 or "
+                      "later has)")
+
+from . import _launch  # noqa: E402
 
 _BACKWARD_MESSAGE = (
     "fa4 has no backward pass: {what} is forward-only (fa4 generates forward "
@@ -171,10 +179,26 @@ def _(q, k_cache, v_cache, k, v, rotary_cos, rotary_sin, cache_seqlens, cache_se
 # Gradients: none, loudly
 #===----------------------------------------------------------------------===#
 
+@torch.library.custom_op("fa4::backward_error", mutates_args=())
+def backward_error(grad: Tensor, like: List[Tensor], what: str) -> List[Tensor]:
+    """The backward of every fa4 operator. Running it raises
+    NotImplementedError naming `what`; its fake implementation returns
+    gradients shaped like `like`, so the backward traces: AOTAutograd traces
+    one whenever an input requires grad, and a compiled forward must then
+    still compile and run (evaluation without torch.no_grad())."""
+    raise NotImplementedError(_BACKWARD_MESSAGE.format(what=what))
+
+
+@backward_error.register_fake
+def _(grad, like, what):
+    return [torch.empty_like(t) for t in like]
+
+
 @torch.library.custom_op("fa4::no_backward", mutates_args=())
 def no_backward(out: Tensor, inputs: List[Tensor], what: str) -> Tensor:
-    """A copy of `out` that records `inputs` as its autograd inputs, so that
-    a backward through it raises (fa4::kvcache_fwd cannot carry a formula
+    """A copy of `out` that records `inputs` (the floating tensors that
+    require grad) as its autograd inputs, so that a backward through it
+    raises (fa4::kvcache_fwd mutates its caches and cannot carry a formula
     itself). Used only when a gradient is wanted."""
     return out.clone()
 
@@ -184,39 +208,49 @@ def _(out, inputs, what):
     return torch.empty_like(out)
 
 
-def _setup_nothing(ctx, inputs, output):
-    pass
+_WHAT_FWD = ("fa4::fwd (flash_attn_func, flash_attn_qkvpacked_func, "
+             "flash_attn_kvpacked_func)")
+_WHAT_VARLEN = ("fa4::varlen_fwd (flash_attn_varlen_func, flash_attn_varlen_qkvpacked_func, "
+                "flash_attn_varlen_kvpacked_func)")
 
 
-def _setup_what(ctx, inputs, output):
+def _save_qkv(ctx, inputs, output):
+    ctx.save_for_backward(*inputs[:3])
+
+
+def _save_inputs(ctx, inputs, output):
+    ctx.save_for_backward(*inputs[1])
     ctx.what = inputs[2]
 
 
-def _raise_fwd(ctx, *grads):
-    raise NotImplementedError(_BACKWARD_MESSAGE.format(
-        what="fa4::fwd (flash_attn_func, flash_attn_qkvpacked_func, "
-             "flash_attn_kvpacked_func)"))
+def _fwd_backward(ctx, grad_out, grad_lse):
+    # 12 inputs: gradients for q, k, v (raising when run), none for the rest.
+    grads = torch.ops.fa4.backward_error(grad_out, list(ctx.saved_tensors), _WHAT_FWD)
+    return (*grads, *([None] * 9))
 
 
-def _raise_varlen(ctx, *grads):
-    raise NotImplementedError(_BACKWARD_MESSAGE.format(
-        what="fa4::varlen_fwd (flash_attn_varlen_func, flash_attn_varlen_qkvpacked_func, "
-             "flash_attn_varlen_kvpacked_func)"))
+def _varlen_backward(ctx, grad_out, grad_lse):
+    # 17 inputs: q, k, v, then cu_seqlens, tables and scalars.
+    grads = torch.ops.fa4.backward_error(grad_out, list(ctx.saved_tensors), _WHAT_VARLEN)
+    return (*grads, *([None] * 14))
 
 
-def _raise_named(ctx, *grads):
-    raise NotImplementedError(_BACKWARD_MESSAGE.format(what=ctx.what))
+def _no_backward_backward(ctx, grad_out):
+    grads = torch.ops.fa4.backward_error(grad_out, list(ctx.saved_tensors), ctx.what)
+    return None, list(grads), None
 
 
-fwd.register_autograd(_raise_fwd, setup_context=_setup_nothing)
-varlen_fwd.register_autograd(_raise_varlen, setup_context=_setup_nothing)
-no_backward.register_autograd(_raise_named, setup_context=_setup_what)
+fwd.register_autograd(_fwd_backward, setup_context=_save_qkv)
+varlen_fwd.register_autograd(_varlen_backward, setup_context=_save_qkv)
+no_backward.register_autograd(_no_backward_backward, setup_context=_save_inputs)
 
 
-def wants_grad(*tensors):
-    """Whether autograd would record a call on `tensors` (None entries are
-    skipped)."""
-    return torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in tensors)
+def requiring_grad(*tensors):
+    """The tensors autograd would record a call on (None entries skipped):
+    empty unless grad mode is on."""
+    if not torch.is_grad_enabled():
+        return []
+    return [t for t in tensors if t is not None and t.requires_grad]
 
 
 def direct(*tensors):

@@ -9,12 +9,8 @@ built yet (fa4._checks).
 
 from . import _checks
 
-try:
-    import torch as _torch  # noqa: F401
-except ImportError:  # the argument checks run without torch; a launch needs it
-    _ops = None
-else:
-    from . import _ops  # registers torch.ops.fa4.*
+from ._optional import missing_ops
+from ._optional import ops as _ops  # torch.ops.fa4.*, when torch >= 2.4 imports
 from . import _runtime as rt
 
 _not_built = _checks.not_built
@@ -66,6 +62,8 @@ def flash_attn_func(q, k, v, dropout_p=0.0, softmax_scale=None, causal=False,
     if load_path not in rt.LOAD_PATH:
         raise ValueError(f"load_path must be one of {sorted(rt.LOAD_PATH)}, got {load_path!r}")
     import torch
+    if _ops is None:
+        missing_ops()
 
     for name, t in (("q", q), ("k", k), ("v", v)):
         _check_tensor(name, t, torch)

@@ -12,12 +12,8 @@ import numbers
 
 from . import _checks
 
-try:
-    import torch as _torch  # noqa: F401
-except ImportError:  # the argument checks run without torch; a launch needs it
-    _ops = None
-else:
-    from . import _ops  # registers torch.ops.fa4.*
+from ._optional import missing_ops
+from ._optional import ops as _ops  # torch.ops.fa4.*, when torch >= 2.4 imports
 
 
 def _check_cache(name, t, torch, device):
@@ -96,6 +92,8 @@ def flash_attn_with_kvcache(q, k_cache, v_cache, k=None, v=None, rotary_cos=None
     if rotary_cos is not None and k is None:
         raise ValueError("rotary_cos / rotary_sin need new keys to rotate (k, v)")
     import torch
+    if _ops is None:
+        missing_ops()
 
     _checks.check_tensor("q", q, torch)
     if not q.is_cuda:
@@ -196,14 +194,23 @@ def flash_attn_with_kvcache(q, k_cache, v_cache, k=None, v=None, rotary_cos=None
     tensors = (q, k_cache, v_cache, k, v, rotary_cos, rotary_sin, cache_seqlens,
                cache_batch_idx, cache_leftpad, block_table, alibi_slopes)
     direct = _ops.direct(*tensors)
+    wanting = [] if direct else _ops.requiring_grad(*tensors)
+    if wanting:
+        # The caches are mutated, so the operator carries no autograd
+        # formula: it runs on detached inputs (no copy), and fa4::no_backward
+        # attaches its outputs to the inputs again with a backward that
+        # raises by name, in eager mode and under torch.compile alike.
+        (q, k_cache, v_cache, k, v, rotary_cos, rotary_sin, cache_seqlens, cache_batch_idx,
+         cache_leftpad, block_table, alibi_slopes) = (
+            t.detach() if t is not None and t.requires_grad else t for t in tensors)
     kvcache_fwd = _ops.kvcache_fwd_direct if direct else torch.ops.fa4.kvcache_fwd
     out, lse = kvcache_fwd(q, k_cache, v_cache, k, v, rotary_cos, rotary_sin, cache_seqlens,
                            seqlen_default, cache_batch_idx, cache_leftpad, block_table,
                            alibi_slopes, softmax_scale, causal, window_size[0], window_size[1],
                            softcap, rotary_interleaved, num_splits, return_softmax_lse)
-    if not direct and _ops.wants_grad(*tensors):
-        # The caches are mutated, so the operator carries no autograd
-        # formula; this guard makes a backward raise instead of stopping.
-        out = torch.ops.fa4.no_backward(out, [t for t in tensors if t is not None],
-                                        "fa4::kvcache_fwd (flash_attn_with_kvcache)")
+    if wanting:
+        what = "fa4::kvcache_fwd (flash_attn_with_kvcache)"
+        out = torch.ops.fa4.no_backward(out, wanting, what)
+        if return_softmax_lse:
+            lse = torch.ops.fa4.no_backward(lse, wanting, what)
     return (out, lse) if return_softmax_lse else out

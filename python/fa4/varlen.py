@@ -9,12 +9,8 @@ in a paged cache (num_pages, page_size, nheads_k, head_dim).
 
 from . import _checks
 
-try:
-    import torch as _torch  # noqa: F401
-except ImportError:  # the argument checks run without torch; a launch needs it
-    _ops = None
-else:
-    from . import _ops  # registers torch.ops.fa4.*
+from ._optional import missing_ops
+from ._optional import ops as _ops  # torch.ops.fa4.*, when torch >= 2.4 imports
 
 
 def _check_index(name, t, torch, device, dims, length=None):
@@ -84,6 +80,8 @@ def flash_attn_varlen_func(q, k, v, cu_seqlens_q, cu_seqlens_k, max_seqlen_q, ma
     max_seqlen_q = _checks.check_int("max_seqlen_q", max_seqlen_q)
     max_seqlen_k = _checks.check_int("max_seqlen_k", max_seqlen_k)
     import torch
+    if _ops is None:
+        missing_ops()
 
     _check_tensor("q", q, torch, 3)
     device = q.device

@@ -137,10 +137,10 @@ def _build(name, fake_mode=None):
 
 def test_operators_are_registered_with_their_mutations():
     schemas = {name: str(getattr(torch.ops.fa4, name).default._schema)
-               for name in ("fwd", "varlen_fwd", "kvcache_fwd", "no_backward")}
+               for name in ("fwd", "varlen_fwd", "kvcache_fwd", "no_backward", "backward_error")}
     assert "Tensor(a1!) k_cache" in schemas["kvcache_fwd"]
     assert "Tensor(a2!) v_cache" in schemas["kvcache_fwd"]
-    for name in ("fwd", "varlen_fwd", "no_backward"):
+    for name in ("fwd", "varlen_fwd", "no_backward", "backward_error"):
         assert "!" not in schemas[name], schemas[name]
 
 
@@ -167,8 +167,9 @@ def test_fake_tensors_give_the_entry_points_shapes(name):
             assert lse.shape == (q.shape[1], q.shape[0])
 
 
+@pytest.mark.parametrize("grad", [False, True], ids=["no_grad", "q_requires_grad"])
 @pytest.mark.parametrize("name", sorted(ENTRY_POINTS))
-def test_compile_fullgraph_traces_each_entry_point(name):
+def test_compile_fullgraph_traces_each_entry_point(name, grad):
     graphs = []
 
     def record(graph_module, example_inputs):
@@ -180,10 +181,44 @@ def test_compile_fullgraph_traces_each_entry_point(name):
     fn, args, kwargs = _build(name, mode)
     compiled = torch.compile(lambda *a: fn(*a, **kwargs), fullgraph=True, backend=record)
     with mode:
+        if grad:
+            args = (args[0].detach().requires_grad_(True), *args[1:])
         compiled(*args)
     assert len(graphs) == 1
     targets = [str(node.target) for node in graphs[0].graph.nodes if node.op == "call_function"]
     assert f"fa4.{OPERATOR[name]}" in targets, targets
+
+
+def test_the_operators_backward_traces_when_inputs_require_grad():
+    # AOTAutograd traces forward and backward together when an input
+    # requires grad, so fa4's backward (fa4::backward_error) must trace for
+    # a compiled model evaluated without torch.no_grad() to run. Operator
+    # level, on fake CPU tensors (CPU-only torch cannot run autograd on fake
+    # CUDA ones); the entry points are compiled this way on the GPU.
+    torch._dynamo.reset()
+    mode = FakeTensorMode()
+    with mode:
+        q = torch.empty(2, 64, 4, 64, dtype=BF16, requires_grad=True)
+        k = torch.empty(2, 64, 2, 64, dtype=BF16, requires_grad=True)
+        v = torch.empty(2, 64, 2, 64, dtype=BF16)
+        cache = torch.empty(2, 128, 2, 64, dtype=BF16)
+
+        def dense(q, k, v):
+            return torch.ops.fa4.fwd(q, k, v, None, None, 0.125, True, -1, -1, 0.0, True,
+                                     "auto")[0]
+
+        def guarded(q, k):  # as flash_attn_with_kvcache does it
+            out = torch.ops.fa4.kvcache_fwd(q.detach(), cache, cache, None, None, None, None,
+                                            None, 128, None, None, None, None, 0.125, False,
+                                            -1, -1, 0.0, True, 0, False)[0]
+            return torch.ops.fa4.no_backward(out, [q, k], "fa4::kvcache_fwd")
+
+        for fn, args in ((dense, (q, k, v)), (guarded, (q, k))):
+            out = torch.compile(fn, fullgraph=True, backend="aot_eager")(*args)
+            assert out.requires_grad and out.grad_fn is not None
+            out.float().sum().backward()  # the fake backward_error: gradients shaped
+            assert q.grad.shape == q.shape and k.grad.shape == k.shape
+            q.grad = k.grad = None
 
 
 def test_scale_check_rounds_like_float32_without_struct():
@@ -319,6 +354,22 @@ def test_backward_raises_naming_fas4_missing_backward(name):
     result = fn(q, *args[1:], **kwargs)
     out = result[0] if isinstance(result, tuple) else result
     assert out.requires_grad and out.grad_fn is not None
+    with pytest.raises(NotImplementedError, match="fa4 has no backward pass: fa4::"):
+        out.float().sum().backward()
+
+
+@requires_gpu
+@pytest.mark.parametrize("name", ["dense", "varlen", "kvcache"])
+def test_compiled_forward_with_grad_runs_and_its_backward_raises(name):
+    torch._dynamo.reset()
+    fn, args, kwargs = ENTRY_POINTS[name]()
+    q = args[0].detach().requires_grad_(True)
+    compiled = torch.compile(lambda *a: fn(*a, **kwargs), fullgraph=True)
+    result = compiled(q, *[_clone(a) for a in args[1:]])
+    out = result[0] if isinstance(result, tuple) else result
+    expected = fn(args[0], *[_clone(a) for a in args[1:]], **kwargs)
+    expected = expected[0] if isinstance(expected, tuple) else expected
+    assert torch.equal(out.detach(), expected)
     with pytest.raises(NotImplementedError, match="fa4 has no backward pass: fa4::"):
         out.float().sum().backward()
 

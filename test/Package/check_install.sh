@@ -10,31 +10,38 @@
 #     its embedded modules.
 #
 # Usage: check_install.sh <cmake> <build dir> <source dir> <work dir> <version>
+#                         [<CUDA toolkit root>]
 #
 #===----------------------------------------------------------------------===#
 
 set -euo pipefail
-cmake="$1" build="$2" source="$3" work="$4" version="$5"
+cmake="$1" build="$2" source="$3" work="$4" version="$5" cuda_root="${6:-}"
 prefix="$work/prefix"
 rm -rf "$work"
 mkdir -p "$work"
 
 echo "== cmake --install into $prefix"
-"$cmake" --install "$build" --prefix "$prefix" --component runtime >/dev/null
-"$cmake" --install "$build" --prefix "$prefix" --component devel >/dev/null
+"$cmake" --install "$build" --prefix "$prefix" >/dev/null
 libdir="$(cd "$prefix" && dirname "$(find . -name libfa4_runtime.so | head -1)")"
+libdir="${libdir#./}"
 for file in include/fa4/Runtime/fa4.h "$libdir/libfa4_runtime.so" \
             "$libdir/cmake/fa4/fa4Config.cmake" \
             "$libdir/cmake/fa4/fa4ConfigVersion.cmake" \
             "$libdir/cmake/fa4/fa4Targets.cmake" "$libdir/pkgconfig/fa4.pc"; do
   [ -f "$prefix/$file" ] || { echo "FAIL: $file was not installed"; exit 1; }
 done
+# The runtime package and nothing of the compiler (its MLIR libraries).
+extra="$(cd "$prefix" && find . -type f | sed 's|^\./||' |
+         grep -v -e '^include/fa4/Runtime/fa4\.h$' -e "^$libdir/libfa4_runtime\.so$" \
+                 -e "^$libdir/cmake/fa4/fa4[A-Za-z-]*\.cmake$" -e "^$libdir/pkgconfig/fa4\.pc$" || true)"
+[ -z "$extra" ] || { echo "FAIL: cmake --install also installed:"; echo "$extra"; exit 1; }
 
 echo "== find_package(fa4) builds examples/ against the installed package"
 "$cmake" -S "$source/examples" -B "$work/example" -G Ninja \
-  -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
+  -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$prefix" \
+  ${cuda_root:+-DCUDAToolkit_ROOT="$cuda_root"} >/dev/null
 "$cmake" --build "$work/example" >/dev/null
-grep -q "$prefix" "$work/example/CMakeCache.txt" ||
+grep -q "^fa4_DIR:PATH=$prefix/$libdir/cmake/fa4\$" "$work/example/CMakeCache.txt" ||
   { echo "FAIL: the example did not find fa4 in $prefix"; exit 1; }
 output="$("$work/example/fa4-embed-example")"
 echo "$output"

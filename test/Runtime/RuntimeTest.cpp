@@ -315,6 +315,13 @@ FA4_TEST(deviceInfoReportsTheDriversView) {
   }
   EXPECT(status == FA4_SUCCESS, "(%d: %s)", status, fa4_last_error());
   EXPECT(info.device_count > 0 && info.multiprocessors > 0 && info.name[0]);
+  // A target is reported only when the library embeds it.
+  if (info.target) {
+    bool embedded = false;
+    for (uint64_t i = 0; i < fa4_module_count(); ++i)
+      embedded |= std::strcmp(fa4_module_target(i), info.target) == 0;
+    EXPECT(embedded, "(%s)", info.target);
+  }
   EXPECT(fa4_get_device_info(info.device_count, &info) ==
          FA4_ERROR_INVALID_ARGUMENT);
   EXPECT(fa4_get_device_info(-1, &info) == FA4_ERROR_INVALID_ARGUMENT);

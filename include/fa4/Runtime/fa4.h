@@ -386,8 +386,8 @@ typedef struct fa4_device_info {
   int multiprocessors;
   int shared_memory_per_block_optin; /* bytes a CTA may use */
   char name[256];
-  const char *target; /* the embedded target that runs on it ("sm_120a"),
-                         NULL when none does */
+  const char *target; /* the target this library embeds that runs on it
+                         ("sm_120a"), NULL when it embeds none */
 } fa4_device_info;
 
 /* Fills `info` for device `ordinal`. With no driver, returns
