@@ -27,11 +27,22 @@ def _on(device):
     """(guard, stream): a context making `device` current (the runtime
     launches in the current context), a no-op when it already is, and
     torch's current stream on it as a ctypes pointer."""
-    index = device.index if device.index is not None else torch.cuda.current_device()
+    current = torch.cuda.current_device()
+    index = device.index if device.index is not None else current
     stream = ctypes.c_void_p(torch._C._cuda_getCurrentRawStream(index))
-    if index == torch.cuda.current_device():
-        return _SAME_DEVICE, stream
-    return torch.cuda.device(index), stream
+    return (_SAME_DEVICE if index == current else torch.cuda.device(index)), stream
+
+
+def _set_common(p, q, lse, softmax_scale, causal, window_size, softcap, alibi_slopes,
+                learnable_sink=None):
+    """What every params struct takes alike: the LSE strides, dtype, scale,
+    causal flag and score modifications."""
+    if lse is not None:
+        p.lse_strides[:] = lse.stride()
+    p.dtype = rt.DTYPE_BF16 if q.dtype == torch.bfloat16 else rt.DTYPE_FP16
+    p.softmax_scale = softmax_scale
+    p.causal = int(bool(causal))
+    rt.set_score_mods(p, window_size, softcap, alibi_slopes, learnable_sink)
 
 
 def forward(q, k, v, out, lse, softmax_scale, causal, load_path, window_size=(-1, -1),
@@ -49,12 +60,8 @@ def forward(q, k, v, out, lse, softmax_scale, causal, load_path, window_size=(-1
     _set_strides(p.k_strides, k, 4)
     _set_strides(p.v_strides, v, 4)
     _set_strides(p.out_strides, out, 4)
-    if lse is not None:
-        p.lse_strides[:] = lse.stride()
-    p.dtype = rt.DTYPE_BF16 if q.dtype == torch.bfloat16 else rt.DTYPE_FP16
-    p.softmax_scale = softmax_scale
-    p.causal = int(bool(causal))
-    rt.set_score_mods(p, window_size, softcap, alibi_slopes, learnable_sink)
+    _set_common(p, q, lse, softmax_scale, causal, window_size, softcap, alibi_slopes,
+                learnable_sink)
     p.load_path = rt.LOAD_PATH[load_path]
     guard, stream = _on(q.device)
     with guard:
@@ -93,12 +100,8 @@ def varlen_forward(q, k, v, out, lse, cu_seqlens_q, cu_seqlens_k, seqused_k, blo
         p.k_page_stride, p.v_page_stride = k.stride(0), v.stride(0)
     else:
         p.total_k = k.shape[0]
-    if lse is not None:
-        p.lse_strides[:] = lse.stride()
-    p.dtype = rt.DTYPE_BF16 if q.dtype == torch.bfloat16 else rt.DTYPE_FP16
-    p.softmax_scale = softmax_scale
-    p.causal = int(bool(causal))
-    rt.set_score_mods(p, window_size, softcap, alibi_slopes, learnable_sink)
+    _set_common(p, q, lse, softmax_scale, causal, window_size, softcap, alibi_slopes,
+                learnable_sink)
     p.check_inputs = int(bool(check_inputs))
     guard, stream = _on(q.device)
     with guard:
@@ -138,12 +141,7 @@ def kvcache_forward(q, k_cache, v_cache, out, lse, k, v, rotary_cos, rotary_sin,
     _set_strides(p.k_cache_strides, k_cache, 4)
     _set_strides(p.v_cache_strides, v_cache, 4)
     _set_strides(p.out_strides, out, 4)
-    if lse is not None:
-        p.lse_strides[:] = lse.stride()
-    p.dtype = rt.DTYPE_BF16 if q.dtype == torch.bfloat16 else rt.DTYPE_FP16
-    p.softmax_scale = softmax_scale
-    p.causal = int(bool(causal))
-    rt.set_score_mods(p, window_size, softcap, alibi_slopes)
+    _set_common(p, q, lse, softmax_scale, causal, window_size, softcap, alibi_slopes)
     p.num_splits = num_splits
     if k is not None:
         p.k_new, p.v_new, p.seqlen_new = k.data_ptr(), v.data_ptr(), k.shape[1]

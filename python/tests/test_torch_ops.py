@@ -124,6 +124,22 @@ def _clone(value):
     return value
 
 
+def _as_tuple(result):
+    return result if isinstance(result, tuple) else (result,)
+
+
+def _first(result):
+    """The output of an entry point's result (out, or (out, lse, ...))."""
+    return _as_tuple(result)[0]
+
+
+def _assert_same_outputs(a, b):
+    """Bit-identical outputs, position by position (None: not returned)."""
+    for x, y in zip(_as_tuple(a), _as_tuple(b)):
+        if x is not None:
+            assert torch.equal(x, y)
+
+
 def _build(name, fake_mode=None):
     if fake_mode is None:
         return ENTRY_POINTS[name]()
@@ -151,7 +167,7 @@ def test_fake_tensors_give_the_entry_points_shapes(name):
     with FakeTensorMode():
         fn, args, kwargs = ENTRY_POINTS[name]()
         result = fn(*args, **kwargs)
-    out = result[0] if isinstance(result, tuple) else result
+    out = _first(result)
     q = args[0]
     if name in ("qkvpacked", "varlen_qkvpacked"):
         expected = q.shape[:-3] + q.shape[-2:]
@@ -276,11 +292,7 @@ def test_compiled_calls_match_eager_bit_for_bit(name):
     compiled_args = [_clone(a) for a in args]
     expected = fn(*eager_args, **kwargs)
     got = torch.compile(lambda *a: fn(*a, **kwargs), fullgraph=True)(*compiled_args)
-    expected = expected if isinstance(expected, tuple) else (expected,)
-    got = got if isinstance(got, tuple) else (got,)
-    for e, g in zip(expected, got):
-        if e is not None:
-            assert torch.equal(e, g)
+    _assert_same_outputs(expected, got)
     if name.startswith("kvcache"):  # the caches were appended to the same way
         for e, g in zip(eager_args[1:3], compiled_args[1:3]):
             assert torch.equal(e, g)
@@ -301,11 +313,7 @@ def test_direct_and_dispatched_calls_agree(name):
 
     with PassThrough():  # any dispatch mode sends the call through torch.ops.fa4
         dispatched = fn(*dispatched_args, **kwargs)
-    direct = direct if isinstance(direct, tuple) else (direct,)
-    dispatched = dispatched if isinstance(dispatched, tuple) else (dispatched,)
-    for a, b in zip(direct, dispatched):
-        if a is not None:
-            assert torch.equal(a, b)
+    _assert_same_outputs(direct, dispatched)
 
 
 @requires_gpu
@@ -326,7 +334,6 @@ def test_cuda_graph_capture_and_replay(name, compiled):
     graph = torch.cuda.CUDAGraph()
     with torch.cuda.graph(graph):
         captured = call(*static)
-    captured = captured if isinstance(captured, tuple) else (captured,)
 
     # New data in the same buffers: the replay must compute on it.
     fresh = [_clone(a) for a in args]
@@ -337,10 +344,7 @@ def test_cuda_graph_capture_and_replay(name, compiled):
     graph.replay()
     torch.cuda.synchronize()
     expected = fn(*fresh, **kwargs)
-    expected = expected if isinstance(expected, tuple) else (expected,)
-    for c, e in zip(captured, expected):
-        if e is not None:
-            assert torch.equal(c, e)
+    _assert_same_outputs(expected, captured)
     if name.startswith("kvcache"):
         for s, f in zip(static[1:3], fresh[1:3]):
             assert torch.equal(s, f)
@@ -348,11 +352,11 @@ def test_cuda_graph_capture_and_replay(name, compiled):
 
 @requires_gpu
 @pytest.mark.parametrize("name", sorted(ENTRY_POINTS))
-def test_backward_raises_naming_fas4_missing_backward(name):
+def test_backward_raises_naming_fa4s_missing_backward(name):
     fn, args, kwargs = ENTRY_POINTS[name]()
     q = args[0].detach().requires_grad_(True)
     result = fn(q, *args[1:], **kwargs)
-    out = result[0] if isinstance(result, tuple) else result
+    out = _first(result)
     assert out.requires_grad and out.grad_fn is not None
     with pytest.raises(NotImplementedError, match="fa4 has no backward pass: fa4::"):
         out.float().sum().backward()
@@ -366,9 +370,9 @@ def test_compiled_forward_with_grad_runs_and_its_backward_raises(name):
     q = args[0].detach().requires_grad_(True)
     compiled = torch.compile(lambda *a: fn(*a, **kwargs), fullgraph=True)
     result = compiled(q, *[_clone(a) for a in args[1:]])
-    out = result[0] if isinstance(result, tuple) else result
+    out = _first(result)
     expected = fn(args[0], *[_clone(a) for a in args[1:]], **kwargs)
-    expected = expected[0] if isinstance(expected, tuple) else expected
+    expected = _first(expected)
     assert torch.equal(out.detach(), expected)
     with pytest.raises(NotImplementedError, match="fa4 has no backward pass: fa4::"):
         out.float().sum().backward()
