@@ -700,20 +700,25 @@ gpu.module @m {
 
 // -----
 
-// The combine of one row's 4 columns: an online log-sum-exp over the splits'
-// LSEs in base 2 (the max's base kept at 0 while it is -inf), then the
-// splits' outputs weighted by exp2(x_i - lse2), one 16-byte load each.
+// The combine of one row's 4 columns: one online pass over the splits, 16
+// at a time. A round issues its 16 LSE loads and 16 16-byte O loads (the
+// index clamped to the last split) before any arithmetic, masks the lanes
+// past the count to -inf, and rescales the running sum and accumulator to
+// the new max; the end divides by the sum.
 // CHECK-LABEL: gpu.func @merge_splits
-// CHECK: %[[LOOP:.*]]:2 = scf.for %{{.*}} = %{{.*}} to %[[N:.*]] step %{{.*}} iter_args(%[[M:.*]] = %{{.*}}, %[[S:.*]] = %{{.*}}) -> (f32, f32)
-// CHECK:   %[[X:.*]] = llvm.load %{{.*}} {alignment = 4 : i64} : !llvm.ptr<1> -> f32
+// CHECK: %[[LOOP:.*]]:3 = scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[M:.*]] = %{{.*}}, %[[S:.*]] = %{{.*}}, %[[A:.*]] = %{{.*}}) -> (f32, f32, vector<4xf32>)
+// CHECK-COUNT-16: arith.minsi
+// CHECK-NOT: llvm.call_intrinsic
+// CHECK:   llvm.load %{{.*}} {alignment = 16 : i64} : !llvm.ptr<1> -> vector<4xf32>
+// CHECK-NOT: llvm.call_intrinsic
+// CHECK:   arith.select %{{.*}}, %{{.*}}, %{{.*}} : f32
 // CHECK:   llvm.intr.maxnum
 // CHECK:   llvm.call_intrinsic "llvm.nvvm.ex2.approx.ftz.f32"
-// CHECK:   llvm.call_intrinsic "llvm.nvvm.ex2.approx.ftz.f32"
+// CHECK-COUNT-16: llvm.intr.fma(%{{.*}}, %{{.*}}, %{{.*}}) : (vector<4xf32>, vector<4xf32>, vector<4xf32>) -> vector<4xf32>
+// CHECK: scf.yield
 // CHECK: llvm.call_intrinsic "llvm.nvvm.lg2.approx.f"
-// CHECK: scf.for %{{.*}} = %{{.*}} to %[[N]] step %{{.*}} iter_args(%{{.*}} = %{{.*}}) -> (vector<4xf32>)
-// CHECK:   llvm.call_intrinsic "llvm.nvvm.ex2.approx.ftz.f32"
-// CHECK:   llvm.load %{{.*}} {alignment = 16 : i64} : !llvm.ptr<1> -> vector<4xf32>
-// CHECK:   llvm.intr.fma(%{{.*}}, %{{.*}}, %{{.*}}) : (vector<4xf32>, vector<4xf32>, vector<4xf32>) -> vector<4xf32>
+// CHECK: arith.divf
+// CHECK: llvm.fmul %[[LOOP]]#2
 // CHECK-NOT: fa4.merge_splits
 gpu.module @m {
   gpu.func @merge_splits(%o: !llvm.ptr<1>, %l: !llvm.ptr<1>, %n: i32, %so: i64, %sl: i64) kernel {

@@ -1034,9 +1034,10 @@ def FA4_MergeSplitsOp : FA4_Op<"merge_splits", [
       lse = m + log(sum_i exp(lse_i - m))
       O   = sum_i exp(lse_i - lse) * O_i
 
-    computed in base 2 with one online pass over the LSEs and one over the
-    outputs. A row no split saw (every lse_i = -inf) gets O = 0 and
-    LSE = -inf, never NaN.
+    computed in base 2 in one online pass (running max, sum and weighted
+    sum of the outputs, rescaled when the max grows) that loads 16 splits
+    at a time before using any. A row no split saw (every lse_i = -inf)
+    gets O = 0 and LSE = -inf, never NaN.
 
     ```mlir
     %o, %lse = fa4.merge_splits %o_part, %lse_part splits(%num_splits)
