@@ -38,6 +38,7 @@ namespace fa4::rt {
   X(cuFuncGetAttribute)                                                        \
   X(cuOccupancyMaxActiveBlocksPerMultiprocessor)                               \
   X(cuLaunchKernel)                                                            \
+  X(cuLaunchKernelEx)                                                          \
   X(cuMemcpyDtoHAsync_v2)                                                      \
   X(cuStreamSynchronize)                                                       \
   X(cuTensorMapEncodeTiled)

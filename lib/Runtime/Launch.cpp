@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <climits>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <set>
 
@@ -388,9 +389,46 @@ fa4_status fa4::rt::launchKernel(const CudaDriver &d, CUcontext context,
   if (fa4_status s = launch.args.pack(kernel, storage, pointers);
       s != FA4_SUCCESS)
     return s;
-  FA4_CUDA_CHECK(d, cuLaunchKernel, function, grid[0], grid[1], grid[2],
-                 static_cast<unsigned>(kernel.threads), 1, 1,
-                 static_cast<unsigned>(kernel.smemBytes), stream,
-                 pointers.data(), nullptr);
+  if (!isProgrammaticLaunch(kernel)) {
+    FA4_CUDA_CHECK(d, cuLaunchKernel, function, grid[0], grid[1], grid[2],
+                   static_cast<unsigned>(kernel.threads), 1, 1,
+                   static_cast<unsigned>(kernel.smemBytes), stream,
+                   pointers.data(), nullptr);
+    return FA4_SUCCESS;
+  }
+  // Programmatic dependent launch: the kernel may start while the grid
+  // before it in the stream runs (from when all of that grid's CTAs have
+  // executed griddepcontrol.launch_dependents); its griddepcontrol.wait
+  // holds it until that grid's writes are visible. Stream capture records
+  // the dependency as a programmatic edge.
+  CUlaunchAttribute attribute = {};
+  attribute.id = CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION;
+  attribute.value.programmaticStreamSerializationAllowed = 1;
+  CUlaunchConfig config = {};
+  config.gridDimX = grid[0];
+  config.gridDimY = grid[1];
+  config.gridDimZ = grid[2];
+  config.blockDimX = static_cast<unsigned>(kernel.threads);
+  config.blockDimY = 1;
+  config.blockDimZ = 1;
+  config.sharedMemBytes = static_cast<unsigned>(kernel.smemBytes);
+  config.hStream = stream;
+  config.attrs = &attribute;
+  config.numAttrs = 1;
+  FA4_CUDA_CHECK(d, cuLaunchKernelEx, &config, function, pointers.data(),
+                 nullptr);
   return FA4_SUCCESS;
+}
+
+bool fa4::rt::isProgrammaticLaunch(const KernelInfo &kernel) {
+  // FA4_NO_PDL=1 launches every kernel fully serialized (for comparison
+  // and debugging); read once.
+  static const bool disabled = [] {
+    const char *env = std::getenv("FA4_NO_PDL");
+    return env && *env && std::strcmp(env, "0") != 0;
+  }();
+  if (disabled)
+    return false;
+  auto it = kernel.config.find("programmatic_wait");
+  return it != kernel.config.end() && it->second != 0;
 }

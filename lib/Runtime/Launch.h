@@ -131,6 +131,11 @@ fa4_status checkWorkspace(const Launch &launch);
 fa4_status getDevice(const CudaDriver *&driver, CUcontext &context,
                      const char *&target);
 
+/// Whether `kernel` is launched with programmatic stream serialization: its
+/// metadata says it waits for the grid before it (config
+/// programmatic_wait), and FA4_NO_PDL is not set.
+bool isProgrammaticLaunch(const KernelInfo &kernel);
+
 /// Loads the kernel, packs its arguments and launches it on `stream`.
 fa4_status launchKernel(const CudaDriver &driver, CUcontext context,
                         const Launch &launch, CUstream stream);

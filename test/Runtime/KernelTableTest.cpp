@@ -92,8 +92,13 @@ FA4_TEST(metadataAgreesWithPtxSignature) {
              "(%s: threads %lld, smem %lld)", k.name.c_str(),
              static_cast<long long>(k.threads),
              static_cast<long long>(k.smemBytes));
+      // Only the combine waits for the grid before it (griddepcontrol.wait)
+      // and so may be launched programmatically.
+      EXPECT(isProgrammaticLaunch(k) == (k.feature("kernel") == "combine"),
+             "(%s)", k.name.c_str());
       continue;
     }
+    EXPECT(!isProgrammaticLaunch(k), "(%s)", k.name.c_str());
     int64_t producer = k.feature("load_path") == "tma" ? 4 * 32 : 0;
     auto warps = k.config.find("num_warps");
     EXPECT(warps != k.config.end() &&

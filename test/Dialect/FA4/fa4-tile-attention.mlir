@@ -282,6 +282,8 @@ fa4.attention @sink dtype(bf16) head_dim(64) head_dim_v(64) window sink
 // CHECK-SAME: split_kv = true
 // CHECK-SAME: fa4.grid = ["cdiv(seqlen_q, 64)", "nheads_q", "batch * num_splits"], fa4.workspace = "split_partials * batch * seqlen_q * nheads_q * 516"
 // CHECK-SAME: known_block_size = array<i32: 128, 1, 1>, nvvm.maxnreg = 255 : i32
+// The combine may start once every CTA of this grid has.
+// CHECK-NEXT: nvvm.griddepcontrol launch_dependents
 // CHECK: fa4.scope "cache" {
 // CHECK: %[[Z:.*]] = arith.index_castui %block_id_z : index to i32
 // CHECK: %batch = arith.divui %[[Z]], %num_splits : i32
@@ -311,11 +313,16 @@ fa4.attention @sink dtype(bf16) head_dim(64) head_dim_v(64) window sink
 // CHECK: } else {
 // CHECK: fa4.store_tile %out, %o_base[%q_row] limit %q_rows stride %o_row_stride group(%q_group, %o_head_stride) : !fa4.acc<64x128xf32, warps = 4> as bf16
 // CHECK: fa4.store_rows %[[LSE]], %{{.*}}[%q_row] limit %q_rows group(%q_group, %lse_head_stride)
-// The combine kernel: one thread per 4 columns of an output row.
+// The combine kernel: one thread per 4 columns of an output row. It waits
+// for the attention grid before it reads (programmatic_wait: the runtime
+// may launch it early).
 // CHECK: gpu.func @kvcache_combine(%o_partial: !llvm.ptr<1>, %lse_partial: !llvm.ptr<1>, %o: !llvm.ptr<1>, %lse: !llvm.ptr<1>, %num_splits: i32, %batch: i32, %seqlen_q: i32, %nheads_q: i32, %q_group: i32, %o_batch_stride: i64, %o_head_stride: i64, %o_row_stride: i32, %lse_batch_stride: i64, %lse_head_stride: i64) kernel
+// CHECK-SAME: fa4.config = {columns_per_thread = 4 : i64, programmatic_wait = true}
 // CHECK-SAME: fa4.features = {dtype = bf16, head_dim_v = 128 : i64, kernel = "combine"}
 // CHECK-SAME: fa4.grid = ["cdiv(batch * seqlen_q * nheads_q * 32, 128)", "1", "1"], fa4.workspace = "0"
 // CHECK-SAME: known_block_size = array<i32: 128, 1, 1>
+// CHECK-NEXT: nvvm.griddepcontrol wait
+// CHECK-NOT: llvm.load
 // CHECK: %[[O:.*]], %[[L:.*]] = fa4.merge_splits %{{.*}}, %{{.*}} splits(%num_splits) strides(%{{.*}}, %{{.*}}) : vector<4xf32>
 // CHECK: %[[B:.*]] = arith.truncf %[[O]] : vector<4xf32> to vector<4xbf16>
 // CHECK: llvm.store %[[B]], %{{.*}} {alignment = 8 : i64} : vector<4xbf16>, !llvm.ptr<1>

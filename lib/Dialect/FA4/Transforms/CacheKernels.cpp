@@ -14,6 +14,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/Builders.h"
 
@@ -47,6 +48,10 @@ void fa4::buildCombineKernel(OpBuilder &b, Location loc,
     return arith::IndexCastUIOp::create(b, loc, b.getI32Type(), index)
         .getResult();
   };
+  // The partials are the attention grid's output: nothing is read before
+  // that grid has finished and its writes are visible (a no-op when the
+  // launch was an ordinary, fully serialized one).
+  NVVM::GriddepcontrolOp::create(b, loc, NVVM::GridDepActionKind::wait);
   Value block = toI32(gpu::BlockIdOp::create(b, loc, gpu::Dimension::x));
   Value tid = toI32(gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x));
   Value thread = arith::AddIOp::create(

@@ -432,10 +432,15 @@ gpu::GPUFuncOp fa4::createCombineFunc(OpBuilder &b, Location loc,
           b.getNamedAttr("dtype", TypeAttr::get(def.getElementType())),
           b.getNamedAttr("head_dim_v", b.getI64IntegerAttr(def.getHeadDimV())),
       }));
-  func->setAttr("fa4.config",
-                b.getDictionaryAttr({b.getNamedAttr(
-                    "columns_per_thread",
-                    b.getI64IntegerAttr(kCombineColumnsPerThread))}));
+  // programmatic_wait: the kernel waits for the grid before it in the
+  // stream (griddepcontrol.wait) before it reads, so the runtime may launch
+  // it with programmatic stream serialization.
+  func->setAttr(
+      "fa4.config",
+      b.getDictionaryAttr(
+          {b.getNamedAttr("columns_per_thread",
+                          b.getI64IntegerAttr(kCombineColumnsPerThread)),
+           b.getNamedAttr("programmatic_wait", b.getBoolAttr(true))}));
   // One thread per kCombineColumnsPerThread columns of each output row.
   std::string threads =
       "batch * seqlen_q * nheads_q * " +

@@ -759,6 +759,12 @@ struct FA4TileAttentionPass final
     b.setInsertionPointToStart(module.getBody());
     gpu::GPUFuncOp func = createKernelFunc(b, loc, variant);
     b.setInsertionPointToStart(&func.getBody().front());
+    // Split-KV: the combine may start its CTAs (they wait in
+    // griddepcontrol.wait) once every CTA of this grid has started, which
+    // hides its launch behind this kernel's last wave.
+    if (variant.isSplitKV())
+      NVVM::GriddepcontrolOp::create(
+          b, loc, NVVM::GridDepActionKind::launch_dependents);
     AttentionBuilder(b, loc, variant, func).build();
     gpu::ReturnOp::create(b, loc);
     // Split-KV: the combine kernel lives in the attention kernel's module.
