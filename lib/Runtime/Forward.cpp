@@ -153,6 +153,7 @@ FeatureMap fa4::rt::getForwardRequest(const fa4_fwd_params &p,
                         {"paged_kv", "false"},
                         {"kv_cache", "false"},
                         {"split_kv", "false"},
+                        {"dropout", "false"},
                         {"load_path", path}};
   mods.addFeatures(request);
   return request;

@@ -253,6 +253,7 @@ FeatureMap fa4::rt::getVarlenRequest(const fa4_varlen_fwd_params &p,
                         {"paged_kv", p.block_table ? "true" : "false"},
                         {"kv_cache", "false"},
                         {"split_kv", "false"},
+                        {"dropout", "false"},
                         {"load_path", "cp_async"}};
   mods.addFeatures(request);
   return request;

@@ -173,6 +173,7 @@ void fa4::populateFA4ToNVVMConversionPatterns(const TypeConverter &converter,
   populateLoadPatterns(converter, patterns);
   populateMmaPatterns(converter, patterns);
   populateSoftmaxPatterns(converter, patterns);
+  populateDropoutPatterns(converter, patterns);
   populateStorePatterns(converter, patterns);
   populateCombinePatterns(converter, patterns);
   populateBarrierPatterns(converter, patterns);

@@ -29,6 +29,9 @@ void populateMmaPatterns(const TypeConverter &converter,
 /// (Softmax.cpp).
 void populateSoftmaxPatterns(const TypeConverter &converter,
                              RewritePatternSet &patterns);
+/// fa4.dropout (Dropout.cpp).
+void populateDropoutPatterns(const TypeConverter &converter,
+                             RewritePatternSet &patterns);
 /// fa4.store_tile, fa4.store_rows, fa4.fill_nan (Stores.cpp).
 void populateStorePatterns(const TypeConverter &converter,
                            RewritePatternSet &patterns);

@@ -700,6 +700,53 @@ gpu.module @m {
 
 // -----
 
+// Dropout: one Philox 4x32-10 call per lane per 16 x 16 block. A 64 x 32
+// tile on 4 warps is one m16 tile and two 16-column blocks per warp: two
+// calls, each ten rounds of two 32 x 32 -> 64-bit multiplies; the counter
+// is (32 (col / 16) + lane, (row + 16 warp) / 16, stream). Each of the 16
+// values is kept when its 16-bit draw (low half for even columns, high half
+// for odd) is below `keep`, then scaled, else zeroed.
+// CHECK-LABEL: gpu.func @dropout
+// CHECK: %[[LANE:.*]] = arith.andi %{{.*}}, %c31_i32 : i32
+// CHECK: %[[WARP:.*]] = arith.shrui %{{.*}}, %c5_i32 : i32
+// CHECK: %[[WROW:.*]] = arith.muli %[[WARP]], %c16_i32 : i32
+// CHECK: %[[ROW:.*]] = arith.addi %arg2, %[[WROW]] : i32
+// CHECK: %[[RB:.*]] = arith.shrui %[[ROW]], %c4_i32 : i32
+// CHECK: %[[CB:.*]] = arith.shrui %arg3, %c4_i32 : i32
+// CHECK: %[[C32:.*]] = arith.shli %[[CB]], %c5_i32 : i32
+// CHECK: %[[W0:.*]] = arith.addi %[[C32]], %[[LANE]] : i32
+// Round 1: M0 * c0 and M1 * c2 (0xD2511F53, 0xCD9E8D57), then
+// hi1 ^ c1 ^ k0.
+// CHECK: %{{.*}}, %[[HI0:.*]] = arith.mului_extended %[[W0]], %c-766435501_i32 : i32
+// CHECK: %{{.*}}, %[[HI1:.*]] = arith.mului_extended %arg5, %c-845247145_i32 : i32
+// CHECK: %[[X:.*]] = arith.xori %[[HI1]], %[[RB]] : i32
+// CHECK: arith.xori %[[X]], %arg4 : i32
+// CHECK-COUNT-18: arith.mului_extended
+// CHECK-NOT: arith.mului_extended
+// CHECK: arith.andi %{{.*}}, %c65535_i32 : i32
+// CHECK: arith.cmpi ult, %{{.*}}, %arg6 : i32
+// CHECK: arith.select
+// CHECK: arith.shrui %{{.*}}, %c16_i32 : i32
+// CHECK: arith.cmpi ult, %{{.*}}, %arg6 : i32
+// The second 16-column block: word 0 is 32 further. Two of its products
+// are the first block's (CSE): round 1's M1 * stream_lo, and round 2's
+// M0 * c0, since round 1's first output word does not depend on word 0.
+// CHECK: %[[W1:.*]] = arith.addi %[[W0]], %c32_i32 : i32
+// CHECK: arith.mului_extended %[[W1]], %c-766435501_i32 : i32
+// CHECK-COUNT-17: arith.mului_extended
+// CHECK-NOT: arith.mului_extended
+// CHECK: gpu.return
+gpu.module @m {
+  gpu.func @dropout(%x: f32, %scale: f32, %row: i32, %col: i32, %seed: i32, %stream: i32, %keep: i32, %out: !llvm.ptr<1>) kernel attributes {known_block_size = array<i32: 128, 1, 1>} {
+    %s = fa4.splat %x : !fa4.acc<64x32xf32, warps = 4>
+    %d = fa4.dropout %s row %row col %col seed(%seed, %seed) stream(%stream, %stream) keep %keep scale %scale : !fa4.acc<64x32xf32, warps = 4>
+    fa4.store_tile %d, %out[%row] limit %keep stride %keep : !fa4.acc<64x32xf32, warps = 4> as bf16
+    gpu.return
+  }
+}
+
+// -----
+
 // The combine of one row's 4 columns: one online pass over the splits, 16
 // at a time. A round issues its 16 LSE loads and 16 16-byte O loads (the
 // index clamped to the last split) before any arithmetic, masks the lanes

@@ -11,7 +11,7 @@
 // CHECK-SAME: %softmax_scale: f32) kernel
 // CHECK-SAME: fa4.abi = ["q", "k", "v", "o", "lse", "seqlen_q", "seqlen_k", "head_ratio", "q_batch_stride", "q_head_stride", "q_row_stride", "k_batch_stride", "k_head_stride", "k_row_stride", "v_batch_stride", "v_head_stride", "v_row_stride", "o_batch_stride", "o_head_stride", "o_row_stride", "lse_batch_stride", "lse_head_stride", "softmax_scale"]
 // CHECK-SAME: fa4.config = {num_stages = 1 : i64, num_warps = 8 : i64, q_in_registers = true, tile_m = 128 : i64, tile_n = 128 : i64}
-// CHECK-SAME: fa4.features = {alibi = false, causal = false, dtype = bf16, head_dim = 128 : i64, head_dim_v = 128 : i64, kernel = "attention", kv_cache = false, load_path = "cp_async", paged_kv = false, sink = false, softcap = false, split_kv = false, varlen = false, window = false}
+// CHECK-SAME: fa4.features = {alibi = false, causal = false, dropout = false, dtype = bf16, head_dim = 128 : i64, head_dim_v = 128 : i64, kernel = "attention", kv_cache = false, load_path = "cp_async", paged_kv = false, sink = false, softcap = false, split_kv = false, varlen = false, window = false}
 // CHECK-SAME: fa4.grid = ["cdiv(seqlen_q, 128)", "nheads_q", "batch"], fa4.workspace = "0"
 // CHECK-SAME: known_block_size = array<i32: 256, 1, 1>
 // SM90: gpu.module @dense [#nvvm.target<O = 3, chip = "sm_90", features = "+ptx87">]
@@ -67,7 +67,7 @@ fa4.attention @dense dtype(bf16) head_dim(128) head_dim_v(128)
 // Causal: bottom-right aligned (offset Sk - Sq), CTAs longest-first, the
 // range and the mask both causal. Causal D = 128 keeps Q in shared memory.
 // CHECK-LABEL: gpu.module @causal
-// CHECK: fa4.features = {alibi = false, causal = true, dtype = f16
+// CHECK: fa4.features = {alibi = false, causal = true, dropout = false, dtype = f16
 // CHECK: gpu.grid_dim x
 // CHECK: %m_block = arith.subi
 // CHECK: %causal_offset = arith.subi %seqlen_k, %seqlen_q
@@ -382,3 +382,31 @@ fa4.attention @kvcache_paged dtype(f16) head_dim(64) head_dim_v(64) causal paged
 // Queries: written to q_rot, (batch, seqlen_q, nheads_q, head_dim).
 // CHECK: llvm.getelementptr %q_rot[
 fa4.kv_append @append dtype(f16) paged_kv
+
+// -----
+
+// Dropout: six run-time parameters (the Philox key, the 64-bit counter
+// offset, the keep threshold and 1 / (1 - p)); the stream of this (batch,
+// head) is offset + batch * nheads_q + head in 64 bits, computed once; in
+// the body the probabilities are dropped after the online softmax (whose
+// row sums stay those before dropout) and before they are packed for P V.
+// CHECK-LABEL: gpu.module @drop
+// CHECK: %softmax_scale: f32, %dropout_seed_lo: i32, %dropout_seed_hi: i32, %dropout_offset_lo: i32, %dropout_offset_hi: i32, %dropout_keep: i32, %dropout_scale: f32) kernel
+// CHECK-SAME: causal = true, dropout = true
+// CHECK: %[[HI:.*]] = arith.extui %dropout_offset_hi : i32 to i64
+// CHECK: %[[LO:.*]] = arith.extui %dropout_offset_lo : i32 to i64
+// CHECK: %[[SH:.*]] = arith.shli %[[HI]], %{{.*}} : i64
+// CHECK: %[[OFF:.*]] = arith.ori %[[SH]], %[[LO]] : i64
+// CHECK: %[[BH:.*]] = arith.muli %batch, %{{.*}} : i32
+// CHECK: %[[IDX:.*]] = arith.addi %[[BH]], %head : i32
+// CHECK: %[[IDX64:.*]] = arith.extui %[[IDX]] : i32 to i64
+// CHECK: %[[S:.*]] = arith.addi %[[OFF]], %[[IDX64]] : i64
+// CHECK: %stream_lo = arith.trunci %[[S]] : i64 to i32
+// CHECK: %stream_hi = arith.trunci %{{.*}} : i64 to i32
+// CHECK: fa4.kv_loop
+// CHECK: %probs, %new_max, %new_sum, %correction = fa4.online_softmax
+// CHECK-NEXT: %[[D:.*]] = fa4.dropout %probs row %q_row col %key_col seed(%dropout_seed_lo, %dropout_seed_hi) stream(%stream_lo, %stream_hi) keep %dropout_keep scale %dropout_scale : !fa4.acc<128x64xf32, warps = 8>
+// CHECK: fa4.pack_a %[[D]]
+// CHECK: fa4.yield %{{.*}}, %new_max, %new_sum
+fa4.attention @drop dtype(bf16) head_dim(64) head_dim_v(64) causal dropout
+    load_path(cp_async) stages(1)

@@ -153,8 +153,14 @@ gpu.module @m {
 
 // -----
 
-// expected-error @+1 {{dropout is not built yet}}
-fa4.attention @k dtype(bf16) head_dim(64) head_dim_v(64) dropout load_path(cp_async) stages(1)
+// expected-error @+1 {{dropout is not built for kv_cache kernels (flash_attn_with_kvcache takes no dropout)}}
+fa4.attention @k dtype(bf16) head_dim(64) head_dim_v(64) kv_cache dropout load_path(cp_async) stages(1)
+
+// -----
+
+// expected-error @+1 {{dropout requires the cp_async load path}}
+fa4.attention @k dtype(bf16) head_dim(64) head_dim_v(64) dropout load_path(tma) stages(2)
+
 
 // -----
 

@@ -186,8 +186,9 @@ LogicalResult AttentionOp::verify() {
   if (getSplitKv() && getSink())
     return emitOpError() << "split-KV with a learnable sink is not built (the "
                             "sink belongs in the combine, applied once)";
-  if (getDropout())
-    return emitOpError() << "dropout is not built yet";
+  if (getDropout() && getKvCache())
+    return emitOpError() << "dropout is not built for kv_cache kernels "
+                            "(flash_attn_with_kvcache takes no dropout)";
   if (getBlockSparse())
     return emitOpError() << "block-sparse attention is not built yet";
   return success();

@@ -44,6 +44,7 @@ bool window(const KernelVariant &v) { return v.isWindow(); }
 bool softcap(const KernelVariant &v) { return v.isSoftcap(); }
 bool alibi(const KernelVariant &v) { return v.isAlibi(); }
 bool sink(const KernelVariant &v) { return v.isSink(); }
+bool dropout(const KernelVariant &v) { return v.isDropout(); }
 } // namespace
 
 /// Every parameter any attention kernel takes, in order. The dense kernels'
@@ -125,6 +126,16 @@ static constexpr ParamSpec kAttentionParams[] = {
     // fp32 (nheads_q): head h's learnable sink logit (in the units of the
     // scaled scores).
     {"learnable_sink", ParamKind::GlobalPtr, sink},
+    // Dropout (fa4.dropout): the Philox key (a 64-bit seed as halves), the
+    // 64-bit counter offset (the stream of (batch, head) is offset +
+    // batch * nheads_q + head), the keep threshold round((1 - p) * 65536)
+    // and 1 / (1 - p).
+    {"dropout_seed_lo", ParamKind::I32, dropout},
+    {"dropout_seed_hi", ParamKind::I32, dropout},
+    {"dropout_offset_lo", ParamKind::I32, dropout},
+    {"dropout_offset_hi", ParamKind::I32, dropout},
+    {"dropout_keep", ParamKind::I32, dropout},
+    {"dropout_scale", ParamKind::F32, dropout},
     // CUtensorMaps by value (128 B, grid constants): 4-D views of Q, K, V as
     // (head_dim, seq, head, batch), boxes of one swizzle chunk x tile rows.
     {"q_tma", ParamKind::TensorMap, tma},
@@ -279,6 +290,7 @@ static DictionaryAttr buildFeatures(Builder &b, const KernelVariant &v) {
       b.getNamedAttr("paged_kv", b.getBoolAttr(v.isPaged())),
       b.getNamedAttr("kv_cache", b.getBoolAttr(v.isKVCache())),
       b.getNamedAttr("split_kv", b.getBoolAttr(v.isSplitKV())),
+      b.getNamedAttr("dropout", b.getBoolAttr(v.isDropout())),
       b.getNamedAttr("load_path",
                      b.getStringAttr(stringifyLoadPath(def.getLoadPath()))),
   };

@@ -148,6 +148,9 @@ private:
   Value softcapPre;
   /// ALiBi: the head's slope over the softmax's scale, negated.
   Value alibiSlope;
+  /// Dropout: the Philox stream of this (batch, head), offset +
+  /// batch * nheads_q + head in 64 bits, as halves.
+  Value dropoutStreamLo, dropoutStreamHi;
   Value range[4];
   Value sQ, o0, m0, l0;
   AccTileType accO, accS;
@@ -471,6 +474,24 @@ void AttentionBuilder::buildRangeAndState() {
     Value perScale = arith::DivFOp::create(b, loc, slope, scale);
     alibiSlope = named(arith::NegFOp::create(b, loc, perScale), "alibi_scaled");
   }
+  // Dropout: stream = offset + batch * nheads_q + head, 64-bit (the grid's
+  // y is the query heads; batch is the sequence for varlen).
+  if (variant.isDropout()) {
+    Type i64 = b.getI64Type();
+    Value hi = ext64(args["dropout_offset_hi"]);
+    Value lo = ext64(args["dropout_offset_lo"]);
+    Value shifted = arith::ShLIOp::create(
+        b, loc, hi, arith::ConstantIntOp::create(b, loc, i64, 32));
+    Value offset = arith::OrIOp::create(b, loc, shifted, lo);
+    Value index = ext64(add(mul(batch, gridDim(gpu::Dimension::y)), head));
+    Value stream = arith::AddIOp::create(b, loc, offset, index);
+    dropoutStreamLo = named(
+        arith::TruncIOp::create(b, loc, b.getI32Type(), stream), "stream_lo");
+    Value high = arith::ShRUIOp::create(
+        b, loc, stream, arith::ConstantIntOp::create(b, loc, i64, 32));
+    dropoutStreamHi = named(
+        arith::TruncIOp::create(b, loc, b.getI32Type(), high), "stream_hi");
+  }
 }
 
 Value AttentionBuilder::buildLoop() {
@@ -562,11 +583,18 @@ void AttentionBuilder::buildLoopBody(Block *body, Value q) {
   // m' = max(m, rowmax(S)); P = exp2(S*s - m'*s);
   // corr = exp2((m - m')*s); l' = l*corr + rowsum(P)
   auto softmax = OnlineSoftmaxOp::create(b, loc, s, m, l, scaleLog2);
+  // ---- Dropout: P = keep ? P / (1 - p) : 0, after the row sums ----
+  Value probs = softmax.getProbs();
+  if (variant.isDropout())
+    probs = DropoutOp::create(b, loc, probs, qRow0, col,
+                              args["dropout_seed_lo"], args["dropout_seed_hi"],
+                              dropoutStreamLo, dropoutStreamHi,
+                              args["dropout_keep"], args["dropout_scale"]);
   // ---- PV Matmul: O = O * corr + P V, P packed in registers ----
   Value o1 = RescaleOp::create(b, loc, o, softmax.getCorrection());
   auto pType = AFragType::get(b.getContext(), config.tileM, config.tileN,
                               def.getElementType(), config.numWarps);
-  Value p = PackAOp::create(b, loc, pType, softmax.getProbs());
+  Value p = PackAOp::create(b, loc, pType, probs);
   Value o2 = PVMmaOp::create(b, loc, p, v, o1);
   YieldOp::create(b, loc,
                   ValueRange{o2, softmax.getNewMax(), softmax.getNewSum()});

@@ -62,7 +62,12 @@ def FA4_AttentionOp : FA4_Op<"attention", [Symbol]> {
       CTAs (a run-time parameter); with more than one, each writes fp32
       partial O and LSE to a workspace, and the module's second kernel
       (`<name>_combine`) merges them. Built with `kv_cache`.
-    - `dropout`, `block_sparse`: the remaining variants of the mission.
+    - `dropout`: the probabilities of each key block pass through
+      `fa4.dropout` (Philox 4x32-10 keyed by a 64-bit seed, a counter
+      offset and (batch, head, row, column)) after the online softmax and
+      before P V; p, the seed and the offset are run-time parameters. Not
+      with `kv_cache`; only on the cp.async load path.
+    - `block_sparse`: not built yet.
 
     Every kernel takes any GQA/MQA ratio (kv head = q head / ratio) and
     writes the log-sum-exp when given a non-null `lse` pointer: neither is
@@ -870,6 +875,45 @@ def FA4_SoftcapOp : FA4_Op<"softcap", [Pure,
   let results = (outs FA4_AccTileType:$result);
   let assemblyFormat = [{
     $scores `scale` $pre attr-dict `:` qualified(type($scores))
+  }];
+}
+
+def FA4_DropoutOp : FA4_Op<"dropout", [Pure,
+                                       AllTypesMatch<["probs", "result"]>]> {
+  let summary = "drops probabilities by a Philox 4x32-10 draw per element";
+  let description = [{
+    Dropout on the unnormalized probabilities P of one key block, after the
+    online softmax (whose row sums stay those before dropout, as in
+    FlashAttention-2) and before P V. Element (query r, key c) of the tile,
+    r = `row` + its tile row and c = `col` + its tile column, is kept iff
+    its 16-bit draw is below `keep` (round((1 - p) * 65536)); a kept value
+    is multiplied by `scale` (1 / (1 - p)), a dropped one becomes 0.
+
+    The draws depend only on (seed, stream, r, c), not on the tile
+    configuration. For the 16 x 16 block (R, C) = (r / 16, c / 16), lane
+    l = (r % 8) * 4 + (c % 8) / 2 of the mma.sync C layout draws
+      (w0, w1, w2, w3) = Philox4x32-10(counter (32 C + l, R, stream_lo,
+                                       stream_hi), key (seed_lo, seed_hi))
+    and element (r, c) takes 16 bits of w[2 ((c % 16) / 8) + (r % 16) / 8],
+    the low half for even c and the high half for odd c: one Philox call per
+    lane per 16 x 16 block, each lane drawing only its own eight elements.
+    `stream` (a 64-bit value as two halves) is the caller's offset plus the
+    (batch, head) index, so one call's heads and the next call's (offset
+    advanced by B * H or more) never share a counter.
+
+    ```mlir
+    %pd = fa4.dropout %p row %q_row col %key_col seed(%lo, %hi)
+        stream(%s_lo, %s_hi) keep %keep scale %rp : !fa4.acc<64x64xf32, warps = 4>
+    ```
+  }];
+  let arguments = (ins FA4_AccTileType:$probs, I32:$row, I32:$col,
+                       I32:$seed_lo, I32:$seed_hi, I32:$stream_lo,
+                       I32:$stream_hi, I32:$keep, F32:$scale);
+  let results = (outs FA4_AccTileType:$result);
+  let assemblyFormat = [{
+    $probs `row` $row `col` $col `seed` `(` $seed_lo `,` $seed_hi `)`
+    `stream` `(` $stream_lo `,` $stream_hi `)` `keep` $keep `scale` $scale
+    attr-dict `:` qualified(type($probs))
   }];
 }
 

@@ -39,6 +39,7 @@ struct KernelVariant {
   bool isSink() const { return def.getSink(); }
   bool isKVCache() const { return def.getKvCache(); }
   bool isSplitKV() const { return def.getSplitKv(); }
+  bool isDropout() const { return def.getDropout(); }
   /// The name of the variant path the kernel's scope holds.
   StringRef getLayoutName() const {
     if (isKVCache())

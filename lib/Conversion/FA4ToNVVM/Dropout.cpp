@@ -1,0 +1,105 @@
+//===- Dropout.cpp - fa4.dropout: Philox 4x32-10 draws per element --------===//
+//
+// One Philox 4x32-10 call per lane per 16 x 16 block of the probabilities
+// gives the lane's eight 16-bit draws; each value is kept (and scaled) when
+// its draw is below the keep threshold, else zeroed. Integer work only: two
+// 32 x 32 -> 64-bit multiplies and four XORs per round, ten rounds.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Emitter.h"
+#include "Layouts.h"
+#include "Patterns.h"
+#include "fa4/Dialect/FA4/IR/FA4Ops.h"
+
+#include <array>
+
+using namespace mlir;
+using namespace mlir::fa4;
+
+namespace {
+
+/// Philox 4x32 (Salmon et al., "Parallel random numbers: as easy as 1, 2,
+/// 3", SC'11): the multipliers and the Weyl key increments.
+constexpr uint32_t kPhiloxM0 = 0xD2511F53u;
+constexpr uint32_t kPhiloxM1 = 0xCD9E8D57u;
+constexpr uint32_t kPhiloxW0 = 0x9E3779B9u;
+constexpr uint32_t kPhiloxW1 = 0xBB67AE85u;
+constexpr int kPhiloxRounds = 10;
+
+/// Ten rounds of
+///   (hi0, lo0) = M0 * c0, (hi1, lo1) = M1 * c2   (32 x 32 -> 64 bits)
+///   c = (hi1 ^ c1 ^ k0, lo1, hi0 ^ c3 ^ k1, lo0)
+/// with the key bumped by (W0, W1) between rounds. `keys` holds the ten
+/// round keys (the same for every call of a kernel, so computed once).
+std::array<Value, 4> philox(Emitter &e, std::array<Value, 4> c,
+                            ArrayRef<std::pair<Value, Value>> keys) {
+  Value m0 = e.i32(static_cast<int32_t>(kPhiloxM0));
+  Value m1 = e.i32(static_cast<int32_t>(kPhiloxM1));
+  for (auto [k0, k1] : keys) {
+    auto p0 = arith::MulUIExtendedOp::create(e.b, e.loc, c[0], m0);
+    auto p1 = arith::MulUIExtendedOp::create(e.b, e.loc, c[2], m1);
+    Value x0 = e.bxor(e.bxor(p1.getHigh(), c[1]), k0);
+    Value x2 = e.bxor(e.bxor(p0.getHigh(), c[3]), k1);
+    c = {x0, p1.getLow(), x2, p0.getLow()};
+  }
+  return c;
+}
+
+struct DropoutOpLowering : OpConversionPattern<DropoutOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(DropoutOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Emitter e(rewriter, op.getLoc());
+    AccTileType acc = op.getProbs().getType();
+    FragmentLayout layout = FragmentLayout::of(acc);
+    Value lane = e.lane(), warp = e.warp();
+    // The round keys.
+    SmallVector<std::pair<Value, Value>> keys;
+    Value k0 = adaptor.getSeedLo(), k1 = adaptor.getSeedHi();
+    for (int round = 0; round < kPhiloxRounds; ++round) {
+      keys.push_back({k0, k1});
+      k0 = e.add(k0, e.i32(static_cast<int32_t>(kPhiloxW0)));
+      k1 = e.add(k1, e.i32(static_cast<int32_t>(kPhiloxW1)));
+    }
+    // Row block of m-tile 0 (rows of a warp start at a multiple of 16) and
+    // counter word 0 of the tile's first 16 columns: 32 (col / 16) + lane.
+    Value rowBlock0 = e.shr(
+        e.add(adaptor.getRow(), e.mul(warp, e.i32(acc.getRowsPerWarp()))), 4);
+    Value word0 = e.add(e.shl(e.shr(adaptor.getCol(), 4), 5), lane);
+    Value keep = adaptor.getKeep(), scale = adaptor.getScale();
+    Value zero = e.f32(0.0);
+    SmallVector<Value> p = e.unpack(adaptor.getProbs());
+    for (int64_t mt = 0; mt < layout.mTiles; ++mt) {
+      Value rowBlock = e.add(rowBlock0, e.i32(mt));
+      for (int64_t nt = 0; nt < layout.nTiles; nt += 2) {
+        std::array<Value, 4> counter = {e.add(word0, e.i32(32 * (nt / 2))),
+                                        rowBlock, adaptor.getStreamLo(),
+                                        adaptor.getStreamHi()};
+        std::array<Value, 4> w = philox(e, counter, keys);
+        // Fragment nt + t, value c = 2 h + parity: word 2 t + h, the low
+        // 16 bits for even columns, the high 16 for odd.
+        for (int64_t t = 0; t < 2; ++t) {
+          for (int64_t c = 0; c < 4; ++c) {
+            Value word = w[2 * t + c / 2];
+            Value draw =
+                c % 2 == 0 ? e.band(word, e.i32(0xffff)) : e.shr(word, 16);
+            Value kept = e.cmp(arith::CmpIPredicate::ult, draw, keep);
+            Value &v = p[layout.index(mt, nt + t, c)];
+            v = e.select(kept, e.fmul(v, scale), zero);
+          }
+        }
+      }
+    }
+    rewriter.replaceOp(op, e.pack(p));
+    return success();
+  }
+};
+
+} // namespace
+
+void fa4::populateDropoutPatterns(const TypeConverter &converter,
+                                  RewritePatternSet &patterns) {
+  patterns.add<DropoutOpLowering>(converter, patterns.getContext());
+}
