@@ -56,12 +56,13 @@ struct DropoutOpLowering : OpConversionPattern<DropoutOp> {
     FragmentLayout layout = FragmentLayout::of(acc);
     Value lane = e.lane(), warp = e.warp();
     // The round keys.
-    SmallVector<std::pair<Value, Value>> keys;
-    Value k0 = adaptor.getSeedLo(), k1 = adaptor.getSeedHi();
-    for (int round = 0; round < kPhiloxRounds; ++round) {
-      keys.push_back({k0, k1});
-      k0 = e.add(k0, e.i32(static_cast<int32_t>(kPhiloxW0)));
-      k1 = e.add(k1, e.i32(static_cast<int32_t>(kPhiloxW1)));
+    SmallVector<std::pair<Value, Value>> keys = {
+        {adaptor.getSeedLo(), adaptor.getSeedHi()}};
+    while (keys.size() < static_cast<size_t>(kPhiloxRounds)) {
+      auto [k0, k1] = keys.back();
+      Value next0 = e.add(k0, e.i32(static_cast<int32_t>(kPhiloxW0)));
+      Value next1 = e.add(k1, e.i32(static_cast<int32_t>(kPhiloxW1)));
+      keys.push_back({next0, next1});
     }
     // Row block of m-tile 0 (rows of a warp start at a multiple of 16) and
     // counter word 0 of the tile's first 16 columns: 32 (col / 16) + lane.
