@@ -71,6 +71,10 @@ fa4_status fa4::rt::validateForward(const fa4_fwd_params &p,
     return s;
   if (fa4_status s = resolveSink(p.learnable_sink, t.mods); s != FA4_SUCCESS)
     return s;
+  if (fa4_status s =
+          resolveDropout(p.dropout_p, p.dropout_seed, p.dropout_offset, t.mods);
+      s != FA4_SUCCESS)
+    return s;
   // No query rows: nothing to compute, and the (empty) tensors' pointers
   // may be anything, NULL included.
   t.empty = p.batch == 0 || p.seqlen_q == 0 || p.nheads_q == 0;
@@ -153,7 +157,6 @@ FeatureMap fa4::rt::getForwardRequest(const fa4_fwd_params &p,
                         {"paged_kv", "false"},
                         {"kv_cache", "false"},
                         {"split_kv", "false"},
-                        {"dropout", "false"},
                         {"load_path", path}};
   mods.addFeatures(request);
   return request;
@@ -220,8 +223,9 @@ extern "C" fa4_status fa4_fwd(const fa4_fwd_params *params, void *stream) {
   if (fa4_status s = getDevice(driver, context, target); s != FA4_SUCCESS)
     return s;
   // ---- Load path: the SPEC's dispatch, then our measurements ----
-  // TMA iff no page table, not varlen, no block sparsity, no dropout (all
-  // true of fa4_fwd), a TMA kernel exists and its tensor maps encode.
+  // TMA iff no page table, not varlen, no block sparsity (all true of
+  // fa4_fwd), no dropout (no TMA kernel has it, so a dropout request finds
+  // none), a TMA kernel exists and its tensor maps encode.
   auto find = [&](const char *path) -> const KernelInfo * {
     std::vector<const KernelInfo *> found =
         findKernels(target, getForwardRequest(p, t.mods, path));

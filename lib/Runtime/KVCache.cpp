@@ -336,7 +336,6 @@ FeatureMap fa4::rt::getKVCacheRequest(const fa4_kvcache_params &p,
                         {"paged_kv", t.paged ? "true" : "false"},
                         {"kv_cache", "true"},
                         {"split_kv", "true"},
-                        {"dropout", "false"},
                         {"load_path", "cp_async"}};
   t.mods.addFeatures(request);
   return request;

@@ -109,6 +109,23 @@ fa4_status fa4::rt::resolveAlibi(const float *slopes, int64_t batchStride,
   return FA4_SUCCESS;
 }
 
+fa4_status fa4::rt::resolveDropout(float p, uint64_t seed, uint64_t offset,
+                                   ScoreMods &mods) {
+  if (!(p >= 0.0f && p < 1.0f))
+    return fail(
+        FA4_ERROR_INVALID_ARGUMENT,
+        format("dropout_p must be in [0, 1), got %g", static_cast<double>(p)));
+  mods.dropout = p > 0.0f;
+  if (!mods.dropout)
+    return FA4_SUCCESS;
+  double keep = 1.0 - static_cast<double>(p);
+  mods.dropoutKeep = static_cast<uint32_t>(std::lround(keep * 65536.0));
+  mods.dropoutScale = static_cast<float>(1.0 / keep);
+  mods.dropoutSeed = seed;
+  mods.dropoutOffset = offset;
+  return FA4_SUCCESS;
+}
+
 fa4_status fa4::rt::resolveSink(const float *sinks, ScoreMods &mods) {
   mods.sink = sinks != nullptr;
   if (sinks && reinterpret_cast<uintptr_t>(sinks) % 4 != 0)
@@ -123,6 +140,7 @@ void ScoreMods::addFeatures(FeatureMap &request) const {
   request["softcap"] = softcap ? "true" : "false";
   request["alibi"] = alibi ? "true" : "false";
   request["sink"] = sink ? "true" : "false";
+  request["dropout"] = dropout ? "true" : "false";
 }
 
 void ScoreMods::setArgs(Launch &launch) const {
@@ -139,6 +157,17 @@ void ScoreMods::setArgs(Launch &launch) const {
   }
   if (sink)
     launch.args.setPtr("learnable_sink", sinks);
+  if (dropout) {
+    auto half = [](uint64_t v, int shift) {
+      return static_cast<int32_t>(static_cast<uint32_t>(v >> shift));
+    };
+    launch.args.setI32("dropout_seed_lo", half(dropoutSeed, 0));
+    launch.args.setI32("dropout_seed_hi", half(dropoutSeed, 32));
+    launch.args.setI32("dropout_offset_lo", half(dropoutOffset, 0));
+    launch.args.setI32("dropout_offset_hi", half(dropoutOffset, 32));
+    launch.args.setI32("dropout_keep", static_cast<int32_t>(dropoutKeep));
+    launch.args.setF32("dropout_scale", dropoutScale);
+  }
 }
 
 std::string ScoreMods::describe() const {
@@ -152,5 +181,7 @@ std::string ScoreMods::describe() const {
     text += " alibi";
   if (sink)
     text += " sink";
+  if (dropout)
+    text += " dropout";
   return text;
 }

@@ -26,12 +26,18 @@ struct ScoreMods {
   bool softcap = false;
   bool alibi = false;
   bool sink = false;
+  bool dropout = false;
   /// The window kernel's sizes (-1: unbounded) and the softcap value.
   int32_t windowLeft = -1, windowRight = -1;
   float softcapValue = 0;
   const float *alibiSlopes = nullptr;
   int64_t alibiBatchStride = 0;
   const float *sinks = nullptr;
+  /// Dropout: the keep threshold round((1 - p) * 65536), 1 / (1 - p), and
+  /// the Philox seed and counter offset.
+  uint32_t dropoutKeep = 65536;
+  float dropoutScale = 1;
+  uint64_t dropoutSeed = 0, dropoutOffset = 0;
 
   /// Adds the features to a kernel request.
   void addFeatures(FeatureMap &request) const;
@@ -59,6 +65,10 @@ fa4_status resolveScoreMods(int causal, int local, int64_t windowLeft,
 /// h < nheads) in 32 bits.
 fa4_status resolveAlibi(const float *slopes, int64_t batchStride,
                         int64_t batch, int64_t nheads, ScoreMods &mods);
+
+/// Adds dropout (`p` 0: none) to `mods`: p finite in [0, 1).
+fa4_status resolveDropout(float p, uint64_t seed, uint64_t offset,
+                          ScoreMods &mods);
 
 /// Adds learnable sinks (`sinks` NULL: none) to `mods`: 4-byte aligned.
 fa4_status resolveSink(const float *sinks, ScoreMods &mods);

@@ -102,6 +102,10 @@ fa4_status fa4::rt::validateVarlen(const fa4_varlen_fwd_params &p,
     return s;
   if (fa4_status s = resolveSink(p.learnable_sink, t.mods); s != FA4_SUCCESS)
     return s;
+  if (fa4_status s =
+          resolveDropout(p.dropout_p, p.dropout_seed, p.dropout_offset, t.mods);
+      s != FA4_SUCCESS)
+    return s;
   // No sequences, query rows or heads: nothing to compute, and the (empty)
   // tensors' pointers may be anything, NULL included.
   t.empty = p.batch == 0 || p.total_q == 0 || p.nheads_q == 0;
@@ -253,7 +257,6 @@ FeatureMap fa4::rt::getVarlenRequest(const fa4_varlen_fwd_params &p,
                         {"paged_kv", p.block_table ? "true" : "false"},
                         {"kv_cache", "false"},
                         {"split_kv", "false"},
-                        {"dropout", "false"},
                         {"load_path", "cp_async"}};
   mods.addFeatures(request);
   return request;

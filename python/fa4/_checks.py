@@ -46,12 +46,12 @@ def check_int(name, value, minimum=0):
     return value
 
 
-def check_unbuilt_features(dropout_p):
-    """The FlashAttention-2 arguments whose features fa4 does not build yet:
-    their defaults pass, anything else raises NotImplementedError (or
-    TypeError for the wrong type)."""
-    if check_number("dropout_p", dropout_p) != 0.0:
-        not_built("dropout (dropout_p != 0)")
+def check_dropout_p(dropout_p):
+    """dropout_p: a number in [0, 1). Returns it as a float."""
+    value = check_number("dropout_p", dropout_p)
+    if not (0.0 <= value < 1.0):
+        raise ValueError(f"dropout_p must be in [0, 1), got {dropout_p}")
+    return value
 
 
 def _check_per_head_fp32(name, t, torch, device, shapes, layout, nheads, contiguous):
@@ -119,8 +119,9 @@ def check_common(dropout_p, softmax_scale, causal, window_size, softcap, alibi_s
                  deterministic, return_attn_probs, return_lse):
     """The scalar arguments every FlashAttention-2 forward entry point takes,
     checked in one order. Returns (softmax_scale, causal, window_size,
-    softcap, return_attn_probs, return_lse), normalized."""
-    check_unbuilt_features(dropout_p)
+    softcap, return_attn_probs, return_lse), normalized; dropout_p is
+    checked here and read by the caller (check_dropout_p)."""
+    check_dropout_p(dropout_p)
     if alibi_slopes is not None and not hasattr(alibi_slopes, "data_ptr"):
         raise TypeError(f"alibi_slopes must be a torch.Tensor, got {type(alibi_slopes).__name__}")
     window_size = check_window_size(window_size)
@@ -130,6 +131,8 @@ def check_common(dropout_p, softmax_scale, causal, window_size, softcap, alibi_s
     return_attn_probs = check_flag("return_attn_probs", return_attn_probs)
     return_lse = check_flag("return_lse", return_lse)
     softmax_scale = check_softmax_scale(softmax_scale)
+    if return_attn_probs and float(dropout_p) > 0:
+        not_built("return_attn_probs with dropout (S_dmask)")
     return softmax_scale, causal, window_size, softcap, return_attn_probs, return_lse
 
 

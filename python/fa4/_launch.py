@@ -45,8 +45,26 @@ def _set_common(p, q, lse, softmax_scale, causal, window_size, softcap, alibi_sl
     rt.set_score_mods(p, window_size, softcap, alibi_slopes, learnable_sink)
 
 
+def philox_state(device, streams):
+    """(seed, offset) for a dropout call from torch's CUDA generator of
+    `device`, whose offset is advanced past the `streams` (batch * nheads)
+    Philox streams the call uses (rounded up to a multiple of 4, as the
+    generator requires), so the next call draws fresh masks and
+    torch.manual_seed reproduces a run."""
+    if torch.cuda.is_current_stream_capturing():
+        raise NotImplementedError(
+            "fa4: dropout under CUDA graph capture is not built (the seed and offset are read "
+            "from torch's generator at call time, so a replay would repeat one mask)")
+    index = device.index if device.index is not None else torch.cuda.current_device()
+    gen = torch.cuda.default_generators[index]
+    seed = gen.initial_seed() & 0xFFFFFFFFFFFFFFFF
+    offset = gen.get_offset()
+    gen.set_offset(offset + (streams + 3) // 4 * 4)
+    return seed, offset
+
+
 def forward(q, k, v, out, lse, softmax_scale, causal, load_path, window_size=(-1, -1),
-            softcap=0.0, alibi_slopes=None, learnable_sink=None):
+            softcap=0.0, alibi_slopes=None, learnable_sink=None, dropout=None):
     """Fills fa4_fwd_params from the tensors and launches on torch's stream."""
     lib = rt.library()
     p = rt.FwdParams()
@@ -62,6 +80,7 @@ def forward(q, k, v, out, lse, softmax_scale, causal, load_path, window_size=(-1
     _set_strides(p.out_strides, out, 4)
     _set_common(p, q, lse, softmax_scale, causal, window_size, softcap, alibi_slopes,
                 learnable_sink)
+    rt.set_dropout(p, dropout)
     p.load_path = rt.LOAD_PATH[load_path]
     guard, stream = _on(q.device)
     with guard:
@@ -72,7 +91,8 @@ def forward(q, k, v, out, lse, softmax_scale, causal, load_path, window_size=(-1
 
 def varlen_forward(q, k, v, out, lse, cu_seqlens_q, cu_seqlens_k, seqused_k, block_table,
                    max_seqlen_q, max_seqlen_k, softmax_scale, causal, window_size=(-1, -1),
-                   softcap=0.0, alibi_slopes=None, learnable_sink=None, check_inputs=False):
+                   softcap=0.0, alibi_slopes=None, learnable_sink=None, check_inputs=False,
+                   dropout=None):
     """Fills fa4_varlen_fwd_params from the tensors and launches on torch's stream."""
     lib = rt.library()
     p = rt.VarlenFwdParams()
@@ -102,6 +122,7 @@ def varlen_forward(q, k, v, out, lse, cu_seqlens_q, cu_seqlens_k, seqused_k, blo
         p.total_k = k.shape[0]
     _set_common(p, q, lse, softmax_scale, causal, window_size, softcap, alibi_slopes,
                 learnable_sink)
+    rt.set_dropout(p, dropout)
     p.check_inputs = int(bool(check_inputs))
     guard, stream = _on(q.device)
     with guard:

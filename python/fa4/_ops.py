@@ -72,12 +72,21 @@ def _as_operator_outputs(q, outputs):
 # fa4::fwd
 #===----------------------------------------------------------------------===#
 
+def _dropout(dropout_p, q, streams):
+    """(p, seed, offset) drawn from torch's generator when p > 0, else None."""
+    if dropout_p <= 0:
+        return None
+    return (dropout_p, *_launch.philox_state(q.device, streams))
+
+
 def fwd_direct(q, k, v, alibi_slopes, learnable_sink, softmax_scale, causal, window_left,
-               window_right, softcap, return_lse, load_path):
+               window_right, softcap, return_lse, load_path, dropout_p=0.0):
     """Dense forward (fa4_fwd): (out, lse or None)."""
     out, lse = _dense_outputs(q, v, return_lse)
+    dropout = _dropout(dropout_p, q, q.shape[0] * q.shape[2])
     _launch.forward(q, k, v, out, lse, softmax_scale, causal, load_path,
-                    (window_left, window_right), softcap, alibi_slopes, learnable_sink)
+                    (window_left, window_right), softcap, alibi_slopes, learnable_sink,
+                    dropout)
     return out, lse
 
 
@@ -85,15 +94,15 @@ def fwd_direct(q, k, v, alibi_slopes, learnable_sink, softmax_scale, causal, win
 def fwd(q: Tensor, k: Tensor, v: Tensor, alibi_slopes: Optional[Tensor],
         learnable_sink: Optional[Tensor], softmax_scale: float, causal: bool,
         window_left: int, window_right: int, softcap: float, return_lse: bool,
-        load_path: str) -> Tuple[Tensor, Tensor]:
+        load_path: str, dropout_p: float = 0.0) -> Tuple[Tensor, Tensor]:
     return _as_operator_outputs(q, fwd_direct(
         q, k, v, alibi_slopes, learnable_sink, softmax_scale, causal, window_left,
-        window_right, softcap, return_lse, load_path))
+        window_right, softcap, return_lse, load_path, dropout_p))
 
 
 @fwd.register_fake
 def _(q, k, v, alibi_slopes, learnable_sink, softmax_scale, causal, window_left,
-      window_right, softcap, return_lse, load_path):
+      window_right, softcap, return_lse, load_path, dropout_p=0.0):
     return _as_operator_outputs(q, _dense_outputs(q, v, return_lse))
 
 
@@ -103,12 +112,14 @@ def _(q, k, v, alibi_slopes, learnable_sink, softmax_scale, causal, window_left,
 
 def varlen_fwd_direct(q, k, v, cu_seqlens_q, cu_seqlens_k, seqused_k, block_table,
                       alibi_slopes, learnable_sink, max_seqlen_q, max_seqlen_k, softmax_scale,
-                      causal, window_left, window_right, softcap, return_lse):
+                      causal, window_left, window_right, softcap, return_lse, dropout_p=0.0):
     """Varlen and paged forward (fa4_varlen_fwd): (out, lse or None)."""
     out, lse = _varlen_outputs(q, v, return_lse)
+    dropout = _dropout(dropout_p, q, (cu_seqlens_q.shape[0] - 1) * q.shape[1])
     _launch.varlen_forward(q, k, v, out, lse, cu_seqlens_q, cu_seqlens_k, seqused_k,
                            block_table, max_seqlen_q, max_seqlen_k, softmax_scale, causal,
-                           (window_left, window_right), softcap, alibi_slopes, learnable_sink)
+                           (window_left, window_right), softcap, alibi_slopes, learnable_sink,
+                           dropout=dropout)
     return out, lse
 
 
@@ -118,17 +129,17 @@ def varlen_fwd(q: Tensor, k: Tensor, v: Tensor, cu_seqlens_q: Tensor, cu_seqlens
                alibi_slopes: Optional[Tensor], learnable_sink: Optional[Tensor],
                max_seqlen_q: int, max_seqlen_k: int, softmax_scale: float, causal: bool,
                window_left: int, window_right: int, softcap: float,
-               return_lse: bool) -> Tuple[Tensor, Tensor]:
+               return_lse: bool, dropout_p: float = 0.0) -> Tuple[Tensor, Tensor]:
     return _as_operator_outputs(q, varlen_fwd_direct(
         q, k, v, cu_seqlens_q, cu_seqlens_k, seqused_k, block_table, alibi_slopes,
         learnable_sink, max_seqlen_q, max_seqlen_k, softmax_scale, causal, window_left,
-        window_right, softcap, return_lse))
+        window_right, softcap, return_lse, dropout_p))
 
 
 @varlen_fwd.register_fake
 def _(q, k, v, cu_seqlens_q, cu_seqlens_k, seqused_k, block_table, alibi_slopes,
       learnable_sink, max_seqlen_q, max_seqlen_k, softmax_scale, causal, window_left,
-      window_right, softcap, return_lse):
+      window_right, softcap, return_lse, dropout_p=0.0):
     return _as_operator_outputs(q, _varlen_outputs(q, v, return_lse))
 
 
@@ -224,15 +235,15 @@ def _save_inputs(ctx, inputs, output):
 
 
 def _fwd_backward(ctx, grad_out, grad_lse):
-    # 12 inputs: gradients for q, k, v (raising when run), none for the rest.
+    # 13 inputs: gradients for q, k, v (raising when run), none for the rest.
     grads = torch.ops.fa4.backward_error(grad_out, list(ctx.saved_tensors), _WHAT_FWD)
-    return (*grads, *([None] * 9))
+    return (*grads, *([None] * 10))
 
 
 def _varlen_backward(ctx, grad_out, grad_lse):
-    # 17 inputs: q, k, v, then cu_seqlens, tables and scalars.
+    # 18 inputs: q, k, v, then cu_seqlens, tables and scalars.
     grads = torch.ops.fa4.backward_error(grad_out, list(ctx.saved_tensors), _WHAT_VARLEN)
-    return (*grads, *([None] * 14))
+    return (*grads, *([None] * 15))
 
 
 def _no_backward_backward(ctx, grad_out):

@@ -68,6 +68,9 @@ class FwdParams(ctypes.Structure):
         ("alibi_slopes", ctypes.c_void_p),
         ("alibi_slopes_batch_stride", ctypes.c_int64),
         ("learnable_sink", ctypes.c_void_p),
+        ("dropout_p", ctypes.c_float),
+        ("dropout_seed", ctypes.c_uint64),
+        ("dropout_offset", ctypes.c_uint64),
     ]
 
 
@@ -114,6 +117,9 @@ class VarlenFwdParams(ctypes.Structure):
         ("alibi_slopes", ctypes.c_void_p),
         ("alibi_slopes_batch_stride", ctypes.c_int64),
         ("learnable_sink", ctypes.c_void_p),
+        ("dropout_p", ctypes.c_float),
+        ("dropout_seed", ctypes.c_uint64),
+        ("dropout_offset", ctypes.c_uint64),
     ]
 
 
@@ -184,6 +190,12 @@ class DeviceInfo(ctypes.Structure):
         ("name", ctypes.c_char * 256),
         ("target", ctypes.c_char_p),
     ]
+
+
+def set_dropout(p, dropout):
+    """dropout: None, or (p, seed, offset) into FwdParams / VarlenFwdParams."""
+    if dropout is not None:
+        p.dropout_p, p.dropout_seed, p.dropout_offset = dropout
 
 
 def set_score_mods(p, window_size, softcap, alibi_slopes=None, learnable_sink=None):

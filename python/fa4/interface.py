@@ -92,7 +92,8 @@ def flash_attn_func(q, k, v, dropout_p=0.0, softmax_scale=None, causal=False,
     fwd = (_ops.fwd_direct if _ops.direct(q, k, v, alibi_slopes, learnable_sink)
            else torch.ops.fa4.fwd)
     out, lse = fwd(q, k, v, alibi_slopes, learnable_sink, softmax_scale, causal,
-                   window_size[0], window_size[1], softcap, want_lse, load_path)
+                   window_size[0], window_size[1], softcap, want_lse, load_path,
+                   float(dropout_p))
     if out.shape[-1] != head_dim_v:  # drop the padding columns (a view)
         out = out[..., :head_dim_v]
     if return_attn_probs:

@@ -130,7 +130,7 @@ def flash_attn_varlen_func(q, k, v, cu_seqlens_q, cu_seqlens_k, max_seqlen_q, ma
     out, lse = varlen_fwd(q, k, v, cu_seqlens_q, cu_seqlens_k, seqused_k, block_table,
                           alibi_slopes, learnable_sink, max_seqlen_q, max_seqlen_k,
                           softmax_scale, causal, window_size[0], window_size[1], softcap,
-                          want_lse)
+                          want_lse, float(dropout_p))
     if out.shape[-1] != head_dim_v:  # drop the padding columns (a view)
         out = out[..., :head_dim_v]
     if return_attn_probs:

@@ -42,7 +42,7 @@ def visible_keys(seqlen_q, seqlen_k, causal, window, device):
 
 
 def attention_ref(q, k, v, causal, softmax_scale, upcast=True, head_chunk=8,
-                  window=(-1, -1), softcap=0.0, alibi_slopes=None, sinks=None):
+                  window=(-1, -1), softcap=0.0, alibi_slopes=None, sinks=None, dropout=None):
     """out (B, Sq, H, Dv) and, when upcast, lse (B, H, Sq) in float32.
 
     Bottom-right aligned causal mask or window (visible_keys); softcap > 0
@@ -52,6 +52,8 @@ def attention_ref(q, k, v, causal, softmax_scale, upcast=True, head_chunk=8,
     learnable sinks, one extra logit per head appended to every row's scores
     before the softmax and dropped after it (no value row); the LSE includes it.
     A row that sees no key gets out = 0 and lse = -inf (the sink, with sinks).
+    dropout (keep (B, H, Sq, Sk) bool, p): the normalized probabilities are
+    multiplied by keep / (1 - p) (the LSE is that before dropout).
     Heads are processed in chunks to bound memory.
     """
     dtype = q.dtype
@@ -97,21 +99,26 @@ def attention_ref(q, k, v, causal, softmax_scale, upcast=True, head_chunk=8,
             row_lse = torch.logsumexp(scores.float(), dim=-1)
             probs = torch.softmax(scores.float(), dim=-1)
             empty = torch.isneginf(row_lse)
-            probs = probs.masked_fill(empty[..., None], 0.0).to(vh.dtype)
+            probs = probs.masked_fill(empty[..., None], 0.0)
             if sinks is not None:
                 probs = probs[..., :seqlen_k]
+            if dropout is not None:
+                kept, p = dropout
+                probs = probs * kept[b, h0:h1].float() / (1.0 - p)
+            probs = probs.to(vh.dtype)
             out[b, :, h0:h1] = torch.matmul(probs, vh).transpose(0, 1).to(out.dtype)
             lse[b, h0:h1] = row_lse
     return out, lse
 
 
 def check(out, lse, q, k, v, causal, softmax_scale=None, window=(-1, -1), softcap=0.0,
-          alibi_slopes=None, sinks=None):
+          alibi_slopes=None, sinks=None, dropout=None):
     """Applies the correctness rule; returns a dict of the errors, raises
     AssertionError naming the violated bound."""
     if softmax_scale is None:
         softmax_scale = 1.0 / math.sqrt(q.shape[-1])
-    mods = {"window": window, "softcap": softcap, "alibi_slopes": alibi_slopes, "sinks": sinks}
+    mods = {"window": window, "softcap": softcap, "alibi_slopes": alibi_slopes, "sinks": sinks,
+            "dropout": dropout}
     ref32, lse32 = attention_ref(q, k, v, causal, softmax_scale, upcast=True, **mods)
     ref_lowp, _ = attention_ref(q, k, v, causal, softmax_scale, upcast=False, **mods)
     assert not torch.isnan(out).any(), "output has NaN (unwritten or broken)"

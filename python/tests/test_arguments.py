@@ -45,7 +45,11 @@ def test_dense_signature_is_flash_attention_2s():
     ({"softmax_scale": 1e39}, ValueError, "not a finite normal number"),
     ({"softmax_scale": 1e-50}, ValueError, "not a finite normal number"),
     ({"dropout_p": "0"}, TypeError, "dropout_p must be a number"),
-    ({"dropout_p": 0.1}, NotImplementedError, "dropout"),
+    ({"dropout_p": 1.0}, ValueError, "dropout_p must be in \\[0, 1\\), got 1.0"),
+    ({"dropout_p": -0.1}, ValueError, "dropout_p must be in \\[0, 1\\)"),
+    ({"dropout_p": float("nan")}, ValueError, "dropout_p must be in \\[0, 1\\)"),
+    ({"dropout_p": 0.1, "return_attn_probs": True}, NotImplementedError,
+     "return_attn_probs with dropout \\(S_dmask\\)"),
     ({"window_size": 5}, TypeError, "window_size must be a pair of ints"),
     ({"window_size": (1.5, 0)}, TypeError, "window_size\\[0\\] must be an int"),
     ({"window_size": (1, 2, 3)}, TypeError, "window_size must be a pair of ints"),
@@ -127,7 +131,7 @@ def test_packed_signatures_are_flash_attention_2s(name, leading, extras):
 ], ids=["qkvpacked", "kvpacked", "varlen_qkvpacked", "varlen_kvpacked"])
 @pytest.mark.parametrize("kwargs, error, match", [
     ({"causal": 1}, TypeError, "causal must be a bool"),
-    ({"dropout_p": 0.5}, NotImplementedError, "dropout"),
+    ({"dropout_p": 1.5}, ValueError, "dropout_p must be in"),
     ({"window_size": (-3, 0)}, ValueError, "window_size\\[0\\] must be >= -1"),
     ({"softcap": -2.0}, ValueError, "softcap must be 0"),
 ])

@@ -171,7 +171,7 @@ def test_runs_on_current_stream():
 
 
 @pytest.mark.parametrize("kwargs, feature", [
-    ({"dropout_p": 0.1}, "dropout"),
+    ({"dropout_p": 0.1, "return_attn_probs": True}, "S_dmask"),
 ])
 def test_unbuilt_features_raise(kwargs, feature):
     x = torch.zeros(1, 8, 1, 64)

@@ -180,6 +180,11 @@ template <typename Params> void setScoreMods(const KernelInfo &k, Params &p) {
   }
   if (k.feature("sink") == "true")
     p.learnable_sink = reinterpret_cast<const float *>(0xa0000);
+  if (k.feature("dropout") == "true") {
+    p.dropout_p = 0.1f;
+    p.dropout_seed = 0x0123456789abcdefULL;
+    p.dropout_offset = 64;
+  }
 }
 
 /// Checks that `found` is exactly `k` and that the prepared launch supplies

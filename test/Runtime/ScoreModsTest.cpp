@@ -105,6 +105,31 @@ FA4_TEST(badWindowsAndSoftcaps) {
   EXPECT(resolveScoreMods(0, 0, -5, -5, 0, 0.125f, -1, 100, m) == FA4_SUCCESS);
 }
 
+FA4_TEST(dropoutResolvesToThresholdScaleAndPhiloxState) {
+  ScoreMods m;
+  EXPECT(resolveDropout(0.0f, 7, 9, m) == FA4_SUCCESS && !m.dropout);
+  FeatureMap request;
+  m.addFeatures(request);
+  EXPECT(request["dropout"] == "false");
+  EXPECT(resolveDropout(0.25f, 0x123456789abcdefULL, 42, m) == FA4_SUCCESS);
+  EXPECT(m.dropout && m.dropoutKeep == 49152 &&
+             m.dropoutScale == 1.0f / 0.75f &&
+             m.dropoutSeed == 0x123456789abcdefULL && m.dropoutOffset == 42,
+         "(keep %u, scale %g)", m.dropoutKeep,
+         static_cast<double>(m.dropoutScale));
+  m.addFeatures(request);
+  EXPECT(request["dropout"] == "true");
+  EXPECT(m.describe() == "non-causal dropout", "(%s)", m.describe().c_str());
+  for (float p : {1.0f, -0.1f, 1.5f, std::nanf(""),
+                  std::numeric_limits<float>::infinity()}) {
+    EXPECT(
+        resolveDropout(p, 0, 0, m) == FA4_ERROR_INVALID_ARGUMENT &&
+            std::string(fa4_last_error()).find("dropout_p must be in [0, 1)") !=
+                std::string::npos,
+        "(p %g: %s)", static_cast<double>(p), fa4_last_error());
+  }
+}
+
 FA4_TEST(entryPointsCheckScoreMods) {
   fa4_fwd_params p;
   fa4_fwd_params_init(&p);
@@ -121,8 +146,12 @@ FA4_TEST(entryPointsCheckScoreMods) {
   p.softcap = -2.0f;
   EXPECT(fa4_fwd(&p, nullptr) == FA4_ERROR_INVALID_ARGUMENT);
   EXPECT(std::string(fa4_last_error()).find("softcap") != std::string::npos);
-  // Window lengths are checked even when there is nothing to compute.
   p.softcap = 0;
+  p.dropout_p = 1.0f;
+  EXPECT(fa4_fwd(&p, nullptr) == FA4_ERROR_INVALID_ARGUMENT);
+  EXPECT(std::string(fa4_last_error()).find("dropout_p") != std::string::npos);
+  p.dropout_p = 0;
+  // Window lengths are checked even when there is nothing to compute.
   p.seqlen_q = p.seqlen_k = int64_t(1) << 30;
   EXPECT(fa4_fwd(&p, nullptr) == FA4_ERROR_OVERFLOW, "(%s)", fa4_last_error());
 
@@ -135,6 +164,10 @@ FA4_TEST(entryPointsCheckScoreMods) {
   EXPECT(fa4_varlen_fwd(&v, nullptr) == FA4_ERROR_INVALID_ARGUMENT);
   EXPECT(std::string(fa4_last_error()).find("softcap") != std::string::npos);
   v.softcap = 0;
+  v.dropout_p = -0.5f;
+  EXPECT(fa4_varlen_fwd(&v, nullptr) == FA4_ERROR_INVALID_ARGUMENT);
+  EXPECT(std::string(fa4_last_error()).find("dropout_p") != std::string::npos);
+  v.dropout_p = 0;
   v.local = 1, v.window_left = 4, v.window_right = 4;
   v.total_q = int64_t(1) << 30, v.total_k = int64_t(1) << 30;
   EXPECT(fa4_varlen_fwd(&v, nullptr) == FA4_ERROR_OVERFLOW, "(%s)",

@@ -126,6 +126,17 @@ typedef struct fa4_fwd_params {
    * softmax denominator and adds no value row (gpt-oss); the LSE includes
    * it. */
   const float *learnable_sink;
+  /* Dropout (FlashAttention-2's dropout_p): 0 is off; 0 < p < 1 zeroes
+   * each probability with chance p, after the softmax's row sums (which
+   * stay those before dropout), and scales the kept ones by 1 / (1 - p).
+   * The mask is a function of (dropout_seed, dropout_offset, batch entry,
+   * query head, query row, key column) only (Philox 4x32-10; the keying is
+   * in docs/DESIGN.md): the same values give the same mask. A caller that
+   * wants fresh masks advances dropout_offset by batch * nheads_q or more
+   * per call. Runs on the cp.async load path. */
+  float dropout_p;
+  uint64_t dropout_seed;
+  uint64_t dropout_offset;
 } fa4_fwd_params;
 
 /* Zeroes `params` and sets the defaults (contiguous strides, default scale,
@@ -230,6 +241,17 @@ typedef struct fa4_varlen_fwd_params {
    * softmax denominator and adds no value row (gpt-oss); the LSE includes
    * it. */
   const float *learnable_sink;
+  /* Dropout (FlashAttention-2's dropout_p): 0 is off; 0 < p < 1 zeroes
+   * each probability with chance p, after the softmax's row sums (which
+   * stay those before dropout), and scales the kept ones by 1 / (1 - p).
+   * The mask is a function of (dropout_seed, dropout_offset, batch entry,
+   * query head, query row, key column) only (Philox 4x32-10; the keying is
+   * in docs/DESIGN.md): the same values give the same mask. A caller that
+   * wants fresh masks advances dropout_offset by batch * nheads_q or more
+   * per call. Runs on the cp.async load path. */
+  float dropout_p;
+  uint64_t dropout_seed;
+  uint64_t dropout_offset;
 } fa4_varlen_fwd_params;
 
 /* Zeroes `params` and sets the defaults (contiguous strides, default scale,

@@ -1,0 +1,194 @@
+"""Dropout: the kernel's Philox 4x32-10 mask against a torch
+re-implementation of its keying (docs/DESIGN.md), the output against
+reference.attention_ref with that mask (the SPEC's correctness rule), the
+dropped fraction, and reproducibility from torch's generator. The Philox
+known-answer tests need only torch; the rest report SKIPPED without a CUDA
+GPU."""
+
+import math
+import os
+import random
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(__file__))
+
+torch = pytest.importorskip("torch", reason="torch is not installed")
+import fa4  # noqa: E402
+
+from reference import check  # noqa: E402
+
+HAS_GPU = torch.cuda.is_available()
+requires_gpu = pytest.mark.skipif(not HAS_GPU, reason="no CUDA GPU on this machine")
+
+_M0, _M1 = 0xD2511F53, 0xCD9E8D57
+_W0, _W1 = 0x9E3779B9, 0xBB67AE85
+_U32 = 0xFFFFFFFF
+
+
+def _mulhilo(a, m):
+    """(low, high) 32-bit halves of a * m for int64 tensors holding u32
+    values a and a u32 constant m, without overflowing int64."""
+    x = a * (m & 0xFFFF)
+    y = a * (m >> 16)
+    z = x + ((y & 0xFFFF) << 16)
+    return z & _U32, ((y >> 16) + (z >> 32)) & _U32
+
+
+def philox(c, key):
+    """Philox 4x32-10 of counters c (four int64 tensors of u32 values) and
+    key (two ints or tensors): the four output words."""
+    c0, c1, c2, c3 = c
+    k0, k1 = key
+    for _ in range(10):
+        lo0, hi0 = _mulhilo(c0, _M0)
+        lo1, hi1 = _mulhilo(c2, _M1)
+        c0, c1, c2, c3 = (hi1 ^ c1 ^ k0) & _U32, lo1, (hi0 ^ c3 ^ k1) & _U32, lo0
+        k0, k1 = (k0 + _W0) & _U32, (k1 + _W1) & _U32
+    return c0, c1, c2, c3
+
+
+def keep_mask(seed, offset, first_stream, heads, seqlen_q, seqlen_k, p, device, batch=1):
+    """(batch, heads, Sq, Sk) bool: the kernel's keep decisions for batch
+    entries first_stream / heads ... of a call with (seed, offset).
+    Element (r, c) of stream s = offset + b * heads + h: 16 x 16 block
+    (r / 16, c / 16), lane l = (r % 8) * 4 + (c % 8) / 2, counter
+    (32 (c / 16) + l, r / 16, s low, s high), key (seed low, seed high);
+    draw = word 2 ((c % 16) / 8) + (r % 16) / 8, low half for even c."""
+    keep = round((1.0 - p) * 65536)
+    streams = torch.arange(batch * heads, device=device, dtype=torch.int64) + offset + first_stream
+    streams = streams.view(batch, heads, 1, 1)
+    r = torch.arange(seqlen_q, device=device, dtype=torch.int64).view(1, 1, -1, 1)
+    c = torch.arange(seqlen_k, device=device, dtype=torch.int64).view(1, 1, 1, -1)
+    lane = (r % 8) * 4 + (c % 8) // 2
+    counter = (32 * (c // 16) + lane, r // 16, streams & _U32, streams >> 32)
+    counter = torch.broadcast_tensors(*counter)
+    words = philox(counter, (seed & _U32, seed >> 32))
+    index = 2 * ((c % 16) // 8) + (r % 16) // 8
+    word = torch.zeros_like(counter[0])
+    for i in range(4):
+        word = torch.where(index == i, words[i], word)
+    draw = torch.where(c % 2 == 0, word & 0xFFFF, word >> 16)
+    return draw < keep
+
+
+def test_philox_known_answers():
+    # Random123's kat_vectors for philox4x32_10.
+    cases = [
+        ((0, 0, 0, 0), (0, 0), (0x6627E8D5, 0xE169C58D, 0xBC57AC4C, 0x9B00DBD8)),
+        ((_U32,) * 4, (_U32, _U32), (0x408F276D, 0x41C83B0E, 0xA20BC7C6, 0x6D5451FD)),
+        ((0x243F6A88, 0x85A308D3, 0x13198A2E, 0x03707344), (0xA4093822, 0x299F31D0),
+         (0xD16CFE09, 0x94FDCCEB, 0x5001E420, 0x24126EA1)),
+    ]
+    for counter, key, expected in cases:
+        words = philox(tuple(torch.tensor([x], dtype=torch.int64) for x in counter), key)
+        assert tuple(int(w.item()) for w in words) == expected
+
+
+def _inputs(batch, sq, sk, hq, hk, d, dtype, seed=0):
+    gen = torch.Generator(device="cuda").manual_seed(seed)
+    make = lambda s, h: torch.randn(batch, s, h, d, device="cuda",  # noqa: E731
+                                    dtype=getattr(torch, dtype), generator=gen)
+    return make(sq, hq), make(sk, hk), make(sk, hk)
+
+
+@requires_gpu
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+@pytest.mark.parametrize("causal", [False, True])
+@pytest.mark.parametrize("heads", [(4, 4), (8, 2)], ids=lambda h: f"h{h[0]}-{h[1]}")
+@pytest.mark.parametrize("d", [64, 128, 256])
+@pytest.mark.parametrize("sq, sk", [(128, 128), (113, 203), (1, 77), (300, 64)])
+@pytest.mark.parametrize("p", [0.1, 0.5])
+def test_dense_matches_reference_with_the_same_mask(sq, sk, d, heads, causal, dtype, p):
+    hq, hk = heads
+    q, k, v = _inputs(2, sq, sk, hq, hk, d, dtype)
+    torch.manual_seed(1234)
+    out, lse = fa4.flash_attn_func(q, k, v, dropout_p=p, causal=causal, return_lse=True)
+    mask = keep_mask(1234, 0, 0, hq, sq, sk, p, "cuda", batch=2)
+    # The LSE is that before dropout.
+    check(out, lse, q, k, v, causal, dropout=(mask, p))
+
+
+@requires_gpu
+@pytest.mark.parametrize("paged", [False, True], ids=["varlen", "paged"])
+@pytest.mark.parametrize("causal", [False, True])
+def test_varlen_and_paged_match_reference(paged, causal):
+    from test_varlen import _cu, _page  # noqa: E402
+    rng = random.Random(7)
+    lq, lk = [37, 0, 128, 201], [64, 5, 300, 201]
+    hq, hk, d, p = 8, 2, 128, 0.3
+    gen = torch.Generator(device="cuda").manual_seed(3)
+    q = torch.randn(sum(lq), hq, d, device="cuda", dtype=torch.bfloat16, generator=gen)
+    k = torch.randn(sum(lk), hk, d, device="cuda", dtype=torch.bfloat16, generator=gen)
+    v = torch.randn(sum(lk), hk, d, device="cuda", dtype=torch.bfloat16, generator=gen)
+    kwargs = {}
+    kk, vv = k, v
+    if paged:
+        kk, vv, table = _page(k, v, lk, 64, rng)
+        kwargs["block_table"] = table
+    torch.manual_seed(99)
+    out, lse = fa4.flash_attn_varlen_func(q, kk, vv, _cu(lq), _cu(lk), max(lq), max(lk),
+                                          dropout_p=p, causal=causal, return_lse=True,
+                                          **kwargs)
+    sq = sk = 0
+    for b, (nq, nk) in enumerate(zip(lq, lk)):
+        if nq:
+            mask = keep_mask(99, 0, b * hq, hq, nq, nk, p, "cuda")
+            check(out[sq:sq + nq].unsqueeze(0), lse[:, sq:sq + nq].unsqueeze(0),
+                  q[sq:sq + nq].unsqueeze(0), k[sk:sk + nk].unsqueeze(0),
+                  v[sk:sk + nk].unsqueeze(0), causal, dropout=(mask, p))
+        sq += nq
+        sk += nk
+
+
+@requires_gpu
+@pytest.mark.parametrize("p", [0.1, 0.3, 0.75])
+def test_dropped_fraction_is_p(p):
+    # Equal scores and v = 1: each output is the kept fraction of its row
+    # over 1 - p.
+    batch, s, h, d = 4, 1024, 8, 64
+    q = torch.zeros(batch, s, h, d, device="cuda", dtype=torch.float16)
+    v = torch.ones(batch, s, h, d, device="cuda", dtype=torch.float16)
+    out = fa4.flash_attn_func(q, q, v, dropout_p=p)
+    kept = (out[..., 0].float() * (1 - p)).mean().item()
+    assert abs((1 - kept) - p) < 0.01, f"dropped {1 - kept:.4f}, p = {p}"
+
+
+@requires_gpu
+def test_same_seed_same_output_and_fresh_masks_per_call():
+    q, k, v = _inputs(2, 256, 256, 8, 8, 64, "bfloat16")
+    torch.manual_seed(5)
+    first = fa4.flash_attn_func(q, k, v, dropout_p=0.2)
+    second = fa4.flash_attn_func(q, k, v, dropout_p=0.2)
+    torch.manual_seed(5)
+    again = fa4.flash_attn_func(q, k, v, dropout_p=0.2)
+    torch.manual_seed(6)
+    other = fa4.flash_attn_func(q, k, v, dropout_p=0.2)
+    assert torch.equal(first, again), "torch.manual_seed does not reproduce the output"
+    assert not torch.equal(first, second), "two calls drew the same mask"
+    assert not torch.equal(first, other), "two seeds drew the same mask"
+    # The offset advanced by batch * nheads (rounded up to 4) per call.
+    torch.manual_seed(5)
+    fa4.flash_attn_func(q, k, v, dropout_p=0.2)
+    assert torch.cuda.default_generators[0].get_offset() == 16
+
+
+@requires_gpu
+def test_dropout_zero_is_the_plain_kernel():
+    q, k, v = _inputs(1, 200, 200, 4, 4, 128, "bfloat16")
+    assert torch.equal(fa4.flash_attn_func(q, k, v, dropout_p=0.0),
+                       fa4.flash_attn_func(q, k, v))
+
+
+@requires_gpu
+def test_unbuilt_dropout_combinations_are_named():
+    q, k, v = _inputs(1, 64, 64, 4, 4, 64, "bfloat16")
+    with pytest.raises(NotImplementedError, match="dropout"):
+        fa4.flash_attn_func(q, k, v, dropout_p=0.1, softcap=5.0)
+    with pytest.raises(NotImplementedError, match="dropout"):
+        fa4.flash_attn_func(q, k, v, dropout_p=0.1, load_path="tma")
+    with pytest.raises(NotImplementedError, match="CUDA graph capture"):
+        graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(graph):
+            fa4.flash_attn_func(q, k, v, dropout_p=0.1)
