@@ -47,10 +47,11 @@ def _set_common(p, q, lse, softmax_scale, causal, window_size, softcap, alibi_sl
 
 def philox_state(device, streams):
     """(seed, offset) for a dropout call from torch's CUDA generator of
-    `device`, whose offset is advanced past the `streams` (batch * nheads)
-    Philox streams the call uses (rounded up to a multiple of 4, as the
-    generator requires), so the next call draws fresh masks and
-    torch.manual_seed reproduces a run."""
+    `device`, whose offset is advanced as FlashAttention-2 advances it:
+    by 32 per (batch, head) stream (its counter reservation; fa4 uses one
+    of the 32), so the next call draws fresh masks, torch.manual_seed
+    reproduces a run, and the generator's state after a call is the one
+    FA2 leaves for whatever draws next."""
     if torch.cuda.is_current_stream_capturing():
         raise NotImplementedError(
             "fa4: dropout under CUDA graph capture is not built (the seed and offset are read "
@@ -59,7 +60,7 @@ def philox_state(device, streams):
     gen = torch.cuda.default_generators[index]
     seed = gen.initial_seed() & 0xFFFFFFFFFFFFFFFF
     offset = gen.get_offset()
-    gen.set_offset(offset + (streams + 3) // 4 * 4)
+    gen.set_offset(offset + streams * 32)
     return seed, offset
 
 

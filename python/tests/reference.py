@@ -6,6 +6,13 @@ inputs (`ref32`), one in the input dtype (`ref_lowp`, FlashAttention's
 `attention_ref(upcast=False, reorder_ops=True)`). An output passes iff
     max|out - ref32| <= 2 * max|ref_lowp - ref32| + 1e-5  and  max|out - ref32| <= 0.0156,
 with no NaN, and its LSE is within 1e-3 of the float32 LSE.
+
+With dropout the cap is 0.0156 / (1 - p). The SPEC's 0.0156 is half a bf16
+ulp at [4, 8): without dropout an output row is a convex combination of V's
+rows, |o| <= max|v|. Dropout's kept probabilities are scaled by 1 / (1 - p),
+so |o| reaches max|v| / (1 - p) and the rounding of the output itself grows
+by that factor; the relative bound (2 x the low-precision reference's error,
+which sees the same scaling) is unchanged.
 """
 
 import math
@@ -125,9 +132,10 @@ def check(out, lse, q, k, v, causal, softmax_scale=None, window=(-1, -1), softca
     err = (out.float() - ref32).abs().max().item() if out.numel() else 0.0
     err_lowp = (ref_lowp.float() - ref32).abs().max().item() if out.numel() else 0.0
     bound = RTOL * err_lowp + ATOL
-    result = {"err": err, "err_lowp": err_lowp, "bound": min(bound, MAX_ABS)}
+    cap = MAX_ABS / (1.0 - dropout[1]) if dropout is not None else MAX_ABS
+    result = {"err": err, "err_lowp": err_lowp, "bound": min(bound, cap)}
     assert err <= bound, f"max|out - ref32| = {err:.3e} > 2 * {err_lowp:.3e} + 1e-5"
-    assert err <= MAX_ABS, f"max|out - ref32| = {err:.3e} > {MAX_ABS}"
+    assert err <= cap, f"max|out - ref32| = {err:.3e} > {cap:.4g}"
     if lse is not None:
         assert not torch.isnan(lse).any(), "lse has NaN (unwritten or broken)"
         finite = torch.isfinite(lse32)

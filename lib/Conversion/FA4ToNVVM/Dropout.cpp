@@ -1,9 +1,10 @@
-//===- Dropout.cpp - fa4.dropout: Philox 4x32-10 draws per element --------===//
+//===- Dropout.cpp - fa4.dropout_mask and fa4.dropout: Philox draws ------===//
 //
-// One Philox 4x32-10 call per lane per 16 x 16 block of the probabilities
-// gives the lane's eight 16-bit draws; each value is kept (and scaled) when
-// its draw is below the keep threshold, else zeroed. Integer work only: two
-// 32 x 32 -> 64-bit multiplies and four XORs per round, ten rounds.
+// fa4.dropout_mask: one Philox 4x32-10 call per lane per 16 x 16 block of
+// the probabilities gives the lane's eight 16-bit draws, compared with the
+// keep threshold into one bit each. Integer work only (two 32 x 32 -> 64-bit
+// multiplies and four XORs per round, ten rounds), placed where it overlaps
+// the block's matmul. fa4.dropout: one bit test and select per value.
 //
 //===----------------------------------------------------------------------===//
 
@@ -46,13 +47,25 @@ std::array<Value, 4> philox(Emitter &e, std::array<Value, 4> c,
   return c;
 }
 
-struct DropoutOpLowering : OpConversionPattern<DropoutOp> {
+/// Bit `bit` of a lane's keep bits: word bit / 32, position bit % 32.
+std::pair<int64_t, int64_t> bitPosition(int64_t bit) {
+  return {bit / 32, bit % 32};
+}
+
+/// Bit of value c of C fragment (mt, nt): its Philox call j = mt * NT / 2 +
+/// nt / 2 draws eight values, 4 (nt % 2) + c.
+int64_t keepBit(const FragmentLayout &layout, int64_t mt, int64_t nt,
+                int64_t c) {
+  return 8 * (mt * (layout.nTiles / 2) + nt / 2) + 4 * (nt % 2) + c;
+}
+
+struct DropoutMaskOpLowering : OpConversionPattern<DropoutMaskOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
-  matchAndRewrite(DropoutOp op, OpAdaptor adaptor,
+  matchAndRewrite(DropoutMaskOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     Emitter e(rewriter, op.getLoc());
-    AccTileType acc = op.getProbs().getType();
+    AccTileType acc = op.getTile();
     FragmentLayout layout = FragmentLayout::of(acc);
     Value lane = e.lane(), warp = e.warp();
     // The round keys.
@@ -69,9 +82,9 @@ struct DropoutOpLowering : OpConversionPattern<DropoutOp> {
     Value rowBlock0 = e.shr(
         e.add(adaptor.getRow(), e.mul(warp, e.i32(acc.getRowsPerWarp()))), 4);
     Value word0 = e.add(e.shl(e.shr(adaptor.getCol(), 4), 5), lane);
-    Value keep = adaptor.getKeep(), scale = adaptor.getScale();
-    Value zero = e.f32(0.0);
-    SmallVector<Value> p = e.unpack(adaptor.getProbs());
+    Value keep = adaptor.getKeep();
+    Value zero = e.i32(0);
+    SmallVector<Value> words(op.getBits().getType().getNumElements(), zero);
     for (int64_t mt = 0; mt < layout.mTiles; ++mt) {
       Value rowBlock = e.add(rowBlock0, e.i32(mt));
       for (int64_t nt = 0; nt < layout.nTiles; nt += 2) {
@@ -87,9 +100,36 @@ struct DropoutOpLowering : OpConversionPattern<DropoutOp> {
             Value draw =
                 c % 2 == 0 ? e.band(word, e.i32(0xffff)) : e.shr(word, 16);
             Value kept = e.cmp(arith::CmpIPredicate::ult, draw, keep);
-            Value &v = p[layout.index(mt, nt + t, c)];
-            v = e.select(kept, e.fmul(v, scale), zero);
+            auto [index, pos] = bitPosition(keepBit(layout, mt, nt + t, c));
+            Value bit = e.select(kept, e.i32(int64_t{1} << pos), zero);
+            words[index] = e.bor(words[index], bit);
           }
+        }
+      }
+    }
+    rewriter.replaceOp(op, e.pack(words));
+    return success();
+  }
+};
+
+struct DropoutOpLowering : OpConversionPattern<DropoutOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(DropoutOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Emitter e(rewriter, op.getLoc());
+    FragmentLayout layout = FragmentLayout::of(op.getProbs().getType());
+    SmallVector<Value> words = e.unpack(adaptor.getBits());
+    SmallVector<Value> p = e.unpack(adaptor.getProbs());
+    Value zero = e.i32(0), zeroF = e.f32(0.0);
+    for (int64_t mt = 0; mt < layout.mTiles; ++mt) {
+      for (int64_t nt = 0; nt < layout.nTiles; ++nt) {
+        for (int64_t c = 0; c < 4; ++c) {
+          auto [index, pos] = bitPosition(keepBit(layout, mt, nt, c));
+          Value bit = e.band(words[index], e.i32(int64_t{1} << pos));
+          Value kept = e.cmp(arith::CmpIPredicate::ne, bit, zero);
+          Value &v = p[layout.index(mt, nt, c)];
+          v = e.select(kept, v, zeroF);
         }
       }
     }
@@ -102,5 +142,6 @@ struct DropoutOpLowering : OpConversionPattern<DropoutOp> {
 
 void fa4::populateDropoutPatterns(const TypeConverter &converter,
                                   RewritePatternSet &patterns) {
-  patterns.add<DropoutOpLowering>(converter, patterns.getContext());
+  patterns.add<DropoutMaskOpLowering, DropoutOpLowering>(converter,
+                                                         patterns.getContext());
 }

@@ -43,6 +43,7 @@ public:
   Value sub(Value x, Value y) { return arith::SubIOp::create(b, loc, x, y); }
   Value mul(Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); }
   Value band(Value x, Value y) { return arith::AndIOp::create(b, loc, x, y); }
+  Value bor(Value x, Value y) { return arith::OrIOp::create(b, loc, x, y); }
   Value bxor(Value x, Value y) { return arith::XOrIOp::create(b, loc, x, y); }
   Value shl(Value x, int64_t s) {
     return arith::ShLIOp::create(b, loc, x, i32(s));

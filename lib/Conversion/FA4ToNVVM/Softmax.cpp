@@ -254,6 +254,10 @@ struct FinalizeOpLowering : OpConversionPattern<FinalizeOp> {
       Value lse2 = e.fma(m[slot], adaptor.getScaleLog2(), e.log2(safeSum));
       lse[slot] = e.select(empty, negInf, e.fmul(lse2, ln2));
     }
+    // Dropout's 1 / (1 - p) joins the per-row factor: one multiply per row.
+    if (Value outScale = adaptor.getOutScale())
+      for (Value &factor : inv)
+        factor = e.fmul(factor, outScale);
     for (int64_t i = 0, n = o.size(); i < n; ++i)
       o[i] = e.fmul(o[i], inv[FragmentLayout::rowSlot(layout.mTileOf(i), i % 4)]);
     rewriter.replaceOp(op, {e.pack(o), e.pack(lse)});

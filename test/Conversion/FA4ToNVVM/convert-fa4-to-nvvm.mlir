@@ -256,6 +256,27 @@ gpu.module @m {
 
 // -----
 
+// Dropout's out_scale multiplies each row's 1 / l (after the l == 0 select,
+// so an empty row stays 0), once per row slot; the LSE does not see it.
+// CHECK-LABEL: gpu.func @finalize_out_scale
+// CHECK: %[[INV:.*]] = arith.select %{{.*}}, %{{.*}}, %{{.*}} : f32
+// CHECK: %[[LSE2:.*]] = llvm.intr.fma
+// CHECK-COUNT-2: arith.mulf %{{.*}}, %arg1 : f32
+// CHECK-NOT: arith.mulf %{{.*}}, %arg1 : f32
+// CHECK: gpu.return
+gpu.module @m {
+  gpu.func @finalize_out_scale(%x: f32, %rp: f32, %out: !llvm.ptr<1>, %i: i32) kernel attributes {known_block_size = array<i32: 128, 1, 1>} {
+    %o = fa4.splat %x : !fa4.acc<64x32xf32, warps = 4>
+    %m = fa4.splat %x : !fa4.rows<64, warps = 4>
+    %o2, %lse = fa4.finalize %o, %m, %m scale %x out_scale %rp : !fa4.acc<64x32xf32, warps = 4>, !fa4.rows<64, warps = 4>
+    fa4.store_tile %o2, %out[%i] limit %i stride %i : !fa4.acc<64x32xf32, warps = 4> as bf16
+    fa4.store_rows %lse, %out[%i] limit %i : !fa4.rows<64, warps = 4>
+    gpu.return
+  }
+}
+
+// -----
+
 // Online softmax: quad max and (in finalize) quad sum by shfl.sync.bfly 1
 // and 2; exp2 is ex2.approx.ftz; a row that saw no key uses base 0.
 // CHECK-LABEL: gpu.func @online_softmax
@@ -700,34 +721,37 @@ gpu.module @m {
 
 // -----
 
-// Dropout: one Philox 4x32-10 call per lane per 16 x 16 block. A 64 x 32
-// tile on 4 warps is one m16 tile and two 16-column blocks per warp: two
-// calls, each ten rounds of two 32 x 32 -> 64-bit multiplies; the counter
-// is (32 (col / 16) + lane, (row + 16 warp) / 16, stream). Each of the 16
-// values is kept when its 16-bit draw (low half for even columns, high half
-// for odd) is below `keep`, then scaled, else zeroed.
-// CHECK-LABEL: gpu.func @dropout
+// Dropout keep bits: one Philox 4x32-10 call per lane per 16 x 16 block. A
+// 64 x 32 tile on 4 warps is one m16 tile and two 16-column blocks per
+// warp: two calls, each ten rounds of two 32 x 32 -> 64-bit multiplies; the
+// counter is (32 (col / 16) + lane, (row + 16 warp) / 16, stream). Each of
+// the 16 values is kept when its 16-bit draw (low half for even columns,
+// high half for odd) is below `keep`: bit 8 j + 4 (nt % 2) + c of one word.
+// CHECK-LABEL: gpu.func @dropout_mask
 // CHECK: %[[LANE:.*]] = arith.andi %{{.*}}, %c31_i32 : i32
 // CHECK: %[[WARP:.*]] = arith.shrui %{{.*}}, %c5_i32 : i32
 // CHECK: %[[WROW:.*]] = arith.muli %[[WARP]], %c16_i32 : i32
-// CHECK: %[[ROW:.*]] = arith.addi %arg2, %[[WROW]] : i32
+// CHECK: %[[ROW:.*]] = arith.addi %arg0, %[[WROW]] : i32
 // CHECK: %[[RB:.*]] = arith.shrui %[[ROW]], %c4_i32 : i32
-// CHECK: %[[CB:.*]] = arith.shrui %arg3, %c4_i32 : i32
+// CHECK: %[[CB:.*]] = arith.shrui %arg1, %c4_i32 : i32
 // CHECK: %[[C32:.*]] = arith.shli %[[CB]], %c5_i32 : i32
 // CHECK: %[[W0:.*]] = arith.addi %[[C32]], %[[LANE]] : i32
 // Round 1: M0 * c0 and M1 * c2 (0xD2511F53, 0xCD9E8D57), then
 // hi1 ^ c1 ^ k0.
 // CHECK: %{{.*}}, %[[HI0:.*]] = arith.mului_extended %[[W0]], %c-766435501_i32 : i32
-// CHECK: %{{.*}}, %[[HI1:.*]] = arith.mului_extended %arg5, %c-845247145_i32 : i32
+// CHECK: %{{.*}}, %[[HI1:.*]] = arith.mului_extended %arg3, %c-845247145_i32 : i32
 // CHECK: %[[X:.*]] = arith.xori %[[HI1]], %[[RB]] : i32
-// CHECK: arith.xori %[[X]], %arg4 : i32
+// CHECK: arith.xori %[[X]], %arg2 : i32
 // CHECK-COUNT-18: arith.mului_extended
 // CHECK-NOT: arith.mului_extended
-// CHECK: arith.andi %{{.*}}, %c65535_i32 : i32
-// CHECK: arith.cmpi ult, %{{.*}}, %arg6 : i32
-// CHECK: arith.select
-// CHECK: arith.shrui %{{.*}}, %c16_i32 : i32
-// CHECK: arith.cmpi ult, %{{.*}}, %arg6 : i32
+// Value 0 (even column): the low half, bit 0; value 1: the high half, bit 1.
+// CHECK: %[[LO:.*]] = arith.andi %{{.*}}, %c65535_i32 : i32
+// CHECK: %[[K0:.*]] = arith.cmpi ult, %[[LO]], %arg4 : i32
+// CHECK: %[[B0:.*]] = arith.extui %[[K0]] : i1 to i32
+// CHECK: %[[HI:.*]] = arith.shrui %{{.*}}, %c16_i32 : i32
+// CHECK: %[[K1:.*]] = arith.cmpi ult, %[[HI]], %arg4 : i32
+// CHECK: %[[B1:.*]] = arith.select %[[K1]], %c2_i32, %c0_i32 : i32
+// CHECK: arith.ori %[[B0]], %[[B1]] : i32
 // The second 16-column block: word 0 is 32 further. Two of its products
 // are the first block's (CSE): round 1's M1 * stream_lo, and round 2's
 // M0 * c0, since round 1's first output word does not depend on word 0.
@@ -735,12 +759,39 @@ gpu.module @m {
 // CHECK: arith.mului_extended %[[W1]], %c-766435501_i32 : i32
 // CHECK-COUNT-17: arith.mului_extended
 // CHECK-NOT: arith.mului_extended
+// Its last value is bit 15.
+// CHECK: %[[B15:.*]] = arith.select %{{.*}}, %c32768_i32, %c0_i32 : i32
+// CHECK-NOT: arith.select
+// CHECK: %[[WORD:.*]] = arith.ori %{{.*}}, %[[B15]] : i32
+// CHECK: llvm.store %[[WORD]], %arg5 : i32, !llvm.ptr<1>
 // CHECK: gpu.return
 gpu.module @m {
-  gpu.func @dropout(%x: f32, %scale: f32, %row: i32, %col: i32, %seed: i32, %stream: i32, %keep: i32, %out: !llvm.ptr<1>) kernel attributes {known_block_size = array<i32: 128, 1, 1>} {
+  gpu.func @dropout_mask(%row: i32, %col: i32, %seed: i32, %stream: i32, %keep: i32, %out: !llvm.ptr<1>) kernel attributes {known_block_size = array<i32: 128, 1, 1>} {
+    %bits = fa4.dropout_mask row %row col %col seed(%seed, %seed) stream(%stream, %stream) keep %keep : !fa4.acc<64x32xf32, warps = 4> -> vector<1xi32>
+    %w = vector.extract %bits[0] : i32 from vector<1xi32>
+    llvm.store %w, %out : i32, !llvm.ptr<1>
+    gpu.return
+  }
+}
+
+// -----
+
+// Applying the bits: value c of fragment nt tests bit 8 (nt / 2) + 4 (nt %
+// 2) + c and keeps the value or zeroes it; no scaling (the epilogue's).
+// CHECK-LABEL: gpu.func @dropout
+// CHECK: %[[W:.*]] = vector.extract %arg1[0] : i32 from vector<1xi32>
+// CHECK: %[[T0:.*]] = arith.andi %[[W]], %c1_i32 : i32
+// CHECK: %[[K0:.*]] = arith.cmpi ne, %[[T0]], %c0_i32 : i32
+// CHECK: arith.select %[[K0]], %{{.*}}, %cst{{.*}} : f32
+// CHECK: %[[T4:.*]] = arith.andi %[[W]], %c16_i32 : i32
+// CHECK: %[[T15:.*]] = arith.andi %[[W]], %c32768_i32 : i32
+// CHECK-NOT: arith.mulf
+// CHECK: gpu.return
+gpu.module @m {
+  gpu.func @dropout(%x: f32, %bits: vector<1xi32>, %row: i32, %out: !llvm.ptr<1>) kernel attributes {known_block_size = array<i32: 128, 1, 1>} {
     %s = fa4.splat %x : !fa4.acc<64x32xf32, warps = 4>
-    %d = fa4.dropout %s row %row col %col seed(%seed, %seed) stream(%stream, %stream) keep %keep scale %scale : !fa4.acc<64x32xf32, warps = 4>
-    fa4.store_tile %d, %out[%row] limit %keep stride %keep : !fa4.acc<64x32xf32, warps = 4> as bf16
+    %d = fa4.dropout %s bits %bits : !fa4.acc<64x32xf32, warps = 4>, vector<1xi32>
+    fa4.store_tile %d, %out[%row] limit %row stride %row : !fa4.acc<64x32xf32, warps = 4> as bf16
     gpu.return
   }
 }

@@ -616,3 +616,24 @@ gpu.module @m {
 
 // expected-error @+1 {{dtype must be bf16 or f16, got 'f32'}}
 fa4.kv_append @a dtype(f32)
+
+// -----
+
+gpu.module @m {
+  gpu.func @k(%i: i32) kernel {
+    // expected-error @+1 {{keep bits for '!fa4.acc<64x64xf32, warps = 4>' take 1 i32 words per lane, not 2}}
+    %bits = fa4.dropout_mask row %i col %i seed(%i, %i) stream(%i, %i) keep %i : !fa4.acc<64x64xf32, warps = 4> -> vector<2xi32>
+    gpu.return
+  }
+}
+
+// -----
+
+gpu.module @m {
+  gpu.func @k(%x: f32, %bits: vector<1xi32>) kernel {
+    %s = fa4.splat %x : !fa4.acc<64x128xf32, warps = 4>
+    // expected-error @+1 {{keep bits for '!fa4.acc<64x128xf32, warps = 4>' take 2 i32 words per lane, not 1}}
+    %d = fa4.dropout %s bits %bits : !fa4.acc<64x128xf32, warps = 4>, vector<1xi32>
+    gpu.return
+  }
+}

@@ -61,8 +61,10 @@ gpu.module @block {
       %sc = fa4.softcap %s scale %scale : !fa4.acc<128x64xf32, warps = 8>
       // CHECK: fa4.alibi %{{.*}} row %{{.*}} col %{{.*}} diag %{{.*}} slope %{{.*}} : !fa4.acc<128x64xf32, warps = 8>
       %sa = fa4.alibi %s row %row col %row diag %limit slope %scale : !fa4.acc<128x64xf32, warps = 8>
-      // CHECK: fa4.dropout %{{.*}} row %{{.*}} col %{{.*}} seed(%{{.*}}, %{{.*}}) stream(%{{.*}}, %{{.*}}) keep %{{.*}} scale %{{.*}} : !fa4.acc<128x64xf32, warps = 8>
-      %sd = fa4.dropout %s row %row col %row seed(%row, %limit) stream(%row, %limit) keep %limit scale %scale : !fa4.acc<128x64xf32, warps = 8>
+      // CHECK: fa4.dropout_mask row %{{.*}} col %{{.*}} seed(%{{.*}}, %{{.*}}) stream(%{{.*}}, %{{.*}}) keep %{{.*}} : !fa4.acc<128x64xf32, warps = 8> -> vector<1xi32>
+      %bits = fa4.dropout_mask row %row col %row seed(%row, %limit) stream(%row, %limit) keep %limit : !fa4.acc<128x64xf32, warps = 8> -> vector<1xi32>
+      // CHECK: fa4.dropout %{{.*}} bits %{{.*}} : !fa4.acc<128x64xf32, warps = 8>, vector<1xi32>
+      %sd = fa4.dropout %s bits %bits : !fa4.acc<128x64xf32, warps = 8>, vector<1xi32>
       // CHECK: fa4.mask %{{.*}} row %{{.*}} col %{{.*}} limit %{{.*}} : !fa4.acc<128x64xf32, warps = 8>
       %sm2 = fa4.mask %s2 row %row col %row limit %limit : !fa4.acc<128x64xf32, warps = 8>
       // CHECK: %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} = fa4.online_softmax %{{.*}}, %{{.*}}, %{{.*}} scale %{{.*}}

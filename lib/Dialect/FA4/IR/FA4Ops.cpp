@@ -16,6 +16,7 @@
 #include "mlir/IR/PatternMatch.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringSet.h"
+#include "llvm/Support/MathExtras.h"
 
 using namespace mlir;
 using namespace mlir::fa4;
@@ -430,6 +431,36 @@ LogicalResult FinalizeOp::inferReturnTypes(
     SmallVectorImpl<Type> &inferredReturnTypes) {
   inferredReturnTypes.assign({operands[0].getType(), operands[1].getType()});
   return success();
+}
+
+/// The i32 words of keep bits a lane holds for `tile`: one bit per value of
+/// its C fragments.
+static int64_t dropoutMaskWords(AccTileType tile) {
+  return llvm::divideCeil(tile.getMTiles() * tile.getNTiles() * 4, 32);
+}
+
+/// Keep bits for `tile` must come one per fragment value, in 16 x 16 blocks.
+static LogicalResult verifyDropoutBits(Operation *op, AccTileType tile,
+                                       VectorType bits) {
+  if (tile.getRowsPerWarp() % 16 != 0 || tile.getCols() % 16 != 0)
+    return op->emitOpError()
+           << "dropout draws in 16 x 16 blocks; a warp's share of the tile is "
+           << tile.getRowsPerWarp() << " x " << tile.getCols();
+  int64_t words = dropoutMaskWords(tile);
+  if (bits.getNumElements() != words)
+    return op->emitOpError()
+           << "keep bits for " << tile << " take " << words
+           << " i32 words per lane, not " << bits.getNumElements();
+  return success();
+}
+
+LogicalResult DropoutMaskOp::verify() {
+  return verifyDropoutBits(*this, cast<AccTileType>(getTile()),
+                           getBits().getType());
+}
+
+LogicalResult DropoutOp::verify() {
+  return verifyDropoutBits(*this, getProbs().getType(), getBits().getType());
 }
 
 LogicalResult FinalizeOp::verify() {

@@ -172,7 +172,8 @@ fa4::getRegisterSplit(const KernelConfig &config, const TargetInfo &target) {
 /// too, but ptxas for sm_120a spills 8 to 64 bytes on its score variants.)
 /// Q's fragments stay in registers while they fit beside the accumulators
 /// (D <= 192), except with a window, whose two diagonals push the D = 192
-/// kernels past 255 registers on sm_121a (4 to 20 bytes of spill).
+/// kernels past 255 registers on sm_121a (4 to 20 bytes of spill), and with
+/// dropout, whose Philox state did the same on sm_120a (8 to 12 bytes).
 static KernelConfig chooseWideHeadConfig(AttentionOp op, KernelConfig config,
                                          const TargetInfo &target,
                                          int64_t elementBytes) {
@@ -186,8 +187,8 @@ static KernelConfig chooseWideHeadConfig(AttentionOp op, KernelConfig config,
     if (getSmemBytes(config, d, dv, elementBytes) <= target.smemPerBlock)
       break;
   }
-  config.qInRegisters =
-      op.getQInRegisters().value_or(d <= 192 && !op.getWindow());
+  config.qInRegisters = op.getQInRegisters().value_or(
+      d <= 192 && !op.getWindow() && !op.getDropout());
   return config;
 }
 
@@ -264,6 +265,10 @@ KernelConfig fa4::chooseKernelConfig(AttentionOp op, const TargetInfo &target) {
   // spill with Q in shared memory): D > 96 then takes 64-key tiles. With
   // 64-key tiles (also when two stages do not fit 128 keys: the paged
   // kernels) the S tile is half as large and Q fits in registers.
+  // Dropout takes 64-key tiles too: its keep bits are drawn before the QK
+  // matmul so that Philox overlaps it, and with 128-key tiles the Philox
+  // state beside the S accumulators spilled 28-52 bytes at D = 128 on
+  // sm_120a (FA4's SM120 port also narrows its tiles for dropout).
   int64_t d = op.getHeadDim();
   int64_t elementBytes = op.getElementType().getIntOrFloatBitWidth() / 8;
   int scoreWork = op.getCausal() + op.getWindow() + op.getSoftcap() +
@@ -274,7 +279,7 @@ KernelConfig fa4::chooseKernelConfig(AttentionOp op, const TargetInfo &target) {
   config.tileN = 64;
   if (d > 128)
     return chooseWideHeadConfig(op, config, target, elementBytes);
-  if (d > 64 && !(d > 96 && scoreWork >= 2)) {
+  if (d > 64 && !(d > 96 && scoreWork >= 2) && !op.getDropout()) {
     KernelConfig wide = config;
     wide.tileN = 128;
     if (getSmemBytes(wide, d, op.getHeadDimV(), elementBytes) <=

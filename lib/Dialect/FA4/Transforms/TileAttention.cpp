@@ -33,6 +33,8 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
 
+#include "llvm/Support/MathExtras.h"
+
 #include <limits>
 
 namespace mlir {
@@ -567,6 +569,18 @@ void AttentionBuilder::buildLoopBody(Block *body, Value q) {
   Value o = body->getArgument(4), m = body->getArgument(5),
         l = body->getArgument(6);
   Value col = named(mul(n, i32(config.tileN)), "key_col");
+  // ---- Dropout keep bits: they depend on the block's coordinates only, so
+  // Philox's integer work is issued first and overlaps the matmul ----
+  Value keepBits;
+  if (variant.isDropout()) {
+    // One bit per value of the lane's share of the score tile.
+    int64_t words =
+        llvm::divideCeil(accS.getMTiles() * accS.getNTiles() * 4, 32);
+    keepBits = DropoutMaskOp::create(
+        b, loc, VectorType::get({words}, b.getI32Type()), qRow0, col,
+        args["dropout_seed_lo"], args["dropout_seed_hi"], dropoutStreamLo,
+        dropoutStreamHi, args["dropout_keep"], accS);
+  }
   // ---- QK Matmul: S = Q K^T ----
   Value s = QKMmaOp::create(b, loc, accS, q, k);
   // ---- Softcap: S = tanh(S * scale / c), before the mask keeps -inf ----
@@ -583,13 +597,11 @@ void AttentionBuilder::buildLoopBody(Block *body, Value q) {
   // m' = max(m, rowmax(S)); P = exp2(S*s - m'*s);
   // corr = exp2((m - m')*s); l' = l*corr + rowsum(P)
   auto softmax = OnlineSoftmaxOp::create(b, loc, s, m, l, scaleLog2);
-  // ---- Dropout: P = keep ? P / (1 - p) : 0, after the row sums ----
+  // ---- Dropout: P = keep ? P : 0, after the row sums (the epilogue scales
+  // O by 1 / (1 - p)) ----
   Value probs = softmax.getProbs();
   if (variant.isDropout())
-    probs = DropoutOp::create(b, loc, probs, qRow0, col,
-                              args["dropout_seed_lo"], args["dropout_seed_hi"],
-                              dropoutStreamLo, dropoutStreamHi,
-                              args["dropout_keep"], args["dropout_scale"]);
+    probs = DropoutOp::create(b, loc, probs, keepBits);
   // ---- PV Matmul: O = O * corr + P V, P packed in registers ----
   Value o1 = RescaleOp::create(b, loc, o, softmax.getCorrection());
   auto pType = AFragType::get(b.getContext(), config.tileM, config.tileN,
@@ -624,7 +636,9 @@ void AttentionBuilder::buildEpilogue(Value o, Value m, Value l) {
     sink = named(arith::MulFOp::create(b, loc, logit, f32(1.4426950408889634)),
                  "sink_log2");
   }
-  auto final = FinalizeOp::create(b, loc, o, m, l, scaleLog2, sink);
+  // Dropout: the kept probabilities' 1 / (1 - p), once per output value.
+  Value outScale = variant.isDropout() ? args["dropout_scale"] : Value();
+  auto final = FinalizeOp::create(b, loc, o, m, l, scaleLog2, sink, outScale);
   // Split-KV: more than one split writes partials for the combine kernel;
   // one split is the whole range and writes O and the LSE itself.
   if (variant.isSplitKV()) {

@@ -878,16 +878,15 @@ def FA4_SoftcapOp : FA4_Op<"softcap", [Pure,
   }];
 }
 
-def FA4_DropoutOp : FA4_Op<"dropout", [Pure,
-                                       AllTypesMatch<["probs", "result"]>]> {
-  let summary = "drops probabilities by a Philox 4x32-10 draw per element";
+def FA4_DropoutMaskOp : FA4_Op<"dropout_mask", [Pure]> {
+  let summary = "draws a key block's dropout keep bits, Philox 4x32-10";
   let description = [{
-    Dropout on the unnormalized probabilities P of one key block, after the
-    online softmax (whose row sums stay those before dropout, as in
-    FlashAttention-2) and before P V. Element (query r, key c) of the tile,
-    r = `row` + its tile row and c = `col` + its tile column, is kept iff
-    its 16-bit draw is below `keep` (round((1 - p) * 65536)); a kept value
-    is multiplied by `scale` (1 / (1 - p)), a dropped one becomes 0.
+    The keep decisions of one key block of a `tile`-shaped probability tile,
+    drawn before the block's scores exist so that the integer work of Philox
+    overlaps the QK matmul and the softmax (its only inputs are the block's
+    coordinates). Element (query r, key c) of the tile, r = `row` + its tile
+    row and c = `col` + its tile column, is kept iff its 16-bit draw is below
+    `keep` (round((1 - p) * 65536)).
 
     The draws depend only on (seed, stream, r, c), not on the tile
     configuration. For the 16 x 16 block (R, C) = (r / 16, c / 16), lane
@@ -901,20 +900,54 @@ def FA4_DropoutOp : FA4_Op<"dropout", [Pure,
     (batch, head) index, so one call's heads and the next call's (offset
     advanced by B * H or more) never share a counter.
 
+    The result holds one bit per value of the lane's share of the tile:
+    value c (0..3) of C fragment (mt, nt) is bit 8 j + 4 (nt % 2) + c of the
+    bit string, j = mt * NT / 2 + nt / 2 the block's Philox call, 32 bits to
+    an i32.
+
     ```mlir
-    %pd = fa4.dropout %p row %q_row col %key_col seed(%lo, %hi)
-        stream(%s_lo, %s_hi) keep %keep scale %rp : !fa4.acc<64x64xf32, warps = 4>
+    %keep_bits = fa4.dropout_mask row %q_row col %key_col seed(%lo, %hi)
+        stream(%s_lo, %s_hi) keep %keep : !fa4.acc<64x64xf32, warps = 4>
+        -> vector<1xi32>
     ```
   }];
-  let arguments = (ins FA4_AccTileType:$probs, I32:$row, I32:$col,
-                       I32:$seed_lo, I32:$seed_hi, I32:$stream_lo,
-                       I32:$stream_hi, I32:$keep, F32:$scale);
+  let arguments = (ins I32:$row, I32:$col, I32:$seed_lo, I32:$seed_hi,
+                       I32:$stream_lo, I32:$stream_hi, I32:$keep,
+                       TypeAttrOf<FA4_AccTileType>:$tile);
+  let results = (outs VectorOfRankAndType<[1], [I32]>:$bits);
+  let assemblyFormat = [{
+    `row` $row `col` $col `seed` `(` $seed_lo `,` $seed_hi `)`
+    `stream` `(` $stream_lo `,` $stream_hi `)` `keep` $keep
+    attr-dict `:` $tile `->` type($bits)
+  }];
+  let hasVerifier = 1;
+}
+
+def FA4_DropoutOp : FA4_Op<"dropout", [Pure,
+                                       AllTypesMatch<["probs", "result"]>]> {
+  let summary = "zeroes the probabilities a dropout mask drops";
+  let description = [{
+    Dropout on the unnormalized probabilities P of one key block, after the
+    online softmax (whose row sums stay those before dropout, as in
+    FlashAttention-2) and before P V: a value whose bit of `bits` (the
+    layout of `fa4.dropout_mask`) is clear becomes 0, a kept one passes
+    unchanged. The kept values' 1 / (1 - p) is applied once, to the
+    normalized output (`fa4.finalize ... out_scale`): one multiply per output
+    value instead of one per probability, and P keeps its bf16/f16 rounding
+    of a value in [0, 1].
+
+    ```mlir
+    %pd = fa4.dropout %p bits %keep_bits : !fa4.acc<64x64xf32, warps = 4>,
+        vector<1xi32>
+    ```
+  }];
+  let arguments = (ins FA4_AccTileType:$probs,
+                       VectorOfRankAndType<[1], [I32]>:$bits);
   let results = (outs FA4_AccTileType:$result);
   let assemblyFormat = [{
-    $probs `row` $row `col` $col `seed` `(` $seed_lo `,` $seed_hi `)`
-    `stream` `(` $stream_lo `,` $stream_hi `)` `keep` $keep `scale` $scale
-    attr-dict `:` qualified(type($probs))
+    $probs `bits` $bits attr-dict `:` qualified(type($probs)) `,` type($bits)
   }];
+  let hasVerifier = 1;
 }
 
 def FA4_OnlineSoftmaxOp : FA4_Op<"online_softmax", [Pure,
@@ -974,7 +1007,7 @@ def FA4_PVMmaOp : FA4_Op<"pv_mma", [
   let hasVerifier = 1;
 }
 
-def FA4_FinalizeOp : FA4_Op<"finalize", [Pure,
+def FA4_FinalizeOp : FA4_Op<"finalize", [Pure, AttrSizedOperandSegments,
     AllTypesMatch<["max", "sum"]>,
     DeclareOpInterfaceMethods<InferTypeOpInterface>]> {
   let summary = "normalizes the output and computes the log-sum-exp";
@@ -996,13 +1029,17 @@ def FA4_FinalizeOp : FA4_Op<"finalize", [Pure,
       LSE = (mx + log2(l')) * ln(2)
 
     l' > 0 always: a row that saw no key gets O = 0 and LSE = the sink.
+
+    With `out_scale` (dropout's 1 / (1 - p)), O is multiplied by it as well;
+    the LSE is that of the probabilities before dropout.
   }];
   let arguments = (ins FA4_AccTileType:$acc, FA4_RowStatsType:$max,
                        FA4_RowStatsType:$sum, F32:$scale_log2,
-                       Optional<F32>:$sink);
+                       Optional<F32>:$sink, Optional<F32>:$out_scale);
   let results = (outs FA4_AccTileType:$out, FA4_RowStatsType:$lse);
   let assemblyFormat = [{
-    $acc `,` $max `,` $sum `scale` $scale_log2 (`sink` $sink^)? attr-dict `:`
+    $acc `,` $max `,` $sum `scale` $scale_log2 (`sink` $sink^)?
+    (`out_scale` $out_scale^)? attr-dict `:`
     qualified(type($acc)) `,` qualified(type($max))
   }];
   let hasVerifier = 1;
