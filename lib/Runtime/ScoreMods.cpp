@@ -119,7 +119,7 @@ fa4_status fa4::rt::resolveDropout(float p, uint64_t seed, uint64_t offset,
   if (!mods.dropout)
     return FA4_SUCCESS;
   double keep = 1.0 - static_cast<double>(p);
-  mods.dropoutKeep = static_cast<uint32_t>(std::lround(keep * 65536.0));
+  mods.dropoutKeep = static_cast<uint32_t>(std::lround(keep * 256.0));
   mods.dropoutScale = static_cast<float>(1.0 / keep);
   mods.dropoutSeed = seed;
   mods.dropoutOffset = offset;

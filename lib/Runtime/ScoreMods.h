@@ -33,9 +33,9 @@ struct ScoreMods {
   const float *alibiSlopes = nullptr;
   int64_t alibiBatchStride = 0;
   const float *sinks = nullptr;
-  /// Dropout: the keep threshold round((1 - p) * 65536), 1 / (1 - p), and
+  /// Dropout: the 8-bit keep threshold round((1 - p) * 256), 1 / (1 - p), and
   /// the Philox seed and counter offset.
-  uint32_t dropoutKeep = 65536;
+  uint32_t dropoutKeep = 256;
   float dropoutScale = 1;
   uint64_t dropoutSeed = 0, dropoutOffset = 0;
 

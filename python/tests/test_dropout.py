@@ -52,24 +52,27 @@ def philox(c, key):
 def keep_mask(seed, offset, first_stream, heads, seqlen_q, seqlen_k, p, device, batch=1):
     """(batch, heads, Sq, Sk) bool: the kernel's keep decisions for batch
     entries first_stream / heads ... of a call with (seed, offset).
-    Element (r, c) of stream s = offset + b * heads + h: 16 x 16 block
-    (r / 16, c / 16), lane l = (r % 8) * 4 + (c % 8) / 2, counter
-    (32 (c / 16) + l, r / 16, s low, s high), key (seed low, seed high);
-    draw = word 2 ((c % 16) / 8) + (r % 16) / 8, low half for even c."""
-    keep = round((1.0 - p) * 65536)
+    Element (r, c) of stream s = offset + b * heads + h: 16 x 32 block
+    (r / 16, c / 32), lane l = (r % 8) * 4 + (c % 8) / 2, counter
+    (32 (c / 32) + l, r / 16, s low, s high), key (seed low, seed high);
+    draw = byte 2 ((r % 16) / 8) + c % 2 of word (c % 32) / 8, kept iff
+    below round((1 - p) * 256) (rounded half away from zero, as the C
+    runtime's lround)."""
+    keep = math.floor((1.0 - p) * 256 + 0.5)
     streams = torch.arange(batch * heads, device=device, dtype=torch.int64) + offset + first_stream
     streams = streams.view(batch, heads, 1, 1)
     r = torch.arange(seqlen_q, device=device, dtype=torch.int64).view(1, 1, -1, 1)
     c = torch.arange(seqlen_k, device=device, dtype=torch.int64).view(1, 1, 1, -1)
     lane = (r % 8) * 4 + (c % 8) // 2
-    counter = (32 * (c // 16) + lane, r // 16, streams & _U32, streams >> 32)
+    counter = (32 * (c // 32) + lane, r // 16, streams & _U32, streams >> 32)
     counter = torch.broadcast_tensors(*counter)
     words = philox(counter, (seed & _U32, seed >> 32))
-    index = 2 * ((c % 16) // 8) + (r % 16) // 8
+    index = (c % 32) // 8
     word = torch.zeros_like(counter[0])
     for i in range(4):
         word = torch.where(index == i, words[i], word)
-    draw = torch.where(c % 2 == 0, word & 0xFFFF, word >> 16)
+    byte = 2 * ((r % 16) // 8) + c % 2
+    draw = (word >> (8 * byte)) & 0xFF
     return draw < keep
 
 

@@ -112,8 +112,7 @@ FA4_TEST(dropoutResolvesToThresholdScaleAndPhiloxState) {
   m.addFeatures(request);
   EXPECT(request["dropout"] == "false");
   EXPECT(resolveDropout(0.25f, 0x123456789abcdefULL, 42, m) == FA4_SUCCESS);
-  EXPECT(m.dropout && m.dropoutKeep == 49152 &&
-             m.dropoutScale == 1.0f / 0.75f &&
+  EXPECT(m.dropout && m.dropoutKeep == 192 && m.dropoutScale == 1.0f / 0.75f &&
              m.dropoutSeed == 0x123456789abcdefULL && m.dropoutOffset == 42,
          "(keep %u, scale %g)", m.dropoutKeep,
          static_cast<double>(m.dropoutScale));

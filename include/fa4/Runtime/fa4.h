@@ -127,8 +127,10 @@ typedef struct fa4_fwd_params {
    * it. */
   const float *learnable_sink;
   /* Dropout (FlashAttention-2's dropout_p): 0 is off; 0 < p < 1 zeroes
-   * each probability with chance p, after the softmax's row sums (which
-   * stay those before dropout), and scales the kept ones by 1 / (1 - p).
+   * each probability with chance p (kept iff an 8-bit draw is below
+   * round((1 - p) * 256), FlashAttention-2's resolution), after the
+   * softmax's row sums (which stay those before dropout), and scales the
+   * kept ones by 1 / (1 - p).
    * The mask is a function of (dropout_seed, dropout_offset, batch entry,
    * query head, query row, key column) only (Philox 4x32-10; the keying is
    * in docs/DESIGN.md): the same values give the same mask. A caller that
@@ -242,8 +244,10 @@ typedef struct fa4_varlen_fwd_params {
    * it. */
   const float *learnable_sink;
   /* Dropout (FlashAttention-2's dropout_p): 0 is off; 0 < p < 1 zeroes
-   * each probability with chance p, after the softmax's row sums (which
-   * stay those before dropout), and scales the kept ones by 1 / (1 - p).
+   * each probability with chance p (kept iff an 8-bit draw is below
+   * round((1 - p) * 256), FlashAttention-2's resolution), after the
+   * softmax's row sums (which stay those before dropout), and scales the
+   * kept ones by 1 / (1 - p).
    * The mask is a function of (dropout_seed, dropout_offset, batch entry,
    * query head, query row, key column) only (Philox 4x32-10; the keying is
    * in docs/DESIGN.md): the same values give the same mask. A caller that

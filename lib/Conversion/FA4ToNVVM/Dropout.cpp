@@ -1,10 +1,11 @@
 //===- Dropout.cpp - fa4.dropout_mask and fa4.dropout: Philox draws ------===//
 //
-// fa4.dropout_mask: one Philox 4x32-10 call per lane per 16 x 16 block of
-// the probabilities gives the lane's eight 16-bit draws, compared with the
-// keep threshold into one bit each. Integer work only (two 32 x 32 -> 64-bit
-// multiplies and four XORs per round, ten rounds), placed where it overlaps
-// the block's matmul. fa4.dropout: one bit test and select per value.
+// fa4.dropout_mask: one Philox 4x32-10 call per lane per 16 x 32 block of
+// the probabilities gives the lane's sixteen 8-bit draws, compared with the
+// keep threshold into one bit each. Integer work only: two 32 x 32 -> 64-bit
+// multiplies and four XORs per round, ten rounds. fa4.dropout: one bit test
+// and select per value (which fold into the compares when the two ops are
+// adjacent).
 //
 //===----------------------------------------------------------------------===//
 
@@ -52,11 +53,11 @@ std::pair<int64_t, int64_t> bitPosition(int64_t bit) {
   return {bit / 32, bit % 32};
 }
 
-/// Bit of value c of C fragment (mt, nt): its Philox call j = mt * NT / 2 +
-/// nt / 2 draws eight values, 4 (nt % 2) + c.
+/// Bit of value c of C fragment (mt, nt): the lane's values in row order of
+/// the fragments, four per fragment.
 int64_t keepBit(const FragmentLayout &layout, int64_t mt, int64_t nt,
                 int64_t c) {
-  return 8 * (mt * (layout.nTiles / 2) + nt / 2) + 4 * (nt % 2) + c;
+  return 4 * (mt * layout.nTiles + nt) + c;
 }
 
 struct DropoutMaskOpLowering : OpConversionPattern<DropoutMaskOp> {
@@ -78,27 +79,25 @@ struct DropoutMaskOpLowering : OpConversionPattern<DropoutMaskOp> {
       keys.push_back({next0, next1});
     }
     // Row block of m-tile 0 (rows of a warp start at a multiple of 16) and
-    // counter word 0 of the tile's first 16 columns: 32 (col / 16) + lane.
+    // counter word 0 of the tile's first 32 columns: 32 (col / 32) + lane.
     Value rowBlock0 = e.shr(
         e.add(adaptor.getRow(), e.mul(warp, e.i32(acc.getRowsPerWarp()))), 4);
-    Value word0 = e.add(e.shl(e.shr(adaptor.getCol(), 4), 5), lane);
+    Value word0 = e.add(e.shl(e.shr(adaptor.getCol(), 5), 5), lane);
     Value keep = adaptor.getKeep();
     Value zero = e.i32(0);
     SmallVector<Value> words(op.getBits().getType().getNumElements(), zero);
     for (int64_t mt = 0; mt < layout.mTiles; ++mt) {
       Value rowBlock = e.add(rowBlock0, e.i32(mt));
-      for (int64_t nt = 0; nt < layout.nTiles; nt += 2) {
-        std::array<Value, 4> counter = {e.add(word0, e.i32(32 * (nt / 2))),
+      for (int64_t nt = 0; nt < layout.nTiles; nt += 4) {
+        std::array<Value, 4> counter = {e.add(word0, e.i32(32 * (nt / 4))),
                                         rowBlock, adaptor.getStreamLo(),
                                         adaptor.getStreamHi()};
         std::array<Value, 4> w = philox(e, counter, keys);
-        // Fragment nt + t, value c = 2 h + parity: word 2 t + h, the low
-        // 16 bits for even columns, the high 16 for odd.
-        for (int64_t t = 0; t < 2; ++t) {
+        // Fragment nt + t takes word t; its value c takes byte c.
+        for (int64_t t = 0; t < 4; ++t) {
           for (int64_t c = 0; c < 4; ++c) {
-            Value word = w[2 * t + c / 2];
-            Value draw =
-                c % 2 == 0 ? e.band(word, e.i32(0xffff)) : e.shr(word, 16);
+            Value draw = c == 3 ? e.shr(w[t], 24)
+                                : e.band(e.shr(w[t], 8 * c), e.i32(0xff));
             Value kept = e.cmp(arith::CmpIPredicate::ult, draw, keep);
             auto [index, pos] = bitPosition(keepBit(layout, mt, nt + t, c));
             Value bit = e.select(kept, e.i32(int64_t{1} << pos), zero);

@@ -721,19 +721,19 @@ gpu.module @m {
 
 // -----
 
-// Dropout keep bits: one Philox 4x32-10 call per lane per 16 x 16 block. A
-// 64 x 32 tile on 4 warps is one m16 tile and two 16-column blocks per
+// Dropout keep bits: one Philox 4x32-10 call per lane per 16 x 32 block. A
+// 64 x 64 tile on 4 warps is one m16 tile and two 32-column blocks per
 // warp: two calls, each ten rounds of two 32 x 32 -> 64-bit multiplies; the
-// counter is (32 (col / 16) + lane, (row + 16 warp) / 16, stream). Each of
-// the 16 values is kept when its 16-bit draw (low half for even columns,
-// high half for odd) is below `keep`: bit 8 j + 4 (nt % 2) + c of one word.
+// counter is (32 (col / 32) + lane, (row + 16 warp) / 16, stream). Each of
+// the 32 values is kept when its 8-bit draw (byte c of word nt % 4) is
+// below `keep`: bit 4 nt + c of one word.
 // CHECK-LABEL: gpu.func @dropout_mask
 // CHECK: %[[LANE:.*]] = arith.andi %{{.*}}, %c31_i32 : i32
 // CHECK: %[[WARP:.*]] = arith.shrui %{{.*}}, %c5_i32 : i32
 // CHECK: %[[WROW:.*]] = arith.muli %[[WARP]], %c16_i32 : i32
 // CHECK: %[[ROW:.*]] = arith.addi %arg0, %[[WROW]] : i32
 // CHECK: %[[RB:.*]] = arith.shrui %[[ROW]], %c4_i32 : i32
-// CHECK: %[[CB:.*]] = arith.shrui %arg1, %c4_i32 : i32
+// CHECK: %[[CB:.*]] = arith.shrui %arg1, %c5_i32 : i32
 // CHECK: %[[C32:.*]] = arith.shli %[[CB]], %c5_i32 : i32
 // CHECK: %[[W0:.*]] = arith.addi %[[C32]], %[[LANE]] : i32
 // Round 1: M0 * c0 and M1 * c2 (0xD2511F53, 0xCD9E8D57), then
@@ -744,30 +744,34 @@ gpu.module @m {
 // CHECK: arith.xori %[[X]], %arg2 : i32
 // CHECK-COUNT-18: arith.mului_extended
 // CHECK-NOT: arith.mului_extended
-// Value 0 (even column): the low half, bit 0; value 1: the high half, bit 1.
-// CHECK: %[[LO:.*]] = arith.andi %{{.*}}, %c65535_i32 : i32
-// CHECK: %[[K0:.*]] = arith.cmpi ult, %[[LO]], %arg4 : i32
-// CHECK: %[[B0:.*]] = arith.extui %[[K0]] : i1 to i32
-// CHECK: %[[HI:.*]] = arith.shrui %{{.*}}, %c16_i32 : i32
-// CHECK: %[[K1:.*]] = arith.cmpi ult, %[[HI]], %arg4 : i32
-// CHECK: %[[B1:.*]] = arith.select %[[K1]], %c2_i32, %c0_i32 : i32
-// CHECK: arith.ori %[[B0]], %[[B1]] : i32
-// The second 16-column block: word 0 is 32 further. Two of its products
+// Fragment 0 reads word 0: byte 0 is bit 0, byte 1 bit 1, ..., byte 3
+// (a shift alone) bit 3.
+// CHECK: %[[B0:.*]] = arith.andi %{{.*}}, %c255_i32 : i32
+// CHECK: %[[K0:.*]] = arith.cmpi ult, %[[B0]], %arg4 : i32
+// CHECK: arith.extui %[[K0]] : i1 to i32
+// CHECK: %[[S1:.*]] = arith.shrui %{{.*}}, %c8_i32 : i32
+// CHECK: %[[B1:.*]] = arith.andi %[[S1]], %c255_i32 : i32
+// CHECK: %[[K1:.*]] = arith.cmpi ult, %[[B1]], %arg4 : i32
+// CHECK: arith.select %[[K1]], %c2_i32, %c0_i32 : i32
+// CHECK: %[[B3:.*]] = arith.shrui %{{.*}}, %c24_i32 : i32
+// CHECK: arith.cmpi ult, %[[B3]], %arg4 : i32
+// CHECK: arith.select %{{.*}}, %c8_i32, %c0_i32 : i32
+// The second 32-column block: word 0 is 32 further. Two of its products
 // are the first block's (CSE): round 1's M1 * stream_lo, and round 2's
 // M0 * c0, since round 1's first output word does not depend on word 0.
 // CHECK: %[[W1:.*]] = arith.addi %[[W0]], %c32_i32 : i32
 // CHECK: arith.mului_extended %[[W1]], %c-766435501_i32 : i32
 // CHECK-COUNT-17: arith.mului_extended
 // CHECK-NOT: arith.mului_extended
-// Its last value is bit 15.
-// CHECK: %[[B15:.*]] = arith.select %{{.*}}, %c32768_i32, %c0_i32 : i32
+// Its last value is bit 31.
+// CHECK: %[[B31:.*]] = arith.select %{{.*}}, %c-2147483648_i32, %c0_i32 : i32
 // CHECK-NOT: arith.select
-// CHECK: %[[WORD:.*]] = arith.ori %{{.*}}, %[[B15]] : i32
+// CHECK: %[[WORD:.*]] = arith.ori %{{.*}}, %[[B31]] : i32
 // CHECK: llvm.store %[[WORD]], %arg5 : i32, !llvm.ptr<1>
 // CHECK: gpu.return
 gpu.module @m {
   gpu.func @dropout_mask(%row: i32, %col: i32, %seed: i32, %stream: i32, %keep: i32, %out: !llvm.ptr<1>) kernel attributes {known_block_size = array<i32: 128, 1, 1>} {
-    %bits = fa4.dropout_mask row %row col %col seed(%seed, %seed) stream(%stream, %stream) keep %keep : !fa4.acc<64x32xf32, warps = 4> -> vector<1xi32>
+    %bits = fa4.dropout_mask row %row col %col seed(%seed, %seed) stream(%stream, %stream) keep %keep : !fa4.acc<64x64xf32, warps = 4> -> vector<1xi32>
     %w = vector.extract %bits[0] : i32 from vector<1xi32>
     llvm.store %w, %out : i32, !llvm.ptr<1>
     gpu.return
@@ -776,8 +780,8 @@ gpu.module @m {
 
 // -----
 
-// Applying the bits: value c of fragment nt tests bit 8 (nt / 2) + 4 (nt %
-// 2) + c and keeps the value or zeroes it; no scaling (the epilogue's).
+// Applying the bits: value c of fragment nt tests bit 4 nt + c and keeps
+// the value or zeroes it; no scaling (the epilogue's).
 // CHECK-LABEL: gpu.func @dropout
 // CHECK: %[[W:.*]] = vector.extract %arg1[0] : i32 from vector<1xi32>
 // CHECK: %[[T0:.*]] = arith.andi %[[W]], %c1_i32 : i32

@@ -390,8 +390,8 @@ fa4.kv_append @append dtype(f16) paged_kv
 // head) is offset + batch * nheads_q + head in 64 bits, computed once; in
 // the body the probabilities are dropped after the online softmax (whose
 // row sums stay those before dropout) and before they are packed for P V.
-// The keep bits are drawn first in the body, before the QK matmul that they
-// do not depend on, and the epilogue applies 1 / (1 - p) once.
+// The keep bits are drawn next to their use, and the epilogue applies
+// 1 / (1 - p) once.
 // CHECK-LABEL: gpu.module @drop
 // CHECK: %softmax_scale: f32, %dropout_seed_lo: i32, %dropout_seed_hi: i32, %dropout_offset_lo: i32, %dropout_offset_hi: i32, %dropout_keep: i32, %dropout_scale: f32) kernel
 // CHECK-SAME: causal = true, dropout = true
@@ -406,10 +406,8 @@ fa4.kv_append @append dtype(f16) paged_kv
 // CHECK: %stream_lo = arith.trunci %[[S]] : i64 to i32
 // CHECK: %stream_hi = arith.trunci %{{.*}} : i64 to i32
 // CHECK: fa4.kv_loop
-// CHECK: %key_col = arith.muli
-// CHECK-NEXT: %[[BITS:.*]] = fa4.dropout_mask row %q_row col %key_col seed(%dropout_seed_lo, %dropout_seed_hi) stream(%stream_lo, %stream_hi) keep %dropout_keep : !fa4.acc<128x64xf32, warps = 8> -> vector<1xi32>
-// CHECK-NEXT: fa4.qk_mma
 // CHECK: %probs, %new_max, %new_sum, %correction = fa4.online_softmax
+// CHECK-NEXT: %[[BITS:.*]] = fa4.dropout_mask row %q_row col %key_col seed(%dropout_seed_lo, %dropout_seed_hi) stream(%stream_lo, %stream_hi) keep %dropout_keep : !fa4.acc<128x64xf32, warps = 8> -> vector<1xi32>
 // CHECK-NEXT: %[[D:.*]] = fa4.dropout %probs bits %[[BITS]] : !fa4.acc<128x64xf32, warps = 8>, vector<1xi32>
 // CHECK: fa4.pack_a %[[D]]
 // CHECK: fa4.yield %{{.*}}, %new_max, %new_sum

@@ -439,12 +439,12 @@ static int64_t dropoutMaskWords(AccTileType tile) {
   return llvm::divideCeil(tile.getMTiles() * tile.getNTiles() * 4, 32);
 }
 
-/// Keep bits for `tile` must come one per fragment value, in 16 x 16 blocks.
+/// Keep bits for `tile` must come one per fragment value, in 16 x 32 blocks.
 static LogicalResult verifyDropoutBits(Operation *op, AccTileType tile,
                                        VectorType bits) {
-  if (tile.getRowsPerWarp() % 16 != 0 || tile.getCols() % 16 != 0)
+  if (tile.getRowsPerWarp() % 16 != 0 || tile.getCols() % 32 != 0)
     return op->emitOpError()
-           << "dropout draws in 16 x 16 blocks; a warp's share of the tile is "
+           << "dropout draws in 16 x 32 blocks; a warp's share of the tile is "
            << tile.getRowsPerWarp() << " x " << tile.getCols();
   int64_t words = dropoutMaskWords(tile);
   if (bits.getNumElements() != words)

@@ -254,7 +254,9 @@ KernelConfig fa4::chooseKernelConfig(AttentionOp op, const TargetInfo &target) {
   // registers halves the barriers per key and saves a ninth of the
   // ldmatrix traffic, whenever its stages fit the 99 KB budget.
   // The exceptions come from the work per score beyond the dense mask:
-  // causal, a window (two diagonals), a softcap (tanh), ALiBi (a bias).
+  // causal, a window (two diagonals), a softcap (tanh), ALiBi (a bias),
+  // and dropout, which counts twice (Philox's state beside a 128-key S
+  // tile spilled 12-48 bytes at D = 128 on sm_120a, causal or not).
   // With one of them, D = 128 with 128-key tiles keeps Q in shared memory:
   // causal's masked loop with Q's 32 fragment registers needs 255
   // registers and ptxas for sm_121a spills (sm_120a does not); a window, a
@@ -265,21 +267,17 @@ KernelConfig fa4::chooseKernelConfig(AttentionOp op, const TargetInfo &target) {
   // spill with Q in shared memory): D > 96 then takes 64-key tiles. With
   // 64-key tiles (also when two stages do not fit 128 keys: the paged
   // kernels) the S tile is half as large and Q fits in registers.
-  // Dropout takes 64-key tiles too: its keep bits are drawn before the QK
-  // matmul so that Philox overlaps it, and with 128-key tiles the Philox
-  // state beside the S accumulators spilled 28-52 bytes at D = 128 on
-  // sm_120a (FA4's SM120 port also narrows its tiles for dropout).
   int64_t d = op.getHeadDim();
   int64_t elementBytes = op.getElementType().getIntOrFloatBitWidth() / 8;
   int scoreWork = op.getCausal() + op.getWindow() + op.getSoftcap() +
-                  op.getAlibi();
+                  op.getAlibi() + 2 * op.getDropout();
   if (op.getKvCache())
     return chooseDecodeConfig(op, config, target, elementBytes);
   config.tileM = 128;
   config.tileN = 64;
   if (d > 128)
     return chooseWideHeadConfig(op, config, target, elementBytes);
-  if (d > 64 && !(d > 96 && scoreWork >= 2) && !op.getDropout()) {
+  if (d > 64 && !(d > 96 && scoreWork >= 2)) {
     KernelConfig wide = config;
     wide.tileN = 128;
     if (getSmemBytes(wide, d, op.getHeadDimV(), elementBytes) <=

@@ -407,10 +407,12 @@ gpu::GPUFuncOp fa4::createKernelFunc(OpBuilder &b, Location loc,
   // without a stated cap, ptxas squeezes the sm_90 build of the D = 64 ones
   // into 128 registers (two CTAs per SM) and spills 12 bytes; with it, it
   // takes 150-170, as the sm_120a build does even without (153-161), so the
-  // validation build runs the SM120 occupancy too. The plain and causal
-  // kernels keep their measured PTX.
+  // validation build runs the SM120 occupancy too. Dropout likewise (the
+  // sm_121a build of D = 64 causal dropout spilled 20 bytes at 128). The
+  // plain and causal kernels keep their measured PTX.
   int64_t cap = getRegisterCap(config, *variant.target);
-  bool scoreMods = variant.isWindow() || variant.isSoftcap() || variant.isAlibi();
+  bool scoreMods = variant.isWindow() || variant.isSoftcap() ||
+                   variant.isAlibi() || variant.isDropout();
   if (cap < 255 || config.warpSpecialized || scoreMods || variant.isKVCache())
     func->setAttr("nvvm.maxnreg",
                   b.getI32IntegerAttr(static_cast<int32_t>(cap)));

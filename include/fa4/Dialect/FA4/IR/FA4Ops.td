@@ -881,29 +881,29 @@ def FA4_SoftcapOp : FA4_Op<"softcap", [Pure,
 def FA4_DropoutMaskOp : FA4_Op<"dropout_mask", [Pure]> {
   let summary = "draws a key block's dropout keep bits, Philox 4x32-10";
   let description = [{
-    The keep decisions of one key block of a `tile`-shaped probability tile,
-    drawn before the block's scores exist so that the integer work of Philox
-    overlaps the QK matmul and the softmax (its only inputs are the block's
-    coordinates). Element (query r, key c) of the tile, r = `row` + its tile
-    row and c = `col` + its tile column, is kept iff its 16-bit draw is below
-    `keep` (round((1 - p) * 65536)).
+    The keep decisions of one key block of a `tile`-shaped probability tile.
+    Element (query r, key c) of the tile, r = `row` + its tile row and
+    c = `col` + its tile column, is kept iff its 8-bit draw is below `keep`
+    (round((1 - p) * 256), so the keep probability is within 1/512 of
+    1 - p, FlashAttention-2's resolution).
 
     The draws depend only on (seed, stream, r, c), not on the tile
-    configuration. For the 16 x 16 block (R, C) = (r / 16, c / 16), lane
+    configuration. For the 16 x 32 block (R, C) = (r / 16, c / 32), lane
     l = (r % 8) * 4 + (c % 8) / 2 of the mma.sync C layout draws
       (w0, w1, w2, w3) = Philox4x32-10(counter (32 C + l, R, stream_lo,
                                        stream_hi), key (seed_lo, seed_hi))
-    and element (r, c) takes 16 bits of w[2 ((c % 16) / 8) + (r % 16) / 8],
-    the low half for even c and the high half for odd c: one Philox call per
-    lane per 16 x 16 block, each lane drawing only its own eight elements.
+    and element (r, c) takes byte 2 ((r % 16) / 8) + c % 2 of word
+    (c % 32) / 8: one Philox call per lane per 16 x 32 block, each lane
+    drawing only its own sixteen elements (as FlashAttention-2 draws).
     `stream` (a 64-bit value as two halves) is the caller's offset plus the
     (batch, head) index, so one call's heads and the next call's (offset
     advanced by B * H or more) never share a counter.
 
     The result holds one bit per value of the lane's share of the tile:
-    value c (0..3) of C fragment (mt, nt) is bit 8 j + 4 (nt % 2) + c of the
-    bit string, j = mt * NT / 2 + nt / 2 the block's Philox call, 32 bits to
-    an i32.
+    value c (0..3) of C fragment (mt, nt) is bit 4 (mt * NT + nt) + c of the
+    bit string, 32 bits to an i32. Only the block's coordinates feed the
+    draws, so the op may be placed anywhere in the body; placed next to
+    `fa4.dropout`, the bit string folds away into the compares.
 
     ```mlir
     %keep_bits = fa4.dropout_mask row %q_row col %key_col seed(%lo, %hi)
