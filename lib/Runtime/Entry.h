@@ -19,6 +19,8 @@ namespace fa4::rt {
 struct ForwardTensors {
   Tensor q, k, v, o;
   int64_t lseStrides[3];
+  /// S_dmask's strides (batch, head, row).
+  int64_t probsStrides[3] = {0, 0, 0};
   /// The scale the kernel uses (resolveSoftmaxScale).
   float scale = 0;
   /// Mask and softcap (resolveScoreMods).

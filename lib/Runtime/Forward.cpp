@@ -29,6 +29,38 @@ extern "C" uint64_t fa4_fwd_params_size(void) {
   return sizeof(fa4_fwd_params);
 }
 
+/// S_dmask: FlashAttention-2's (batch, nheads_q, seqlen_q rounded,
+/// seqlen_k rounded) in the input dtype, rounded up to 128 (every tile
+/// divides 128, so the kernel's visited blocks fit).
+static fa4_status checkProbs(const fa4_fwd_params &p, ForwardTensors &t) {
+  if (!p.s_dmask)
+    return FA4_SUCCESS;
+  if (!t.mods.dropout)
+    return fail(FA4_ERROR_INVALID_ARGUMENT,
+                "s_dmask needs dropout_p > 0 (FlashAttention-2 returns "
+                "S_dmask only with dropout)");
+  if (reinterpret_cast<uintptr_t>(p.s_dmask) % 4 != 0)
+    return fail(FA4_ERROR_MISALIGNED, "s_dmask is not 4-byte aligned");
+  t.mods.returnProbs = true;
+  auto roundUp = [](int64_t x) { return (x + 127) / 128 * 128; };
+  int64_t rows = roundUp(p.seqlen_q), cols = roundUp(p.seqlen_k);
+  bool unset = p.s_dmask_strides[0] == 0 && p.s_dmask_strides[1] == 0 &&
+               p.s_dmask_strides[2] == 0;
+  int64_t *strides = t.probsStrides;
+  strides[0] = unset ? p.nheads_q * rows * cols : p.s_dmask_strides[0];
+  strides[1] = unset ? rows * cols : p.s_dmask_strides[1];
+  strides[2] = unset ? cols : p.s_dmask_strides[2];
+  if (strides[0] < 0 || strides[1] < 0 || strides[2] < 0)
+    return fail(FA4_ERROR_INVALID_STRIDE, "s_dmask: strides must be >= 0");
+  if (strides[2] > kMaxSliceOffset)
+    return fail(FA4_ERROR_OVERFLOW, "s_dmask: the row stride must be < 2^31");
+  static const char *const names[4] = {"batch", "head", "row", "column"};
+  int64_t sizes[4] = {p.batch, p.nheads_q, rows, cols};
+  int64_t all[4] = {strides[0], strides[1], strides[2], 1};
+  return checkLayout("s_dmask", 4, sizes, all, names, /*elementBytes=*/2,
+                     /*isOutput=*/true);
+}
+
 fa4_status fa4::rt::validateForward(const fa4_fwd_params &p,
                                     ForwardTensors &t) {
   Tensor &q = t.q, &k = t.k, &v = t.v, &o = t.o;
@@ -144,7 +176,7 @@ fa4_status fa4::rt::validateForward(const fa4_fwd_params &p,
         s != FA4_SUCCESS)
       return s;
   }
-  return FA4_SUCCESS;
+  return checkProbs(p, t);
 }
 
 FeatureMap fa4::rt::getForwardRequest(const fa4_fwd_params &p,
@@ -186,6 +218,12 @@ fa4_status fa4::rt::prepareForward(const fa4_fwd_params &p,
   args.setI64("lse_head_stride", t.lseStrides[1]);
   args.setF32("softmax_scale", t.scale);
   t.mods.setArgs(launch);
+  if (p.s_dmask) {
+    args.setPtr("probs", p.s_dmask);
+    args.setI64("probs_batch_stride", t.probsStrides[0]);
+    args.setI64("probs_head_stride", t.probsStrides[1]);
+    args.setI32("probs_row_stride", static_cast<int32_t>(t.probsStrides[2]));
+  }
   launch.sizes = {{"batch", p.batch},       {"nheads_q", p.nheads_q},
                   {"nheads_kv", p.nheads_kv}, {"seqlen_q", p.seqlen_q},
                   {"seqlen_k", p.seqlen_k}};
@@ -282,4 +320,40 @@ extern "C" fa4_status fa4_fwd(const fa4_fwd_params *params, void *stream) {
   }
   }
   return launchKernel(*driver, context, launch, static_cast<CUstream>(stream));
+}
+
+extern "C" fa4_status fa4_fwd_probs_block_n(const fa4_fwd_params *params,
+                                            int64_t *blockN) {
+  clearError();
+  if (!params || !blockN)
+    return fail(FA4_ERROR_NULL_POINTER,
+                params ? "block_n is NULL" : "params is NULL");
+  fa4_fwd_params p = *params;
+  p.s_dmask = nullptr;
+  ForwardTensors t;
+  if (fa4_status s = validateForward(p, t); s != FA4_SUCCESS)
+    return s;
+  if (!t.mods.dropout)
+    return fail(FA4_ERROR_INVALID_ARGUMENT,
+                "S_dmask needs dropout_p > 0 (FlashAttention-2 returns "
+                "S_dmask only with dropout)");
+  t.mods.returnProbs = true;
+  const CudaDriver *driver;
+  CUcontext context;
+  const char *target;
+  if (fa4_status s = getDevice(driver, context, target); s != FA4_SUCCESS)
+    return s;
+  std::vector<const KernelInfo *> found =
+      findKernels(target, getForwardRequest(p, t.mods, "cp_async"));
+  if (found.empty())
+    return fail(FA4_ERROR_NO_KERNEL,
+                format("no embedded kernel for %s head_dim %lld %s on %s",
+                       getDtypeName(p.dtype),
+                       static_cast<long long>(p.head_dim),
+                       t.mods.describe().c_str(), target));
+  auto it = found.front()->config.find("tile_n");
+  if (it == found.front()->config.end())
+    return fail(FA4_ERROR_NO_KERNEL, "the S_dmask kernel states no tile_n");
+  *blockN = it->second;
+  return FA4_SUCCESS;
 }

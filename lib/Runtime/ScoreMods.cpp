@@ -141,6 +141,7 @@ void ScoreMods::addFeatures(FeatureMap &request) const {
   request["alibi"] = alibi ? "true" : "false";
   request["sink"] = sink ? "true" : "false";
   request["dropout"] = dropout ? "true" : "false";
+  request["return_probs"] = returnProbs ? "true" : "false";
 }
 
 void ScoreMods::setArgs(Launch &launch) const {
@@ -183,5 +184,7 @@ std::string ScoreMods::describe() const {
     text += " sink";
   if (dropout)
     text += " dropout";
+  if (returnProbs)
+    text += " with S_dmask";
   return text;
 }

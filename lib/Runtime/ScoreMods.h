@@ -27,6 +27,8 @@ struct ScoreMods {
   bool alibi = false;
   bool sink = false;
   bool dropout = false;
+  /// S_dmask (fa4_fwd's s_dmask): the dense kernels that write it.
+  bool returnProbs = false;
   /// The window kernel's sizes (-1: unbounded) and the softcap value.
   int32_t windowLeft = -1, windowRight = -1;
   float softcapValue = 0;

@@ -131,8 +131,6 @@ def check_common(dropout_p, softmax_scale, causal, window_size, softcap, alibi_s
     return_attn_probs = check_flag("return_attn_probs", return_attn_probs)
     return_lse = check_flag("return_lse", return_lse)
     softmax_scale = check_softmax_scale(softmax_scale)
-    if return_attn_probs and float(dropout_p) > 0:
-        not_built("return_attn_probs with dropout (S_dmask)")
     return softmax_scale, causal, window_size, softcap, return_attn_probs, return_lse
 
 

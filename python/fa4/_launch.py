@@ -64,9 +64,9 @@ def philox_state(device, streams):
     return seed, offset
 
 
-def forward(q, k, v, out, lse, softmax_scale, causal, load_path, window_size=(-1, -1),
-            softcap=0.0, alibi_slopes=None, learnable_sink=None, dropout=None):
-    """Fills fa4_fwd_params from the tensors and launches on torch's stream."""
+def _fwd_params(q, k, v, out, lse, softmax_scale, causal, load_path, window_size,
+                softcap, alibi_slopes, learnable_sink, dropout, s_dmask):
+    """fa4_fwd_params from the tensors."""
     lib = rt.library()
     p = rt.FwdParams()
     lib.fa4_fwd_params_init(ctypes.byref(p))
@@ -82,7 +82,20 @@ def forward(q, k, v, out, lse, softmax_scale, causal, load_path, window_size=(-1
     _set_common(p, q, lse, softmax_scale, causal, window_size, softcap, alibi_slopes,
                 learnable_sink)
     rt.set_dropout(p, dropout)
+    if s_dmask is not None:
+        p.s_dmask = s_dmask.data_ptr()
+        p.s_dmask_strides[:] = s_dmask.stride()[:3]
     p.load_path = rt.LOAD_PATH[load_path]
+    return p
+
+
+def forward(q, k, v, out, lse, softmax_scale, causal, load_path, window_size=(-1, -1),
+            softcap=0.0, alibi_slopes=None, learnable_sink=None, dropout=None, s_dmask=None):
+    """Fills fa4_fwd_params from the tensors and launches on torch's stream.
+    s_dmask: FlashAttention-2's S_dmask to fill (with dropout)."""
+    lib = rt.library()
+    p = _fwd_params(q, k, v, out, lse, softmax_scale, causal, load_path, window_size,
+                    softcap, alibi_slopes, learnable_sink, dropout, s_dmask)
     guard, stream = _on(q.device)
     with guard:
         status = lib.fa4_fwd(ctypes.byref(p), stream)
@@ -189,3 +202,18 @@ def kvcache_forward(q, k_cache, v_cache, out, lse, k, v, rotary_cos, rotary_sin,
                                      size.value, stream)
     if status != rt.SUCCESS:
         rt.raise_for(status)
+
+
+def probs_block_n(q, k, v, softmax_scale, causal, dropout_p):
+    """The key-block size of the S_dmask kernel for these tensors
+    (fa4_fwd_probs_block_n)."""
+    lib = rt.library()
+    p = _fwd_params(q, k, v, q, None, softmax_scale, causal, "cp_async", (-1, -1), 0.0,
+                    None, None, (dropout_p, 0, 0), None)
+    block_n = ctypes.c_int64(0)
+    guard, _ = _on(q.device)
+    with guard:
+        status = lib.fa4_fwd_probs_block_n(ctypes.byref(p), ctypes.byref(block_n))
+    if status != rt.SUCCESS:
+        rt.raise_for(status)
+    return block_n.value

@@ -90,6 +90,25 @@ def fwd_direct(q, k, v, alibi_slopes, learnable_sink, softmax_scale, causal, win
     return out, lse
 
 
+def fwd_with_probs(q, k, v, softmax_scale, causal, load_path, dropout_p):
+    """Dense forward with FlashAttention-2's S_dmask (return_attn_probs with
+    dropout), a testing aid run eagerly: (out, lse, S_dmask), S_dmask
+    (batch, nheads, seqlen_q and seqlen_k rounded up to 128) in q's dtype,
+    zero where the kernel visits no key block. A backward through out raises
+    (none is built)."""
+    out, lse = _dense_outputs(q, v, True)
+    batch, seqlen_q, nheads, _ = q.shape
+    rounded = lambda n: (n + 127) // 128 * 128  # noqa: E731
+    s_dmask = q.new_zeros((batch, nheads, rounded(seqlen_q), rounded(k.shape[1])))
+    dropout = _dropout(dropout_p, q, batch * nheads)
+    _launch.forward(q, k, v, out, lse, softmax_scale, causal, load_path, dropout=dropout,
+                    s_dmask=s_dmask)
+    wanted = requiring_grad(q, k, v)
+    if wanted:
+        out = torch.ops.fa4.no_backward(out, wanted, _WHAT_FWD)
+    return out, lse, s_dmask
+
+
 @torch.library.custom_op("fa4::fwd", mutates_args=(), device_types="cuda")
 def fwd(q: Tensor, k: Tensor, v: Tensor, alibi_slopes: Optional[Tensor],
         learnable_sink: Optional[Tensor], softmax_scale: float, causal: bool,

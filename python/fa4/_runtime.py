@@ -71,6 +71,8 @@ class FwdParams(ctypes.Structure):
         ("dropout_p", ctypes.c_float),
         ("dropout_seed", ctypes.c_uint64),
         ("dropout_offset", ctypes.c_uint64),
+        ("s_dmask", ctypes.c_void_p),
+        ("s_dmask_strides", ctypes.c_int64 * 3),
     ]
 
 
@@ -251,6 +253,9 @@ def library():
     lib.fa4_status_string.restype = ctypes.c_char_p
     lib.fa4_version.restype = ctypes.c_char_p
     lib.fa4_fwd_params_size.restype = ctypes.c_uint64
+    lib.fa4_fwd_probs_block_n.argtypes = [ctypes.POINTER(FwdParams),
+                                          ctypes.POINTER(ctypes.c_int64)]
+    lib.fa4_fwd_probs_block_n.restype = ctypes.c_int
     lib.fa4_varlen_fwd.argtypes = [ctypes.POINTER(VarlenFwdParams), ctypes.c_void_p]
     lib.fa4_varlen_fwd.restype = ctypes.c_int
     lib.fa4_varlen_fwd_params_init.argtypes = [ctypes.POINTER(VarlenFwdParams)]

@@ -43,8 +43,13 @@ def flash_attn_func(q, k, v, dropout_p=0.0, softmax_scale=None, causal=False,
     (causal makes right 0). softcap > 0: scores become softcap * tanh(scores / softcap).
     alibi_slopes: fp32 (nheads) or (batch, nheads); -slope * |i + seqlen_k - seqlen_q - j|
     is added to the score of query i and key j. Returns out (batch, seqlen_q, nheads, head_dim); with
-    return_attn_probs, (out, softmax_lse, S_dmask) as FlashAttention-2 (S_dmask is
-    None: no dropout); with return_lse (fa4 extra), (out, softmax_lse). softmax_lse
+    return_attn_probs, (out, softmax_lse, S_dmask) as FlashAttention-2: S_dmask is
+    None without dropout; with dropout it is FA2's testing aid, (batch, nheads,
+    seqlen_q and seqlen_k rounded up to 128) in q's dtype, each key block's
+    probabilities as the kernel computed them (relative to the running max at that
+    block, before normalization; attn_probs_block_n gives the block size), negated
+    where dropped, 0 where no block was visited. With return_lse (fa4 extra),
+    (out, softmax_lse). softmax_lse
     is (batch, nheads, seqlen_q) float32. `deterministic` is accepted: the forward
     pass is deterministic. load_path (fa4 extra): "auto", "tma" or "cp_async".
     learnable_sink (fa4 extra): fp32 (nheads) logits, one per head, that join every
@@ -89,6 +94,15 @@ def flash_attn_func(q, k, v, dropout_p=0.0, softmax_scale=None, causal=False,
 
     want_lse = return_lse or return_attn_probs
     q, k, v, head_dim_v = _checks.pad_head_dims(q, k, v)
+    if return_attn_probs and float(dropout_p) > 0:
+        if alibi_slopes is not None or learnable_sink is not None:
+            _checks.not_built("return_attn_probs with dropout (S_dmask) with alibi_slopes or "
+                              "learnable_sink")
+        if window_size != (-1, -1) or softcap:
+            _checks.not_built("return_attn_probs with dropout (S_dmask) with a window or softcap")
+        out, lse, s_dmask = _ops.fwd_with_probs(q, k, v, softmax_scale, causal, load_path,
+                                                float(dropout_p))
+        return out[..., :head_dim_v], lse, s_dmask
     fwd = (_ops.fwd_direct if _ops.direct(q, k, v, alibi_slopes, learnable_sink)
            else torch.ops.fa4.fwd)
     out, lse = fwd(q, k, v, alibi_slopes, learnable_sink, softmax_scale, causal,
@@ -99,3 +113,18 @@ def flash_attn_func(q, k, v, dropout_p=0.0, softmax_scale=None, causal=False,
     if return_attn_probs:
         return out, lse, None
     return (out, lse) if return_lse else out
+
+
+def attn_probs_block_n(q, k, v, dropout_p, causal=False, softmax_scale=None):
+    """The key-block size of the kernel that fills S_dmask for these tensors
+    (FlashAttention-2's _get_block_size_n, for its normalize_flash_attn_S):
+    S_dmask's entries of a block are relative to the running row max after
+    that block, blocks visited from the last to the first. Rows and columns
+    of S_dmask are rounded up to 128."""
+    softmax_scale, causal, _, _, _, _ = _checks.check_common(
+        dropout_p, softmax_scale, causal, (-1, -1), 0.0, None, False, False, False)
+    if softmax_scale is None:
+        softmax_scale = _checks.default_softmax_scale(q.shape[-1])
+    q, k, v, _ = _checks.pad_head_dims(q, k, v)
+    from . import _launch
+    return _launch.probs_block_n(q, k, v, softmax_scale, causal, float(dropout_p))

@@ -77,6 +77,9 @@ def flash_attn_varlen_func(q, k, v, cu_seqlens_q, cu_seqlens_k, max_seqlen_q, ma
     softmax_scale, causal, window_size, softcap, return_attn_probs, return_lse = \
         _checks.check_common(dropout_p, softmax_scale, causal, window_size, softcap,
                              alibi_slopes, deterministic, return_attn_probs, return_lse)
+    if return_attn_probs and float(dropout_p) > 0:
+        _checks.not_built("return_attn_probs with dropout (S_dmask) for varlen: the dense "
+                          "entry points return it")
     max_seqlen_q = _checks.check_int("max_seqlen_q", max_seqlen_q)
     max_seqlen_k = _checks.check_int("max_seqlen_k", max_seqlen_k)
     import torch

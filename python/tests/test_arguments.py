@@ -48,8 +48,6 @@ def test_dense_signature_is_flash_attention_2s():
     ({"dropout_p": 1.0}, ValueError, "dropout_p must be in \\[0, 1\\), got 1.0"),
     ({"dropout_p": -0.1}, ValueError, "dropout_p must be in \\[0, 1\\)"),
     ({"dropout_p": float("nan")}, ValueError, "dropout_p must be in \\[0, 1\\)"),
-    ({"dropout_p": 0.1, "return_attn_probs": True}, NotImplementedError,
-     "return_attn_probs with dropout \\(S_dmask\\)"),
     ({"window_size": 5}, TypeError, "window_size must be a pair of ints"),
     ({"window_size": (1.5, 0)}, TypeError, "window_size\\[0\\] must be an int"),
     ({"window_size": (1, 2, 3)}, TypeError, "window_size must be a pair of ints"),
@@ -138,3 +136,8 @@ def test_packed_signatures_are_flash_attention_2s(name, leading, extras):
 def test_packed_forms_check_scalars_first(call, kwargs, error, match):
     with pytest.raises(error, match=match):
         call(**kwargs)
+
+
+def test_s_dmask_is_built_for_the_dense_entry_points_only():
+    with pytest.raises(NotImplementedError, match="S_dmask\\) for varlen"):
+        VARLEN(dropout_p=0.1, return_attn_probs=True)

@@ -123,7 +123,7 @@ def test_status_to_exception(status, exception):
 ])
 def test_unbuilt_features_raise_before_any_tensor_work(kwargs, feature):
     with pytest.raises(NotImplementedError, match=feature):
-        fa4.flash_attn_func(None, None, None, **kwargs)
+        fa4.flash_attn_varlen_func(None, None, None, None, None, 1, 1, **kwargs)
 
 
 def test_bad_load_path():

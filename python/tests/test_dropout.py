@@ -195,3 +195,62 @@ def test_unbuilt_dropout_combinations_are_named():
         graph = torch.cuda.CUDAGraph()
         with torch.cuda.graph(graph):
             fa4.flash_attn_func(q, k, v, dropout_p=0.1)
+
+
+def _normalize_s_dmask(s_dmask, q, k, causal, block_n):
+    """FlashAttention-2's normalize_flash_attn_S, written from its
+    description: S_dmask's block j holds exp(s - m_j) (m_j the running max
+    after blocks visited from the last down to j) with the dropped entries
+    negated; softmax = |S_dmask| * exp(m_j - lse)."""
+    batch, seqlen_q, nheads, d = q.shape
+    seqlen_k = k.shape[1]
+    kk = k.repeat_interleave(nheads // k.shape[2], dim=2)
+    scores = torch.einsum("bqhd,bkhd->bhqk", q.float(), kk.float()) / math.sqrt(d)
+    if causal:
+        i = torch.arange(seqlen_q, device=q.device).view(-1, 1)
+        j = torch.arange(seqlen_k, device=q.device).view(1, -1)
+        scores = scores.masked_fill(j > i + seqlen_k - seqlen_q, float("-inf"))
+    lse = torch.logsumexp(scores, dim=-1, keepdim=True)
+    blocks = scores.split(block_n, dim=-1)
+    maxes = torch.stack([b.amax(dim=-1) for b in blocks], dim=-1)
+    running = torch.cummax(maxes.flip(-1), dim=-1).values.flip(-1)
+    probs = s_dmask[:, :, :seqlen_q, :seqlen_k].float().abs()
+    parts = [p * torch.exp(running[..., j:j + 1] - lse).nan_to_num(0.0)
+             for j, p in enumerate(probs.split(block_n, dim=-1))]
+    return torch.cat(parts, dim=-1), torch.softmax(scores, dim=-1).nan_to_num(0.0)
+
+
+@requires_gpu
+@pytest.mark.parametrize("causal", [False, True])
+@pytest.mark.parametrize("d", [64, 128, 256])
+def test_s_dmask_is_fa2s_testing_aid(d, causal):
+    q, k, v = _inputs(2, 113, 203, 4, 2, d, "bfloat16")
+    torch.manual_seed(21)
+    out, lse, s_dmask = fa4.flash_attn_func(q, k, v, dropout_p=0.3, causal=causal,
+                                            return_attn_probs=True)
+    assert s_dmask.shape == (2, 4, 128, 256) and s_dmask.dtype == q.dtype
+    torch.manual_seed(21)
+    plain = fa4.flash_attn_func(q, k, v, dropout_p=0.3, causal=causal)
+    assert torch.equal(out, plain), "the S_dmask kernel's output differs"
+    block_n = fa4.attn_probs_block_n(q, k, v, 0.3, causal=causal)
+    assert block_n in (32, 64, 128)
+    # The signs are the mask where a probability is nonzero.
+    mask = keep_mask(21, 0, 0, 4, 113, 203, 0.3, "cuda", batch=2)
+    visible = s_dmask[:, :, :113, :203]
+    nonzero = visible != 0
+    assert torch.equal((visible > 0)[nonzero], mask[nonzero])
+    assert not s_dmask[:, :, 113:].any() and not s_dmask[..., 203:].any()
+    # Normalized FA2's way, the magnitudes are the softmax.
+    attn, ref = _normalize_s_dmask(s_dmask, q, k, causal, block_n)
+    assert (attn - ref).abs().max().item() < 1e-2
+    # And they reproduce the output: dropped entries zeroed, kept ones over 1 - p.
+    kv_heads = v.repeat_interleave(2, dim=2).float()
+    kept = attn * (visible > 0) / 0.7
+    out_ref = torch.einsum("bhqk,bkhd->bqhd", kept, kv_heads)
+    assert (out.float() - out_ref).abs().max().item() < 0.05
+
+
+def test_s_dmask_for_varlen_is_named():
+    with pytest.raises(NotImplementedError, match="S_dmask"):
+        fa4.flash_attn_varlen_func(None, None, None, None, None, 1, 1, dropout_p=0.1,
+                                   return_attn_probs=True)

@@ -170,15 +170,6 @@ def test_runs_on_current_stream():
 # ---- Errors: ValueError for bad tensors, NotImplementedError for unbuilt ------
 
 
-@pytest.mark.parametrize("kwargs, feature", [
-    ({"dropout_p": 0.1, "return_attn_probs": True}, "S_dmask"),
-])
-def test_unbuilt_features_raise(kwargs, feature):
-    x = torch.zeros(1, 8, 1, 64)
-    with pytest.raises(NotImplementedError, match=feature):
-        fa4.flash_attn_func(x, x, x, **kwargs)
-
-
 def test_non_tensor_is_type_error():
     x = torch.zeros(1, 8, 1, 64, dtype=torch.bfloat16)
     with pytest.raises(TypeError, match="q must be a torch.Tensor, got list"):

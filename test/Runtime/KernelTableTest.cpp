@@ -307,6 +307,8 @@ FA4_TEST(everyKernelIsReachableAndFullySupplied) {
       p.head_dim_v = featureInt(k, "head_dim_v");
       p.dtype = featureDtype(k);
       setScoreMods(k, p);
+      if (k.feature("return_probs") == "true")
+        p.s_dmask = reinterpret_cast<void *>(0x900000);
       ForwardTensors t;
       EXPECT(validateForward(p, t) == FA4_SUCCESS, "(%s: %s)", k.name.c_str(),
              fa4_last_error());

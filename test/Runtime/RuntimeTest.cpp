@@ -234,6 +234,29 @@ FA4_TEST(scaleLoadPathAndLse) {
               "lse stride");
 }
 
+FA4_TEST(sDmaskNeedsDropoutAndAValidLayout) {
+  fa4_fwd_params p = validParams();
+  p.s_dmask = reinterpret_cast<void *>(0x900000);
+  expectError(p, FA4_ERROR_INVALID_ARGUMENT, "s_dmask needs dropout_p > 0",
+              "no dropout");
+  p.dropout_p = 0.1f;
+  p.s_dmask = reinterpret_cast<void *>(0x900002);
+  expectError(p, FA4_ERROR_MISALIGNED, "s_dmask is not 4-byte aligned",
+              "misaligned");
+  p.s_dmask = reinterpret_cast<void *>(0x900000);
+  p.s_dmask_strides[0] = -1;
+  expectError(p, FA4_ERROR_INVALID_STRIDE, "s_dmask: strides must be >= 0",
+              "negative stride");
+  // Rows of 100 columns cannot hold the 128 a rounded key block may write.
+  p.s_dmask_strides[0] = 1 << 24;
+  p.s_dmask_strides[1] = 1 << 20;
+  p.s_dmask_strides[2] = 100;
+  expectError(p, FA4_ERROR_INVALID_STRIDE, "s_dmask", "overlapping rows");
+  int64_t blockN = 0;
+  EXPECT(fa4_fwd_probs_block_n(nullptr, &blockN) == FA4_ERROR_NULL_POINTER);
+  EXPECT(fa4_fwd_probs_block_n(&p, nullptr) == FA4_ERROR_NULL_POINTER);
+}
+
 FA4_TEST(emptyQueriesAndDriverStatus) {
   // Nothing to compute: success without touching the GPU, whatever the
   // (empty) tensors' pointers are.

@@ -139,6 +139,19 @@ typedef struct fa4_fwd_params {
   float dropout_p;
   uint64_t dropout_seed;
   uint64_t dropout_offset;
+  /* FlashAttention-2's S_dmask, its return_attn_probs testing aid (NULL:
+   * none; needs dropout_p > 0). Per (batch, query head) a matrix of `dtype`
+   * with at least round_up(seqlen_q, 128) rows and round_up(seqlen_k, 128)
+   * columns, column stride 1, at s_dmask_strides (batch, head, row; all
+   * zero: contiguous at exactly that size). The kernel writes each key
+   * block it visits: the probabilities as computed (exp of the scaled score
+   * minus the running row max at that block, before normalization), negated
+   * where dropout dropped them, in its rows below seqlen_q; what it does
+   * not visit (past the causal diagonal, rows past seqlen_q) is left as it
+   * was. fa4_fwd_probs_block_n gives the key-block
+   * size that normalizing them needs. Dense kernels only. */
+  void *s_dmask;
+  int64_t s_dmask_strides[3];
 } fa4_fwd_params;
 
 /* Zeroes `params` and sets the defaults (contiguous strides, default scale,
@@ -151,6 +164,14 @@ FA4_API void fa4_fwd_params_init(fa4_fwd_params *params);
  * context (the device's primary context if none is current). Returns once
  * the kernel is queued. */
 FA4_API fa4_status fa4_fwd(const fa4_fwd_params *params, void *stream);
+
+/* The key-block size of the kernel fa4_fwd runs for `params` with s_dmask
+ * (FlashAttention-2's _get_block_size_n for normalize_flash_attn_S): the
+ * blocks, visited from the last to the first, whose running max S_dmask's
+ * entries are relative to. Checks `params` as fa4_fwd does (s_dmask may be
+ * NULL); touches no GPU memory. */
+FA4_API fa4_status fa4_fwd_probs_block_n(const fa4_fwd_params *params,
+                                         int64_t *block_n);
 
 /* Forward attention over a batch of sequences of different lengths
  * (FlashAttention-2's varlen layout), optionally with a paged K/V cache.

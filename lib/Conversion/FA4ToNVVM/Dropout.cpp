@@ -128,7 +128,9 @@ struct DropoutOpLowering : OpConversionPattern<DropoutOp> {
           Value bit = e.band(words[index], e.i32(int64_t{1} << pos));
           Value kept = e.cmp(arith::CmpIPredicate::ne, bit, zero);
           Value &v = p[layout.index(mt, nt, c)];
-          v = e.select(kept, v, zeroF);
+          Value dropped =
+              op.getNegated() ? arith::NegFOp::create(e.b, e.loc, v) : zeroF;
+          v = e.select(kept, v, dropped);
         }
       }
     }

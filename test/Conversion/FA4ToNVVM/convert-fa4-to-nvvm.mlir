@@ -802,6 +802,25 @@ gpu.module @m {
 
 // -----
 
+// S_dmask's encoding: a dropped value becomes its negation, not 0.
+// CHECK-LABEL: gpu.func @dropout_negated
+// CHECK: %[[W:.*]] = vector.extract %arg1[0] : i32 from vector<1xi32>
+// CHECK: %[[T0:.*]] = arith.andi %[[W]], %c1_i32 : i32
+// CHECK: %[[K0:.*]] = arith.cmpi ne, %[[T0]], %c0_i32 : i32
+// CHECK: %[[N0:.*]] = arith.negf %[[V0:.*]] : f32
+// CHECK: arith.select %[[K0]], %[[V0]], %[[N0]] : f32
+// CHECK: gpu.return
+gpu.module @m {
+  gpu.func @dropout_negated(%x: f32, %bits: vector<1xi32>, %row: i32, %out: !llvm.ptr<1>) kernel attributes {known_block_size = array<i32: 128, 1, 1>} {
+    %s = fa4.splat %x : !fa4.acc<64x32xf32, warps = 4>
+    %d = fa4.dropout %s bits %bits negated : !fa4.acc<64x32xf32, warps = 4>, vector<1xi32>
+    fa4.store_tile %d, %out[%row] limit %row stride %row : !fa4.acc<64x32xf32, warps = 4> as bf16
+    gpu.return
+  }
+}
+
+// -----
+
 // The combine of one row's 4 columns: one online pass over the splits, 16
 // at a time. A round issues its 16 LSE loads and 16 16-byte O loads (the
 // index clamped to the last split) before any arithmetic, masks the lanes

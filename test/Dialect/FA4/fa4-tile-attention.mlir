@@ -11,7 +11,7 @@
 // CHECK-SAME: %softmax_scale: f32) kernel
 // CHECK-SAME: fa4.abi = ["q", "k", "v", "o", "lse", "seqlen_q", "seqlen_k", "head_ratio", "q_batch_stride", "q_head_stride", "q_row_stride", "k_batch_stride", "k_head_stride", "k_row_stride", "v_batch_stride", "v_head_stride", "v_row_stride", "o_batch_stride", "o_head_stride", "o_row_stride", "lse_batch_stride", "lse_head_stride", "softmax_scale"]
 // CHECK-SAME: fa4.config = {num_stages = 1 : i64, num_warps = 8 : i64, q_in_registers = true, tile_m = 128 : i64, tile_n = 128 : i64}
-// CHECK-SAME: fa4.features = {alibi = false, causal = false, dropout = false, dtype = bf16, head_dim = 128 : i64, head_dim_v = 128 : i64, kernel = "attention", kv_cache = false, load_path = "cp_async", paged_kv = false, sink = false, softcap = false, split_kv = false, varlen = false, window = false}
+// CHECK-SAME: fa4.features = {alibi = false, causal = false, dropout = false, dtype = bf16, head_dim = 128 : i64, head_dim_v = 128 : i64, kernel = "attention", kv_cache = false, load_path = "cp_async", paged_kv = false, return_probs = false, sink = false, softcap = false, split_kv = false, varlen = false, window = false}
 // CHECK-SAME: fa4.grid = ["cdiv(seqlen_q, 128)", "nheads_q", "batch"], fa4.workspace = "0"
 // CHECK-SAME: known_block_size = array<i32: 256, 1, 1>
 // SM90: gpu.module @dense [#nvvm.target<O = 3, chip = "sm_90", features = "+ptx87">]
@@ -162,7 +162,7 @@ fa4.attention @tma dtype(bf16) head_dim(128) head_dim_v(128) causal
 // CTA marks rows no CTA covers (max_seqlen_q too small) with NaN.
 // CHECK-LABEL: gpu.module @varlen
 // CHECK: gpu.func @varlen(%q: !llvm.ptr<1>, %k: !llvm.ptr<1>, %v: !llvm.ptr<1>, %o: !llvm.ptr<1>, %lse: !llvm.ptr<1>, %cu_seqlens_q: !llvm.ptr<1>, %cu_seqlens_k: !llvm.ptr<1>, %seqused_k: !llvm.ptr<1>, %total_q: i32, %total_k: i32, %head_ratio: i32, %q_head_stride: i64, %q_row_stride: i32, %k_head_stride: i64, %k_row_stride: i32, %v_head_stride: i64, %v_row_stride: i32, %o_head_stride: i64, %o_row_stride: i32, %lse_head_stride: i64, %softmax_scale: f32) kernel
-// CHECK-SAME: fa4.features = {alibi = false, causal = true, {{.*}}paged_kv = false, sink = false, softcap = false, split_kv = false, varlen = true, window = false}
+// CHECK-SAME: fa4.features = {alibi = false, causal = true, {{.*}}paged_kv = false, return_probs = false, sink = false, softcap = false, split_kv = false, varlen = true, window = false}
 // CHECK-SAME: fa4.grid = ["max(cdiv(max_seqlen_q, 128), 1)", "nheads_q", "batch"]
 // CHECK: fa4.scope "varlen"
 // CHECK: %q_start, %seqlen_q, %k_start, %seqlen_k = fa4.varlen_seqlens %batch cu_seqlens(%cu_seqlens_q, %cu_seqlens_k) seqused_k(%seqused_k) totals(%total_q, %total_k)
@@ -190,7 +190,7 @@ fa4.attention @varlen dtype(bf16) head_dim(128) head_dim_v(128) causal varlen
 // CHECK: %seqused_k: !llvm.ptr<1>, %total_q: i32, %head_ratio: i32,
 // CHECK-SAME: %k_page_stride: i64, %v_page_stride: i64, %block_table: !llvm.ptr<1>, %block_table_stride: i32, %page_size: i32, %page_magic: i32, %page_shift: i32, %max_pages: i32, %num_pages: i32,
 // CHECK-SAME: fa4.config = {num_stages = 2 : i64, num_warps = 8 : i64, q_in_registers = false, tile_m = 128 : i64, tile_n = 64 : i64}
-// CHECK-SAME: paged_kv = true, sink = false, softcap = false, split_kv = false, varlen = true, window = false
+// CHECK-SAME: paged_kv = true, return_probs = false, sink = false, softcap = false, split_kv = false, varlen = true, window = false
 // CHECK: fa4.scope "paged"
 // CHECK: fa4.varlen_seqlens
 // CHECK: %[[CAP:.*]] = arith.muli %max_pages, %page_size
@@ -414,3 +414,24 @@ fa4.kv_append @append dtype(f16) paged_kv
 // CHECK: fa4.finalize %{{.*}}, %{{.*}}, %{{.*}} scale %scale_log2 out_scale %dropout_scale
 fa4.attention @drop dtype(bf16) head_dim(64) head_dim_v(64) causal dropout
     load_path(cp_async) stages(1)
+
+// -----
+
+// S_dmask (return_probs): four more parameters; this (batch, head)'s matrix
+// base in the prologue; in the body, the probabilities as computed (before
+// dropout zeroes them) with the dropped ones negated, stored to columns
+// [key_col, key_col + 64) of rows from q_row, rows past seqlen_q skipped.
+// CHECK-LABEL: gpu.module @drop_probs
+// CHECK: %dropout_scale: f32, %probs: !llvm.ptr<1>, %probs_batch_stride: i64, %probs_head_stride: i64, %probs_row_stride: i32) kernel
+// CHECK-SAME: return_probs = true
+// CHECK: %probs_base = llvm.getelementptr %probs[%{{.*}}] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, bf16
+// CHECK: fa4.kv_loop
+// CHECK: %[[P:.*]], %new_max, %new_sum, %correction = fa4.online_softmax
+// CHECK-NEXT: %[[BITS:.*]] = fa4.dropout_mask
+// CHECK-NEXT: %[[ENC:.*]] = fa4.dropout %[[P]] bits %[[BITS]] negated
+// CHECK-NEXT: %[[COLS:.*]] = llvm.getelementptr %probs_base[%key_col] : (!llvm.ptr<1>, i32) -> !llvm.ptr<1>, bf16
+// CHECK-NEXT: fa4.store_tile %[[ENC]], %[[COLS]][%q_row] limit %seqlen_q stride %probs_row_stride : !fa4.acc<128x64xf32, warps = 8> as bf16
+// CHECK-NEXT: %[[D:.*]] = fa4.dropout %[[P]] bits %[[BITS]] :
+// CHECK: fa4.pack_a %[[D]]
+fa4.attention @drop_probs dtype(bf16) head_dim(64) head_dim_v(64) dropout
+    return_probs load_path(cp_async) stages(1)

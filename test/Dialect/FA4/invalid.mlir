@@ -164,6 +164,16 @@ fa4.attention @k dtype(bf16) head_dim(64) head_dim_v(64) dropout load_path(tma) 
 
 // -----
 
+// expected-error @+1 {{return_probs needs dropout (FlashAttention-2 returns S_dmask only with dropout_p > 0)}}
+fa4.attention @k dtype(bf16) head_dim(64) head_dim_v(64) return_probs load_path(cp_async) stages(1)
+
+// -----
+
+// expected-error @+1 {{return_probs is built for dense kernels only}}
+fa4.attention @k dtype(bf16) head_dim(64) head_dim_v(64) varlen dropout return_probs load_path(cp_async) stages(1)
+
+// -----
+
 // expected-error @+1 {{block-sparse attention is not built yet}}
 fa4.attention @k dtype(bf16) head_dim(64) head_dim_v(64) block_sparse load_path(cp_async) stages(1)
 

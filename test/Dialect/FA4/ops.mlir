@@ -65,6 +65,8 @@ gpu.module @block {
       %bits = fa4.dropout_mask row %row col %row seed(%row, %limit) stream(%row, %limit) keep %limit : !fa4.acc<128x64xf32, warps = 8> -> vector<1xi32>
       // CHECK: fa4.dropout %{{.*}} bits %{{.*}} : !fa4.acc<128x64xf32, warps = 8>, vector<1xi32>
       %sd = fa4.dropout %s bits %bits : !fa4.acc<128x64xf32, warps = 8>, vector<1xi32>
+      // CHECK: fa4.dropout %{{.*}} bits %{{.*}} negated : !fa4.acc<128x64xf32, warps = 8>, vector<1xi32>
+      %sn = fa4.dropout %s bits %bits negated : !fa4.acc<128x64xf32, warps = 8>, vector<1xi32>
       // CHECK: fa4.mask %{{.*}} row %{{.*}} col %{{.*}} limit %{{.*}} : !fa4.acc<128x64xf32, warps = 8>
       %sm2 = fa4.mask %s2 row %row col %row limit %limit : !fa4.acc<128x64xf32, warps = 8>
       // CHECK: %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} = fa4.online_softmax %{{.*}}, %{{.*}}, %{{.*}} scale %{{.*}}

@@ -190,6 +190,11 @@ LogicalResult AttentionOp::verify() {
   if (getDropout() && getKvCache())
     return emitOpError() << "dropout is not built for kv_cache kernels "
                             "(flash_attn_with_kvcache takes no dropout)";
+  if (getReturnProbs() && !getDropout())
+    return emitOpError() << "return_probs needs dropout (FlashAttention-2 "
+                            "returns S_dmask only with dropout_p > 0)";
+  if (getReturnProbs() && (getVarlen() || getPagedKv() || getKvCache()))
+    return emitOpError() << "return_probs is built for dense kernels only";
   if (getBlockSparse())
     return emitOpError() << "block-sparse attention is not built yet";
   return success();

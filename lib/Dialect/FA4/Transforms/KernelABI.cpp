@@ -45,6 +45,7 @@ bool softcap(const KernelVariant &v) { return v.isSoftcap(); }
 bool alibi(const KernelVariant &v) { return v.isAlibi(); }
 bool sink(const KernelVariant &v) { return v.isSink(); }
 bool dropout(const KernelVariant &v) { return v.isDropout(); }
+bool returnProbs(const KernelVariant &v) { return v.isReturnProbs(); }
 } // namespace
 
 /// Every parameter any attention kernel takes, in order. The dense kernels'
@@ -128,14 +129,21 @@ static constexpr ParamSpec kAttentionParams[] = {
     {"learnable_sink", ParamKind::GlobalPtr, sink},
     // Dropout (fa4.dropout): the Philox key (a 64-bit seed as halves), the
     // 64-bit counter offset (the stream of (batch, head) is offset +
-    // batch * nheads_q + head), the keep threshold round((1 - p) * 65536)
-    // and 1 / (1 - p).
+    // batch * nheads_q + head), the 8-bit keep threshold round((1 - p) *
+    // 256) and 1 / (1 - p).
     {"dropout_seed_lo", ParamKind::I32, dropout},
     {"dropout_seed_hi", ParamKind::I32, dropout},
     {"dropout_offset_lo", ParamKind::I32, dropout},
     {"dropout_offset_hi", ParamKind::I32, dropout},
     {"dropout_keep", ParamKind::I32, dropout},
     {"dropout_scale", ParamKind::F32, dropout},
+    // S_dmask (return_probs): (batch, nheads_q, rows, columns) in the
+    // kernel's dtype, column stride 1; the rows below seqlen_q and every
+    // visited key block's columns are written.
+    {"probs", ParamKind::GlobalPtr, returnProbs},
+    {"probs_batch_stride", ParamKind::I64, returnProbs},
+    {"probs_head_stride", ParamKind::I64, returnProbs},
+    {"probs_row_stride", ParamKind::I32, returnProbs},
     // CUtensorMaps by value (128 B, grid constants): 4-D views of Q, K, V as
     // (head_dim, seq, head, batch), boxes of one swizzle chunk x tile rows.
     {"q_tma", ParamKind::TensorMap, tma},
@@ -291,6 +299,7 @@ static DictionaryAttr buildFeatures(Builder &b, const KernelVariant &v) {
       b.getNamedAttr("kv_cache", b.getBoolAttr(v.isKVCache())),
       b.getNamedAttr("split_kv", b.getBoolAttr(v.isSplitKV())),
       b.getNamedAttr("dropout", b.getBoolAttr(v.isDropout())),
+      b.getNamedAttr("return_probs", b.getBoolAttr(v.isReturnProbs())),
       b.getNamedAttr("load_path",
                      b.getStringAttr(stringifyLoadPath(def.getLoadPath()))),
   };

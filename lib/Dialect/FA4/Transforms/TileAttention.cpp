@@ -153,6 +153,8 @@ private:
   /// Dropout: the Philox stream of this (batch, head), offset +
   /// batch * nheads_q + head in 64 bits, as halves.
   Value dropoutStreamLo, dropoutStreamHi;
+  /// return_probs: this (batch, head)'s S_dmask matrix.
+  Value probsBase;
   Value range[4];
   Value sQ, o0, m0, l0;
   AccTileType accO, accS;
@@ -494,6 +496,9 @@ void AttentionBuilder::buildRangeAndState() {
     dropoutStreamHi = named(
         arith::TruncIOp::create(b, loc, b.getI32Type(), high), "stream_hi");
   }
+  if (variant.isReturnProbs())
+    probsBase = named(headBase("probs", def.getElementType(), batch, head),
+                      "probs_base");
 }
 
 Value AttentionBuilder::buildLoop() {
@@ -601,6 +606,17 @@ void AttentionBuilder::buildLoopBody(Block *body, Value q) {
         b, loc, VectorType::get({words}, b.getI32Type()), qRow0, col,
         args["dropout_seed_lo"], args["dropout_seed_hi"], dropoutStreamLo,
         dropoutStreamHi, args["dropout_keep"], accS);
+    // ---- S_dmask: P as computed, negated where dropped, to columns
+    // [col, col + N) of rows [q_row, q_row + M) below seqlen_q ----
+    if (variant.isReturnProbs()) {
+      Value encoded = DropoutOp::create(b, loc, probs, keepBits,
+                                        /*negated=*/true);
+      Value columns =
+          LLVM::GEPOp::create(b, loc, probsBase.getType(), def.getElementType(),
+                              probsBase, ValueRange{col});
+      StoreTileOp::create(b, loc, encoded, columns, qRow0, seqlenQ,
+                          args["probs_row_stride"], def.getElementType());
+    }
     probs = DropoutOp::create(b, loc, probs, keepBits);
   }
   // ---- PV Matmul: O = O * corr + P V, P packed in registers ----

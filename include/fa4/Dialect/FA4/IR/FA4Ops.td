@@ -67,6 +67,11 @@ def FA4_AttentionOp : FA4_Op<"attention", [Symbol]> {
       offset and (batch, head, row, column)) after the online softmax and
       before P V; p, the seed and the offset are run-time parameters. Not
       with `kv_cache`; only on the cp.async load path.
+    - `return_probs` (with `dropout`, dense only): FlashAttention-2's
+      testing aid S_dmask. Each key block's probabilities as computed
+      (exp of the scaled score minus the running max, before
+      normalization), negated where dropout drops them, are stored to a
+      `(B, Hq, rows, cols)` tensor in `dtype`.
     - `block_sparse`: not built yet.
 
     Every kernel takes any GQA/MQA ratio (kv head = q head / ratio) and
@@ -104,6 +109,7 @@ def FA4_AttentionOp : FA4_Op<"attention", [Symbol]> {
     UnitAttr:$kv_cache,
     UnitAttr:$split_kv,
     UnitAttr:$dropout,
+    UnitAttr:$return_probs,
     UnitAttr:$block_sparse,
     FA4_LoadPath:$load_path,
     I64Attr:$num_stages,
@@ -128,6 +134,7 @@ def FA4_AttentionOp : FA4_Op<"attention", [Symbol]> {
     (`kv_cache` $kv_cache^)?
     (`split_kv` $split_kv^)?
     (`dropout` $dropout^)?
+    (`return_probs` $return_probs^)?
     (`block_sparse` $block_sparse^)?
     `load_path` `(` $load_path `)`
     `stages` `(` $num_stages `)`
@@ -930,7 +937,8 @@ def FA4_DropoutOp : FA4_Op<"dropout", [Pure,
     Dropout on the unnormalized probabilities P of one key block, after the
     online softmax (whose row sums stay those before dropout, as in
     FlashAttention-2) and before P V: a value whose bit of `bits` (the
-    layout of `fa4.dropout_mask`) is clear becomes 0, a kept one passes
+    layout of `fa4.dropout_mask`) is clear becomes 0 (or, with `negated`,
+    its negation: FlashAttention-2's S_dmask encoding), a kept one passes
     unchanged. The kept values' 1 / (1 - p) is applied once, to the
     normalized output (`fa4.finalize ... out_scale`): one multiply per output
     value instead of one per probability, and P keeps its bf16/f16 rounding
@@ -942,10 +950,12 @@ def FA4_DropoutOp : FA4_Op<"dropout", [Pure,
     ```
   }];
   let arguments = (ins FA4_AccTileType:$probs,
-                       VectorOfRankAndType<[1], [I32]>:$bits);
+                       VectorOfRankAndType<[1], [I32]>:$bits,
+                       UnitAttr:$negated);
   let results = (outs FA4_AccTileType:$result);
   let assemblyFormat = [{
-    $probs `bits` $bits attr-dict `:` qualified(type($probs)) `,` type($bits)
+    $probs `bits` $bits (`negated` $negated^)? attr-dict `:`
+    qualified(type($probs)) `,` type($bits)
   }];
   let hasVerifier = 1;
 }

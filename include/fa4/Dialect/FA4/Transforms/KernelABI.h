@@ -40,6 +40,7 @@ struct KernelVariant {
   bool isKVCache() const { return def.getKvCache(); }
   bool isSplitKV() const { return def.getSplitKv(); }
   bool isDropout() const { return def.getDropout(); }
+  bool isReturnProbs() const { return def.getReturnProbs(); }
   /// The name of the variant path the kernel's scope holds.
   StringRef getLayoutName() const {
     if (isKVCache())
