@@ -16,7 +16,6 @@
 #include "mlir/IR/PatternMatch.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringSet.h"
-#include "llvm/Support/MathExtras.h"
 
 using namespace mlir;
 using namespace mlir::fa4;
@@ -438,12 +437,6 @@ LogicalResult FinalizeOp::inferReturnTypes(
   return success();
 }
 
-/// The i32 words of keep bits a lane holds for `tile`: one bit per value of
-/// its C fragments.
-static int64_t dropoutMaskWords(AccTileType tile) {
-  return llvm::divideCeil(tile.getMTiles() * tile.getNTiles() * 4, 32);
-}
-
 /// Keep bits for `tile` must come one per fragment value, in 16 x 32 blocks.
 static LogicalResult verifyDropoutBits(Operation *op, AccTileType tile,
                                        VectorType bits) {
@@ -451,7 +444,7 @@ static LogicalResult verifyDropoutBits(Operation *op, AccTileType tile,
     return op->emitOpError()
            << "dropout draws in 16 x 32 blocks; a warp's share of the tile is "
            << tile.getRowsPerWarp() << " x " << tile.getCols();
-  int64_t words = dropoutMaskWords(tile);
+  int64_t words = DropoutMaskOp::getNumWords(tile);
   if (bits.getNumElements() != words)
     return op->emitOpError()
            << "keep bits for " << tile << " take " << words

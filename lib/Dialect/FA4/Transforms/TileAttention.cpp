@@ -33,8 +33,6 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
 
-#include "llvm/Support/MathExtras.h"
-
 #include <limits>
 
 namespace mlir {
@@ -599,11 +597,10 @@ void AttentionBuilder::buildLoopBody(Block *body, Value q) {
   // SM, and measured 1.80x its plain kernel against 1.50x here; run 40.)
   Value probs = softmax.getProbs();
   if (variant.isDropout()) {
-    // One bit per value of the lane's share of the score tile.
-    int64_t words =
-        llvm::divideCeil(accS.getMTiles() * accS.getNTiles() * 4, 32);
+    auto bitsType = VectorType::get({DropoutMaskOp::getNumWords(accS)},
+                                    b.getI32Type());
     Value keepBits = DropoutMaskOp::create(
-        b, loc, VectorType::get({words}, b.getI32Type()), qRow0, col,
+        b, loc, bitsType, qRow0, col,
         args["dropout_seed_lo"], args["dropout_seed_hi"], dropoutStreamLo,
         dropoutStreamHi, args["dropout_keep"], accS);
     // ---- S_dmask: P as computed, negated where dropped, to columns

@@ -928,6 +928,13 @@ def FA4_DropoutMaskOp : FA4_Op<"dropout_mask", [Pure]> {
     attr-dict `:` $tile `->` type($bits)
   }];
   let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// The i32 words of keep bits a lane holds for `tile`: one bit per
+    /// value of its C fragments.
+    static int64_t getNumWords(AccTileType tile) {
+      return (tile.getMTiles() * tile.getNTiles() * 4 + 31) / 32;
+    }
+  }];
 }
 
 def FA4_DropoutOp : FA4_Op<"dropout", [Pure,
