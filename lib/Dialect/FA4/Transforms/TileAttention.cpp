@@ -597,12 +597,12 @@ void AttentionBuilder::buildLoopBody(Block *body, Value q) {
   // SM, and measured 1.80x its plain kernel against 1.50x here; run 40.)
   Value probs = softmax.getProbs();
   if (variant.isDropout()) {
-    auto bitsType = VectorType::get({DropoutMaskOp::getNumWords(accS)},
-                                    b.getI32Type());
+    auto bitsType =
+        VectorType::get({DropoutMaskOp::getNumWords(accS)}, b.getI32Type());
     Value keepBits = DropoutMaskOp::create(
-        b, loc, bitsType, qRow0, col,
-        args["dropout_seed_lo"], args["dropout_seed_hi"], dropoutStreamLo,
-        dropoutStreamHi, args["dropout_keep"], accS);
+        b, loc, bitsType, qRow0, col, args["dropout_seed_lo"],
+        args["dropout_seed_hi"], dropoutStreamLo, dropoutStreamHi,
+        args["dropout_keep"], accS);
     // ---- S_dmask: P as computed, negated where dropped, to columns
     // [col, col + N) of rows [q_row, q_row + M) below seqlen_q ----
     if (variant.isReturnProbs()) {
