@@ -393,3 +393,93 @@ gpu.module @split_empty_guard [#nvvm.target<chip = "sm_120a">] {
     gpu.return
   }
 }
+
+// -----
+
+// Block lists (block-sparse), two stages: the visit positions are the mask
+// list's entries x r tiles, then the full list's; the guard tests that
+// there are any. Position p is tile t = p % r of entry E = p / r over both
+// lists (the full list's from E = mask_count), tracked as (E, t) and
+// advanced by a compare, with no division; its block is the entry (read
+// from its list, clamped to the first entry past the keys, ceil(end / r))
+// times r plus r - 1 - t. The prologue loads the first listed block and
+// carries it with the second and the (E, t) of the third; each iteration
+// reads the entry two positions ahead. The mask list runs the masked body;
+// the full list chooses by block: the unmasked body inside [full_begin,
+// full_end), else the mask without its diagonal.
+// CHECK-LABEL: gpu.func @block_lists
+// CHECK: %[[MASK_END:.*]] = arith.muli %arg10, %arg13 : i32
+// CHECK: %[[FULL_TILES:.*]] = arith.muli %arg12, %arg13 : i32
+// CHECK: %[[TOTAL:.*]] = arith.addi %[[MASK_END]], %[[FULL_TILES]] : i32
+// CHECK: %[[ENTRIES:.*]] = arith.addi %arg10, %arg12 : i32
+// CHECK: %[[LAST:.*]] = arith.subi %[[ENTRIES]], %{{.*}} : i32
+// CHECK: %[[LIMIT:.*]] = arith.divui %{{.*}}, %arg13 : i32
+// CHECK: %[[ANY:.*]] = arith.cmpi sgt, %[[TOTAL]], %{{.*}} : i32
+// CHECK: fa4.guard %[[ANY]] else(
+// CHECK:   %[[SAFE:.*]] = arith.minsi %{{.*}}, %[[LAST]] : i32
+// CHECK:   %[[IN_FULL:.*]] = arith.cmpi sge, %[[SAFE]], %arg10 : i32
+// CHECK:   %[[INDEX:.*]] = arith.select %[[IN_FULL]], %{{.*}}, %[[SAFE]] : i32
+// CHECK:   %[[LIST:.*]] = arith.select %[[IN_FULL]], %arg11, %arg9 : !llvm.ptr<1>
+// CHECK:   %[[ENTRY_AT:.*]] = llvm.getelementptr %[[LIST]][%[[INDEX]]] : (!llvm.ptr<1>, i32) -> !llvm.ptr<1>, i32
+// CHECK:   %[[ENTRY:.*]] = llvm.load %[[ENTRY_AT]] {alignment = 4 : i64} : !llvm.ptr<1> -> i32
+// CHECK:   %[[CLAMPED:.*]] = arith.minui %[[ENTRY]], %[[LIMIT]] : i32
+// CHECK:   %[[SCALED:.*]] = arith.muli %[[CLAMPED]], %arg13 : i32
+// CHECK:   %[[FIRST:.*]] = arith.addi %[[SCALED]], %{{.*}} : i32
+// CHECK:   %[[WRAP:.*]] = arith.cmpi eq, %{{.*}}, %arg13 : i32
+// CHECK:   %[[FIRST_ROW:.*]] = arith.muli %[[FIRST]], %{{.*}} : i32
+// CHECK:   fa4.load_tile %{{.*}}[%[[FIRST_ROW]]] {{.*}} into %[[K0:.*]] :
+// CHECK:   %{{.*}}:11 = scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} iter_args(
+// CHECK-NOT:  arith.divui
+// CHECK:     llvm.load
+// CHECK:     fa4.mask %{{.*}} row %arg6 col %{{.*}} limit %arg5 diag_max %arg8
+// CHECK:   } {fa4.loop = "mask_list"}
+// CHECK:   scf.for
+// CHECK:     %[[LO:.*]] = arith.cmpi sge, %{{.*}}, %full_begin : i32
+// CHECK:     %[[HI:.*]] = arith.cmpi slt, %{{.*}}, %full_end : i32
+// CHECK:     %[[INSIDE:.*]] = arith.andi %[[LO]], %[[HI]] : i1
+// CHECK:     scf.if %[[INSIDE]] -> (!fa4.acc<128x64xf32, warps = 8>, !fa4.rows<128, warps = 8>, !fa4.rows<128, warps = 8>) {
+// CHECK-NOT:   fa4.mask
+// CHECK:       fa4.online_softmax
+// CHECK:     } else {
+// CHECK:       fa4.mask %{{.*}} row %arg6 col %{{.*}} limit %arg5 :
+// CHECK:       fa4.online_softmax
+// CHECK:   } {fa4.loop = "full_list"}
+// CHECK-NEXT: fa4.yield
+gpu.module @block_lists [#nvvm.target<chip = "sm_120a">] {
+  gpu.func @block_lists(%q: !llvm.ptr<1>, %k: !llvm.ptr<1>, %v: !llvm.ptr<1>, %stride: i32,
+                        %sq: i32, %sk: i32, %q_row: i32, %scale: f32, %diag: i32,
+                        %mask: !llvm.ptr<1>, %mask_count: i32, %full: !llvm.ptr<1>,
+                        %full_count: i32, %ratio: i32) kernel
+      attributes {known_block_size = array<i32: 256, 1, 1>} {
+    fa4.scope "dense" {
+      %begin, %full_begin, %full_end, %end = fa4.kv_range none rows(%q_row, 128) seqlen(%sq, %sk) block(64)
+      %qt = fa4.smem_buffer "Q" : !fa4.smem<128x64xbf16>
+      %zero = arith.constant 0.0 : f32
+      %ninf = arith.constant 0xFF800000 : f32
+      %o0 = fa4.splat %zero : !fa4.acc<128x64xf32, warps = 8>
+      %m0 = fa4.splat %ninf : !fa4.rows<128, warps = 8>
+      %l0 = fa4.splat %zero : !fa4.rows<128, warps = 8>
+      %r:3 = fa4.kv_loop [%begin, %full_begin, %full_end, %end]
+          lists(%mask[%mask_count], %full[%full_count]) per(%ratio) stages(2)
+          q %qt[%q_row] : !fa4.smem<128x64xbf16> #fa4.contiguous(%q, %stride, %sq : !llvm.ptr<1>, i32, i32)
+          k #fa4.contiguous(%k, %stride, %sk : !llvm.ptr<1>, i32, i32)
+          v #fa4.contiguous(%v, %stride, %sk : !llvm.ptr<1>, i32, i32)
+          init(%o0, %m0, %l0) : !fa4.acc<128x64xf32, warps = 8>, !fa4.rows<128, warps = 8>, !fa4.rows<128, warps = 8> {
+      ^bb0(%n: i32, %qs: !fa4.smem<128x64xbf16>, %kb: !fa4.smem<64x64xbf16>, %vb: !fa4.smem<64x64xbf16>,
+           %o: !fa4.acc<128x64xf32, warps = 8>, %m: !fa4.rows<128, warps = 8>, %l: !fa4.rows<128, warps = 8>):
+        %c64 = arith.constant 64 : i32
+        %col = arith.muli %n, %c64 : i32
+        %s = fa4.qk_mma %qs, %kb : !fa4.smem<128x64xbf16>, !fa4.smem<64x64xbf16> -> !fa4.acc<128x64xf32, warps = 8>
+        %sm = fa4.mask %s row %q_row col %col limit %sk diag_max %diag : !fa4.acc<128x64xf32, warps = 8>
+        %p, %m1, %l1, %c = fa4.online_softmax %sm, %m, %l scale %scale : !fa4.acc<128x64xf32, warps = 8>, !fa4.rows<128, warps = 8>
+        %o1 = fa4.rescale %o by %c : !fa4.acc<128x64xf32, warps = 8>, !fa4.rows<128, warps = 8>
+        %pa = fa4.pack_a %p : !fa4.acc<128x64xf32, warps = 8> -> !fa4.afrag<128x64xbf16, warps = 8>
+        %o2 = fa4.pv_mma %pa, %vb, %o1 : !fa4.afrag<128x64xbf16, warps = 8>, !fa4.smem<64x64xbf16> -> !fa4.acc<128x64xf32, warps = 8>
+        fa4.yield %o2, %m1, %l1 : !fa4.acc<128x64xf32, warps = 8>, !fa4.rows<128, warps = 8>, !fa4.rows<128, warps = 8>
+      }
+      %out, %lse = fa4.finalize %r#0, %r#1, %r#2 scale %scale : !fa4.acc<128x64xf32, warps = 8>, !fa4.rows<128, warps = 8>
+      fa4.store_tile %out, %q[%q_row] limit %sq stride %stride : !fa4.acc<128x64xf32, warps = 8> as bf16
+    }
+    gpu.return
+  }
+}

@@ -163,3 +163,177 @@ gpu.module @m [#nvvm.target<chip = "sm_120a">] {
     gpu.return
   }
 }
+
+// -----
+
+// Both seed bug classes on the shape the seed had them: the block-sparse
+// and the dense path compiled into one kernel, each under the split-KV
+// empty-range guard, each defining an O staging buffer, a row scale and a
+// running max / sum. After scoping, each path's buffer has its own byte
+// range, each guard is an scf.if that yields every value used after it
+// (O, max, sum), and each path's finalize reads its own scf.if's results:
+// no value or buffer of one path reaches the other.
+// CHECK-LABEL: gpu.func @two_guarded_paths
+// CHECK-SAME: fa4.smem_bytes = 32768
+// CHECK: fa4.scope "block_sparse"
+// CHECK:   %[[BS_STAGE:.*]] = fa4.smem_buffer "O_stage" at 0 : !fa4.smem<128x64xbf16>
+// CHECK:   %[[BS_IF:.*]]:3 = scf.if %{{.*}} -> (!fa4.acc<128x64xf32, warps = 8>, !fa4.rows<128, warps = 8>, !fa4.rows<128, warps = 8>) {
+// CHECK:     %[[BS_SCALE:.*]] = fa4.splat %[[SCALE:[^ ]*]] : !fa4.rows<128, warps = 8>
+// CHECK:     %[[BS_O:.*]] = fa4.rescale %{{.*}} by %[[BS_SCALE]]
+// CHECK:     scf.yield %[[BS_O]], %[[BS_SCALE]], %{{.*}}
+// CHECK:   } else {
+// CHECK:     scf.yield
+// CHECK:   }
+// CHECK:   fa4.finalize %[[BS_IF]]#0, %[[BS_IF]]#1, %[[BS_IF]]#2
+// CHECK: fa4.scope "dense"
+// CHECK:   %[[D_STAGE:.*]] = fa4.smem_buffer "O_stage" at 16384 : !fa4.smem<128x64xbf16>
+// CHECK:   %[[D_IF:.*]]:3 = scf.if %{{.*}} -> (!fa4.acc<128x64xf32, warps = 8>, !fa4.rows<128, warps = 8>, !fa4.rows<128, warps = 8>) {
+// CHECK-NOT: %[[BS_SCALE]]
+// CHECK:     %[[D_SCALE:.*]] = fa4.splat %{{.*}} : !fa4.rows<128, warps = 8>
+// CHECK:     %[[D_O:.*]] = fa4.rescale %{{.*}} by %[[D_SCALE]]
+// CHECK:     scf.yield %[[D_O]], %[[D_SCALE]], %{{.*}}
+// CHECK:   } else {
+// CHECK:     scf.yield
+// CHECK:   }
+// CHECK-NOT: %[[BS_IF]]
+// CHECK:   fa4.finalize %[[D_IF]]#0, %[[D_IF]]#1, %[[D_IF]]#2
+// CHECK-NOT: fa4.guard
+gpu.module @m [#nvvm.target<chip = "sm_120a">] {
+  gpu.func @two_guarded_paths(%n_min: i32, %n_max: i32, %scale: f32, %scale2: f32,
+                              %p: !llvm.ptr<1>, %sq: i32, %stride: i32) kernel
+      attributes {fa4.features = {}} {
+    fa4.scope "block_sparse" {
+      %stage = fa4.smem_buffer "O_stage" : !fa4.smem<128x64xbf16>
+      %zero = arith.constant 0.0 : f32
+      %ninf = arith.constant 0xFF800000 : f32
+      %o0 = fa4.splat %zero : !fa4.acc<128x64xf32, warps = 8>
+      %m0 = fa4.splat %ninf : !fa4.rows<128, warps = 8>
+      %l0 = fa4.splat %zero : !fa4.rows<128, warps = 8>
+      %nonempty = arith.cmpi sgt, %n_max, %n_min : i32
+      %r:3 = fa4.guard %nonempty else(%o0, %m0, %l0 : !fa4.acc<128x64xf32, warps = 8>, !fa4.rows<128, warps = 8>, !fa4.rows<128, warps = 8>) {
+        %row_scale = fa4.splat %scale : !fa4.rows<128, warps = 8>
+        %o1 = fa4.rescale %o0 by %row_scale : !fa4.acc<128x64xf32, warps = 8>, !fa4.rows<128, warps = 8>
+        fa4.yield %o1, %row_scale, %l0 : !fa4.acc<128x64xf32, warps = 8>, !fa4.rows<128, warps = 8>, !fa4.rows<128, warps = 8>
+      }
+      %out, %lse = fa4.finalize %r#0, %r#1, %r#2 scale %scale : !fa4.acc<128x64xf32, warps = 8>, !fa4.rows<128, warps = 8>
+      fa4.store_tile %out, %p[%n_min] limit %sq stride %stride : !fa4.acc<128x64xf32, warps = 8> as bf16
+    }
+    fa4.scope "dense" {
+      %stage = fa4.smem_buffer "O_stage" : !fa4.smem<128x64xbf16>
+      %zero = arith.constant 0.0 : f32
+      %ninf = arith.constant 0xFF800000 : f32
+      %o0 = fa4.splat %zero : !fa4.acc<128x64xf32, warps = 8>
+      %m0 = fa4.splat %ninf : !fa4.rows<128, warps = 8>
+      %l0 = fa4.splat %zero : !fa4.rows<128, warps = 8>
+      %nonempty = arith.cmpi sgt, %n_max, %n_min : i32
+      %r:3 = fa4.guard %nonempty else(%o0, %m0, %l0 : !fa4.acc<128x64xf32, warps = 8>, !fa4.rows<128, warps = 8>, !fa4.rows<128, warps = 8>) {
+        %row_scale = fa4.splat %scale2 : !fa4.rows<128, warps = 8>
+        %o1 = fa4.rescale %o0 by %row_scale : !fa4.acc<128x64xf32, warps = 8>, !fa4.rows<128, warps = 8>
+        fa4.yield %o1, %row_scale, %l0 : !fa4.acc<128x64xf32, warps = 8>, !fa4.rows<128, warps = 8>, !fa4.rows<128, warps = 8>
+      }
+      %out, %lse = fa4.finalize %r#0, %r#1, %r#2 scale %scale : !fa4.acc<128x64xf32, warps = 8>, !fa4.rows<128, warps = 8>
+      fa4.store_tile %out, %p[%n_min] limit %sq stride %stride : !fa4.acc<128x64xf32, warps = 8> as bf16
+    }
+    gpu.return
+  }
+}
+
+// -----
+
+// The static choice between the two guarded paths, both ways: the variant
+// is resolved by the kernel's feature before its guards become scf.if, so
+// the path not taken, its guard included, is gone.
+// CHECK-LABEL: gpu.func @choose_block_sparse
+// CHECK-NOT: fa4.variant
+// CHECK: fa4.scope "block_sparse"
+// CHECK: scf.if
+// CHECK-NOT: fa4.scope "dense"
+// CHECK: gpu.return
+// CHECK-LABEL: gpu.func @choose_dense
+// CHECK-NOT: fa4.variant
+// CHECK-NOT: fa4.scope "block_sparse"
+// CHECK: fa4.scope "dense"
+// CHECK: scf.if
+// CHECK: gpu.return
+gpu.module @m [#nvvm.target<chip = "sm_120a">] {
+  gpu.func @choose_block_sparse(%n_min: i32, %n_max: i32, %scale: f32, %scale2: f32,
+                              %p: !llvm.ptr<1>, %sq: i32, %stride: i32) kernel
+      attributes {fa4.features = {block_sparse = true}} {
+    fa4.variant "block_sparse" {
+      fa4.scope "block_sparse" {
+        %stage = fa4.smem_buffer "O_stage" : !fa4.smem<128x64xbf16>
+        %zero = arith.constant 0.0 : f32
+        %ninf = arith.constant 0xFF800000 : f32
+        %o0 = fa4.splat %zero : !fa4.acc<128x64xf32, warps = 8>
+        %m0 = fa4.splat %ninf : !fa4.rows<128, warps = 8>
+        %l0 = fa4.splat %zero : !fa4.rows<128, warps = 8>
+        %nonempty = arith.cmpi sgt, %n_max, %n_min : i32
+        %r:3 = fa4.guard %nonempty else(%o0, %m0, %l0 : !fa4.acc<128x64xf32, warps = 8>, !fa4.rows<128, warps = 8>, !fa4.rows<128, warps = 8>) {
+          %row_scale = fa4.splat %scale : !fa4.rows<128, warps = 8>
+          %o1 = fa4.rescale %o0 by %row_scale : !fa4.acc<128x64xf32, warps = 8>, !fa4.rows<128, warps = 8>
+          fa4.yield %o1, %row_scale, %l0 : !fa4.acc<128x64xf32, warps = 8>, !fa4.rows<128, warps = 8>, !fa4.rows<128, warps = 8>
+        }
+        %out, %lse = fa4.finalize %r#0, %r#1, %r#2 scale %scale : !fa4.acc<128x64xf32, warps = 8>, !fa4.rows<128, warps = 8>
+        fa4.store_tile %out, %p[%n_min] limit %sq stride %stride : !fa4.acc<128x64xf32, warps = 8> as bf16
+      }
+    } else {
+      fa4.scope "dense" {
+        %stage = fa4.smem_buffer "O_stage" : !fa4.smem<128x64xbf16>
+        %zero = arith.constant 0.0 : f32
+        %ninf = arith.constant 0xFF800000 : f32
+        %o0 = fa4.splat %zero : !fa4.acc<128x64xf32, warps = 8>
+        %m0 = fa4.splat %ninf : !fa4.rows<128, warps = 8>
+        %l0 = fa4.splat %zero : !fa4.rows<128, warps = 8>
+        %nonempty = arith.cmpi sgt, %n_max, %n_min : i32
+        %r:3 = fa4.guard %nonempty else(%o0, %m0, %l0 : !fa4.acc<128x64xf32, warps = 8>, !fa4.rows<128, warps = 8>, !fa4.rows<128, warps = 8>) {
+          %row_scale = fa4.splat %scale2 : !fa4.rows<128, warps = 8>
+          %o1 = fa4.rescale %o0 by %row_scale : !fa4.acc<128x64xf32, warps = 8>, !fa4.rows<128, warps = 8>
+          fa4.yield %o1, %row_scale, %l0 : !fa4.acc<128x64xf32, warps = 8>, !fa4.rows<128, warps = 8>, !fa4.rows<128, warps = 8>
+        }
+        %out, %lse = fa4.finalize %r#0, %r#1, %r#2 scale %scale : !fa4.acc<128x64xf32, warps = 8>, !fa4.rows<128, warps = 8>
+        fa4.store_tile %out, %p[%n_min] limit %sq stride %stride : !fa4.acc<128x64xf32, warps = 8> as bf16
+      }
+    }
+    gpu.return
+  }
+  gpu.func @choose_dense(%n_min: i32, %n_max: i32, %scale: f32, %scale2: f32,
+                              %p: !llvm.ptr<1>, %sq: i32, %stride: i32) kernel
+      attributes {fa4.features = {block_sparse = false}} {
+    fa4.variant "block_sparse" {
+      fa4.scope "block_sparse" {
+        %stage = fa4.smem_buffer "O_stage" : !fa4.smem<128x64xbf16>
+        %zero = arith.constant 0.0 : f32
+        %ninf = arith.constant 0xFF800000 : f32
+        %o0 = fa4.splat %zero : !fa4.acc<128x64xf32, warps = 8>
+        %m0 = fa4.splat %ninf : !fa4.rows<128, warps = 8>
+        %l0 = fa4.splat %zero : !fa4.rows<128, warps = 8>
+        %nonempty = arith.cmpi sgt, %n_max, %n_min : i32
+        %r:3 = fa4.guard %nonempty else(%o0, %m0, %l0 : !fa4.acc<128x64xf32, warps = 8>, !fa4.rows<128, warps = 8>, !fa4.rows<128, warps = 8>) {
+          %row_scale = fa4.splat %scale : !fa4.rows<128, warps = 8>
+          %o1 = fa4.rescale %o0 by %row_scale : !fa4.acc<128x64xf32, warps = 8>, !fa4.rows<128, warps = 8>
+          fa4.yield %o1, %row_scale, %l0 : !fa4.acc<128x64xf32, warps = 8>, !fa4.rows<128, warps = 8>, !fa4.rows<128, warps = 8>
+        }
+        %out, %lse = fa4.finalize %r#0, %r#1, %r#2 scale %scale : !fa4.acc<128x64xf32, warps = 8>, !fa4.rows<128, warps = 8>
+        fa4.store_tile %out, %p[%n_min] limit %sq stride %stride : !fa4.acc<128x64xf32, warps = 8> as bf16
+      }
+    } else {
+      fa4.scope "dense" {
+        %stage = fa4.smem_buffer "O_stage" : !fa4.smem<128x64xbf16>
+        %zero = arith.constant 0.0 : f32
+        %ninf = arith.constant 0xFF800000 : f32
+        %o0 = fa4.splat %zero : !fa4.acc<128x64xf32, warps = 8>
+        %m0 = fa4.splat %ninf : !fa4.rows<128, warps = 8>
+        %l0 = fa4.splat %zero : !fa4.rows<128, warps = 8>
+        %nonempty = arith.cmpi sgt, %n_max, %n_min : i32
+        %r:3 = fa4.guard %nonempty else(%o0, %m0, %l0 : !fa4.acc<128x64xf32, warps = 8>, !fa4.rows<128, warps = 8>, !fa4.rows<128, warps = 8>) {
+          %row_scale = fa4.splat %scale2 : !fa4.rows<128, warps = 8>
+          %o1 = fa4.rescale %o0 by %row_scale : !fa4.acc<128x64xf32, warps = 8>, !fa4.rows<128, warps = 8>
+          fa4.yield %o1, %row_scale, %l0 : !fa4.acc<128x64xf32, warps = 8>, !fa4.rows<128, warps = 8>, !fa4.rows<128, warps = 8>
+        }
+        %out, %lse = fa4.finalize %r#0, %r#1, %r#2 scale %scale : !fa4.acc<128x64xf32, warps = 8>, !fa4.rows<128, warps = 8>
+        fa4.store_tile %out, %p[%n_min] limit %sq stride %stride : !fa4.acc<128x64xf32, warps = 8> as bf16
+      }
+    }
+    gpu.return
+  }
+}

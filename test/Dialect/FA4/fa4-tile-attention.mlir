@@ -11,7 +11,7 @@
 // CHECK-SAME: %softmax_scale: f32) kernel
 // CHECK-SAME: fa4.abi = ["q", "k", "v", "o", "lse", "seqlen_q", "seqlen_k", "head_ratio", "q_batch_stride", "q_head_stride", "q_row_stride", "k_batch_stride", "k_head_stride", "k_row_stride", "v_batch_stride", "v_head_stride", "v_row_stride", "o_batch_stride", "o_head_stride", "o_row_stride", "lse_batch_stride", "lse_head_stride", "softmax_scale"]
 // CHECK-SAME: fa4.config = {num_stages = 1 : i64, num_warps = 8 : i64, q_in_registers = true, tile_m = 128 : i64, tile_n = 128 : i64}
-// CHECK-SAME: fa4.features = {alibi = false, causal = false, dropout = false, dtype = bf16, head_dim = 128 : i64, head_dim_v = 128 : i64, kernel = "attention", kv_cache = false, load_path = "cp_async", paged_kv = false, return_probs = false, sink = false, softcap = false, split_kv = false, varlen = false, window = false}
+// CHECK-SAME: fa4.features = {alibi = false, block_sparse = false, causal = false, dropout = false, dtype = bf16, head_dim = 128 : i64, head_dim_v = 128 : i64, kernel = "attention", kv_cache = false, load_path = "cp_async", paged_kv = false, return_probs = false, sink = false, softcap = false, split_kv = false, varlen = false, window = false}
 // CHECK-SAME: fa4.grid = ["cdiv(seqlen_q, 128)", "nheads_q", "batch"], fa4.workspace = "0"
 // CHECK-SAME: known_block_size = array<i32: 256, 1, 1>
 // SM90: gpu.module @dense [#nvvm.target<O = 3, chip = "sm_90", features = "+ptx87">]
@@ -67,7 +67,7 @@ fa4.attention @dense dtype(bf16) head_dim(128) head_dim_v(128)
 // Causal: bottom-right aligned (offset Sk - Sq), CTAs longest-first, the
 // range and the mask both causal. Causal D = 128 keeps Q in shared memory.
 // CHECK-LABEL: gpu.module @causal
-// CHECK: fa4.features = {alibi = false, causal = true, dropout = false, dtype = f16
+// CHECK: fa4.features = {alibi = false, block_sparse = false, causal = true, dropout = false, dtype = f16
 // CHECK: gpu.grid_dim x
 // CHECK: %m_block = arith.subi
 // CHECK: %causal_offset = arith.subi %seqlen_k, %seqlen_q
@@ -87,7 +87,7 @@ fa4.attention @causal dtype(f16) head_dim(128) head_dim_v(128) causal
 // D = 128 with 128-key tiles keeps Q in shared memory.
 // CHECK-LABEL: gpu.module @window
 // CHECK: %softmax_scale: f32, %window_left: i32, %window_right: i32) kernel
-// CHECK-SAME: fa4.features = {alibi = false, causal = false, {{.*}}softcap = false, split_kv = false, varlen = false, window = true}
+// CHECK-SAME: fa4.features = {alibi = false, block_sparse = false, causal = false, {{.*}}softcap = false, split_kv = false, varlen = false, window = true}
 // CHECK: %causal_offset = arith.subi %seqlen_k, %seqlen_q
 // CHECK: %window_left_0 = arith.minui %window_left, %seqlen_k
 // CHECK: %window_right_1 = arith.minui %window_right, %seqlen_q
@@ -106,7 +106,7 @@ fa4.attention @window dtype(bf16) head_dim(128) head_dim_v(128) window
 // softmax scales by cap * log2(e); the softcap comes before the mask.
 // CHECK-LABEL: gpu.module @softcap
 // CHECK: %softmax_scale: f32, %softcap: f32) kernel
-// CHECK-SAME: fa4.features = {alibi = false, causal = true, {{.*}}softcap = true, split_kv = false, varlen = false, window = false}
+// CHECK-SAME: fa4.features = {alibi = false, block_sparse = false, causal = true, {{.*}}softcap = true, split_kv = false, varlen = false, window = false}
 // CHECK: %softcap_pre = arith.divf %softmax_scale, %softcap
 // CHECK: %scale_log2 = arith.mulf %softcap, %{{.*}}
 // CHECK: fa4.kv_loop
@@ -125,7 +125,7 @@ fa4.attention @softcap dtype(bf16) head_dim(64) head_dim_v(64) causal softcap
 // bottom-right diagonal.
 // CHECK-LABEL: gpu.module @alibi
 // CHECK: %softmax_scale: f32, %softcap: f32, %alibi_slopes: !llvm.ptr<1>, %alibi_batch_stride: i32) kernel
-// CHECK-SAME: fa4.features = {alibi = true, causal = true
+// CHECK-SAME: fa4.features = {alibi = true, block_sparse = false, causal = true
 // CHECK: %[[I:.*]] = arith.muli %batch, %alibi_batch_stride
 // CHECK: %[[J:.*]] = arith.addi %[[I]], %head
 // CHECK: %[[P:.*]] = llvm.getelementptr %alibi_slopes[%[[J]]] : (!llvm.ptr<1>, i32) -> !llvm.ptr<1>, f32
@@ -162,7 +162,7 @@ fa4.attention @tma dtype(bf16) head_dim(128) head_dim_v(128) causal
 // CTA marks rows no CTA covers (max_seqlen_q too small) with NaN.
 // CHECK-LABEL: gpu.module @varlen
 // CHECK: gpu.func @varlen(%q: !llvm.ptr<1>, %k: !llvm.ptr<1>, %v: !llvm.ptr<1>, %o: !llvm.ptr<1>, %lse: !llvm.ptr<1>, %cu_seqlens_q: !llvm.ptr<1>, %cu_seqlens_k: !llvm.ptr<1>, %seqused_k: !llvm.ptr<1>, %total_q: i32, %total_k: i32, %head_ratio: i32, %q_head_stride: i64, %q_row_stride: i32, %k_head_stride: i64, %k_row_stride: i32, %v_head_stride: i64, %v_row_stride: i32, %o_head_stride: i64, %o_row_stride: i32, %lse_head_stride: i64, %softmax_scale: f32) kernel
-// CHECK-SAME: fa4.features = {alibi = false, causal = true, {{.*}}paged_kv = false, return_probs = false, sink = false, softcap = false, split_kv = false, varlen = true, window = false}
+// CHECK-SAME: fa4.features = {alibi = false, block_sparse = false, causal = true, {{.*}}paged_kv = false, return_probs = false, sink = false, softcap = false, split_kv = false, varlen = true, window = false}
 // CHECK-SAME: fa4.grid = ["max(cdiv(max_seqlen_q, 128), 1)", "nheads_q", "batch"]
 // CHECK: fa4.scope "varlen"
 // CHECK: %q_start, %seqlen_q, %k_start, %seqlen_k = fa4.varlen_seqlens %batch cu_seqlens(%cu_seqlens_q, %cu_seqlens_k) seqused_k(%seqused_k) totals(%total_q, %total_k)
@@ -407,8 +407,8 @@ fa4.kv_append @append dtype(f16) paged_kv
 // CHECK: %stream_hi = arith.trunci %{{.*}} : i64 to i32
 // CHECK: fa4.kv_loop
 // CHECK: %probs, %new_max, %new_sum, %correction = fa4.online_softmax
-// CHECK-NEXT: %[[BITS:.*]] = fa4.dropout_mask row %q_row col %key_col seed(%dropout_seed_lo, %dropout_seed_hi) stream(%stream_lo, %stream_hi) keep %dropout_keep : !fa4.acc<128x64xf32, warps = 8> -> vector<1xi32>
-// CHECK-NEXT: %[[D:.*]] = fa4.dropout %probs bits %[[BITS]] : !fa4.acc<128x64xf32, warps = 8>, vector<1xi32>
+// CHECK-NEXT: %[[BITS:.*]] = fa4.dropout_mask row %q_row col %key_col seed(%dropout_seed_lo, %dropout_seed_hi) stream(%stream_lo, %stream_hi) keep %dropout_keep : !fa4.acc<64x128xf32, warps = 4> -> vector<2xi32>
+// CHECK-NEXT: %[[D:.*]] = fa4.dropout %probs bits %[[BITS]] : !fa4.acc<64x128xf32, warps = 4>, vector<2xi32>
 // CHECK: fa4.pack_a %[[D]]
 // CHECK: fa4.yield %{{.*}}, %new_max, %new_sum
 // CHECK: fa4.finalize %{{.*}}, %{{.*}}, %{{.*}} scale %scale_log2 out_scale %dropout_scale
@@ -420,7 +420,7 @@ fa4.attention @drop dtype(bf16) head_dim(64) head_dim_v(64) causal dropout
 // S_dmask (return_probs): four more parameters; this (batch, head)'s matrix
 // base in the prologue; in the body, the probabilities as computed (before
 // dropout zeroes them) with the dropped ones negated, stored to columns
-// [key_col, key_col + 64) of rows from q_row, rows past seqlen_q skipped.
+// [key_col, key_col + 128) (64 x 128 tiles at D = 64 with dropout) of rows from q_row, rows past seqlen_q skipped.
 // CHECK-LABEL: gpu.module @drop_probs
 // CHECK: %dropout_scale: f32, %probs: !llvm.ptr<1>, %probs_batch_stride: i64, %probs_head_stride: i64, %probs_row_stride: i32) kernel
 // CHECK-SAME: return_probs = true
@@ -430,8 +430,37 @@ fa4.attention @drop dtype(bf16) head_dim(64) head_dim_v(64) causal dropout
 // CHECK-NEXT: %[[BITS:.*]] = fa4.dropout_mask
 // CHECK-NEXT: %[[ENC:.*]] = fa4.dropout %[[P]] bits %[[BITS]] negated
 // CHECK-NEXT: %[[COLS:.*]] = llvm.getelementptr %probs_base[%key_col] : (!llvm.ptr<1>, i32) -> !llvm.ptr<1>, bf16
-// CHECK-NEXT: fa4.store_tile %[[ENC]], %[[COLS]][%q_row] limit %seqlen_q stride %probs_row_stride : !fa4.acc<128x64xf32, warps = 8> as bf16
+// CHECK-NEXT: fa4.store_tile %[[ENC]], %[[COLS]][%q_row] limit %seqlen_q stride %probs_row_stride : !fa4.acc<64x128xf32, warps = 4> as bf16
 // CHECK-NEXT: %[[D:.*]] = fa4.dropout %[[P]] bits %[[BITS]] :
 // CHECK: fa4.pack_a %[[D]]
 fa4.attention @drop_probs dtype(bf16) head_dim(64) head_dim_v(64) dropout
     return_probs load_path(cp_async) stages(1)
+
+// -----
+
+// Block-sparse: ten more parameters; the lists of this (batch, head %
+// heads, q-block) row, their counts clamped to [0, capacity] (and to 0 past
+// the tensors' q-blocks); the range only bounds the keys (no causal edge:
+// the lists say which blocks are visited); the loop iterates the lists.
+// The body is the causal kernel's: its mask keeps the diagonal, which the
+// schedule drops for full-list blocks.
+// CHECK-LABEL: gpu.module @sparse
+// CHECK: %softmax_scale: f32, %mask_block_cnt: !llvm.ptr<1>, %mask_block_idx: !llvm.ptr<1>, %full_block_cnt: !llvm.ptr<1>, %full_block_idx: !llvm.ptr<1>, %sparse_heads: i32, %sparse_m_blocks: i32, %mask_block_capacity: i32, %full_block_capacity: i32, %sparse_block_rows: i32, %sparse_block_tiles: i32) kernel
+// CHECK-SAME: block_sparse = true, causal = true
+// CHECK: fa4.kv_range none rows(%q_row, 128) seqlen(%seqlen_q, %seqlen_k) block(128)
+// CHECK-NEXT: %sparse_q_block = arith.divui %q_row, %sparse_block_rows : i32
+// CHECK-NEXT: %[[IN:.*]] = arith.cmpi ult, %sparse_q_block, %sparse_m_blocks : i32
+// CHECK: %[[HEAD:.*]] = arith.remui %head, %sparse_heads : i32
+// CHECK: %sparse_row = arith.addi
+// CHECK-NEXT: %[[CNT:.*]] = llvm.getelementptr %mask_block_cnt[%sparse_row]
+// CHECK-NEXT: %[[RAW:.*]] = llvm.load %[[CNT]]
+// CHECK-NEXT: %[[MIN:.*]] = arith.minsi %[[RAW]], %mask_block_capacity : i32
+// CHECK-NEXT: %[[MAX:.*]] = arith.maxsi %[[MIN]], %{{.*}} : i32
+// CHECK-NEXT: %mask_count = arith.select %[[IN]], %[[MAX]], %{{.*}} : i32
+// CHECK: %mask_list = llvm.getelementptr %mask_block_idx[
+// CHECK: %full_count = arith.select %[[IN]]
+// CHECK: %full_list = llvm.getelementptr %full_block_idx[
+// CHECK: fa4.kv_loop[%begin, %full_begin, %full_end, %end] lists(%mask_list[%mask_count], %full_list[%full_count]) per(%sparse_block_tiles) stages(1)
+// CHECK: fa4.mask %{{.*}} row %q_row col %key_col limit %seqlen_k diag_max %causal_offset
+fa4.attention @sparse dtype(bf16) head_dim(128) head_dim_v(128) causal block_sparse
+    load_path(cp_async) stages(1)

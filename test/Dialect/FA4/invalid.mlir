@@ -174,8 +174,8 @@ fa4.attention @k dtype(bf16) head_dim(64) head_dim_v(64) varlen dropout return_p
 
 // -----
 
-// expected-error @+1 {{block-sparse attention is not built yet}}
-fa4.attention @k dtype(bf16) head_dim(64) head_dim_v(64) block_sparse load_path(cp_async) stages(1)
+// expected-error @+1 {{block-sparse is not built for kv_cache or split_kv kernels}}
+fa4.attention @k dtype(bf16) head_dim(64) head_dim_v(64) kv_cache block_sparse load_path(cp_async) stages(1)
 
 // -----
 
@@ -644,6 +644,28 @@ gpu.module @m {
     %s = fa4.splat %x : !fa4.acc<64x128xf32, warps = 4>
     // expected-error @+1 {{keep bits for '!fa4.acc<64x128xf32, warps = 4>' take 2 i32 words per lane, not 1}}
     %d = fa4.dropout %s bits %bits : !fa4.acc<64x128xf32, warps = 4>, vector<1xi32>
+    gpu.return
+  }
+}
+
+// -----
+
+gpu.module @m {
+  gpu.func @tma_lists(%p: !llvm.ptr<1>, %d: !llvm.ptr, %i: i32) kernel {
+    fa4.scope "dense" {
+      %qt = fa4.smem_buffer "Q" : !fa4.smem<128x64xbf16>
+      %zero = arith.constant 0.0 : f32
+      %o0 = fa4.splat %zero : !fa4.acc<128x64xf32, warps = 8>
+      // expected-error @+1 {{block lists need the cp.async schedule (the TMA producer walks the range)}}
+      %r = fa4.kv_loop [%i, %i, %i, %i] lists(%p[%i], %p[%i]) per(%i) stages(2)
+          q %qt[%i] : !fa4.smem<128x64xbf16> #fa4.tma(%d, %i, %i : !llvm.ptr, i32, i32)
+          k #fa4.tma(%d, %i, %i : !llvm.ptr, i32, i32)
+          v #fa4.tma(%d, %i, %i : !llvm.ptr, i32, i32)
+          init(%o0) : !fa4.acc<128x64xf32, warps = 8> {
+      ^bb0(%n: i32, %qa: !fa4.smem<128x64xbf16>, %kb: !fa4.smem<64x64xbf16>, %vb: !fa4.smem<64x64xbf16>, %o: !fa4.acc<128x64xf32, warps = 8>):
+        fa4.yield %o : !fa4.acc<128x64xf32, warps = 8>
+      }
+    }
     gpu.return
   }
 }

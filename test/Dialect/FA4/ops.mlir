@@ -187,6 +187,17 @@ gpu.module @key_loop [#nvvm.target<chip = "sm_120a">] {
            %o: !fa4.acc<128x64xf32, warps = 8>, %m: !fa4.rows<128, warps = 8>):
         fa4.yield %o, %m : !fa4.acc<128x64xf32, warps = 8>, !fa4.rows<128, warps = 8>
       }
+      // The block-list iteration kind (block-sparse).
+      // CHECK: fa4.kv_loop[%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}] lists(%{{.*}}[%{{.*}}], %{{.*}}[%{{.*}}]) per(%{{.*}}) stages(1)
+      %rl:2 = fa4.kv_loop [%begin, %full_begin, %full_end, %end] lists(%table[%b], %cu[%b]) per(%page) stages(1)
+          q %qt[%q_row] : !fa4.smem<128x64xbf16> #fa4.contiguous(%q, %stride, %sq : !llvm.ptr<1>, i32, i32)
+          k #fa4.contiguous(%k, %stride, %sk : !llvm.ptr<1>, i32, i32)
+          v #fa4.contiguous(%k, %stride, %sk : !llvm.ptr<1>, i32, i32)
+          init(%o0, %m0) : !fa4.acc<128x64xf32, warps = 8>, !fa4.rows<128, warps = 8> {
+      ^bb0(%n: i32, %qa: !fa4.smem<128x64xbf16>, %kb: !fa4.smem<64x64xbf16>, %vb: !fa4.smem<64x64xbf16>,
+           %o: !fa4.acc<128x64xf32, warps = 8>, %m: !fa4.rows<128, warps = 8>):
+        fa4.yield %o, %m : !fa4.acc<128x64xf32, warps = 8>, !fa4.rows<128, warps = 8>
+      }
       // CHECK: fa4.fill_nan %{{.*}}[%{{.*}} to %{{.*}}] stride %{{.*}} cols(64) as bf16
       fa4.fill_nan %q[%q_row to %sq] stride %stride cols(64) as bf16
       // CHECK: fa4.merge_splits %{{.*}}, %{{.*}} splits(%{{.*}}) strides(%{{.*}}, %{{.*}}) : vector<4xf32>

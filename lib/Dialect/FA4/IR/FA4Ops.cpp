@@ -194,8 +194,10 @@ LogicalResult AttentionOp::verify() {
                             "returns S_dmask only with dropout_p > 0)";
   if (getReturnProbs() && (getVarlen() || getPagedKv() || getKvCache()))
     return emitOpError() << "return_probs is built for dense kernels only";
-  if (getBlockSparse())
-    return emitOpError() << "block-sparse attention is not built yet";
+  if (getBlockSparse() && (getKvCache() || getSplitKv()))
+    return emitOpError() << "block-sparse is not built for kv_cache or "
+                            "split_kv kernels (its lists are per q-block of "
+                            "a prefill)";
   return success();
 }
 
@@ -675,6 +677,15 @@ LogicalResult KVLoopOp::verify() {
                             "cp.async";
   if (getKSource().isTma() && getStages() < 2)
     return emitOpError() << "tiles arriving by TMA need at least 2 stages";
+  // ---- Iteration kind: the range, or block lists ----
+  int listOperands = !!getMaskList() + !!getMaskCount() + !!getFullList() +
+                     !!getFullCount() + !!getListRatio();
+  if (listOperands != 0 && listOperands != 5)
+    return emitOpError() << "block lists need all of mask list and count, "
+                            "full list and count, and the tiles per entry";
+  if (hasLists() && isTma())
+    return emitOpError() << "block lists need the cp.async schedule (the TMA "
+                            "producer walks the range)";
 
   // ---- Body: (n, q, k, v, state...) -> state ----
   Block &body = getBodyBlock();

@@ -172,8 +172,10 @@ fa4::getRegisterSplit(const KernelConfig &config, const TargetInfo &target) {
 /// too, but ptxas for sm_120a spills 8 to 64 bytes on its score variants.)
 /// Q's fragments stay in registers while they fit beside the accumulators
 /// (D <= 192), except with a window, whose two diagonals push the D = 192
-/// kernels past 255 registers on sm_121a (4 to 20 bytes of spill), and with
-/// dropout, whose Philox state did the same on sm_120a (8 to 12 bytes).
+/// kernels past 255 registers on sm_121a (4 to 20 bytes of spill), with
+/// dropout, whose Philox state did the same on sm_120a (8 to 12 bytes), and
+/// with block-sparse lists (the varlen D = 192 causal kernel spilled 56
+/// bytes on sm_120a).
 static KernelConfig chooseWideHeadConfig(AttentionOp op, KernelConfig config,
                                          const TargetInfo &target,
                                          int64_t elementBytes) {
@@ -188,7 +190,7 @@ static KernelConfig chooseWideHeadConfig(AttentionOp op, KernelConfig config,
       break;
   }
   config.qInRegisters = op.getQInRegisters().value_or(
-      d <= 192 && !op.getWindow() && !op.getDropout());
+      d <= 192 && !op.getWindow() && !op.getDropout() && !op.getBlockSparse());
   return config;
 }
 
@@ -275,16 +277,43 @@ KernelConfig fa4::chooseKernelConfig(AttentionOp op, const TargetInfo &target) {
     return chooseDecodeConfig(op, config, target, elementBytes);
   config.tileM = 128;
   config.tileN = 64;
+  // D <= 64 with dropout: 64 rows on four warps with 128-key tiles, Q in
+  // shared memory. The 128 x 64 tile on eight warps needs 167-178
+  // registers with Philox beside S (one CTA per SM where the plain kernel
+  // runs two); 64 x 128 keeps the S tile per thread at 64 values, gives
+  // each K/V fragment two m16 row groups and halves the barriers per key.
+  // Measured on the H200 (bench/RESULTS.md, run 43): p = 0.1 costs 1.33-
+  // 1.38x the plain kernel against 1.57-1.64x at 128 x 64 (FA2: 1.35x).
+  // 236 to 246 registers, spill-free on all three targets.
+  if (op.getDropout() && d <= 64 && !op.getNumWarps()) {
+    config.numWarps = 4;
+    config.tileM = 64;
+    config.tileN = 128;
+    if (getSmemBytes(config, d, op.getHeadDimV(), elementBytes) <=
+        target.smemPerBlock) {
+      config.qInRegisters = op.getQInRegisters().value_or(false);
+      return config;
+    }
+    config.numWarps = 8;
+    config.tileM = 128;
+    config.tileN = 64;
+  }
   if (d > 128)
     return chooseWideHeadConfig(op, config, target, elementBytes);
-  if (d > 64 && !(d > 96 && scoreWork >= 2)) {
+  // Block-sparse: its list state and the full-list blocks' two bodies
+  // beside a 128-key S tile spilled 44 bytes at D = 128 with Q's fragments
+  // in registers, so D > 96 keeps Q in shared memory (below), and the
+  // varlen kernels, 4 bytes even so (sm_120a), take 64-key tiles.
+  bool sparseVarlen = op.getBlockSparse() && op.getVarlen();
+  if (d > 64 && !(d > 96 && (scoreWork >= 2 || sparseVarlen))) {
     KernelConfig wide = config;
     wide.tileN = 128;
     if (getSmemBytes(wide, d, op.getHeadDimV(), elementBytes) <=
         target.smemPerBlock)
       config = wide;
   }
-  bool busyWide = scoreWork > 0 && d > 96 && config.tileN == 128;
+  bool busyWide =
+      (scoreWork > 0 || op.getBlockSparse()) && d > 96 && config.tileN == 128;
   config.qInRegisters = op.getQInRegisters().value_or(d > 64 && !busyWide);
   return config;
 }

@@ -46,6 +46,7 @@ bool alibi(const KernelVariant &v) { return v.isAlibi(); }
 bool sink(const KernelVariant &v) { return v.isSink(); }
 bool dropout(const KernelVariant &v) { return v.isDropout(); }
 bool returnProbs(const KernelVariant &v) { return v.isReturnProbs(); }
+bool blockSparse(const KernelVariant &v) { return v.isBlockSparse(); }
 } // namespace
 
 /// Every parameter any attention kernel takes, in order. The dense kernels'
@@ -144,6 +145,23 @@ static constexpr ParamSpec kAttentionParams[] = {
     {"probs_batch_stride", ParamKind::I64, returnProbs},
     {"probs_head_stride", ParamKind::I64, returnProbs},
     {"probs_row_stride", ParamKind::I32, returnProbs},
+    // Block-sparse (FlashAttention-4's BlockSparseTensors): int32 counts
+    // (batch, heads, m_blocks) and entry lists (batch, heads, m_blocks,
+    // capacity), contiguous, for the mask list and the full list. `heads`
+    // is 1 (one pattern for every head) or nheads_q; query head h reads
+    // pattern h % heads. Sparse q-block i holds query rows [i * rows,
+    // (i + 1) * rows), a sparse key block `tiles` key tiles. A count is
+    // clamped to [0, capacity]; the full list's capacity 0 means none.
+    {"mask_block_cnt", ParamKind::GlobalPtr, blockSparse},
+    {"mask_block_idx", ParamKind::GlobalPtr, blockSparse},
+    {"full_block_cnt", ParamKind::GlobalPtr, blockSparse},
+    {"full_block_idx", ParamKind::GlobalPtr, blockSparse},
+    {"sparse_heads", ParamKind::I32, blockSparse},
+    {"sparse_m_blocks", ParamKind::I32, blockSparse},
+    {"mask_block_capacity", ParamKind::I32, blockSparse},
+    {"full_block_capacity", ParamKind::I32, blockSparse},
+    {"sparse_block_rows", ParamKind::I32, blockSparse},
+    {"sparse_block_tiles", ParamKind::I32, blockSparse},
     // CUtensorMaps by value (128 B, grid constants): 4-D views of Q, K, V as
     // (head_dim, seq, head, batch), boxes of one swizzle chunk x tile rows.
     {"q_tma", ParamKind::TensorMap, tma},
@@ -300,6 +318,7 @@ static DictionaryAttr buildFeatures(Builder &b, const KernelVariant &v) {
       b.getNamedAttr("split_kv", b.getBoolAttr(v.isSplitKV())),
       b.getNamedAttr("dropout", b.getBoolAttr(v.isDropout())),
       b.getNamedAttr("return_probs", b.getBoolAttr(v.isReturnProbs())),
+      b.getNamedAttr("block_sparse", b.getBoolAttr(v.isBlockSparse())),
       b.getNamedAttr("load_path",
                      b.getStringAttr(stringifyLoadPath(def.getLoadPath()))),
   };

@@ -26,6 +26,20 @@
 // Blocks are visited from the last to the first; "next" is the next block
 // of that order (n - 1 while n > begin), which the prefetch loads.
 //
+// Block lists (block-sparse, cp.async): visit position p of [0, total),
+// total = (mask_count + full_count) * r, is tile t = p % r of entry
+// E = p / r of the lists (the mask list's entries, then the full list's),
+// block listBlock(E, t) = entry * r + r - 1 - t:
+//    guard(total > 0) {
+//      load Q, K[listBlock(0, 0)] ...
+//      for p in [0, mask_count * r): masked body
+//      for p in [mask_count * r, total):
+//        n in [full_begin, full_end) ? unmasked body : key limit only
+//    }
+//  carrying the block of p + 1 for the prefetch, and (E, t) of p + 2,
+//  advanced by a compare (no division), whose entry is read a whole
+//  iteration ahead of its use.
+//
 //===----------------------------------------------------------------------===//
 
 #include "fa4/Dialect/FA4/IR/FA4Ops.h"
@@ -34,9 +48,12 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
+
+#include <tuple>
 
 namespace mlir {
 namespace fa4 {
@@ -79,6 +96,25 @@ static LogicalResult verifyOneStageBody(KVLoopOp loop, Operation *split) {
   return success();
 }
 
+/// Which element mask a cloned body applies.
+enum class MaskUse {
+  /// fa4.mask dropped: the block lies inside every edge.
+  None,
+  /// fa4.mask as written: the key limit and the diagonals.
+  Full,
+  /// fa4.mask without its diagonals: a full-list block at the key limit.
+  KeyLimit,
+};
+
+/// How a loop chooses each block's mask.
+enum class BlockKind {
+  Masked,
+  Unmasked,
+  /// A full-list block: unmasked inside [full_begin, full_end), else the
+  /// key limit only.
+  FullList,
+};
+
 class Scheduler {
 public:
   Scheduler(KVLoopOp loop, const TargetInfo &target)
@@ -95,6 +131,8 @@ private:
   Value sub(Value x, Value y) { return arith::SubIOp::create(b, loc, x, y); }
   Value mul(Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); }
   Value maxS(Value x, Value y) { return arith::MaxSIOp::create(b, loc, x, y); }
+  Value minS(Value x, Value y) { return arith::MinSIOp::create(b, loc, x, y); }
+  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
   Value remU(Value x, int64_t d) {
     return arith::RemUIOp::create(b, loc, x, i32(d));
   }
@@ -121,11 +159,16 @@ private:
   void loadV(Value row, Value dest, Value barriers = {}, Value index = {});
   /// Q as the body reads it: the shared-memory tile, or its A fragments.
   Value readQ();
-  /// Clones the body for block `n` with tiles `k`, `v` and `state`; drops
-  /// fa4.mask unless `masked`; runs `atStateUpdate` before the first op that
+  /// Clones the body for block `n` with tiles `k`, `v` and `state`, its
+  /// fa4.mask as `use` says; runs `atStateUpdate` before the first op that
   /// reads the state. Returns the next state.
   SmallVector<Value> cloneBody(Value n, Value q, Value k, Value v,
-                               ValueRange state, bool masked,
+                               ValueRange state, MaskUse use,
+                               function_ref<void()> atStateUpdate = {});
+  /// The body for block `n` of a loop of `kind`: a full-list block chooses
+  /// its mask by n in an scf.if, both branches with `atStateUpdate`.
+  SmallVector<Value> buildBody(Value n, Value q, Value k, Value v,
+                               ValueRange state, BlockKind kind,
                                function_ref<void()> atStateUpdate = {});
   /// The (masked, unmasked[, masked]) block ranges of the visit order, as
   /// (lo, hi, masked): blocks hi - 1 down to lo.
@@ -133,8 +176,26 @@ private:
 
   // ---- cp.async ----
   void buildCpAsync();
+  /// One visit of block n (its first key row `kvRow`): waits, loads, the
+  /// body, and when `hasNext` the prefetch of the next block, whose first
+  /// row `nextRow` builds. `iter` is the state, then (two stages) the stage
+  /// buffers; returns what the loop yields for them.
+  SmallVector<Value> buildCpAsyncStep(Value n, Value kvRow, Value hasNext,
+                                      function_ref<Value()> nextRow,
+                                      ValueRange iter, Value q, BlockKind kind);
   SmallVector<Value> buildCpAsyncLoop(Value lo, Value hi, Value q,
                                       ValueRange init, bool masked);
+  // ---- Block lists ----
+  /// The block of tile `tile` of entry `entry` (over both lists; clamped
+  /// to the last entry, so that a position past the lists reads inside
+  /// them).
+  Value listBlock(Value entry, Value tile);
+  /// (entry, tile) of the next visit position.
+  std::pair<Value, Value> advance(Value entry, Value tile);
+  /// Positions [lo, hi) of the lists; `iter` ends with the blocks at
+  /// positions lo and lo + 1 and the (entry, tile) of lo + 2.
+  SmallVector<Value> buildCpAsyncListLoop(Value lo, Value hi, Value q,
+                                          ValueRange init, BlockKind kind);
   // ---- TMA ----
   void buildWarpSpecialized();
   void buildProducer(Value count);
@@ -150,6 +211,9 @@ private:
   Operation *stateUpdate = nullptr;
   // TMA: the full/empty barrier rings and Q's barrier.
   Value fullBars, emptyBars, qBar;
+  // Block lists: positions in all, the mask list's, the last entry over
+  // both lists, and the first entry past the keys (ceil(end / r)).
+  Value listTotal, maskEnd, lastEntry, entryLimit;
 };
 
 void Scheduler::createStageBuffers() {
@@ -188,7 +252,7 @@ Value Scheduler::readQ() {
 }
 
 SmallVector<Value> Scheduler::cloneBody(Value n, Value q, Value k, Value v,
-                                        ValueRange state, bool masked,
+                                        ValueRange state, MaskUse use,
                                         function_ref<void()> atStateUpdate) {
   IRMapping map;
   map.map(loop.getBlockIndexArg(), n);
@@ -200,9 +264,22 @@ SmallVector<Value> Scheduler::cloneBody(Value n, Value q, Value k, Value v,
   for (Operation &op : body.without_terminator()) {
     if (&op == stateUpdate && atStateUpdate)
       atStateUpdate();
+    auto mask = dyn_cast<MaskOp>(op);
     // An unmasked block needs no element mask: its scores pass through.
-    if (auto mask = dyn_cast<MaskOp>(op); mask && !masked) {
+    if (mask && use == MaskUse::None) {
       map.map(mask.getResult(), map.lookup(mask.getScores()));
+      continue;
+    }
+    // A full-list block at the key limit: the limit without the diagonals.
+    if (mask && use == MaskUse::KeyLimit) {
+      auto lookup = [&](Value v) {
+        return v ? map.lookupOrDefault(v) : Value();
+      };
+      Value limited = MaskOp::create(
+          b, mask.getLoc(), lookup(mask.getScores()), lookup(mask.getRow()),
+          lookup(mask.getCol()), lookup(mask.getLimit()), Value(), Value(),
+          lookup(mask.getGroup()));
+      map.map(mask.getResult(), limited);
       continue;
     }
     b.clone(op, map);
@@ -211,6 +288,29 @@ SmallVector<Value> Scheduler::cloneBody(Value n, Value q, Value k, Value v,
   for (Value value : cast<YieldOp>(body.getTerminator()).getValues())
     next.push_back(map.lookupOrDefault(value));
   return next;
+}
+
+SmallVector<Value> Scheduler::buildBody(Value n, Value q, Value k, Value v,
+                                        ValueRange state, BlockKind kind,
+                                        function_ref<void()> atStateUpdate) {
+  if (kind != BlockKind::FullList)
+    return cloneBody(n, q, k, v, state,
+                     kind == BlockKind::Masked ? MaskUse::Full : MaskUse::None,
+                     atStateUpdate);
+  Value lower = cmp(arith::CmpIPredicate::sge, n, loop.getFullBegin());
+  Value upper = cmp(arith::CmpIPredicate::slt, n, loop.getFullEnd());
+  Value inside = arith::AndIOp::create(b, loc, lower, upper);
+  auto ifOp = scf::IfOp::create(b, loc, state.getTypes(), inside,
+                                /*withElseRegion=*/true);
+  for (auto [region, use] :
+       {std::pair<Region *, MaskUse>{&ifOp.getThenRegion(), MaskUse::None},
+        {&ifOp.getElseRegion(), MaskUse::KeyLimit}}) {
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPointToStart(&region->front());
+    SmallVector<Value> next = cloneBody(n, q, k, v, state, use, atStateUpdate);
+    scf::YieldOp::create(b, loc, next);
+  }
+  return SmallVector<Value>(ifOp.getResults());
 }
 
 SmallVector<std::tuple<Value, Value, bool>> Scheduler::getPhases() {
@@ -228,10 +328,61 @@ SmallVector<std::tuple<Value, Value, bool>> Scheduler::getPhases() {
 // cp.async schedule
 //===----------------------------------------------------------------------===//
 
-SmallVector<Value> Scheduler::buildCpAsyncLoop(Value lo, Value hi, Value q,
-                                               ValueRange init, bool masked) {
+SmallVector<Value> Scheduler::buildCpAsyncStep(Value n, Value kvRow,
+                                               Value hasNext,
+                                               function_ref<Value()> nextRow,
+                                               ValueRange iter, Value q,
+                                               BlockKind kind) {
   bool twoStages = stages == 2;
   size_t nState = numState();
+  auto prefetch = [&](Value kBuf, Value vBuf) {
+    scf::IfOp::create(b, loc, hasNext, [&](OpBuilder &, Location) {
+      Value row = nextRow();
+      loadK(row, kBuf);
+      if (vBuf)
+        loadV(row, vBuf);
+      CommitLoadsOp::create(b, loc);
+      scf::YieldOp::create(b, loc);
+    });
+  };
+  // The stage this iteration reads; with two stages the buffers ping-pong
+  // through the loop: (kCur, vCur, kNext, vNext).
+  ValueRange state = iter.take_front(nState);
+  Value kCur = twoStages ? iter[nState] : kStages[0];
+  Value vCur = twoStages ? iter[nState + 1] : vStages[0];
+  WaitLoadsOp::create(b, loc, /*pending=*/0);
+  SmallVector<Value> out;
+  if (twoStages) {
+    // K[n] and V[n] have landed, and every warp is done with the previous
+    // block, so its stage is free: prefetch the next block into it, under
+    // this whole iteration. Indirect rows (a page table) would make every
+    // warp wait for the table right after the barrier: their prefetch goes
+    // after the scores instead, under the Q K^T MMAs in flight.
+    auto prefetchNext = [&] { prefetch(iter[nState + 2], iter[nState + 3]); };
+    if (loop.getKSource().isIndirect()) {
+      out = buildBody(n, q, kCur, vCur, state, kind, prefetchNext);
+    } else {
+      prefetchNext();
+      out = buildBody(n, q, kCur, vCur, state, kind);
+    }
+    out.append({iter[nState + 2], iter[nState + 3], kCur, vCur});
+  } else {
+    // K[n] (and, on the first block, Q) has landed, and every warp is done
+    // reading V[n + 1]: V[n] may overwrite it under Q K^T. Once the scores
+    // are computed, V[n] has landed and every warp is done reading K[n]:
+    // the next K overwrites it under softmax and P V.
+    loadV(kvRow, vCur);
+    CommitLoadsOp::create(b, loc);
+    out = buildBody(n, q, kCur, vCur, state, kind, [&] {
+      WaitLoadsOp::create(b, loc, /*pending=*/0);
+      prefetch(kCur, Value());
+    });
+  }
+  return out;
+}
+
+SmallVector<Value> Scheduler::buildCpAsyncLoop(Value lo, Value hi, Value q,
+                                               ValueRange init, bool masked) {
   Value span = sub(hi, lo);
   Value count = maxS(span, i32(0));
   Value lower = i32(0);
@@ -244,67 +395,109 @@ SmallVector<Value> Scheduler::buildCpAsyncLoop(Value lo, Value hi, Value q,
         Value n = sub(sub(hi, i32(1)), iv);
         Value kvRow = mul(n, i32(tileN));
         Value hasNext = cmp(arith::CmpIPredicate::sgt, n, begin());
-        auto prefetch = [&](Value kBuf, Value vBuf) {
-          scf::IfOp::create(b, loc, hasNext, [&](OpBuilder &, Location) {
-            Value row = sub(kvRow, i32(tileN));
-            loadK(row, kBuf);
-            if (vBuf)
-              loadV(row, vBuf);
-            CommitLoadsOp::create(b, loc);
-            scf::YieldOp::create(b, loc);
-          });
-        };
-        // The stage this iteration reads; with two stages the buffers
-        // ping-pong through the loop: (kCur, vCur, kNext, vNext).
-        ValueRange state = iter.take_front(nState);
-        Value kCur = twoStages ? iter[nState] : kStages[0];
-        Value vCur = twoStages ? iter[nState + 1] : vStages[0];
-        WaitLoadsOp::create(b, loc, /*pending=*/0);
-        SmallVector<Value> next;
-        if (twoStages) {
-          // K[n] and V[n] have landed, and every warp is done with the
-          // previous block, so its stage is free: prefetch the next block
-          // into it, under this whole iteration. Indirect rows (a page
-          // table) would make every warp wait for the table right after the
-          // barrier: their prefetch goes after the scores instead, under
-          // the Q K^T MMAs in flight.
-          auto prefetchNext = [&] { prefetch(iter[nState + 2], iter[nState + 3]); };
-          if (loop.getKSource().isIndirect()) {
-            next = cloneBody(n, q, kCur, vCur, state, masked, prefetchNext);
-          } else {
-            prefetchNext();
-            next = cloneBody(n, q, kCur, vCur, state, masked);
-          }
-          next.append({iter[nState + 2], iter[nState + 3], kCur, vCur});
-        } else {
-          // K[n] (and, on the first block, Q) has landed, and every warp is
-          // done reading V[n + 1]: V[n] may overwrite it under Q K^T. Once
-          // the scores are computed, V[n] has landed and every warp is done
-          // reading K[n]: the next K overwrites it under softmax and P V.
-          loadV(kvRow, vCur);
-          CommitLoadsOp::create(b, loc);
-          next = cloneBody(n, q, kCur, vCur, state, masked, [&] {
-            WaitLoadsOp::create(b, loc, /*pending=*/0);
-            prefetch(kCur, Value());
-          });
-        }
-        scf::YieldOp::create(b, loc, next);
+        SmallVector<Value> out = buildCpAsyncStep(
+            n, kvRow, hasNext, [&] { return sub(kvRow, i32(tileN)); }, iter, q,
+            masked ? BlockKind::Masked : BlockKind::Unmasked);
+        scf::YieldOp::create(b, loc, out);
       });
   forOp->setAttr("fa4.loop", b.getStringAttr(masked ? "masked" : "unmasked"));
   return SmallVector<Value>(forOp.getResults());
 }
 
+//===----------------------------------------------------------------------===//
+// Block lists
+//===----------------------------------------------------------------------===//
+
+Value Scheduler::listBlock(Value entry, Value tile) {
+  Value ratio = loop.getListRatio();
+  Value maskCount = loop.getMaskCount();
+  Value safe = arith::MinSIOp::create(b, loc, entry, lastEntry);
+  Value inFull = cmp(arith::CmpIPredicate::sge, safe, maskCount);
+  Value index =
+      arith::SelectOp::create(b, loc, inFull, sub(safe, maskCount), safe);
+  Value list = arith::SelectOp::create(b, loc, inFull, loop.getFullList(),
+                                       loop.getMaskList());
+  Type i32Type = b.getI32Type();
+  Value ptr = LLVM::GEPOp::create(b, loc, list.getType(), i32Type, list,
+                                  ValueRange{index});
+  Value value = LLVM::LoadOp::create(b, loc, i32Type, ptr, /*alignment=*/4);
+  // An entry past the keys (or negative, read unsigned) becomes the first
+  // entry past them: its blocks hold no key and the mask empties them.
+  Value clamped = arith::MinUIOp::create(b, loc, value, entryLimit);
+  Value last = sub(ratio, i32(1));
+  return add(mul(clamped, ratio), sub(last, tile));
+}
+
+std::pair<Value, Value> Scheduler::advance(Value entry, Value tile) {
+  Value next = add(tile, i32(1));
+  Value wrap = cmp(arith::CmpIPredicate::eq, next, loop.getListRatio());
+  Value nextEntry =
+      arith::SelectOp::create(b, loc, wrap, add(entry, i32(1)), entry);
+  Value nextTile = arith::SelectOp::create(b, loc, wrap, i32(0), next);
+  return {nextEntry, nextTile};
+}
+
+SmallVector<Value> Scheduler::buildCpAsyncListLoop(Value lo, Value hi, Value q,
+                                                   ValueRange init,
+                                                   BlockKind kind) {
+  Value step = i32(1);
+  auto forOp = scf::ForOp::create(
+      b, loc, lo, maxS(hi, lo), step, init,
+      [&](OpBuilder &, Location, Value p, ValueRange iter) {
+        size_t size = iter.size();
+        Value n = iter[size - 4], next = iter[size - 3];
+        Value entry = iter[size - 2], tile = iter[size - 1];
+        // The block after next: read now, used by the next iteration's
+        // prefetch, so its load latency hides under this block.
+        Value after = listBlock(entry, tile);
+        auto [entryAfter, tileAfter] = advance(entry, tile);
+        Value hasNext =
+            cmp(arith::CmpIPredicate::slt, add(p, i32(1)), listTotal);
+        Value kvRow = mul(n, i32(tileN));
+        SmallVector<Value> out = buildCpAsyncStep(
+            n, kvRow, hasNext, [&] { return mul(next, i32(tileN)); },
+            iter.drop_back(4), q, kind);
+        out.append({next, after, entryAfter, tileAfter});
+        scf::YieldOp::create(b, loc, out);
+      });
+  forOp->setAttr(
+      "fa4.loop",
+      b.getStringAttr(kind == BlockKind::Masked ? "mask_list" : "full_list"));
+  return SmallVector<Value>(forOp.getResults());
+}
+
 void Scheduler::buildCpAsync() {
   createStageBuffers();
-  // ---- Main loop, guarded: an empty key range has defined results ----
-  Value nonEmpty = cmp(arith::CmpIPredicate::sgt, end(), begin());
+  bool lists = loop.hasLists();
+  if (lists) {
+    Value ratio = loop.getListRatio();
+    maskEnd = mul(loop.getMaskCount(), ratio);
+    listTotal = add(maskEnd, mul(loop.getFullCount(), ratio));
+    lastEntry = sub(add(loop.getMaskCount(), loop.getFullCount()), i32(1));
+    entryLimit =
+        arith::DivUIOp::create(b, loc, add(end(), sub(ratio, i32(1))), ratio);
+  }
+  // ---- Main loop, guarded: an empty key range (or empty lists) has
+  // defined results ----
+  Value nonEmpty = lists ? cmp(arith::CmpIPredicate::sgt, listTotal, i32(0))
+                         : cmp(arith::CmpIPredicate::sgt, end(), begin());
   auto guard = GuardOp::create(b, loc, nonEmpty, loop.getInit());
   {
     OpBuilder::InsertionGuard g(b);
     b.setInsertionPointToStart(b.createBlock(&guard.getBody()));
-    // Prologue: Q and K[end - 1] (and V[end - 1] with two stages).
+    // Prologue: Q and K[first] (and V[first] with two stages); the first
+    // block is end - 1, or the lists' first.
     bool qInRegisters = isa<AFragType>(loop.getQArg().getType());
-    Value lastBlock = sub(end(), i32(1));
+    Value lastBlock, secondBlock, thirdEntry, thirdTile;
+    if (lists) {
+      Value zero = i32(0);
+      lastBlock = listBlock(zero, zero);
+      auto [entry1, tile1] = advance(zero, zero);
+      secondBlock = listBlock(entry1, tile1);
+      std::tie(thirdEntry, thirdTile) = advance(entry1, tile1);
+    } else {
+      lastBlock = sub(end(), i32(1));
+    }
     Value lastRow = mul(lastBlock, i32(tileN));
     loadQ(Value());
     if (qInRegisters)
@@ -322,8 +515,16 @@ void Scheduler::buildCpAsync() {
     SmallVector<Value> state(loop.getInit());
     if (stages == 2)
       state.append({kStages[0], vStages[0], kStages[1], vStages[1]});
-    for (auto [lo, hi, masked] : getPhases())
-      state = buildCpAsyncLoop(lo, hi, q, state, masked);
+    if (lists) {
+      state.append({lastBlock, secondBlock, thirdEntry, thirdTile});
+      state =
+          buildCpAsyncListLoop(i32(0), maskEnd, q, state, BlockKind::Masked);
+      state = buildCpAsyncListLoop(maskEnd, listTotal, q, state,
+                                   BlockKind::FullList);
+    } else {
+      for (auto [lo, hi, masked] : getPhases())
+        state = buildCpAsyncLoop(lo, hi, q, state, masked);
+    }
     YieldOp::create(b, loc, ValueRange(state).take_front(numState()));
   }
   loop.replaceAllUsesWith(guard.getResults());
@@ -350,8 +551,9 @@ SmallVector<Value> Scheduler::buildConsumerLoop(Value iBegin, Value iEnd,
         ValueRange ks = iter.slice(nState, stages);
         ValueRange vs = iter.slice(nState + stages, stages);
         BarrierWaitOp::create(b, loc, fullBars, stage, parity);
-        SmallVector<Value> next = cloneBody(n, q, ks.front(), vs.front(),
-                                            iter.take_front(nState), masked);
+        SmallVector<Value> next =
+            cloneBody(n, q, ks.front(), vs.front(), iter.take_front(nState),
+                      masked ? MaskUse::Full : MaskUse::None);
         // Every thread is done reading stage i % S: hand it back.
         BarrierArriveOp::create(b, loc, emptyBars, stage);
         llvm::append_range(next, rotate(ks));

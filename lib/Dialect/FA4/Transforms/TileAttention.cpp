@@ -110,6 +110,8 @@ private:
   Value buildVarlenSequence();
   void buildMBlock(Value mBlock);
   void buildRangeAndState();
+  /// Block-sparse: this m-block's mask and full lists and their counts.
+  void buildBlockLists();
   Value buildLoop();
   void buildLoopBody(Block *body, Value q);
   void buildEpilogue(Value o, Value m, Value l);
@@ -153,6 +155,9 @@ private:
   Value dropoutStreamLo, dropoutStreamHi;
   /// return_probs: this (batch, head)'s S_dmask matrix.
   Value probsBase;
+  /// Block-sparse: the m-block's entry lists, their clamped counts, and the
+  /// key tiles per entry.
+  Value maskList, maskCount, fullList, fullCount, listRatio;
   Value range[4];
   Value sQ, o0, m0, l0;
   AccTileType accO, accS;
@@ -421,7 +426,11 @@ void AttentionBuilder::buildRangeAndState() {
   MLIRContext *ctx = b.getContext();
   Type elementType = def.getElementType();
   int64_t d = def.getHeadDim(), dv = def.getHeadDimV();
-  MaskKind maskKind = variant.isWindow()   ? MaskKind::Local
+  // Block-sparse: the lists say which blocks are visited; the range only
+  // says which lie wholly below seqlen_k (no causal or window edge).
+  bool listed = variant.isBlockSparse();
+  MaskKind maskKind = listed               ? MaskKind::None
+                      : variant.isWindow() ? MaskKind::Local
                       : variant.isCausal() ? MaskKind::Causal
                                            : MaskKind::None;
   // The range is in queries: packed rows start at query q_row / g, and
@@ -429,11 +438,14 @@ void AttentionBuilder::buildRangeAndState() {
   Value rangeRow = qGroup ? named(arith::DivUIOp::create(b, loc, qRow0, qGroup),
                                   "first_query")
                           : qRow0;
-  auto kvRange = KVRangeOp::create(b, loc, maskKind, windowLeft, windowRight,
-                                   rangeRow, seqlenQ, seqlenK, config.tileM,
-                                   config.tileN, splitIndex, numSplits);
+  auto kvRange = KVRangeOp::create(
+      b, loc, maskKind, listed ? Value() : windowLeft,
+      listed ? Value() : windowRight, rangeRow, seqlenQ, seqlenK, config.tileM,
+      config.tileN, splitIndex, numSplits);
   for (int i = 0; i < 4; ++i)
     range[i] = kvRange->getResult(i);
+  if (listed)
+    buildBlockLists();
 
   if (!qRows)
     qRows = seqlenQ;
@@ -499,6 +511,52 @@ void AttentionBuilder::buildRangeAndState() {
                       "probs_base");
 }
 
+/// Row (batch, head % heads, q_row / rows) of the count tensors, (batch,
+/// heads, m_blocks); the entry lists hold `capacity` entries per row. A
+/// q-block past m_blocks (varlen lengths only the device holds) has none;
+/// a count is clamped to [0, capacity], so no value read here moves a load
+/// outside the lists.
+void AttentionBuilder::buildBlockLists() {
+  Type i32Type = b.getI32Type();
+  Value qBlock =
+      named(arith::DivUIOp::create(b, loc, qRow0, args["sparse_block_rows"]),
+            "sparse_q_block");
+  Value inRange = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
+                                        qBlock, args["sparse_m_blocks"]);
+  Value zero = i32(0);
+  Value safeBlock = arith::SelectOp::create(b, loc, inRange, qBlock, zero);
+  Value patternHead =
+      arith::RemUIOp::create(b, loc, head, args["sparse_heads"]);
+  Value heads64 = ext64(args["sparse_heads"]);
+  Value entryHeads = arith::MulIOp::create(b, loc, ext64(batch), heads64);
+  Value headRow = arith::AddIOp::create(b, loc, entryHeads, ext64(patternHead));
+  Value mBlocks64 = ext64(args["sparse_m_blocks"]);
+  Value rowStart = arith::MulIOp::create(b, loc, headRow, mBlocks64);
+  Value row = named(arith::AddIOp::create(b, loc, rowStart, ext64(safeBlock)),
+                    "sparse_row");
+  auto buildList = [&](StringRef kind, Value &list, Value &count) {
+    std::string name = kind.str();
+    Value counts = args[name + "_block_cnt"];
+    Value capacity = args[name + "_block_capacity"];
+    Value countPtr = LLVM::GEPOp::create(b, loc, counts.getType(), i32Type,
+                                         counts, ValueRange{row});
+    Value raw = LLVM::LoadOp::create(b, loc, i32Type, countPtr,
+                                     /*alignment=*/4);
+    Value clamped = arith::MaxSIOp::create(
+        b, loc, arith::MinSIOp::create(b, loc, raw, capacity), zero);
+    count = named(arith::SelectOp::create(b, loc, inRange, clamped, zero),
+                  name + "_count");
+    Value entries = args[name + "_block_idx"];
+    Value offset = arith::MulIOp::create(b, loc, row, ext64(capacity));
+    list = named(LLVM::GEPOp::create(b, loc, entries.getType(), i32Type,
+                                     entries, ValueRange{offset}),
+                 name + "_list");
+  };
+  buildList("mask", maskList, maskCount);
+  buildList("full", fullList, fullCount);
+  listRatio = args["sparse_block_tiles"];
+}
+
 Value AttentionBuilder::buildLoop() {
   MLIRContext *ctx = b.getContext();
   Type elementType = def.getElementType();
@@ -548,8 +606,8 @@ Value AttentionBuilder::buildLoop() {
       range[3], b.getI64IntegerAttr(config.numStages), sQ, qRow0,
       cast<TileSourceAttrInterface>(qSource), qOps,
       cast<TileSourceAttrInterface>(kvSource), kOps,
-      cast<TileSourceAttrInterface>(kvSource), vOps,
-      ValueRange{o0, m0, l0});
+      cast<TileSourceAttrInterface>(kvSource), vOps, maskList, maskCount,
+      fullList, fullCount, listRatio, ValueRange{o0, m0, l0});
   Block *body = b.createBlock(&loop.getBody(), {},
                               {b.getI32Type(), qArg, kTile, vTile, accO, rows,
                                rows},

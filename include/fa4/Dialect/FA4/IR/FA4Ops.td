@@ -72,7 +72,15 @@ def FA4_AttentionOp : FA4_Op<"attention", [Symbol]> {
       (exp of the scaled score minus the running max, before
       normalization), negated where dropout drops them, are stored to a
       `(B, Hq, rows, cols)` tensor in `dtype`.
-    - `block_sparse`: not built yet.
+    - `block_sparse`: the key blocks each m-block visits come from
+      per-(batch, head, q-block) lists, FlashAttention-4's
+      `mask_block_cnt/idx` (blocks that need the element mask) and
+      `full_block_cnt/idx` (blocks that need none), in global memory; the
+      sparse block sizes are run-time parameters that the kernel's tile
+      divides. The mask-list blocks apply the kernel's masks (causal,
+      window, the key limit), the full-list ones only the key limit. A
+      q-block with no listed block writes O = 0 and LSE = -inf. cp.async
+      only; not with kv_cache or split_kv.
 
     Every kernel takes any GQA/MQA ratio (kv head = q head / ratio) and
     writes the log-sum-exp when given a non-null `lse` pointer: neither is
@@ -456,6 +464,21 @@ def FA4_KVLoopOp : FA4_Op<"kv_loop", [
     warp-specialized TMA schedule (shared-memory stages, loads, waits,
     prefetch of the next block, an empty-range guard).
 
+    Iteration kinds. Without `lists` the visited blocks are the range
+    [begin, end). With `lists(%mask[%mask_count], %full[%full_count])
+    per(%r)` (block-sparse; cp.async only) they come from two int32 lists
+    in global memory instead: the `mask_count` entries of `mask`, then the
+    `full_count` entries of `full`, in list order. Entry e is a sparse key
+    block of `r` tiles and expands to blocks e*r + r - 1 down to e*r; an
+    entry past the keys (e >= ceil(end / r), negative ones read unsigned)
+    is clamped to ceil(end / r), whose blocks hold no key and are masked
+    whole. Blocks of the mask list run the masked body. Blocks of the full
+    list run the unmasked body inside [full_begin, full_end) and, outside
+    it (the ragged last block), the masked body with only its key limit:
+    `fa4.mask`'s diagonals are dropped there, so a full block ignores the
+    causal or window edges and only the keys past seqlen_k are masked. The
+    prefetch follows the lists across their boundary.
+
     ```mlir
     %o, %m, %l = fa4.kv_loop [%begin, %full_begin, %full_end, %end] stages(1)
         q %sq[%q_row] : !fa4.smem<128x128xbf16>
@@ -478,11 +501,18 @@ def FA4_KVLoopOp : FA4_Op<"kv_loop", [
                        Variadic<AnyType>:$k_operands,
                        FA4_TileSourceAttrInterface:$v_source,
                        Variadic<AnyType>:$v_operands,
+                       Optional<FA4_GlobalPtr>:$mask_list,
+                       Optional<I32>:$mask_count,
+                       Optional<FA4_GlobalPtr>:$full_list,
+                       Optional<I32>:$full_count,
+                       Optional<I32>:$list_ratio,
                        Variadic<AnyType>:$init);
   let results = (outs Variadic<AnyType>:$results);
   let regions = (region SizedRegion<1>:$body);
   let assemblyFormat = [{
     `[` $begin `,` $full_begin `,` $full_end `,` $end `]`
+    (`lists` `(` $mask_list^ `[` $mask_count `]` `,` $full_list `[`
+      $full_count `]` `)` `per` `(` $list_ratio `)`)?
     `stages` `(` $stages `)`
     `q` $q_tile `[` $q_row `]` `:` qualified(type($q_tile))
       $q_source `(` $q_operands `:` type($q_operands) `)`
@@ -503,6 +533,8 @@ def FA4_KVLoopOp : FA4_Op<"kv_loop", [
     }
     /// Whether the tiles arrive by TMA (the warp-specialized schedule).
     bool isTma() { return getKSource().isTma(); }
+    /// Whether the visited blocks come from block lists (block-sparse).
+    bool hasLists() { return static_cast<bool>(getMaskList()); }
   }];
 }
 

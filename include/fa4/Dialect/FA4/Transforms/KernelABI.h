@@ -41,6 +41,7 @@ struct KernelVariant {
   bool isSplitKV() const { return def.getSplitKv(); }
   bool isDropout() const { return def.getDropout(); }
   bool isReturnProbs() const { return def.getReturnProbs(); }
+  bool isBlockSparse() const { return def.getBlockSparse(); }
   /// The name of the variant path the kernel's scope holds.
   StringRef getLayoutName() const {
     if (isKVCache())

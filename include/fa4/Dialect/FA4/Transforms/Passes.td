@@ -64,9 +64,17 @@ def FA4ScheduleKVLoopPass : Pass<"fa4-schedule-kv-loop", "::mlir::gpu::GPUModule
     `scf.for` is labelled (`fa4.loop = "masked"`, ...). The tiles are asked
     of the source kinds (`TileSourceAttrInterface::buildTileLoad`), so a new
     kind needs no change here.
+
+    A loop with block lists (block-sparse, cp.async only) visits the mask
+    list's blocks in a `"mask_list"` loop (masked body) and the full list's
+    in a `"full_list"` loop, where an `scf.if` runs the unmasked body inside
+    [full_begin, full_end) and the body with only the key limit outside it.
+    Each iteration reads the list entry two positions ahead, so the prefetch
+    of the next block never waits for its index.
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
+    "::mlir::LLVM::LLVMDialect",
     "::mlir::scf::SCFDialect"
   ];
 }
