@@ -107,6 +107,10 @@ fa4_status fa4::rt::validateForward(const fa4_fwd_params &p,
           resolveDropout(p.dropout_p, p.dropout_seed, p.dropout_offset, t.mods);
       s != FA4_SUCCESS)
     return s;
+  if (fa4_status s =
+          resolveBlockSparse(p.block_sparse, p.nheads_q, p.seqlen_q, t.mods);
+      s != FA4_SUCCESS)
+    return s;
   // No query rows: nothing to compute, and the (empty) tensors' pointers
   // may be anything, NULL included.
   t.empty = p.batch == 0 || p.seqlen_q == 0 || p.nheads_q == 0;
@@ -218,6 +222,8 @@ fa4_status fa4::rt::prepareForward(const fa4_fwd_params &p,
   args.setI64("lse_head_stride", t.lseStrides[1]);
   args.setF32("softmax_scale", t.scale);
   t.mods.setArgs(launch);
+  if (fa4_status s = setBlockSparseArgs(t.mods, launch); s != FA4_SUCCESS)
+    return s;
   if (p.s_dmask) {
     args.setPtr("probs", p.s_dmask);
     args.setI64("probs_batch_stride", t.probsStrides[0]);
@@ -261,9 +267,9 @@ extern "C" fa4_status fa4_fwd(const fa4_fwd_params *params, void *stream) {
   if (fa4_status s = getDevice(driver, context, target); s != FA4_SUCCESS)
     return s;
   // ---- Load path: the SPEC's dispatch, then our measurements ----
-  // TMA iff no page table, not varlen, no block sparsity (all true of
-  // fa4_fwd), no dropout (no TMA kernel has it, so a dropout request finds
-  // none), a TMA kernel exists and its tensor maps encode.
+  // TMA iff no page table and not varlen (both true of fa4_fwd), no block
+  // sparsity and no dropout (no TMA kernel has them, so such a request
+  // finds none), a TMA kernel exists and its tensor maps encode.
   auto find = [&](const char *path) -> const KernelInfo * {
     std::vector<const KernelInfo *> found =
         findKernels(target, getForwardRequest(p, t.mods, path));

@@ -142,6 +142,7 @@ void ScoreMods::addFeatures(FeatureMap &request) const {
   request["sink"] = sink ? "true" : "false";
   request["dropout"] = dropout ? "true" : "false";
   request["return_probs"] = returnProbs ? "true" : "false";
+  request["block_sparse"] = blockSparse ? "true" : "false";
 }
 
 void ScoreMods::setArgs(Launch &launch) const {
@@ -186,5 +187,7 @@ std::string ScoreMods::describe() const {
     text += " dropout";
   if (returnProbs)
     text += " with S_dmask";
+  if (blockSparse)
+    text += " block-sparse";
   return text;
 }

@@ -29,6 +29,9 @@ struct ScoreMods {
   bool dropout = false;
   /// S_dmask (fa4_fwd's s_dmask): the dense kernels that write it.
   bool returnProbs = false;
+  /// Block-sparse lists (resolveBlockSparse), set when mask_block_cnt is.
+  bool blockSparse = false;
+  fa4_block_sparse sparse = {};
   /// The window kernel's sizes (-1: unbounded) and the softcap value.
   int32_t windowLeft = -1, windowRight = -1;
   float softcapValue = 0;
@@ -71,6 +74,16 @@ fa4_status resolveAlibi(const float *slopes, int64_t batchStride,
 /// Adds dropout (`p` 0: none) to `mods`: p finite in [0, 1).
 fa4_status resolveDropout(float p, uint64_t seed, uint64_t offset,
                           ScoreMods &mods);
+
+/// Adds block-sparse lists (`sparse.mask_block_cnt` NULL: none) to `mods`:
+/// pointers 4-byte aligned, heads 1 or `nheads`, block sizes positive,
+/// at least cdiv(`maxSeqlenQ`, block_m) q-blocks, capacities positive.
+fa4_status resolveBlockSparse(const fa4_block_sparse &sparse, int64_t nheads,
+                              int64_t maxSeqlenQ, ScoreMods &mods);
+
+/// The block-sparse parameters of the selected kernel (launch.kernel): its
+/// tile must divide the sparse block sizes.
+fa4_status setBlockSparseArgs(const ScoreMods &mods, Launch &launch);
 
 /// Adds learnable sinks (`sinks` NULL: none) to `mods`: 4-byte aligned.
 fa4_status resolveSink(const float *sinks, ScoreMods &mods);

@@ -106,6 +106,10 @@ fa4_status fa4::rt::validateVarlen(const fa4_varlen_fwd_params &p,
           resolveDropout(p.dropout_p, p.dropout_seed, p.dropout_offset, t.mods);
       s != FA4_SUCCESS)
     return s;
+  if (fa4_status s = resolveBlockSparse(p.block_sparse, p.nheads_q,
+                                        p.max_seqlen_q, t.mods);
+      s != FA4_SUCCESS)
+    return s;
   // No sequences, query rows or heads: nothing to compute, and the (empty)
   // tensors' pointers may be anything, NULL included.
   t.empty = p.batch == 0 || p.total_q == 0 || p.nheads_q == 0;
@@ -287,6 +291,8 @@ fa4_status fa4::rt::prepareVarlen(const fa4_varlen_fwd_params &p,
   args.setI64("lse_head_stride", t.lseStrides[0]);
   args.setF32("softmax_scale", t.scale);
   t.mods.setArgs(launch);
+  if (fa4_status s = setBlockSparseArgs(t.mods, launch); s != FA4_SUCCESS)
+    return s;
   if (t.paged) {
     args.setI64("k_page_stride", t.k.strides[0]);
     args.setI64("v_page_stride", t.v.strides[0]);

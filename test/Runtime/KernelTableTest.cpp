@@ -185,6 +185,18 @@ template <typename Params> void setScoreMods(const KernelInfo &k, Params &p) {
     p.dropout_seed = 0x0123456789abcdefULL;
     p.dropout_offset = 64;
   }
+  if (k.feature("block_sparse") == "true") {
+    fa4_block_sparse &bs = p.block_sparse;
+    bs.mask_block_cnt = reinterpret_cast<const int32_t *>(0xb0000);
+    bs.mask_block_idx = reinterpret_cast<const int32_t *>(0xb1000);
+    bs.full_block_cnt = reinterpret_cast<const int32_t *>(0xb2000);
+    bs.full_block_idx = reinterpret_cast<const int32_t *>(0xb3000);
+    bs.heads = 1;
+    bs.m_blocks = 8;
+    bs.mask_capacity = bs.full_capacity = 8;
+    // Every tile divides 128 (a key tile is at most 128).
+    bs.block_m = bs.block_n = 128;
+  }
 }
 
 /// Checks that `found` is exactly `k` and that the prepared launch supplies
@@ -284,6 +296,42 @@ void expectKVCacheReachable(const KernelInfo &k) {
   EXPECT(getGrid(merge, grid) == FA4_SUCCESS &&
              grid[0] == (2 * 4 * 8 * p.head_dim_v / 4 + 127) / 128,
          "(%s)", combine->name.c_str());
+}
+
+/// A block-sparse kernel's tile must divide the sparse block sizes: the
+/// launch fails naming both; one that divides sets the tiles per entry.
+FA4_TEST(blockSparseBlocksMustBeTileMultiples) {
+  int checked = 0;
+  for (const KernelInfo &k : kernels()) {
+    if (k.feature("block_sparse") != "true" || k.feature("varlen") == "true")
+      continue;
+    fa4_fwd_params p;
+    fa4_fwd_params_init(&p);
+    p.q = kQ, p.k = kK, p.v = kV, p.out = kO;
+    p.batch = 2, p.seqlen_q = 300, p.seqlen_k = 500;
+    p.nheads_q = 8, p.nheads_kv = 2;
+    p.head_dim = featureInt(k, "head_dim");
+    p.head_dim_v = featureInt(k, "head_dim_v");
+    p.dtype = featureDtype(k);
+    setScoreMods(k, p);
+    int64_t tileN = k.config.at("tile_n");
+    p.block_sparse.block_n = tileN * 3;
+    ForwardTensors t;
+    EXPECT(validateForward(p, t) == FA4_SUCCESS, "(%s: %s)", k.name.c_str(),
+           fa4_last_error());
+    Launch launch;
+    EXPECT(prepareForward(p, t, k, launch) == FA4_SUCCESS, "(%s: %s)",
+           k.name.c_str(), fa4_last_error());
+    p.block_sparse.block_n = tileN + tileN / 2;
+    EXPECT(validateForward(p, t) == FA4_SUCCESS);
+    Launch bad;
+    EXPECT(prepareForward(p, t, k, bad) == FA4_ERROR_INVALID_ARGUMENT &&
+               std::strstr(fa4_last_error(), "must be multiples of the "
+                                             "kernel's tile"),
+           "(%s: %s)", k.name.c_str(), fa4_last_error());
+    ++checked;
+  }
+  EXPECT(checked >= 36, "(%d block-sparse dense kernels)", checked);
 }
 
 FA4_TEST(everyKernelIsReachableAndFullySupplied) {

@@ -257,6 +257,43 @@ FA4_TEST(sDmaskNeedsDropoutAndAValidLayout) {
   EXPECT(fa4_fwd_probs_block_n(&p, nullptr) == FA4_ERROR_NULL_POINTER);
 }
 
+FA4_TEST(blockSparseListsAreChecked) {
+  fa4_fwd_params p = validParams();
+  fa4_block_sparse &bs = p.block_sparse;
+  bs.mask_block_idx = reinterpret_cast<const int32_t *>(0xb1000);
+  expectError(p, FA4_ERROR_NULL_POINTER, "without mask_block_cnt",
+              "lists without counts");
+  bs.mask_block_cnt = reinterpret_cast<const int32_t *>(0xb0000);
+  bs.mask_block_idx = nullptr;
+  expectError(p, FA4_ERROR_NULL_POINTER, "mask_block_idx is NULL",
+              "counts without lists");
+  bs.mask_block_idx = reinterpret_cast<const int32_t *>(0xb1000);
+  bs.full_block_cnt = reinterpret_cast<const int32_t *>(0xb2000);
+  expectError(p, FA4_ERROR_NULL_POINTER,
+              "full_block_cnt and full_block_idx must both be given",
+              "half a full list");
+  bs.full_block_idx = reinterpret_cast<const int32_t *>(0xb3002);
+  expectError(p, FA4_ERROR_MISALIGNED, "full_block_idx is not 4-byte aligned",
+              "misaligned list");
+  bs.full_block_idx = reinterpret_cast<const int32_t *>(0xb3000);
+  bs.heads = 2;
+  expectError(p, FA4_ERROR_INVALID_SHAPE, "heads must be 1 or nheads_q (8)",
+              "heads");
+  bs.heads = 8;
+  expectError(p, FA4_ERROR_INVALID_SHAPE, "block sizes must be positive",
+              "block sizes");
+  bs.block_m = bs.block_n = 128;
+  bs.m_blocks = 0;
+  expectError(p, FA4_ERROR_INVALID_SHAPE,
+              "m_blocks (0) must cover the 1 query blocks of 128 rows",
+              "m_blocks");
+  bs.m_blocks = 1;
+  bs.mask_capacity = 4;
+  expectError(p, FA4_ERROR_INVALID_SHAPE,
+              "list capacities must be positive, got mask 4, full 0",
+              "full capacity");
+}
+
 FA4_TEST(emptyQueriesAndDriverStatus) {
   // Nothing to compute: success without touching the GPU, whatever the
   // (empty) tensors' pointers are.

@@ -79,6 +79,39 @@ typedef enum fa4_load_path {
  * lse (batch, nheads_q, seqlen_q) fp32. Strides are in elements, in the
  * order (batch, seq, head, dim); the dim stride must be 1. A stride array of
  * all zeros means contiguous. */
+/* Block-sparse attention (FlashAttention-4's BlockSparseTensors): which key
+ * blocks each (batch entry, head, sparse q-block) visits. Sparse q-block i
+ * holds query rows [i * block_m, (i + 1) * block_m) of its sequence; key
+ * block j holds keys [j * block_n, (j + 1) * block_n). For each, int32
+ * tensors on the device, contiguous:
+ *   mask_block_cnt (batch, heads, m_blocks) and mask_block_idx (batch,
+ *   heads, m_blocks, mask_capacity): the key blocks that apply the call's
+ *   element masks (causal, window) and the key limit;
+ *   full_block_cnt, full_block_idx (optional, NULL: none; capacity
+ *   full_capacity): the key blocks that apply none (only keys past
+ *   seqlen_k are masked).
+ * Query head h reads pattern h % heads (heads is 1 or nheads_q). A key the
+ * lists do not name is masked; a q-block with no listed block gets out = 0
+ * and lse = -inf. The kernel's tile must divide block_m and block_n (a
+ * call that breaks this fails naming both). The lists live on the device,
+ * so the host cannot check them without a synchronization: the kernel
+ * clamps each count to [0, capacity] and ignores an entry past the keys
+ * (or negative), so no value makes it read outside the tensors; the Python
+ * package checks them once, when its container is made. Off when
+ * mask_block_cnt is NULL. */
+typedef struct fa4_block_sparse {
+  const int32_t *mask_block_cnt;
+  const int32_t *mask_block_idx;
+  const int32_t *full_block_cnt;
+  const int32_t *full_block_idx;
+  int64_t heads;         /* 1 or nheads_q */
+  int64_t m_blocks;      /* at least cdiv(seqlen_q (max_seqlen_q), block_m) */
+  int64_t mask_capacity; /* entries per list row, >= 1 */
+  int64_t full_capacity; /* >= 1 when full lists are given */
+  int64_t block_m;
+  int64_t block_n;
+} fa4_block_sparse;
+
 typedef struct fa4_fwd_params {
   const void *q;
   const void *k;
@@ -152,6 +185,8 @@ typedef struct fa4_fwd_params {
    * size that normalizing them needs. Dense kernels only. */
   void *s_dmask;
   int64_t s_dmask_strides[3];
+  /* Block-sparse attention (mask_block_cnt NULL: dense). */
+  fa4_block_sparse block_sparse;
 } fa4_fwd_params;
 
 /* Zeroes `params` and sets the defaults (contiguous strides, default scale,
@@ -277,6 +312,9 @@ typedef struct fa4_varlen_fwd_params {
   float dropout_p;
   uint64_t dropout_seed;
   uint64_t dropout_offset;
+  /* Block-sparse attention (mask_block_cnt NULL: dense); batch entry b is
+   * sequence b and its q-blocks count from the sequence's first query. */
+  fa4_block_sparse block_sparse;
 } fa4_varlen_fwd_params;
 
 /* Zeroes `params` and sets the defaults (contiguous strides, default scale,
