@@ -12,12 +12,13 @@ runtime, its kernels and the GPU it sees.
 
 __version__ = "0.3.0"
 
+from .block_sparse import BlockSparseTensors
 from .interface import attn_probs_block_n, flash_attn_func
 from .kvcache import flash_attn_with_kvcache
 from .packed import (flash_attn_kvpacked_func, flash_attn_qkvpacked_func,
                      flash_attn_varlen_kvpacked_func, flash_attn_varlen_qkvpacked_func)
 from .varlen import flash_attn_varlen_func
 
-__all__ = ["attn_probs_block_n", "flash_attn_func", "flash_attn_kvpacked_func", "flash_attn_qkvpacked_func",
+__all__ = ["BlockSparseTensors", "attn_probs_block_n", "flash_attn_func", "flash_attn_kvpacked_func", "flash_attn_qkvpacked_func",
            "flash_attn_varlen_func", "flash_attn_varlen_kvpacked_func",
            "flash_attn_varlen_qkvpacked_func", "flash_attn_with_kvcache"]

@@ -65,7 +65,7 @@ def philox_state(device, streams):
 
 
 def _fwd_params(q, k, v, out, lse, softmax_scale, causal, load_path, window_size,
-                softcap, alibi_slopes, learnable_sink, dropout, s_dmask):
+                softcap, alibi_slopes, learnable_sink, dropout, s_dmask, block_sparse=None):
     """fa4_fwd_params from the tensors."""
     lib = rt.library()
     p = rt.FwdParams()
@@ -82,6 +82,7 @@ def _fwd_params(q, k, v, out, lse, softmax_scale, causal, load_path, window_size
     _set_common(p, q, lse, softmax_scale, causal, window_size, softcap, alibi_slopes,
                 learnable_sink)
     rt.set_dropout(p, dropout)
+    rt.set_block_sparse(p, block_sparse)
     if s_dmask is not None:
         p.s_dmask = s_dmask.data_ptr()
         p.s_dmask_strides[:] = s_dmask.stride()[:3]
@@ -90,12 +91,14 @@ def _fwd_params(q, k, v, out, lse, softmax_scale, causal, load_path, window_size
 
 
 def forward(q, k, v, out, lse, softmax_scale, causal, load_path, window_size=(-1, -1),
-            softcap=0.0, alibi_slopes=None, learnable_sink=None, dropout=None, s_dmask=None):
+            softcap=0.0, alibi_slopes=None, learnable_sink=None, dropout=None, s_dmask=None,
+            block_sparse=None):
     """Fills fa4_fwd_params from the tensors and launches on torch's stream.
-    s_dmask: FlashAttention-2's S_dmask to fill (with dropout)."""
+    s_dmask: FlashAttention-2's S_dmask to fill (with dropout). block_sparse:
+    the lists as fa4._runtime.set_block_sparse takes them."""
     lib = rt.library()
     p = _fwd_params(q, k, v, out, lse, softmax_scale, causal, load_path, window_size,
-                    softcap, alibi_slopes, learnable_sink, dropout, s_dmask)
+                    softcap, alibi_slopes, learnable_sink, dropout, s_dmask, block_sparse)
     guard, stream = _on(q.device)
     with guard:
         status = lib.fa4_fwd(ctypes.byref(p), stream)
@@ -106,7 +109,7 @@ def forward(q, k, v, out, lse, softmax_scale, causal, load_path, window_size=(-1
 def varlen_forward(q, k, v, out, lse, cu_seqlens_q, cu_seqlens_k, seqused_k, block_table,
                    max_seqlen_q, max_seqlen_k, softmax_scale, causal, window_size=(-1, -1),
                    softcap=0.0, alibi_slopes=None, learnable_sink=None, check_inputs=False,
-                   dropout=None):
+                   dropout=None, block_sparse=None):
     """Fills fa4_varlen_fwd_params from the tensors and launches on torch's stream."""
     lib = rt.library()
     p = rt.VarlenFwdParams()
@@ -137,6 +140,7 @@ def varlen_forward(q, k, v, out, lse, cu_seqlens_q, cu_seqlens_k, seqused_k, blo
     _set_common(p, q, lse, softmax_scale, causal, window_size, softcap, alibi_slopes,
                 learnable_sink)
     rt.set_dropout(p, dropout)
+    rt.set_block_sparse(p, block_sparse)
     p.check_inputs = int(bool(check_inputs))
     guard, stream = _on(q.device)
     with guard:

@@ -79,14 +79,25 @@ def _dropout(dropout_p, q, streams):
     return (dropout_p, *_launch.philox_state(q.device, streams))
 
 
+def _lists(mask_block_cnt, mask_block_idx, full_block_cnt, full_block_idx, block_m, block_n):
+    """The block-sparse lists as fa4._launch takes them, None without."""
+    if mask_block_cnt is None:
+        return None
+    return (mask_block_cnt, mask_block_idx, full_block_cnt, full_block_idx, block_m, block_n)
+
+
 def fwd_direct(q, k, v, alibi_slopes, learnable_sink, softmax_scale, causal, window_left,
-               window_right, softcap, return_lse, load_path, dropout_p=0.0):
+               window_right, softcap, return_lse, load_path, dropout_p=0.0,
+               mask_block_cnt=None, mask_block_idx=None, full_block_cnt=None,
+               full_block_idx=None, sparse_block_m=0, sparse_block_n=0):
     """Dense forward (fa4_fwd): (out, lse or None)."""
     out, lse = _dense_outputs(q, v, return_lse)
     dropout = _dropout(dropout_p, q, q.shape[0] * q.shape[2])
     _launch.forward(q, k, v, out, lse, softmax_scale, causal, load_path,
                     (window_left, window_right), softcap, alibi_slopes, learnable_sink,
-                    dropout)
+                    dropout, block_sparse=_lists(mask_block_cnt, mask_block_idx,
+                                                 full_block_cnt, full_block_idx,
+                                                 sparse_block_m, sparse_block_n))
     return out, lse
 
 
@@ -113,15 +124,21 @@ def fwd_with_probs(q, k, v, softmax_scale, causal, load_path, dropout_p):
 def fwd(q: Tensor, k: Tensor, v: Tensor, alibi_slopes: Optional[Tensor],
         learnable_sink: Optional[Tensor], softmax_scale: float, causal: bool,
         window_left: int, window_right: int, softcap: float, return_lse: bool,
-        load_path: str, dropout_p: float = 0.0) -> Tuple[Tensor, Tensor]:
+        load_path: str, dropout_p: float = 0.0, mask_block_cnt: Optional[Tensor] = None,
+        mask_block_idx: Optional[Tensor] = None, full_block_cnt: Optional[Tensor] = None,
+        full_block_idx: Optional[Tensor] = None, sparse_block_m: int = 0,
+        sparse_block_n: int = 0) -> Tuple[Tensor, Tensor]:
     return _as_operator_outputs(q, fwd_direct(
         q, k, v, alibi_slopes, learnable_sink, softmax_scale, causal, window_left,
-        window_right, softcap, return_lse, load_path, dropout_p))
+        window_right, softcap, return_lse, load_path, dropout_p, mask_block_cnt,
+        mask_block_idx, full_block_cnt, full_block_idx, sparse_block_m, sparse_block_n))
 
 
 @fwd.register_fake
 def _(q, k, v, alibi_slopes, learnable_sink, softmax_scale, causal, window_left,
-      window_right, softcap, return_lse, load_path, dropout_p=0.0):
+      window_right, softcap, return_lse, load_path, dropout_p=0.0, mask_block_cnt=None,
+      mask_block_idx=None, full_block_cnt=None, full_block_idx=None, sparse_block_m=0,
+      sparse_block_n=0):
     return _as_operator_outputs(q, _dense_outputs(q, v, return_lse))
 
 
@@ -131,14 +148,18 @@ def _(q, k, v, alibi_slopes, learnable_sink, softmax_scale, causal, window_left,
 
 def varlen_fwd_direct(q, k, v, cu_seqlens_q, cu_seqlens_k, seqused_k, block_table,
                       alibi_slopes, learnable_sink, max_seqlen_q, max_seqlen_k, softmax_scale,
-                      causal, window_left, window_right, softcap, return_lse, dropout_p=0.0):
+                      causal, window_left, window_right, softcap, return_lse, dropout_p=0.0,
+                      mask_block_cnt=None, mask_block_idx=None, full_block_cnt=None,
+                      full_block_idx=None, sparse_block_m=0, sparse_block_n=0):
     """Varlen and paged forward (fa4_varlen_fwd): (out, lse or None)."""
     out, lse = _varlen_outputs(q, v, return_lse)
     dropout = _dropout(dropout_p, q, (cu_seqlens_q.shape[0] - 1) * q.shape[1])
     _launch.varlen_forward(q, k, v, out, lse, cu_seqlens_q, cu_seqlens_k, seqused_k,
                            block_table, max_seqlen_q, max_seqlen_k, softmax_scale, causal,
                            (window_left, window_right), softcap, alibi_slopes, learnable_sink,
-                           dropout=dropout)
+                           dropout=dropout,
+                           block_sparse=_lists(mask_block_cnt, mask_block_idx, full_block_cnt,
+                                               full_block_idx, sparse_block_m, sparse_block_n))
     return out, lse
 
 
@@ -148,17 +169,25 @@ def varlen_fwd(q: Tensor, k: Tensor, v: Tensor, cu_seqlens_q: Tensor, cu_seqlens
                alibi_slopes: Optional[Tensor], learnable_sink: Optional[Tensor],
                max_seqlen_q: int, max_seqlen_k: int, softmax_scale: float, causal: bool,
                window_left: int, window_right: int, softcap: float,
-               return_lse: bool, dropout_p: float = 0.0) -> Tuple[Tensor, Tensor]:
+               return_lse: bool, dropout_p: float = 0.0,
+               mask_block_cnt: Optional[Tensor] = None,
+               mask_block_idx: Optional[Tensor] = None,
+               full_block_cnt: Optional[Tensor] = None,
+               full_block_idx: Optional[Tensor] = None, sparse_block_m: int = 0,
+               sparse_block_n: int = 0) -> Tuple[Tensor, Tensor]:
     return _as_operator_outputs(q, varlen_fwd_direct(
         q, k, v, cu_seqlens_q, cu_seqlens_k, seqused_k, block_table, alibi_slopes,
         learnable_sink, max_seqlen_q, max_seqlen_k, softmax_scale, causal, window_left,
-        window_right, softcap, return_lse, dropout_p))
+        window_right, softcap, return_lse, dropout_p, mask_block_cnt, mask_block_idx,
+        full_block_cnt, full_block_idx, sparse_block_m, sparse_block_n))
 
 
 @varlen_fwd.register_fake
 def _(q, k, v, cu_seqlens_q, cu_seqlens_k, seqused_k, block_table, alibi_slopes,
       learnable_sink, max_seqlen_q, max_seqlen_k, softmax_scale, causal, window_left,
-      window_right, softcap, return_lse, dropout_p=0.0):
+      window_right, softcap, return_lse, dropout_p=0.0, mask_block_cnt=None,
+      mask_block_idx=None, full_block_cnt=None, full_block_idx=None, sparse_block_m=0,
+      sparse_block_n=0):
     return _as_operator_outputs(q, _varlen_outputs(q, v, return_lse))
 
 
@@ -254,15 +283,15 @@ def _save_inputs(ctx, inputs, output):
 
 
 def _fwd_backward(ctx, grad_out, grad_lse):
-    # 13 inputs: gradients for q, k, v (raising when run), none for the rest.
+    # 19 inputs: gradients for q, k, v (raising when run), none for the rest.
     grads = torch.ops.fa4.backward_error(grad_out, list(ctx.saved_tensors), _WHAT_FWD)
-    return (*grads, *([None] * 10))
+    return (*grads, *([None] * 16))
 
 
 def _varlen_backward(ctx, grad_out, grad_lse):
-    # 18 inputs: q, k, v, then cu_seqlens, tables and scalars.
+    # 24 inputs: q, k, v, then cu_seqlens, tables, block lists and scalars.
     grads = torch.ops.fa4.backward_error(grad_out, list(ctx.saved_tensors), _WHAT_VARLEN)
-    return (*grads, *([None] * 15))
+    return (*grads, *([None] * 21))
 
 
 def _no_backward_backward(ctx, grad_out):

@@ -37,6 +37,23 @@ DTYPE_FP16 = 1
 LOAD_PATH = {"auto": 0, "cp_async": 1, "tma": 2}
 
 
+class BlockSparse(ctypes.Structure):
+    """Mirror of fa4_block_sparse."""
+
+    _fields_ = [
+        ("mask_block_cnt", ctypes.c_void_p),
+        ("mask_block_idx", ctypes.c_void_p),
+        ("full_block_cnt", ctypes.c_void_p),
+        ("full_block_idx", ctypes.c_void_p),
+        ("heads", ctypes.c_int64),
+        ("m_blocks", ctypes.c_int64),
+        ("mask_capacity", ctypes.c_int64),
+        ("full_capacity", ctypes.c_int64),
+        ("block_m", ctypes.c_int64),
+        ("block_n", ctypes.c_int64),
+    ]
+
+
 class FwdParams(ctypes.Structure):
     """Mirror of fa4_fwd_params."""
 
@@ -73,6 +90,7 @@ class FwdParams(ctypes.Structure):
         ("dropout_offset", ctypes.c_uint64),
         ("s_dmask", ctypes.c_void_p),
         ("s_dmask_strides", ctypes.c_int64 * 3),
+        ("block_sparse", BlockSparse),
     ]
 
 
@@ -122,6 +140,7 @@ class VarlenFwdParams(ctypes.Structure):
         ("dropout_p", ctypes.c_float),
         ("dropout_seed", ctypes.c_uint64),
         ("dropout_offset", ctypes.c_uint64),
+        ("block_sparse", BlockSparse),
     ]
 
 
@@ -198,6 +217,23 @@ def set_dropout(p, dropout):
     """dropout: None, or (p, seed, offset) into FwdParams / VarlenFwdParams."""
     if dropout is not None:
         p.dropout_p, p.dropout_seed, p.dropout_offset = dropout
+
+
+def set_block_sparse(p, lists):
+    """lists: None, or (mask_block_cnt, mask_block_idx, full_block_cnt,
+    full_block_idx, block_m, block_n) (contiguous int32 tensors, the full
+    pair optional) into FwdParams / VarlenFwdParams."""
+    if lists is None:
+        return
+    mask_cnt, mask_idx, full_cnt, full_idx, block_m, block_n = lists
+    bs = p.block_sparse
+    bs.mask_block_cnt, bs.mask_block_idx = mask_cnt.data_ptr(), mask_idx.data_ptr()
+    if full_cnt is not None:
+        bs.full_block_cnt, bs.full_block_idx = full_cnt.data_ptr(), full_idx.data_ptr()
+        bs.full_capacity = full_idx.shape[3]
+    bs.heads, bs.m_blocks = mask_cnt.shape[1], mask_cnt.shape[2]
+    bs.mask_capacity = mask_idx.shape[3]
+    bs.block_m, bs.block_n = block_m, block_n
 
 
 def set_score_mods(p, window_size, softcap, alibi_slopes=None, learnable_sink=None):

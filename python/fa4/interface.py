@@ -8,6 +8,7 @@ built yet (fa4._checks).
 """
 
 from . import _checks
+from . import block_sparse
 
 from ._optional import missing_ops
 from ._optional import ops as _ops  # torch.ops.fa4.*, when torch >= 2.4 imports
@@ -33,7 +34,7 @@ def _check_tensor(name, t, torch):
 def flash_attn_func(q, k, v, dropout_p=0.0, softmax_scale=None, causal=False,
                     window_size=(-1, -1), softcap=0.0, alibi_slopes=None,
                     deterministic=False, return_attn_probs=False, *, return_lse=False,
-                    load_path="auto", learnable_sink=None):
+                    load_path="auto", learnable_sink=None, block_sparse_tensors=None):
     """softmax(softmax_scale * q k^T) v, FlashAttention-2 style.
 
     q: (batch, seqlen_q, nheads, head_dim); k, v: (batch, seqlen_k, nheads_k, head_dim)
@@ -54,7 +55,10 @@ def flash_attn_func(q, k, v, dropout_p=0.0, softmax_scale=None, causal=False,
     pass is deterministic. load_path (fa4 extra): "auto", "tma" or "cp_async".
     learnable_sink (fa4 extra): fp32 (nheads) logits, one per head, that join every
     row's softmax denominator and add no value row (gpt-oss's sinks); softmax_lse
-    includes them. Head dims up to 256; one without a kernel (built: 32, 64, 96,
+    includes them. block_sparse_tensors (fa4 extra): a fa4.BlockSparseTensors; each
+    (batch, head, q-block) visits only the key blocks its lists name (the mask list
+    with the causal mask, the full list without), FlashAttention-4's block sparsity;
+    plain or causal only. Head dims up to 256; one without a kernel (built: 32, 64, 96,
     128, 160, 192, 224, 256) runs on the next one up, q, k and v padded with zero
     columns (a copy). An empty q (a zero batch, seqlen_q or nheads) returns empty
     outputs.
@@ -92,6 +96,11 @@ def flash_attn_func(q, k, v, dropout_p=0.0, softmax_scale=None, causal=False,
     if softmax_scale is None:
         softmax_scale = _checks.default_softmax_scale(head_dim)
 
+    lists = block_sparse.operator_args(
+        block_sparse_tensors, q.device, batch, nheads, seqlen_q, dropout_p=dropout_p,
+        window_size=window_size, softcap=softcap, alibi_slopes=alibi_slopes,
+        learnable_sink=learnable_sink, load_path=load_path)
+
     want_lse = return_lse or return_attn_probs
     q, k, v, head_dim_v = _checks.pad_head_dims(q, k, v)
     if return_attn_probs and float(dropout_p) > 0:
@@ -103,11 +112,11 @@ def flash_attn_func(q, k, v, dropout_p=0.0, softmax_scale=None, causal=False,
         out, lse, s_dmask = _ops.fwd_with_probs(q, k, v, softmax_scale, causal, load_path,
                                                 float(dropout_p))
         return out[..., :head_dim_v], lse, s_dmask
-    fwd = (_ops.fwd_direct if _ops.direct(q, k, v, alibi_slopes, learnable_sink)
+    fwd = (_ops.fwd_direct if _ops.direct(q, k, v, alibi_slopes, learnable_sink, *lists[:4])
            else torch.ops.fa4.fwd)
     out, lse = fwd(q, k, v, alibi_slopes, learnable_sink, softmax_scale, causal,
                    window_size[0], window_size[1], softcap, want_lse, load_path,
-                   float(dropout_p))
+                   float(dropout_p), *lists)
     if out.shape[-1] != head_dim_v:  # drop the padding columns (a view)
         out = out[..., :head_dim_v]
     if return_attn_probs:

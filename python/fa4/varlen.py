@@ -8,6 +8,7 @@ in a paged cache (num_pages, page_size, nheads_k, head_dim).
 """
 
 from . import _checks
+from . import block_sparse
 
 from ._optional import missing_ops
 from ._optional import ops as _ops  # torch.ops.fa4.*, when torch >= 2.4 imports
@@ -48,7 +49,8 @@ def flash_attn_varlen_func(q, k, v, cu_seqlens_q, cu_seqlens_k, max_seqlen_q, ma
                            dropout_p=0.0, softmax_scale=None, causal=False,
                            window_size=(-1, -1), softcap=0.0, alibi_slopes=None,
                            deterministic=False, return_attn_probs=False, block_table=None, *,
-                           seqused_k=None, return_lse=False, learnable_sink=None):
+                           seqused_k=None, return_lse=False, learnable_sink=None,
+                           block_sparse_tensors=None):
     """softmax(softmax_scale * q k^T) v over packed sequences, FlashAttention-2 style.
 
     q: (total_q, nheads, head_dim); k, v: (total_k, nheads_k, head_dim), or with
@@ -60,6 +62,9 @@ def flash_attn_varlen_func(q, k, v, cu_seqlens_q, cu_seqlens_k, max_seqlen_q, ma
     fp32 adds -slope * |i + seqlen_k - seqlen_q - j| per sequence.
     seqused_k (fa4 extra): int32 (batch), the keys of each sequence actually used.
     learnable_sink (fa4 extra): fp32 (nheads) sink logits, as in flash_attn_func.
+    block_sparse_tensors (fa4 extra): a fa4.BlockSparseTensors with batch entry b
+    the sequence b, its q-blocks counted from the sequence's first query (at least
+    cdiv(max_seqlen_q, block_m) of them); unpaged K/V only.
     Head dims without a kernel are padded as in flash_attn_func (for a paged
     cache, the whole cache is copied).
     max_seqlen_q sizes the grid: rows of a longer sequence come back NaN.
@@ -124,16 +129,23 @@ def flash_attn_varlen_func(q, k, v, cu_seqlens_q, cu_seqlens_k, max_seqlen_q, ma
     if softmax_scale is None:
         softmax_scale = _checks.default_softmax_scale(head_dim)
 
+    if block_sparse_tensors is not None and paged:
+        _checks.not_built("block_sparse_tensors with a paged K/V cache (block_table)")
+    lists = block_sparse.operator_args(
+        block_sparse_tensors, device, batch, nheads, max_seqlen_q, dropout_p=dropout_p,
+        window_size=window_size, softcap=softcap, alibi_slopes=alibi_slopes,
+        learnable_sink=learnable_sink)
+
     want_lse = return_lse or return_attn_probs
     q, k, v, head_dim_v = _checks.pad_head_dims(q, k, v)
     varlen_fwd = (_ops.varlen_fwd_direct
                   if _ops.direct(q, k, v, cu_seqlens_q, cu_seqlens_k, seqused_k, block_table,
-                                 alibi_slopes, learnable_sink)
+                                 alibi_slopes, learnable_sink, *lists[:4])
                   else torch.ops.fa4.varlen_fwd)
     out, lse = varlen_fwd(q, k, v, cu_seqlens_q, cu_seqlens_k, seqused_k, block_table,
                           alibi_slopes, learnable_sink, max_seqlen_q, max_seqlen_k,
                           softmax_scale, causal, window_size[0], window_size[1], softcap,
-                          want_lse, float(dropout_p))
+                          want_lse, float(dropout_p), *lists)
     if out.shape[-1] != head_dim_v:  # drop the padding columns (a view)
         out = out[..., :head_dim_v]
     if return_attn_probs:

@@ -49,7 +49,8 @@ def visible_keys(seqlen_q, seqlen_k, causal, window, device):
 
 
 def attention_ref(q, k, v, causal, softmax_scale, upcast=True, head_chunk=8,
-                  window=(-1, -1), softcap=0.0, alibi_slopes=None, sinks=None, dropout=None):
+                  window=(-1, -1), softcap=0.0, alibi_slopes=None, sinks=None, dropout=None,
+                  mask=None):
     """out (B, Sq, H, Dv) and, when upcast, lse (B, H, Sq) in float32.
 
     Bottom-right aligned causal mask or window (visible_keys); softcap > 0
@@ -61,6 +62,8 @@ def attention_ref(q, k, v, causal, softmax_scale, upcast=True, head_chunk=8,
     A row that sees no key gets out = 0 and lse = -inf (the sink, with sinks).
     dropout (keep (B, H, Sq, Sk) bool, p): the normalized probabilities are
     multiplied by keep / (1 - p) (the LSE is that before dropout).
+    mask (B, H, Sq, Sk) bool: an arbitrary element mask (block-sparse's), True
+    where a score is kept, applied with the others.
     Heads are processed in chunks to bound memory.
     """
     dtype = q.dtype
@@ -92,6 +95,8 @@ def attention_ref(q, k, v, causal, softmax_scale, upcast=True, head_chunk=8,
                 scores = torch.tanh(scores / softcap) * softcap
             if keep is not None:
                 scores = scores.masked_fill(~keep, float("-inf"))
+            if mask is not None:
+                scores = scores.masked_fill(~mask[b, h0:h1], float("-inf"))
             if distance is not None:
                 slopes = alibi_slopes if alibi_slopes.dim() == 1 else alibi_slopes[b]
                 bias = -slopes[h0:h1, None, None].float() * distance
@@ -119,13 +124,13 @@ def attention_ref(q, k, v, causal, softmax_scale, upcast=True, head_chunk=8,
 
 
 def check(out, lse, q, k, v, causal, softmax_scale=None, window=(-1, -1), softcap=0.0,
-          alibi_slopes=None, sinks=None, dropout=None):
+          alibi_slopes=None, sinks=None, dropout=None, mask=None):
     """Applies the correctness rule; returns a dict of the errors, raises
     AssertionError naming the violated bound."""
     if softmax_scale is None:
         softmax_scale = 1.0 / math.sqrt(q.shape[-1])
     mods = {"window": window, "softcap": softcap, "alibi_slopes": alibi_slopes, "sinks": sinks,
-            "dropout": dropout}
+            "dropout": dropout, "mask": mask}
     ref32, lse32 = attention_ref(q, k, v, causal, softmax_scale, upcast=True, **mods)
     ref_lowp, _ = attention_ref(q, k, v, causal, softmax_scale, upcast=False, **mods)
     assert not torch.isnan(out).any(), "output has NaN (unwritten or broken)"

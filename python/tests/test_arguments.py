@@ -26,7 +26,8 @@ def test_dense_signature_is_flash_attention_2s():
         ("causal", False), ("window_size", (-1, -1)), ("softcap", 0.0),
         ("alibi_slopes", None), ("deterministic", False), ("return_attn_probs", False)]
     keyword_only = {p.name: p.default for p in params if p.kind == p.KEYWORD_ONLY}
-    assert keyword_only == {"return_lse": False, "load_path": "auto", "learnable_sink": None}
+    assert keyword_only == {"return_lse": False, "load_path": "auto", "learnable_sink": None,
+                            "block_sparse_tensors": None}
 
 
 @pytest.mark.parametrize("call", [

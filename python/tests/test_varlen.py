@@ -297,7 +297,8 @@ def test_signature_is_flash_attention_2s():
         ("deterministic", False), ("return_attn_probs", False), ("block_table", None)]
     keyword_only = {n: p.default for n, p in params.items()
                     if p.kind == inspect.Parameter.KEYWORD_ONLY}
-    assert keyword_only == {"seqused_k": None, "return_lse": False, "learnable_sink": None}
+    assert keyword_only == {"seqused_k": None, "return_lse": False, "learnable_sink": None,
+                            "block_sparse_tensors": None}
 
 
 def test_non_tensor_is_type_error():
