@@ -14,6 +14,9 @@ with no listed block gets out = 0 and lse = -inf. heads is 1 (one pattern for
 every head) or nheads. The kernel's tile must divide the block sizes (128 x 128
 always works).
 
+`BlockSparseTensors.from_masks(mask_blocks, full_blocks)` builds the lists
+from boolean (batch, heads, m_blocks, n_blocks) block maps on the device.
+
 Construction checks what the kernel cannot: shapes and dtypes, and, once, the
 values (one device synchronization): counts within [0, capacity], listed
 entries non-negative, no key block named twice in one row (it would be counted
@@ -91,6 +94,37 @@ class BlockSparseTensors:
         self.block_size = block_size
         if check:
             self._check_values(torch)
+
+    @classmethod
+    def from_masks(cls, mask_blocks, full_blocks=None, block_size=(128, 128)):
+        """The lists from boolean block maps (batch, heads, m_blocks,
+        n_blocks): True in `mask_blocks` lists a key block in the mask list,
+        True in `full_blocks` in the full list (a block True in both is a
+        mask block). Each row lists its blocks from the last to the first,
+        the kernels' own visit order; the capacity is n_blocks. Runs on the
+        device with no synchronization (the lists are valid by
+        construction)."""
+        import torch
+        for name, t in (("mask_blocks", mask_blocks), ("full_blocks", full_blocks)):
+            if t is None:
+                continue
+            if not isinstance(t, torch.Tensor) or t.dtype != torch.bool or t.dim() != 4:
+                raise ValueError(f"{name} must be a bool tensor (batch, heads, m_blocks, "
+                                 f"n_blocks), got {getattr(t, 'dtype', type(t).__name__)} "
+                                 f"{tuple(getattr(t, 'shape', ()))}")
+        if full_blocks is not None and full_blocks.shape != mask_blocks.shape:
+            raise ValueError(f"full_blocks {tuple(full_blocks.shape)} and mask_blocks "
+                             f"{tuple(mask_blocks.shape)} must have one shape")
+
+        def lists(blocks):
+            columns = torch.arange(blocks.shape[-1], device=blocks.device, dtype=torch.int32)
+            keys = torch.where(blocks, columns, torch.full_like(columns, -1))
+            idx = keys.sort(dim=-1, descending=True).values.clamp_(min=0).contiguous()
+            return blocks.sum(dim=-1, dtype=torch.int32), idx
+
+        mask_cnt, mask_idx = lists(mask_blocks)
+        full = (None, None) if full_blocks is None else lists(full_blocks & ~mask_blocks)
+        return cls(mask_cnt, mask_idx, *full, block_size=block_size, check=False)
 
     def _check_values(self, torch):
         """Counts in [0, capacity], listed entries >= 0, no key block twice

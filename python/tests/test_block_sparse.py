@@ -224,6 +224,27 @@ def test_varlen(causal):
 
 
 @requires_gpu
+@pytest.mark.parametrize("causal", [False, True])
+def test_from_masks(causal):
+    """Lists built from boolean block maps mean what the maps say; a block
+    in both maps is a mask block."""
+    rng = random.Random(31 + causal)
+    q, k, v = _inputs(2, 600, 700, 4, 2, 64, "bfloat16", 8)
+    m_blocks, n_blocks = _cdiv(600, 128), _cdiv(700, 128)
+    gen = torch.Generator(device="cuda").manual_seed(rng.randint(0, 99))
+    shape = (2, 4, m_blocks, n_blocks)
+    in_mask = torch.rand(shape, device="cuda", generator=gen) < 0.4
+    in_full = torch.rand(shape, device="cuda", generator=gen) < 0.4
+    bs = fa4.BlockSparseTensors.from_masks(in_mask, in_full)
+    bs._check_values(torch)  # valid by construction
+    assert torch.equal(bs.mask_block_cnt, in_mask.sum(-1).int())
+    out, lse = fa4.flash_attn_func(q, k, v, causal=causal, return_lse=True,
+                                   block_sparse_tensors=bs)
+    mask = element_mask(in_mask, in_full & ~in_mask, 600, 700, 128, 128, causal, 4)
+    check(out, lse, q, k, v, causal=False, mask=mask)
+
+
+@requires_gpu
 def test_torch_compile_traces():
     rng = random.Random(5)
     q, k, v = _inputs(1, 256, 256, 2, 2, 64, "bfloat16", 9)
@@ -251,6 +272,10 @@ def test_container_checks_types_without_gpu():
         fa4.BlockSparseTensors(None, None, torch.zeros(1, 1, 1, dtype=torch.int32))
     with pytest.raises(TypeError, match="block_size must be a pair of ints"):
         fa4.BlockSparseTensors(None, None, block_size=(128, 1.5))
+    with pytest.raises(ValueError, match="mask_blocks must be a bool tensor"):
+        fa4.BlockSparseTensors.from_masks(torch.zeros(1, 1, 2, 2, dtype=torch.int32))
+    with pytest.raises(ValueError, match="must be on a CUDA device"):
+        fa4.BlockSparseTensors.from_masks(torch.ones(1, 1, 2, 2, dtype=torch.bool))
 
 
 @requires_gpu
