@@ -21,6 +21,7 @@ import fa4  # noqa: E402
 from fa4 import _launch  # noqa: E402
 
 from reference import check, visible_keys  # noqa: E402
+from test_flash_attn import _inputs  # noqa: E402
 
 HAS_GPU = torch.cuda.is_available()
 requires_gpu = pytest.mark.skipif(not HAS_GPU, reason="no CUDA GPU on this machine")
@@ -89,15 +90,6 @@ def element_mask(in_mask, in_full, seqlen_q, seqlen_k, block_m, block_n, causal,
         allowed = allowed & keep
     allowed = allowed | expand(in_full)
     return allowed.expand(-1, nheads, -1, -1) if allowed.shape[1] == 1 else allowed
-
-
-def _inputs(batch, seqlen_q, seqlen_k, nheads, nheads_k, d, dtype, seed):
-    gen = torch.Generator(device="cuda").manual_seed(seed)
-    dt = getattr(torch, dtype)
-    q = torch.randn(batch, seqlen_q, nheads, d, device="cuda", dtype=dt, generator=gen)
-    k = torch.randn(batch, seqlen_k, nheads_k, d, device="cuda", dtype=dt, generator=gen)
-    v = torch.randn(batch, seqlen_k, nheads_k, d, device="cuda", dtype=dt, generator=gen)
-    return q, k, v
 
 
 DENSE_CASES = [

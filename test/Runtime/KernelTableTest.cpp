@@ -298,6 +298,21 @@ void expectKVCacheReachable(const KernelInfo &k) {
          "(%s)", combine->name.c_str());
 }
 
+/// fa4_fwd parameters that select dense kernel `k`: 2 x 300 queries, 500
+/// keys, GQA 8/2, an LSE, and `k`'s score modifications.
+static fa4_fwd_params denseParams(const KernelInfo &k) {
+  fa4_fwd_params p;
+  fa4_fwd_params_init(&p);
+  p.q = kQ, p.k = kK, p.v = kV, p.out = kO, p.lse = kLse;
+  p.batch = 2, p.seqlen_q = 300, p.seqlen_k = 500;
+  p.nheads_q = 8, p.nheads_kv = 2;
+  p.head_dim = featureInt(k, "head_dim");
+  p.head_dim_v = featureInt(k, "head_dim_v");
+  p.dtype = featureDtype(k);
+  setScoreMods(k, p);
+  return p;
+}
+
 /// A block-sparse kernel's tile must divide the sparse block sizes: the
 /// launch fails naming both; one that divides sets the tiles per entry.
 FA4_TEST(blockSparseBlocksMustBeTileMultiples) {
@@ -305,15 +320,8 @@ FA4_TEST(blockSparseBlocksMustBeTileMultiples) {
   for (const KernelInfo &k : kernels()) {
     if (k.feature("block_sparse") != "true" || k.feature("varlen") == "true")
       continue;
-    fa4_fwd_params p;
-    fa4_fwd_params_init(&p);
-    p.q = kQ, p.k = kK, p.v = kV, p.out = kO;
-    p.batch = 2, p.seqlen_q = 300, p.seqlen_k = 500;
-    p.nheads_q = 8, p.nheads_kv = 2;
-    p.head_dim = featureInt(k, "head_dim");
-    p.head_dim_v = featureInt(k, "head_dim_v");
-    p.dtype = featureDtype(k);
-    setScoreMods(k, p);
+    fa4_fwd_params p = denseParams(k);
+    p.lse = nullptr;
     int64_t tileN = k.config.at("tile_n");
     p.block_sparse.block_n = tileN * 3;
     ForwardTensors t;
@@ -346,15 +354,7 @@ FA4_TEST(everyKernelIsReachableAndFullySupplied) {
     if (k.feature("kv_cache") == "true") {
       expectKVCacheReachable(k);
     } else if (!varlen) {
-      fa4_fwd_params p;
-      fa4_fwd_params_init(&p);
-      p.q = kQ, p.k = kK, p.v = kV, p.out = kO, p.lse = kLse;
-      p.batch = 2, p.seqlen_q = 300, p.seqlen_k = 500;
-      p.nheads_q = 8, p.nheads_kv = 2;
-      p.head_dim = featureInt(k, "head_dim");
-      p.head_dim_v = featureInt(k, "head_dim_v");
-      p.dtype = featureDtype(k);
-      setScoreMods(k, p);
+      fa4_fwd_params p = denseParams(k);
       if (k.feature("return_probs") == "true")
         p.s_dmask = reinterpret_cast<void *>(0x900000);
       ForwardTensors t;
