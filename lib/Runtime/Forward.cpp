@@ -241,13 +241,19 @@ fa4_status fa4::rt::prepareForward(const fa4_fwd_params &p,
 /// Whether the automatic dispatch prefers the TMA kernel where both load
 /// paths may run, from our H100 measurements of the sm_90 build of the SM120
 /// configuration (bench/RESULTS.md, runs 8, 9 and 11).
-static bool preferTma(const fa4_fwd_params &p) {
+static bool preferTma(const fa4_fwd_params &p, const ScoreMods &mods) {
   // 2026-11-25, H100, bf16, B*S = 16384: TMA against cp.async at seqlen
   // 512..16384, causal and not. d=64: cp.async faster in 8 of 12 shapes
   // (by up to 15% at 512) -> cp.async. d=96: TMA faster in 10 of 12 (up to
   // +18%) -> TMA. d=128: TMA faster in 14 of 16, GQA included (up to +12%
   // causal) -> TMA. As published for SM120: TMA gains at d=128, loses at 64.
-  return p.head_dim >= 96;
+  // 2026-12-04, H200 (run 48): the cp.async kernel of d = 96 on four warps
+  // of 32 rows (plain or causal) beats the TMA kernel by 6-15% -> cp.async
+  // there; with a window, softcap or ALiBi the cp.async kernel keeps its
+  // eight 16-row warps and TMA stays ahead.
+  if (p.head_dim > 96)
+    return true;
+  return p.head_dim == 96 && (mods.window || mods.softcap || mods.alibi);
 }
 
 extern "C" fa4_status fa4_fwd(const fa4_fwd_params *params, void *stream) {
@@ -309,7 +315,7 @@ extern "C" fa4_status fa4_fwd(const fa4_fwd_params *params, void *stream) {
   case FA4_LOAD_PATH_AUTO: {
     // A tensor map that does not encode (e.g. a zero stride) falls back.
     bool done = false;
-    if (tma && preferTma(p)) {
+    if (tma && preferTma(p, t.mods)) {
       done = prepare(*tma, launch) == FA4_SUCCESS;
       if (!done)
         launch = Launch();

@@ -13,14 +13,15 @@
 // PTX-NOT: fa4.attention
 
 // After lowering, only LLVM and NVVM remain: the kernel is an llvm.func with
-// its ABI, features, shared-memory size and exact thread count.
+// its ABI, features, shared-memory size and exact thread count (D = 64:
+// four warps of 32 rows).
 // LLVM-LABEL: gpu.module @fwd
 // LLVM: llvm.mlir.global external @fa4_smem() {addr_space = 3 : i32, alignment = 1024 : i64} : !llvm.array<0 x i8>
 // LLVM: llvm.func @fwd(%{{.*}}: !llvm.ptr<1>,
 // LLVM-SAME: fa4.abi = ["q", "k", "v", "o", "lse"
 // LLVM-SAME: fa4.smem_bytes = 49152
 // LLVM-SAME: nvvm.kernel
-// LLVM-SAME: nvvm.reqntid = array<i32: 256, 1, 1>
+// LLVM-SAME: nvvm.reqntid = array<i32: 128, 1, 1>
 // LLVM-NOT: fa4.
 // LLVM-NOT: scf.
 // LLVM-NOT: vector.

@@ -113,33 +113,69 @@ struct SwizzledLayout {
 /// ldmatrix addressing: lane l points at unit (rowConst + laneRow(l),
 /// unitConst + laneUnit(l)) with rowConst a multiple of 8 and unitConst even.
 /// The row's swizzle is then the lane's own, and since unitConst has bit 0
-/// clear, (unitConst | laneUnit) ^ swz = unitConst ^ (laneUnit ^ swz): each
-/// address is a per-lane base plus a constant plus one XOR.
+/// clear, (unitConst | laneUnit) ^ swz = unitConst ^ (laneUnit ^ swz). Two
+/// forms of the same addresses:
+///
+///   PerUnit:   laneBase + 16 * (laneX ^ inChunk) + constant, with
+///              laneBase = base + row * rowBytes and laneX = laneUnit ^ swz;
+///   XorOffset: base + (laneOffset ^ 16 * inChunk) + constant, with
+///              laneOffset = row * rowBytes + 16 * laneX: the lane's unit
+///              sits in bits 4-6 (4-5 for 64-byte rows) of its byte offset
+///              and the row above them, and a constant that is a multiple
+///              of the row size leaves those bits alone, so XOR and add
+///              commute.
+///
+/// After LICM both keep one register per distinct unit within a chunk, but
+/// ptxas allocates them differently: the warps of two m16 row groups (128
+/// or 160 accumulators per thread) assembled spill-free only with XorOffset
+/// (the D = 96 kernel: 48 bytes of spill on sm_120a with PerUnit), while
+/// 26 of the 16-row-warp kernel builds (D = 128 windowed decode, D = 256
+/// paged, D = 192 / 128 causal on sm_121a) spilled 8-56 bytes with it. Each
+/// kernel keeps the form it assembles spill-free with: getLdmatrixForm.
 class LdmatrixAddressing {
 public:
+  enum class Form { PerUnit, XorOffset };
+
   /// `rowBase` is an extra run-time row offset that is a multiple of 8.
   LdmatrixAddressing(Emitter &e, const SwizzledLayout &layout, Value base,
-                     Value rowBase, Value laneRow, Value laneUnit)
-      : layout(layout) {
+                     Value rowBase, Value laneRow, Value laneUnit, Form form)
+      : layout(layout), form(form), base(base) {
     laneX = e.bxor(laneUnit, layout.swizzle(e, laneRow));
     Value row = rowBase ? e.add(rowBase, laneRow) : laneRow;
-    laneBase = e.gepBytes(base, e.mul(row, e.i32(layout.rowBytes)));
+    Value rowOffset = e.mul(row, e.i32(layout.rowBytes));
+    if (form == Form::PerUnit)
+      laneBase = e.gepBytes(base, rowOffset);
+    else
+      laneOffset = e.add(rowOffset, e.shl(laneX, 4));
   }
 
   Value address(Emitter &e, int64_t rowConst, int64_t unitConst) const {
     assert(rowConst % 8 == 0 && unitConst % 2 == 0 && "misaligned ldmatrix");
     int64_t chunk = unitConst / layout.unitsPerChunk;
     int64_t inChunk = unitConst % layout.unitsPerChunk;
-    Value unit = e.shl(e.bxor(laneX, e.i32(inChunk)), 4);
     int64_t constant = chunk * layout.chunkBytes + rowConst * layout.rowBytes;
+    if (form == Form::XorOffset) {
+      Value offset =
+          inChunk ? e.bxor(laneOffset, e.i32(16 * inChunk)) : laneOffset;
+      return e.gepBytes(e.gepBytes(base, offset), e.i32(constant));
+    }
+    Value unit = e.shl(e.bxor(laneX, e.i32(inChunk)), 4);
     Value laneAddress = e.gepBytes(laneBase, unit);
     return e.gepBytes(laneAddress, e.i32(constant));
   }
 
 private:
   SwizzledLayout layout;
-  Value laneX, laneBase;
+  Form form;
+  Value base, laneX, laneBase, laneOffset;
 };
+
+/// The ldmatrix address form of a kernel whose warps hold `mTiles` m16 row
+/// groups (see LdmatrixAddressing).
+inline LdmatrixAddressing::Form getLdmatrixForm(int64_t mTiles) {
+  return mTiles > 1 ? LdmatrixAddressing::Form::XorOffset
+                    : LdmatrixAddressing::Form::PerUnit;
+}
 
 } // namespace fa4
 } // namespace mlir

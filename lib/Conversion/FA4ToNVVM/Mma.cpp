@@ -59,7 +59,8 @@ struct QKMmaOpLowering : OpConversionPattern<QKMmaOp> {
       q.emplace(e, tile, adaptor.getQ(), acc.getRowsPerWarp());
     else
       q.emplace(e, adaptor.getQ(), kSlices);
-    BFragments k = BFragments::rowsAreN(e, kTile, adaptor.getK());
+    BFragments k = BFragments::rowsAreN(e, kTile, adaptor.getK(),
+                                        getLdmatrixForm(acc.getMTiles()));
     Value zero = e.f32(0.0);
     SmallVector<Value> s(acc.getValuesPerThread(), zero);
     emitWarpGemm(e, kTile.getElementType(), *q, k, FragmentLayout::of(acc),
@@ -79,7 +80,9 @@ struct PVMmaOpLowering : OpConversionPattern<PVMmaOp> {
     Emitter e(rewriter, op.getLoc());
     AFragType pType = op.getProbs().getType();
     SmemTileType vTile = op.getV().getType();
-    BFragments v = BFragments::rowsAreK(e, vTile, adaptor.getV());
+    BFragments v = BFragments::rowsAreK(
+        e, vTile, adaptor.getV(),
+        getLdmatrixForm(op.getAcc().getType().getMTiles()));
     AFragments p(e, adaptor.getProbs(), pType.getKSlices());
     SmallVector<Value> o = e.unpack(adaptor.getAcc());
     emitWarpGemm(e, vTile.getElementType(), p, v,

@@ -27,7 +27,7 @@ static LdmatrixAddressing aFragmentAddressing(Emitter &e, SmemTileType tile,
   Value laneRow = e.band(lane, e.i32(15));
   Value laneUnit = e.shr(lane, 4);
   return LdmatrixAddressing(e, SwizzledLayout(tile), base, warpRow, laneRow,
-                            laneUnit);
+                            laneUnit, getLdmatrixForm(rowsPerWarp / 16));
 }
 
 AFragments::AFragments(Emitter &e, SmemTileType tile, Value base,
@@ -48,7 +48,8 @@ std::array<Value, 4> AFragments::get(Emitter &e, int64_t mt,
 // BFragments
 //===----------------------------------------------------------------------===//
 
-BFragments BFragments::rowsAreN(Emitter &e, SmemTileType tile, Value base) {
+BFragments BFragments::rowsAreN(Emitter &e, SmemTileType tile, Value base,
+                                LdmatrixAddressing::Form form) {
   Value lane = e.lane();
   Value rowInTile = e.band(lane, e.i32(7));
   Value tileRow = e.shl(e.shr(lane, 4), 3);
@@ -56,11 +57,12 @@ BFragments BFragments::rowsAreN(Emitter &e, SmemTileType tile, Value base) {
   Value half = e.shr(lane, 3);
   Value laneUnit = e.band(half, e.i32(1));
   return BFragments(LdmatrixAddressing(e, SwizzledLayout(tile), base, Value(),
-                                       laneRow, laneUnit),
+                                       laneRow, laneUnit, form),
                     /*rowsAreK=*/false);
 }
 
-BFragments BFragments::rowsAreK(Emitter &e, SmemTileType tile, Value base) {
+BFragments BFragments::rowsAreK(Emitter &e, SmemTileType tile, Value base,
+                                LdmatrixAddressing::Form form) {
   Value lane = e.lane();
   Value rowInTile = e.band(lane, e.i32(7));
   Value half = e.shr(lane, 3);
@@ -68,7 +70,7 @@ BFragments BFragments::rowsAreK(Emitter &e, SmemTileType tile, Value base) {
   Value laneRow = e.add(rowInTile, tileRow);
   Value laneUnit = e.shr(lane, 4);
   return BFragments(LdmatrixAddressing(e, SwizzledLayout(tile), base, Value(),
-                                       laneRow, laneUnit),
+                                       laneRow, laneUnit, form),
                     /*rowsAreK=*/true);
 }
 

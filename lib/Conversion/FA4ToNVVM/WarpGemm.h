@@ -45,10 +45,12 @@ class BFragments {
 public:
   /// The tile's rows are n (K in Q K^T, stored n x k): lane l points at row
   /// l % 8 + 8 * (l / 16), column 8 * ((l / 8) % 2).
-  static BFragments rowsAreN(Emitter &e, SmemTileType tile, Value base);
+  static BFragments rowsAreN(Emitter &e, SmemTileType tile, Value base,
+                             LdmatrixAddressing::Form form);
   /// The tile's rows are k (V in P V, stored k x n), read transposed: lane l
   /// points at row l % 8 + 8 * ((l / 8) % 2), column 8 * (l / 16).
-  static BFragments rowsAreK(Emitter &e, SmemTileType tile, Value base);
+  static BFragments rowsAreK(Emitter &e, SmemTileType tile, Value base,
+                             LdmatrixAddressing::Form form);
 
   /// b0, b1 of n-tiles 2 * pair and 2 * pair + 1 at k-slice `kk`.
   std::array<std::array<Value, 2>, 2> loadPair(Emitter &e, int64_t kk,

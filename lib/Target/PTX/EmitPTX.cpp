@@ -30,6 +30,7 @@
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/Target/TargetOptions.h"
 #include "llvm/TargetParser/Triple.h"
+#include "llvm/Transforms/Scalar/Scalarizer.h"
 #include "llvm/Transforms/Utils/Local.h"
 
 #include <mutex>
@@ -145,12 +146,30 @@ static LogicalResult verifyTranslatableTypes(gpu::GPUModuleOp module) {
   return failure(result.wasInterrupted());
 }
 
+/// The kernels of `module` whose warps hold more than one m16 row group
+/// (fa4.config's tile_m / num_warps > 16).
+static llvm::StringSet<> getRowGroupKernels(gpu::GPUModuleOp module) {
+  llvm::StringSet<> names;
+  for (auto func : module.getOps<LLVM::LLVMFuncOp>()) {
+    auto config = func->getAttrOfType<DictionaryAttr>("fa4.config");
+    if (!config)
+      continue;
+    auto rows = config.getAs<IntegerAttr>("tile_m");
+    auto warps = config.getAs<IntegerAttr>("num_warps");
+    if (rows && warps && warps.getInt() > 0 &&
+        rows.getInt() / warps.getInt() > 16)
+      names.insert(func.getName());
+  }
+  return names;
+}
+
 FailureOr<std::string> fa4::translateToPTX(gpu::GPUModuleOp module,
                                            const TargetInfo &target,
                                            bool dumpLLVM) {
   initializeNVPTX();
   if (failed(verifyTranslatableTypes(module)))
     return failure();
+  llvm::StringSet<> rowGroupKernels = getRowGroupKernels(module);
   llvm::LLVMContext llvmContext;
   std::unique_ptr<llvm::Module> llvmModule =
       translateModuleToLLVMIR(module, llvmContext, module.getName());
@@ -192,6 +211,23 @@ FailureOr<std::string> fa4::translateToPTX(gpu::GPUModuleOp module,
     llvm::ModulePassManager mpm =
         builder.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3);
     mpm.run(*llvmModule, mam);
+    // Kernels whose warps hold two or more m16 row groups: their loop
+    // carries the accumulator tiles as <N x float> phis, which NVPTX
+    // legalizes to pairs in 64-bit registers (a `mov.b64` splits and
+    // rejoins each pair every iteration), and ptxas must then allocate
+    // aligned pairs for up to 160 values. Scalarized, it allocates single
+    // registers: the 32-row-warp D = 96 kernel went from 24-48 bytes of
+    // spill on sm_120a to none (bench/RESULTS.md, run 48). The 16-row-warp
+    // kernels keep their vectors: scalarized, six of the D = 192 / 224
+    // varlen and paged ones spilled 20-68 bytes.
+    llvm::ScalarizerPassOptions options;
+    options.ScalarizeVariableInsertExtract = true;
+    options.ScalarizeLoadStore = true;
+    llvm::FunctionPassManager scalarize;
+    scalarize.addPass(llvm::ScalarizerPass(options));
+    for (llvm::Function &func : *llvmModule)
+      if (!func.isDeclaration() && rowGroupKernels.contains(func.getName()))
+        scalarize.run(func, fam);
   }
   for (llvm::Function &func : *llvmModule)
     if (!func.isDeclaration())

@@ -204,6 +204,31 @@ fa4.attention @paged dtype(bf16) head_dim(64) head_dim_v(64) varlen paged_kv
 
 // -----
 
+// D = 64 and 96, plain or causal, not paged: four warps of 32 query rows
+// (two m16 row groups each), 64-key tiles, Q in shared memory. The
+// accumulators carry two row groups per warp.
+// CHECK-LABEL: gpu.module @rows32
+// CHECK: gpu.func @rows32(
+// CHECK-SAME: fa4.config = {num_stages = 1 : i64, num_warps = 4 : i64, q_in_registers = false, tile_m = 128 : i64, tile_n = 64 : i64}
+// CHECK-SAME: known_block_size = array<i32: 128, 1, 1>
+// CHECK: fa4.kv_loop
+// CHECK-NEXT: ^bb0(%n: i32, %{{.*}}: !fa4.smem<64x96xbf16>, %{{.*}}: !fa4.smem<64x96xbf16>, %{{.*}}: !fa4.acc<128x96xf32, warps = 4>,
+fa4.attention @rows32 dtype(bf16) head_dim(96) head_dim_v(96) causal varlen
+    load_path(cp_async) stages(1)
+
+// -----
+
+// A window (or softcap, ALiBi, dropout, block-sparse lists, paged K/V)
+// keeps D = 96 on eight warps of 16 rows: its state does not fit beside
+// two row groups' accumulators.
+// CHECK-LABEL: gpu.module @rows16_window
+// CHECK: gpu.func @rows16_window(
+// CHECK-SAME: num_warps = 8 : i64
+fa4.attention @rows16_window dtype(bf16) head_dim(96) head_dim_v(96) window
+    load_path(cp_async) stages(1)
+
+// -----
+
 // D > 128 (chooseWideHeadConfig): the widest key tile whose stages fit.
 // D = 160: 64 keys, Q's fragments in registers (80 KB).
 // CHECK-LABEL: gpu.module @d160

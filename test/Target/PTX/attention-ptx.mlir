@@ -23,7 +23,9 @@
 // CHECK-NEXT: .param .u64 .ptr .global .align 1 k_{{b?f16}}_param_0,
 // CHECK: .param .f32 k_{{b?f16}}_param_22
 // CHECK-NEXT: )
-// CHECK-NEXT: .reqntid 256, 1, 1
+// D = 128 causal: eight warps of 16 rows; D = 64: four warps of 32 rows.
+// BF16-NEXT: .reqntid 256, 1, 1
+// F16-NEXT: .reqntid 128, 1, 1
 //
 // The instruction classes (the main loop is rotated, so no order):
 // Global to shared: 16-byte cp.async.cg with a source size (zero past the

@@ -245,9 +245,10 @@ KernelConfig fa4::chooseKernelConfig(AttentionOp op, const TargetInfo &target) {
     config.qInRegisters = op.getQInRegisters().value_or(false);
     return config;
   }
-  // Eight warps of 16 query rows: with four warps of 32 rows the S and O
-  // accumulators alone take 192 registers and ptxas spills at D = 64 and
-  // D = 128 (FA4's SM120 TMA kernel made the same move, PR #2599).
+  // Eight warps of 16 query rows unless the four-warp rule below applies:
+  // with four warps of 32 rows, 128 x 128 tiles at D = 64 and 128 x 64 at
+  // D = 128 hold 192 accumulators and ptxas spills (FA4's SM120 TMA kernel
+  // made the same move, PR #2599).
   //
   // Measured on the H100 (bench/RESULTS.md, tuning of 2026-11-25), where
   // shared-memory bandwidth binds first: D <= 64 is fastest at 128x64 with
@@ -297,6 +298,34 @@ KernelConfig fa4::chooseKernelConfig(AttentionOp op, const TargetInfo &target) {
     config.numWarps = 8;
     config.tileM = 128;
     config.tileN = 64;
+  }
+  // D = 64 and 96 with no score work beyond causal: four warps of 32 query
+  // rows (two m16 row groups per warp), 64-key tiles, Q in shared memory.
+  // Each K/V fragment that ldmatrix reads then feeds two mma.sync instead
+  // of one, which halves the shared-memory traffic per MMA, the limit of
+  // the 16-row warps (Nsight on the H200, s = 4k: shared pipe 74% -> 46% at
+  // d = 64, 79% (TMA) -> 49% at d = 96; tensor pipe 47 -> 53%, 54 -> 57%).
+  // S (64) and O (64 or 96) take 128 or 160 accumulators per thread;
+  // 225-254 registers, spill-free on all three targets (with the
+  // scalarized loop state and XOR-offset ldmatrix addresses that such
+  // kernels get). Measured on the H200 (bench/RESULTS.md, runs 48-51),
+  // against main's kernels in the same run: +8-13% at d = 64 (with the
+  // definitions' two stages; one stage was 1-11 points slower) and +0-22%
+  // at d = 96 against the TMA kernel (s = 512-16k, causal and not). The
+  // paged kernels (two stages, a table lookup per row), the score
+  // modifications, dropout and block-sparse lists keep the eight-warp
+  // tiles: their extra state does not fit beside two row groups'
+  // accumulators. At D = 128 the 32-row warps hold 192 accumulators and
+  // ptxas spills 100-250 bytes (run 48).
+  bool causalOnly = scoreWork == static_cast<int>(op.getCausal());
+  if (d >= 64 && d <= 96 && causalOnly && !op.getBlockSparse() &&
+      !op.getPagedKv() && !op.getNumWarps()) {
+    KernelConfig rows32 = config;
+    rows32.numWarps = 4;
+    rows32.qInRegisters = op.getQInRegisters().value_or(false);
+    if (getSmemBytes(rows32, d, op.getHeadDimV(), elementBytes) <=
+        target.smemPerBlock)
+      return rows32;
   }
   if (d > 128)
     return chooseWideHeadConfig(op, config, target, elementBytes);
