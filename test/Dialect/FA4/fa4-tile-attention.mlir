@@ -189,7 +189,7 @@ fa4.attention @varlen dtype(bf16) head_dim(128) head_dim_v(128) causal varlen
 // CHECK-LABEL: gpu.module @paged
 // CHECK: %seqused_k: !llvm.ptr<1>, %total_q: i32, %head_ratio: i32,
 // CHECK-SAME: %k_page_stride: i64, %v_page_stride: i64, %block_table: !llvm.ptr<1>, %block_table_stride: i32, %page_size: i32, %page_magic: i32, %page_shift: i32, %max_pages: i32, %num_pages: i32,
-// CHECK-SAME: fa4.config = {num_stages = 2 : i64, num_warps = 8 : i64, q_in_registers = false, tile_m = 128 : i64, tile_n = 64 : i64}
+// CHECK-SAME: fa4.config = {num_stages = 2 : i64, num_warps = 4 : i64, q_in_registers = false, tile_m = 128 : i64, tile_n = 64 : i64}
 // CHECK-SAME: paged_kv = true, return_probs = false, sink = false, softcap = false, split_kv = false, varlen = true, window = false
 // CHECK: fa4.scope "paged"
 // CHECK: fa4.varlen_seqlens
@@ -204,9 +204,9 @@ fa4.attention @paged dtype(bf16) head_dim(64) head_dim_v(64) varlen paged_kv
 
 // -----
 
-// D = 64 and 96, plain or causal, not paged: four warps of 32 query rows
-// (two m16 row groups each), 64-key tiles, Q in shared memory. The
-// accumulators carry two row groups per warp.
+// D = 64 and 96, plain or causal (dense, varlen or paged): four warps of
+// 32 query rows (two m16 row groups each), 64-key tiles, Q in shared
+// memory. The accumulators carry two row groups per warp.
 // CHECK-LABEL: gpu.module @rows32
 // CHECK: gpu.func @rows32(
 // CHECK-SAME: fa4.config = {num_stages = 1 : i64, num_warps = 4 : i64, q_in_registers = false, tile_m = 128 : i64, tile_n = 64 : i64}
@@ -218,9 +218,9 @@ fa4.attention @rows32 dtype(bf16) head_dim(96) head_dim_v(96) causal varlen
 
 // -----
 
-// A window (or softcap, ALiBi, dropout, block-sparse lists, paged K/V)
-// keeps D = 96 on eight warps of 16 rows: its state does not fit beside
-// two row groups' accumulators.
+// A window (or softcap, ALiBi, dropout, block-sparse lists) keeps D = 96
+// on eight warps of 16 rows: its state does not fit beside two row
+// groups' accumulators.
 // CHECK-LABEL: gpu.module @rows16_window
 // CHECK: gpu.func @rows16_window(
 // CHECK-SAME: num_warps = 8 : i64

@@ -306,20 +306,21 @@ KernelConfig fa4::chooseKernelConfig(AttentionOp op, const TargetInfo &target) {
   // the 16-row warps (Nsight on the H200, s = 4k: shared pipe 74% -> 46% at
   // d = 64, 79% (TMA) -> 49% at d = 96; tensor pipe 47 -> 53%, 54 -> 57%).
   // S (64) and O (64 or 96) take 128 or 160 accumulators per thread;
-  // 225-254 registers, spill-free on all three targets (with the
+  // 215-254 registers, spill-free on all three targets (with the
   // scalarized loop state and XOR-offset ldmatrix addresses that such
-  // kernels get). Measured on the H200 (bench/RESULTS.md, runs 48-51),
-  // against main's kernels in the same run: +8-13% at d = 64 (with the
-  // definitions' two stages; one stage was 1-11 points slower) and +0-22%
-  // at d = 96 against the TMA kernel (s = 512-16k, causal and not). The
-  // paged kernels (two stages, a table lookup per row), the score
+  // kernels get). Measured on the H200 (bench/RESULTS.md, runs 48-52),
+  // against main's kernels in the same run: dense +8-13% at d = 64 (with
+  // the definitions' two stages; one stage was 1-11 points slower) and
+  // +0-22% at d = 96 against the TMA kernel; varlen +8-14% / +10-32%;
+  // paged (page 64) +6-8% / +18-39% (s = 512-16k, causal and not). Score
   // modifications, dropout and block-sparse lists keep the eight-warp
   // tiles: their extra state does not fit beside two row groups'
-  // accumulators. At D = 128 the 32-row warps hold 192 accumulators and
+  // accumulators (not tried: each would need its own spill check and
+  // measurement). At D = 128 the 32-row warps hold 192 accumulators and
   // ptxas spills 100-250 bytes (run 48).
   bool causalOnly = scoreWork == static_cast<int>(op.getCausal());
   if (d >= 64 && d <= 96 && causalOnly && !op.getBlockSparse() &&
-      !op.getPagedKv() && !op.getNumWarps()) {
+      !op.getNumWarps()) {
     KernelConfig rows32 = config;
     rows32.numWarps = 4;
     rows32.qInRegisters = op.getQInRegisters().value_or(false);
