@@ -218,8 +218,11 @@ FailureOr<std::string> fa4::translateToPTX(gpu::GPUModuleOp module,
     // aligned pairs for up to 160 values. Scalarized, it allocates single
     // registers: the 32-row-warp D = 96 kernel went from 24-48 bytes of
     // spill on sm_120a to none (bench/RESULTS.md, run 48). The 16-row-warp
-    // kernels keep their vectors: scalarized, six of the D = 192 / 224
-    // varlen and paged ones spilled 20-68 bytes.
+    // kernels keep their vectors: scalarized, ten of the D = 192 / 224
+    // varlen and paged ones spilled 20-68 bytes (16 builds for sm_120a /
+    // sm_121a). The rule is the one getLdmatrixForm applies during
+    // lowering (more than one row group per warp), read here from the
+    // kernel's fa4.config because the tile types are gone by now.
     llvm::ScalarizerPassOptions options;
     options.ScalarizeVariableInsertExtract = true;
     options.ScalarizeLoadStore = true;

@@ -117,6 +117,35 @@ gpu.module @m {
 
 // -----
 
+// Two m16 row groups per warp (128 rows on four warps): per k-slice two Q
+// fragments and four K loads, each K fragment feeding both row groups'
+// mma.sync. The addresses take the XOR-offset form: k-slice 1 is the
+// lane's byte offset XOR 32 (two 16-byte units), from the tile's base.
+// CHECK-LABEL: gpu.func @qk_mma_two_row_groups
+// CHECK: llvm.getelementptr %{{.*}}[%[[QOFF:[0-9]+]]] : (!llvm.ptr<3>, i32) -> !llvm.ptr<3>, i8
+// CHECK-COUNT-6: nvvm.ldmatrix
+// CHECK: nvvm.mma.sync A[%[[A0:[0-9]+]], %{{.*}}, %{{.*}}, %{{.*}}] B[%[[B0:[0-9]+]], %[[B1:[0-9]+]]]
+// CHECK-COUNT-7: nvvm.mma.sync A[%[[A0]],
+// CHECK: nvvm.mma.sync A[%[[A1:[0-9]+]], %{{.*}}, %{{.*}}, %{{.*}}] B[%[[B0]], %[[B1]]]
+// CHECK-COUNT-7: nvvm.mma.sync A[%[[A1]],
+// CHECK: %[[X:.*]] = arith.xori %[[QOFF]], %c32_i32 : i32
+// CHECK-NEXT: llvm.getelementptr %{{.*}}[%[[X]]] : (!llvm.ptr<3>, i32) -> !llvm.ptr<3>, i8
+// CHECK-NEXT: nvvm.ldmatrix
+gpu.module @m {
+  gpu.func @qk_mma_two_row_groups(%out: !llvm.ptr<1>) kernel attributes {known_block_size = array<i32: 128, 1, 1>} {
+    fa4.scope "dense" {
+      %sq = fa4.smem_buffer "Q" at 0 : !fa4.smem<128x64xbf16>
+      %sk = fa4.smem_buffer "K" at 16384 : !fa4.smem<64x64xbf16>
+      %s = fa4.qk_mma %sq, %sk : !fa4.smem<128x64xbf16>, !fa4.smem<64x64xbf16> -> !fa4.acc<128x64xf32, warps = 4>
+      %z = arith.constant 0 : i32
+      fa4.store_tile %s, %out[%z] limit %z stride %z : !fa4.acc<128x64xf32, warps = 4> as bf16
+    }
+    gpu.return
+  }
+}
+
+// -----
+
 // f16 operands travel as vector<2xf16>.
 // CHECK-LABEL: gpu.func @qk_mma_f16
 // CHECK: nvvm.mma.sync A[{{.*}}] B[{{.*}}] C[{{.*}}] {layoutA = #nvvm.mma_layout<row>, layoutB = #nvvm.mma_layout<col>, shape = #nvvm.shape<m = 16, n = 8, k = 16>} : (vector<2xf16>, vector<2xf16>, f32) -> !llvm.struct<(f32, f32, f32, f32)>

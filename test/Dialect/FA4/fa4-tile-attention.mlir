@@ -219,8 +219,8 @@ fa4.attention @rows32 dtype(bf16) head_dim(96) head_dim_v(96) causal varlen
 // -----
 
 // A window (or softcap, ALiBi, dropout, block-sparse lists) keeps D = 96
-// on eight warps of 16 rows: its state does not fit beside two row
-// groups' accumulators.
+// on eight warps of 16 rows (not tried beside two row groups'
+// accumulators).
 // CHECK-LABEL: gpu.module @rows16_window
 // CHECK: gpu.func @rows16_window(
 // CHECK-SAME: num_warps = 8 : i64

@@ -314,10 +314,10 @@ KernelConfig fa4::chooseKernelConfig(AttentionOp op, const TargetInfo &target) {
   // +0-22% at d = 96 against the TMA kernel; varlen +8-14% / +10-32%;
   // paged (page 64) +6-8% / +18-39% (s = 512-16k, causal and not). Score
   // modifications, dropout and block-sparse lists keep the eight-warp
-  // tiles: their extra state does not fit beside two row groups'
-  // accumulators (not tried: each would need its own spill check and
-  // measurement). At D = 128 the 32-row warps hold 192 accumulators and
-  // ptxas spills 100-250 bytes (run 48).
+  // tiles: their extra state beside two row groups' accumulators was not
+  // tried (each would need its own spill check and measurement). At
+  // D = 128 the 32-row warps hold 192 accumulators and ptxas spills
+  // 100-250 bytes (run 48).
   bool causalOnly = scoreWork == static_cast<int>(op.getCausal());
   if (d >= 64 && d <= 96 && causalOnly && !op.getBlockSparse() &&
       !op.getNumWarps()) {
