@@ -283,13 +283,22 @@ extern "C" fa4_status fa4_fwd(const fa4_fwd_params *params, void *stream) {
   };
   const KernelInfo *tma = find("tma");
   const KernelInfo *cpAsync = find("cp_async");
+  // A combination of masks and modifications without a kernel of its own
+  // runs on the switchable kernel (cp.async).
+  const ScoreMods asked = t.mods;
+  if (!tma && !cpAsync && t.mods.makeSwitchable()) {
+    cpAsync = find("cp_async");
+    if (!cpAsync)
+      t.mods = asked;
+  }
   auto noKernel = [&](const char *path) {
     const char *forced = std::getenv("FA4_KERNEL");
     return fail(FA4_ERROR_NO_KERNEL,
                 format("no embedded kernel for %s head_dim %lld %s (%s) on "
                        "%s%s%s",
-                       getDtypeName(p.dtype), static_cast<long long>(p.head_dim),
-                       t.mods.describe().c_str(), path, target,
+                       getDtypeName(p.dtype),
+                       static_cast<long long>(p.head_dim),
+                       asked.describe().c_str(), path, target,
                        forced && *forced ? " named " : "",
                        forced && *forced ? forced : ""));
   };

@@ -621,15 +621,35 @@ static fa4_status planKVCache(const fa4_kvcache_params &p, KVCachePlan &plan) {
     return s;
   std::vector<const KernelInfo *> found =
       findKernels(target, getKVCacheRequest(p, plan.t));
+  // A combination without a kernel of its own: the switchable kernel. It
+  // has ALiBi compiled in, so it does not pack a GQA group (its slope is
+  // per query head): the view is one query head per CTA row block.
+  const ScoreMods asked = plan.t.mods;
+  if (found.empty() && plan.t.mods.makeSwitchable()) {
+    found = findKernels(target, getKVCacheRequest(p, plan.t));
+    if (found.empty()) {
+      plan.t.mods = asked;
+    } else if (plan.t.packGqa) {
+      if (p.nheads_q > kMaxGridYZ)
+        return fail(FA4_ERROR_INVALID_SHAPE,
+                    format("nheads_q (%lld) must be at most %lld with %s",
+                           static_cast<long long>(p.nheads_q),
+                           static_cast<long long>(kMaxGridYZ),
+                           asked.describe().c_str()));
+      plan.t.packGqa = false;
+      plan.t.qGroup = 1;
+      plan.t.viewSeqlenQ = p.seqlen_q;
+      plan.t.viewHeads = p.nheads_q;
+    }
+  }
   if (found.empty())
-    return fail(FA4_ERROR_NO_KERNEL,
-                format("no embedded KV-cache kernel for %s head_dim %lld "
-                       "(head_dim_v %lld) %s, %s cache, on %s",
-                       getDtypeName(p.dtype),
-                       static_cast<long long>(p.head_dim),
-                       static_cast<long long>(p.head_dim_v),
-                       plan.t.mods.describe().c_str(),
-                       plan.t.paged ? "paged" : "contiguous", target));
+    return fail(
+        FA4_ERROR_NO_KERNEL,
+        format("no embedded KV-cache kernel for %s head_dim %lld "
+               "(head_dim_v %lld) %s, %s cache, on %s",
+               getDtypeName(p.dtype), static_cast<long long>(p.head_dim),
+               static_cast<long long>(p.head_dim_v), asked.describe().c_str(),
+               plan.t.paged ? "paged" : "contiguous", target));
   plan.kernel = found.front();
   if (plan.t.append) {
     std::vector<const KernelInfo *> appenders =

@@ -51,8 +51,9 @@ fa4_status fa4::rt::resolveScoreMods(int causal, int local, int64_t windowLeft,
     left = -1;
   mods.causal = left < 0 && right == 0;
   mods.window = !mods.causal && (left >= 0 || right >= 0);
+  mods.windowFits = maxPositions <= kMaxWindowPositions;
   if (mods.window) {
-    if (maxPositions > kMaxWindowPositions)
+    if (!mods.windowFits)
       return fail(FA4_ERROR_OVERFLOW,
                   format("a local window needs seqlen_q + seqlen_k < %lld per "
                          "sequence (32-bit diagonals); the call allows %lld",
@@ -134,6 +135,30 @@ fa4_status fa4::rt::resolveSink(const float *sinks, ScoreMods &mods) {
   return FA4_SUCCESS;
 }
 
+bool ScoreMods::makeSwitchable() {
+  if (switchable || sink || returnProbs || blockSparse)
+    return false;
+  if (!causal && !window && !softcap && !alibi)
+    return false;
+  if (causal && !windowFits)
+    return false;
+  if (causal) {
+    windowLeft = -1;
+    windowRight = 0;
+  } else if (!window) {
+    windowLeft = windowRight = -1;
+  }
+  if (!softcap)
+    softcapValue = 0;
+  if (!alibi) {
+    alibiSlopes = nullptr;
+    alibiBatchStride = 0;
+  }
+  causal = false;
+  window = softcap = alibi = switchable = true;
+  return true;
+}
+
 void ScoreMods::addFeatures(FeatureMap &request) const {
   request["causal"] = causal ? "true" : "false";
   request["window"] = window ? "true" : "false";
@@ -143,6 +168,8 @@ void ScoreMods::addFeatures(FeatureMap &request) const {
   request["dropout"] = dropout ? "true" : "false";
   request["return_probs"] = returnProbs ? "true" : "false";
   request["block_sparse"] = blockSparse ? "true" : "false";
+  if (switchable)
+    request["switchable"] = "true";
 }
 
 void ScoreMods::setArgs(Launch &launch) const {

@@ -31,6 +31,12 @@ struct ScoreMods {
   bool returnProbs = false;
   /// Block-sparse lists (resolveBlockSparse), set when mask_block_cnt is.
   bool blockSparse = false;
+  /// A switchable kernel (makeSwitchable): window, softcap and ALiBi all
+  /// present, each off for its neutral value.
+  bool switchable = false;
+  /// Whether the call's positions fit the window kernel's 32-bit diagonals
+  /// (resolveScoreMods), so causal may run as the window (-1, 0).
+  bool windowFits = true;
   fa4_block_sparse sparse = {};
   /// The window kernel's sizes (-1: unbounded) and the softcap value.
   int32_t windowLeft = -1, windowRight = -1;
@@ -46,6 +52,14 @@ struct ScoreMods {
 
   /// Adds the features to a kernel request.
   void addFeatures(FeatureMap &request) const;
+  /// Rewrites a request with a window or causal mask, softcap or ALiBi
+  /// (dropout or not) into the switchable kernel's: causal becomes the
+  /// window (-1, 0), an absent window (-1, -1), an absent softcap 0 and
+  /// absent slopes null. The fallback for combinations without a kernel of
+  /// their own; false (and `this` unchanged) where no switchable kernel
+  /// applies: sinks, S_dmask, block-sparse lists, none of the three, or a
+  /// causal call too long for the window kernel's diagonals.
+  bool makeSwitchable();
   /// Sets the parameters the selected kernel takes for them.
   void setArgs(Launch &launch) const;
   /// "causal", "window (l, r)", "softcap" ... for messages.

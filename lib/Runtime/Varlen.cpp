@@ -458,13 +458,20 @@ extern "C" fa4_status fa4_varlen_fwd(const fa4_varlen_fwd_params *params,
   // The SPEC's dispatch: varlen and paged K/V run on the cp.async path.
   std::vector<const KernelInfo *> found =
       findKernels(target, getVarlenRequest(p, t.mods));
+  // A combination without a kernel of its own: the switchable kernel.
+  const ScoreMods asked = t.mods;
+  if (found.empty() && t.mods.makeSwitchable()) {
+    found = findKernels(target, getVarlenRequest(p, t.mods));
+    if (found.empty())
+      t.mods = asked;
+  }
   if (found.empty())
     return fail(FA4_ERROR_NO_KERNEL,
                 format("no embedded varlen%s kernel for %s head_dim %lld %s "
                        "on %s",
                        p.block_table ? " paged" : "", getDtypeName(p.dtype),
                        static_cast<long long>(p.head_dim),
-                       t.mods.describe().c_str(), target));
+                       asked.describe().c_str(), target));
   Launch launch;
   if (fa4_status s = prepareVarlen(p, t, *found.front(), launch);
       s != FA4_SUCCESS)

@@ -187,8 +187,9 @@ def test_dropout_zero_is_the_plain_kernel():
 @requires_gpu
 def test_unbuilt_dropout_combinations_are_named():
     q, k, v = _inputs(1, 64, 64, 4, 4, 64, "bfloat16")
-    with pytest.raises(NotImplementedError, match="dropout"):
-        fa4.flash_attn_func(q, k, v, dropout_p=0.1, softcap=5.0)
+    with pytest.raises(NotImplementedError, match="sink dropout"):
+        fa4.flash_attn_func(q, k, v, dropout_p=0.1, softcap=5.0,
+                            learnable_sink=torch.zeros(4, device="cuda"))
     with pytest.raises(NotImplementedError, match="dropout"):
         fa4.flash_attn_func(q, k, v, dropout_p=0.1, load_path="tma")
     with pytest.raises(NotImplementedError, match="CUDA graph capture"):

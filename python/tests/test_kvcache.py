@@ -245,8 +245,6 @@ def test_bad_inputs_are_named():
                                                                 device="cuda"))
     with pytest.raises(ValueError, match="page_size must be a positive multiple of 16"):
         fa4.flash_attn_with_kvcache(q, k[:, :24], k[:, :24], block_table=table)
-    with pytest.raises(NotImplementedError, match="KV-cache kernel"):
-        fa4.flash_attn_with_kvcache(q, k, k, softcap=5.0, window_size=(8, 8))
 
 
 @requires_gpu
@@ -435,9 +433,13 @@ def test_cuda_graph_append_decode_step(paged, rotary):
 # ---- Windows, softcap, ALiBi ---------------------------------------------------
 
 MOD_CASES = []
+# The last three are combinations without a kernel of their own: the
+# switchable kernel serves them (ALiBi compiled in, so no GQA packing).
 for mods in ({"window_size": (64, 0)}, {"window_size": (200, 3)}, {"softcap": 15.0},
              {"softcap": 15.0, "causal": True}, {"alibi": True},
-             {"alibi": True, "causal": True}):
+             {"alibi": True, "causal": True}, {"window_size": (64, 0), "softcap": 15.0},
+             {"window_size": (200, 3), "alibi": True},
+             {"softcap": 15.0, "alibi": True, "causal": True}):
     for sq, heads in ((1, (32, 8)), (4, (32, 8)), (16, (8, 1)), (3, (8, 8))):
         for layout in ("contiguous", 64):
             MOD_CASES.append((mods, sq, heads, layout))

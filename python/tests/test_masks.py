@@ -286,6 +286,9 @@ def test_public_api_alibi_and_errors():
         fa4.flash_attn_func(q, k, v, alibi_slopes=slopes[:8])
     with pytest.raises(ValueError, match="alibi_slopes must be on"):
         fa4.flash_attn_func(q, k, v, alibi_slopes=slopes.cpu())
-    # Combinations with no embedded kernel are named.
-    with pytest.raises(NotImplementedError, match="window .* alibi"):
-        fa4.flash_attn_func(q, k, v, window_size=(8, 8), alibi_slopes=slopes)
+    # A combination runs on the switchable kernel (test_combinations.py);
+    # one that no kernel serves (with learnable sinks) is named.
+    sinks = torch.zeros(16, device="cuda")
+    with pytest.raises(NotImplementedError, match="window \\(8, 8\\) alibi sink"):
+        fa4.flash_attn_func(q, k, v, window_size=(8, 8), alibi_slopes=slopes,
+                            learnable_sink=sinks)

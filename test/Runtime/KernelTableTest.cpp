@@ -163,6 +163,13 @@ fa4_dtype featureDtype(const KernelInfo &k) {
   return k.feature("dtype") == "bf16" ? FA4_DTYPE_BF16 : FA4_DTYPE_FP16;
 }
 
+/// Whether `k` is a switchable kernel: the request names two of its three
+/// modifications (window and softcap, no ALiBi) and reaches it through
+/// ScoreMods::makeSwitchable, so the third's neutral value is supplied.
+bool isSwitchable(const KernelInfo &k) {
+  return k.feature("switchable") == "true";
+}
+
 /// The causal flag, window and softcap that select kernel `k`'s features:
 /// a window kernel gets a two-sided window, a softcap kernel a cap.
 template <typename Params> void setScoreMods(const KernelInfo &k, Params &p) {
@@ -174,7 +181,7 @@ template <typename Params> void setScoreMods(const KernelInfo &k, Params &p) {
   }
   if (k.feature("softcap") == "true")
     p.softcap = 30.0f;
-  if (k.feature("alibi") == "true") {
+  if (k.feature("alibi") == "true" && !isSwitchable(k)) {
     p.alibi_slopes = reinterpret_cast<const float *>(0x90000);
     p.alibi_slopes_batch_stride = 8;
   }
@@ -237,7 +244,7 @@ void expectKVCacheReachable(const KernelInfo &k) {
   }
   if (k.feature("softcap") == "true")
     p.softcap = 30.0f;
-  if (k.feature("alibi") == "true")
+  if (k.feature("alibi") == "true" && !isSwitchable(k))
     p.alibi_slopes = reinterpret_cast<const float *>(0x90000);
   if (paged) {
     p.block_table = kTable;
@@ -254,6 +261,14 @@ void expectKVCacheReachable(const KernelInfo &k) {
   KVCacheTensors t;
   EXPECT(validateKVCache(p, t) == FA4_SUCCESS, "(%s: %s)", k.name.c_str(),
          fa4_last_error());
+  if (isSwitchable(k)) {
+    // planKVCache's fallback: switchable, and no GQA packing (ALiBi).
+    EXPECT(t.mods.makeSwitchable(), "(%s)", k.name.c_str());
+    t.packGqa = false;
+    t.qGroup = 1;
+    t.viewSeqlenQ = p.seqlen_q;
+    t.viewHeads = p.nheads_q;
+  }
   std::vector<const KernelInfo *> appenders =
       findKernels(k.target(), getAppendRequest(p, t));
   EXPECT(appenders.size() == 1, "(%s: %zu append kernels)", k.name.c_str(),
@@ -360,6 +375,8 @@ FA4_TEST(everyKernelIsReachableAndFullySupplied) {
       ForwardTensors t;
       EXPECT(validateForward(p, t) == FA4_SUCCESS, "(%s: %s)", k.name.c_str(),
              fa4_last_error());
+      if (isSwitchable(k))
+        EXPECT(t.mods.makeSwitchable(), "(%s)", k.name.c_str());
       std::string path(k.feature("load_path"));
       FeatureMap request = getForwardRequest(p, t.mods, path.c_str());
       Launch launch;
@@ -384,6 +401,8 @@ FA4_TEST(everyKernelIsReachableAndFullySupplied) {
       VarlenTensors t;
       EXPECT(validateVarlen(p, t) == FA4_SUCCESS, "(%s: %s)", k.name.c_str(),
              fa4_last_error());
+      if (isSwitchable(k))
+        EXPECT(t.mods.makeSwitchable(), "(%s)", k.name.c_str());
       FeatureMap request = getVarlenRequest(p, t.mods);
       Launch launch;
       EXPECT(prepareVarlen(p, t, k, launch) == FA4_SUCCESS);

@@ -251,3 +251,60 @@ FA4_TEST(learnableSinks) {
   v.learnable_sink = reinterpret_cast<const float *>(0x1003);
   EXPECT(fa4_varlen_fwd(&v, nullptr) == FA4_ERROR_MISALIGNED);
 }
+
+FA4_TEST(combinationsBecomeTheSwitchableRequest) {
+  const float *slopes = reinterpret_cast<const float *>(0x1000);
+  // Causal with ALiBi: the window (-1, 0), softcap 0, the slopes kept.
+  ScoreMods m = resolve(1, 0, -1, -1);
+  EXPECT(resolveAlibi(slopes, 8, 4, 8, m) == FA4_SUCCESS);
+  EXPECT(m.makeSwitchable());
+  EXPECT(m.switchable && !m.causal && m.window && m.softcap && m.alibi &&
+             m.windowLeft == -1 && m.windowRight == 0 &&
+             m.softcapValue == 0.0f && m.alibiSlopes == slopes &&
+             m.alibiBatchStride == 8,
+         "(window (%d, %d), softcap %g)", m.windowLeft, m.windowRight,
+         static_cast<double>(m.softcapValue));
+  FeatureMap request;
+  m.addFeatures(request);
+  EXPECT(request["switchable"] == "true" && request["causal"] == "false" &&
+         request["window"] == "true" && request["softcap"] == "true" &&
+         request["alibi"] == "true");
+  EXPECT(!m.makeSwitchable(), "(already switchable)");
+
+  // A window with a softcap: no slopes (null), the window and cap kept.
+  m = resolve(0, 1, 64, 16, 30.0f);
+  EXPECT(m.makeSwitchable() && m.windowLeft == 64 && m.windowRight == 16 &&
+         m.softcapValue == 30.0f && m.alibiSlopes == nullptr &&
+         m.alibiBatchStride == 0);
+  // Softcap with dropout and no mask: the window (-1, -1).
+  m = resolve(0, 0, -1, -1, 30.0f);
+  EXPECT(resolveDropout(0.1f, 1, 2, m) == FA4_SUCCESS);
+  EXPECT(m.makeSwitchable() && m.windowLeft == -1 && m.windowRight == -1 &&
+         m.dropout);
+  request.clear();
+  m.addFeatures(request);
+  EXPECT(request["dropout"] == "true" && request["switchable"] == "true");
+
+  // Not served by a switchable kernel: nothing to switch, sinks, S_dmask,
+  // block-sparse lists, a causal call too long for 32-bit diagonals.
+  m = resolve(0, 0, -1, -1);
+  EXPECT(!m.makeSwitchable() && !m.switchable);
+  request.clear();
+  m.addFeatures(request);
+  EXPECT(request.count("switchable") == 0,
+         "(the key is absent unless true, as in the kernels' metadata)");
+  m = resolve(1, 0, -1, -1, 30.0f);
+  m.sink = true;
+  EXPECT(!m.makeSwitchable() && m.causal && !m.window);
+  m.sink = false;
+  m.returnProbs = true;
+  EXPECT(!m.makeSwitchable());
+  m.returnProbs = false;
+  m.blockSparse = true;
+  EXPECT(!m.makeSwitchable());
+  ScoreMods longCall;
+  EXPECT(resolveScoreMods(1, 0, -1, -1, 30.0f, 0.125f, -1, int64_t(1) << 31,
+                          longCall) == FA4_SUCCESS &&
+         longCall.causal && !longCall.windowFits);
+  EXPECT(!longCall.makeSwitchable() && longCall.causal);
+}

@@ -137,8 +137,13 @@ struct SoftcapOpLowering : OpConversionPattern<SoftcapOp> {
                   ConversionPatternRewriter &rewriter) const override {
     Emitter e(rewriter, op.getLoc());
     SmallVector<Value> s = e.unpack(adaptor.getScores());
-    for (Value &v : s)
-      v = e.tanh(e.fmul(v, adaptor.getPre()));
+    Value on = adaptor.getOn();
+    for (Value &v : s) {
+      Value capped = e.tanh(e.fmul(v, adaptor.getPre()));
+      v = on ? LLVM::SelectOp::create(rewriter, op.getLoc(), on, capped, v)
+                   .getResult()
+             : capped;
+    }
     rewriter.replaceOp(op, e.pack(s));
     return success();
   }

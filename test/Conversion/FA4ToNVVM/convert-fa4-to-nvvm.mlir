@@ -215,6 +215,23 @@ gpu.module @m {
 
 // -----
 
+// Switchable softcap: the capped value where %on holds, the score where not
+// (a select per value on the uniform switch).
+// CHECK-LABEL: gpu.func @softcap_switch
+// CHECK: %[[X:.*]] = arith.mulf %[[V:.*]], %{{.*}} : f32
+// CHECK-NEXT: %[[T:.*]] = llvm.intr.tanh(%[[X]]) {fastmathFlags = #llvm.fastmath<afn>} : (f32) -> f32
+// CHECK-NEXT: llvm.select %{{.*}}, %[[T]], %[[V]] : i1, f32
+gpu.module @m {
+  gpu.func @softcap_switch(%x: f32, %pre: f32, %on: i1, %row: i32, %lim: i32, %out: !llvm.ptr<1>) kernel attributes {known_block_size = array<i32: 256, 1, 1>} {
+    %s = fa4.splat %x : !fa4.acc<128x64xf32, warps = 8>
+    %c = fa4.softcap %s scale %pre if %on : !fa4.acc<128x64xf32, warps = 8>
+    fa4.store_tile %c, %out[%row] limit %lim stride %lim : !fa4.acc<128x64xf32, warps = 8> as bf16
+    gpu.return
+  }
+}
+
+// -----
+
 // ALiBi: per row slot one conversion of the distance base to f32 (two row
 // slots of 16-row warps), per value a subtraction of the column, the
 // absolute value (the sign bit cleared) and an FMA with the slope.

@@ -140,6 +140,35 @@ fa4.attention @alibi dtype(bf16) head_dim(64) head_dim_v(64) causal softcap alib
 
 // -----
 
+// Switchable: softcap 0 keeps the softmax's scale and passes the scores
+// through (the op's `if`); null slopes read nothing and give slope 0. The
+// features carry `switchable = true`, which only such kernels have.
+// CHECK-LABEL: gpu.module @switchable
+// CHECK: %window_left: i32, %window_right: i32, %softcap: f32, %alibi_slopes: !llvm.ptr<1>, %alibi_batch_stride: i32) kernel
+// CHECK-SAME: softcap = true, split_kv = false, switchable = true, varlen = false, window = true}
+// CHECK: %softcap_pre = arith.divf %softmax_scale, %softcap
+// CHECK: %softcap_on = arith.cmpf one, %softcap, %{{.*}} : f32
+// CHECK: %softcap_scale = arith.select %softcap_on, %softcap, %softmax_scale : f32
+// CHECK: %scale_log2 = arith.mulf %softcap_scale, %{{.*}}
+// CHECK: %[[NULL:.*]] = llvm.mlir.zero : !llvm.ptr<1>
+// CHECK: %alibi_on = llvm.icmp "ne" %alibi_slopes, %[[NULL]] : !llvm.ptr<1>
+// CHECK: %alibi_slope = scf.if %alibi_on -> (f32) {
+// CHECK: %[[L:.*]] = llvm.load %{{.*}} {alignment = 4 : i64} : !llvm.ptr<1> -> f32
+// CHECK-NEXT: scf.yield %[[L]] : f32
+// CHECK-NEXT: } else {
+// CHECK-NEXT: %[[Z:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK-NEXT: scf.yield %[[Z]] : f32
+// CHECK: arith.divf %alibi_slope, %softcap_scale
+// CHECK: fa4.kv_loop
+// CHECK: %[[S:.*]] = fa4.qk_mma
+// CHECK-NEXT: %[[C:.*]] = fa4.softcap %[[S]] scale %softcap_pre if %softcap_on
+// CHECK-NEXT: %[[M:.*]] = fa4.mask %[[C]] row %q_row col %key_col limit %seqlen_k diag_max %diag_max diag_min %diag_min
+// CHECK-NEXT: fa4.alibi %[[M]] row %q_row col %key_col diag %causal_offset slope %alibi_scaled
+fa4.attention @switchable dtype(bf16) head_dim(64) head_dim_v(64) window softcap
+    alibi switchable load_path(cp_async) stages(1)
+
+// -----
+
 // TMA: the sources are tensor maps, which the ABI adds as parameters and
 // fa4.tensor_maps describes; 12 warps, each at most 168 registers.
 // CHECK-LABEL: gpu.module @tma

@@ -669,3 +669,23 @@ gpu.module @m {
     gpu.return
   }
 }
+
+// -----
+
+// expected-error @+1 {{switchable needs two or more of window, softcap and alibi (it serves their combinations)}}
+fa4.attention @k dtype(bf16) head_dim(64) head_dim_v(64) softcap switchable load_path(cp_async) stages(1)
+
+// -----
+
+// expected-error @+1 {{a switchable kernel takes causal as the window (-1, 0), not as causal}}
+fa4.attention @k dtype(bf16) head_dim(64) head_dim_v(64) causal softcap alibi switchable load_path(cp_async) stages(1)
+
+// -----
+
+// expected-error @+1 {{switchable is built for the cp_async load path without sink, block_sparse or return_probs}}
+fa4.attention @k dtype(bf16) head_dim(64) head_dim_v(64) window alibi switchable load_path(tma) stages(2)
+
+// -----
+
+// expected-error @+1 {{switchable is built for the cp_async load path without sink, block_sparse or return_probs}}
+fa4.attention @k dtype(bf16) head_dim(64) head_dim_v(64) window softcap sink switchable load_path(cp_async) stages(1)

@@ -59,6 +59,9 @@ gpu.module @block {
       %sw = fa4.mask %s row %row col %row limit %limit diag_max %limit diag_min %row : !fa4.acc<128x64xf32, warps = 8>
       // CHECK: fa4.softcap %{{.*}} scale %{{.*}} : !fa4.acc<128x64xf32, warps = 8>
       %sc = fa4.softcap %s scale %scale : !fa4.acc<128x64xf32, warps = 8>
+      // CHECK: fa4.softcap %{{.*}} scale %{{.*}} if %{{.*}} : !fa4.acc<128x64xf32, warps = 8>
+      %on = arith.cmpf one, %scale, %zero : f32
+      %sco = fa4.softcap %s scale %scale if %on : !fa4.acc<128x64xf32, warps = 8>
       // CHECK: fa4.alibi %{{.*}} row %{{.*}} col %{{.*}} diag %{{.*}} slope %{{.*}} : !fa4.acc<128x64xf32, warps = 8>
       %sa = fa4.alibi %s row %row col %row diag %limit slope %scale : !fa4.acc<128x64xf32, warps = 8>
       // CHECK: fa4.dropout_mask row %{{.*}} col %{{.*}} seed(%{{.*}}, %{{.*}}) stream(%{{.*}}, %{{.*}}) keep %{{.*}} : !fa4.acc<128x64xf32, warps = 8> -> vector<1xi32>

@@ -194,6 +194,19 @@ LogicalResult AttentionOp::verify() {
                             "returns S_dmask only with dropout_p > 0)";
   if (getReturnProbs() && (getVarlen() || getPagedKv() || getKvCache()))
     return emitOpError() << "return_probs is built for dense kernels only";
+  if (getSwitchable()) {
+    if (getWindow() + getSoftcap() + getAlibi() < 2)
+      return emitOpError() << "switchable needs two or more of window, "
+                              "softcap and alibi (it serves their "
+                              "combinations)";
+    if (getCausal())
+      return emitOpError() << "a switchable kernel takes causal as the "
+                              "window (-1, 0), not as causal";
+    if (getSink() || getBlockSparse() || getReturnProbs() || tma)
+      return emitOpError() << "switchable is built for the cp_async load "
+                              "path without sink, block_sparse or "
+                              "return_probs";
+  }
   if (getBlockSparse() && (getKvCache() || getSplitKv()))
     return emitOpError() << "block-sparse is not built for kv_cache or "
                             "split_kv kernels (its lists are per q-block of "

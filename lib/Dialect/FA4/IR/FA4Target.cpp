@@ -189,6 +189,13 @@ static KernelConfig chooseWideHeadConfig(AttentionOp op, KernelConfig config,
     if (getSmemBytes(config, d, dv, elementBytes) <= target.smemPerBlock)
       break;
   }
+  // A switchable kernel with dropout above D = 192: 32-key tiles. With one
+  // stage 64 keys fit the budget, and beside a window, softcap, ALiBi and
+  // Philox they spilled 1-2 KB; 64 x 32 with one stage takes 245-250
+  // registers on sm_120a and sm_121a (two stages: 255 and 8 bytes of
+  // spill on one target or the other).
+  if (op.getSwitchable() && op.getDropout() && std::max(d, dv) > 192)
+    config.tileN = std::min<int64_t>(config.tileN, 32);
   config.qInRegisters = op.getQInRegisters().value_or(
       d <= 192 && !op.getWindow() && !op.getDropout() && !op.getBlockSparse());
   return config;
@@ -344,7 +351,13 @@ KernelConfig fa4::chooseKernelConfig(AttentionOp op, const TargetInfo &target) {
   }
   bool busyWide =
       (scoreWork > 0 || op.getBlockSparse()) && d > 96 && config.tileN == 128;
-  config.qInRegisters = op.getQInRegisters().value_or(d > 64 && !busyWide);
+  // A switchable kernel with dropout (a window, softcap, ALiBi and Philox
+  // beside S) keeps Q in shared memory: with Q's fragments in registers the
+  // varlen D = 128 kernel spilled 20 bytes on sm_120a; without, 245-251
+  // registers and no spill at D = 96 and 128.
+  bool crowded = op.getSwitchable() && op.getDropout();
+  config.qInRegisters =
+      op.getQInRegisters().value_or(d > 64 && !busyWide && !crowded);
   return config;
 }
 

@@ -322,6 +322,10 @@ static DictionaryAttr buildFeatures(Builder &b, const KernelVariant &v) {
       b.getNamedAttr("load_path",
                      b.getStringAttr(stringifyLoadPath(def.getLoadPath()))),
   };
+  // Present only when true, so the other kernels' metadata (and the
+  // requests that select them) stay as they were.
+  if (v.isSwitchable())
+    entries.push_back(b.getNamedAttr("switchable", b.getBoolAttr(true)));
   return b.getDictionaryAttr(entries);
 }
 

@@ -146,8 +146,9 @@ private:
   /// Window: the normalized sizes and the diagonals of the mask's edges
   /// (keys q + diag_min .. q + diag_max are visible).
   Value windowLeft, windowRight, diagMin, diagMax;
-  /// Softcap: scores become tanh(softcapPre * S).
-  Value softcapPre;
+  /// Softcap: scores become tanh(softcapPre * S); in a switchable kernel
+  /// only where softcapOn (softcap != 0).
+  Value softcapPre, softcapOn;
   /// ALiBi: the head's slope over the softmax's scale, negated.
   Value alibiSlope;
   /// Dropout: the Philox stream of this (batch, head), offset +
@@ -466,25 +467,59 @@ void AttentionBuilder::buildRangeAndState() {
   // Softcap: softmax(c * tanh(scale * S / c)), so the body's tanh takes
   // scale / c and the softmax scales by c * log2(e).
   Value scale = args["softmax_scale"];
+  // A switchable kernel's softcap 0 is off: the scale stays the softmax's.
   if (variant.isSoftcap()) {
     softcapPre = named(arith::DivFOp::create(b, loc, scale, args["softcap"]),
                        "softcap_pre");
-    scale = args["softcap"];
+    if (variant.isSwitchable()) {
+      softcapOn = named(arith::CmpFOp::create(b, loc, arith::CmpFPredicate::ONE,
+                                              args["softcap"], f32(0.0)),
+                        "softcap_on");
+      scale = named(
+          arith::SelectOp::create(b, loc, softcapOn, args["softcap"], scale),
+          "softcap_scale");
+    } else {
+      scale = args["softcap"];
+    }
   }
   scaleLog2 = named(arith::MulFOp::create(b, loc, scale,
                                           f32(1.4426950408889634)),
                     "scale_log2");
   // ALiBi: slopes[batch * alibi_batch_stride + head], in the units of the
-  // scores the softmax scales: -slope / scale.
+  // scores the softmax scales: -slope / scale. A switchable kernel given
+  // null slopes takes slope 0 (no bias) and reads nothing.
   if (variant.isAlibi()) {
-    Value index = arith::AddIOp::create(
-        b, loc, mul(batch, args["alibi_batch_stride"]), head);
-    Value ptr = LLVM::GEPOp::create(b, loc, args["alibi_slopes"].getType(),
-                                    b.getF32Type(), args["alibi_slopes"],
-                                    ValueRange{index});
-    Value slope = named(LLVM::LoadOp::create(b, loc, b.getF32Type(), ptr,
-                                             /*alignment=*/4),
-                        "alibi_slope");
+    Value slopes = args["alibi_slopes"];
+    auto loadSlope = [&](OpBuilder &b, Location loc) -> Value {
+      Value index = arith::AddIOp::create(
+          b, loc,
+          arith::MulIOp::create(b, loc, batch, args["alibi_batch_stride"]),
+          head);
+      Value ptr = LLVM::GEPOp::create(b, loc, slopes.getType(), b.getF32Type(),
+                                      slopes, ValueRange{index});
+      return LLVM::LoadOp::create(b, loc, b.getF32Type(), ptr,
+                                  /*alignment=*/4);
+    };
+    Value slope;
+    if (variant.isSwitchable()) {
+      Value null = LLVM::ZeroOp::create(b, loc, slopes.getType());
+      Value given = named(
+          LLVM::ICmpOp::create(b, loc, LLVM::ICmpPredicate::ne, slopes, null),
+          "alibi_on");
+      auto ifOp = scf::IfOp::create(
+          b, loc, given,
+          [&](OpBuilder &b, Location loc) {
+            scf::YieldOp::create(b, loc, loadSlope(b, loc));
+          },
+          [&](OpBuilder &b, Location loc) {
+            Value zero =
+                arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
+            scf::YieldOp::create(b, loc, zero);
+          });
+      slope = named(ifOp.getResult(0), "alibi_slope");
+    } else {
+      slope = named(loadSlope(b, loc), "alibi_slope");
+    }
     Value perScale = arith::DivFOp::create(b, loc, slope, scale);
     alibiSlope = named(arith::NegFOp::create(b, loc, perScale), "alibi_scaled");
   }
@@ -634,7 +669,7 @@ void AttentionBuilder::buildLoopBody(Block *body, Value q) {
   Value s = QKMmaOp::create(b, loc, accS, q, k);
   // ---- Softcap: S = tanh(S * scale / c), before the mask keeps -inf ----
   if (variant.isSoftcap())
-    s = SoftcapOp::create(b, loc, s, softcapPre);
+    s = SoftcapOp::create(b, loc, s, softcapPre, softcapOn);
   // ---- Mask: keys past seqlen_k [and outside the causal diagonal or the
   // window's two diagonals] ----
   Value maxDiag = variant.isCausal() ? causalOffset : diagMax;

@@ -49,6 +49,12 @@ def FA4_AttentionOp : FA4_Op<"attention", [Symbol]> {
     - `alibi`: ALiBi, -slope * |q + Sk - Sq - k| added to the scaled (and
       capped) scores, the slopes fp32 per head (and batch entry) in memory.
     - `sink`: a learnable per-head logit in the softmax denominator.
+    - `switchable` (with two or more of `window`, `softcap` and `alibi`):
+      each of those is off for a neutral run-time value (window (-1, -1),
+      softcap 0, null `alibi_slopes`), so one kernel serves every
+      combination of them (causal is the window (-1, 0)). The runtime falls
+      back to it for combinations without a kernel of their own; the cost
+      is the modifications' work on every score, switched off or not.
     - `varlen`: sequences of different lengths packed along one token
       dimension, `cu_seqlens_q/k` giving their offsets (FlashAttention-2's
       varlen layout).
@@ -112,6 +118,7 @@ def FA4_AttentionOp : FA4_Op<"attention", [Symbol]> {
     UnitAttr:$softcap,
     UnitAttr:$alibi,
     UnitAttr:$sink,
+    UnitAttr:$switchable,
     UnitAttr:$varlen,
     UnitAttr:$paged_kv,
     UnitAttr:$kv_cache,
@@ -137,6 +144,7 @@ def FA4_AttentionOp : FA4_Op<"attention", [Symbol]> {
     (`softcap` $softcap^)?
     (`alibi` $alibi^)?
     (`sink` $sink^)?
+    (`switchable` $switchable^)?
     (`varlen` $varlen^)?
     (`paged_kv` $paged_kv^)?
     (`kv_cache` $kv_cache^)?
@@ -909,11 +917,14 @@ def FA4_SoftcapOp : FA4_Op<"softcap", [Pure,
     -inf. tanh is tanh.approx.f32 (relative error 2^-11, one MUFU op, as
     FlashAttention-2): the two-MUFU form exact to 2^-22 cost a third more
     time at D = 64 and bought nothing the correctness rule measures.
+
+    With `if %on` (a `switchable` kernel's run-time switch, uniform across
+    the CTA) the scores pass through unchanged where `%on` is false.
   }];
-  let arguments = (ins FA4_AccTileType:$scores, F32:$pre);
+  let arguments = (ins FA4_AccTileType:$scores, F32:$pre, Optional<I1>:$on);
   let results = (outs FA4_AccTileType:$result);
   let assemblyFormat = [{
-    $scores `scale` $pre attr-dict `:` qualified(type($scores))
+    $scores `scale` $pre (`if` $on^)? attr-dict `:` qualified(type($scores))
   }];
 }
 

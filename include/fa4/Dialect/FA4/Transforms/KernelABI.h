@@ -37,6 +37,7 @@ struct KernelVariant {
   bool isSoftcap() const { return def.getSoftcap(); }
   bool isAlibi() const { return def.getAlibi(); }
   bool isSink() const { return def.getSink(); }
+  bool isSwitchable() const { return def.getSwitchable(); }
   bool isKVCache() const { return def.getKvCache(); }
   bool isSplitKV() const { return def.getSplitKv(); }
   bool isDropout() const { return def.getDropout(); }

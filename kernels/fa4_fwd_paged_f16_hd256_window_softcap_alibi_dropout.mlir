@@ -1,0 +1,10 @@
+// fa4 paged-KV varlen forward kernel: f16, head_dim 256, any combination of a window, softcap and ALiBi.
+// switchable: window (-1, -1), softcap 0 and null alibi_slopes each switch
+// one off (causal is the window (-1, 0)); the runtime's kernel for
+// combinations without one of their own,
+// here with dropout (Philox 4x32-10, docs/DESIGN.md).
+// Keys and values in pages of any multiple of 16 rows named by a block
+// table; cp.async with two K/V stages, as the SPEC's dispatch says for paged KV.
+// Any GQA/MQA ratio, any lengths, optional LSE.
+fa4.attention @fa4_fwd_paged_f16_hd256_window_softcap_alibi_dropout dtype(f16) head_dim(256) head_dim_v(256) window softcap alibi switchable
+    varlen paged_kv dropout load_path(cp_async) stages(2)
