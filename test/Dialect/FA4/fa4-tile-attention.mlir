@@ -247,14 +247,39 @@ fa4.attention @rows32 dtype(bf16) head_dim(96) head_dim_v(96) causal varlen
 
 // -----
 
-// A window (or softcap, ALiBi, dropout, block-sparse lists) keeps D = 96
-// on eight warps of 16 rows (not tried beside two row groups'
-// accumulators).
-// CHECK-LABEL: gpu.module @rows16_window
-// CHECK: gpu.func @rows16_window(
-// CHECK-SAME: num_warps = 8 : i64
-fa4.attention @rows16_window dtype(bf16) head_dim(96) head_dim_v(96) window
+// D = 64 with one score modification (here causal + ALiBi), and D = 96
+// with a window, take the four warps too.
+// CHECK-LABEL: gpu.module @rows32_alibi
+// CHECK: gpu.func @rows32_alibi(
+// CHECK-SAME: num_warps = 4 : i64
+fa4.attention @rows32_alibi dtype(bf16) head_dim(64) head_dim_v(64) causal alibi
+    load_path(cp_async) stages(2)
+
+// -----
+
+// CHECK-LABEL: gpu.module @rows32_window
+// CHECK: gpu.func @rows32_window(
+// CHECK-SAME: num_warps = 4 : i64
+fa4.attention @rows32_window dtype(bf16) head_dim(96) head_dim_v(96) window
     load_path(cp_async) stages(1)
+
+// -----
+
+// D = 96 with a softcap or ALiBi, two modifications (the switchable
+// kernels), dropout or block-sparse lists keep eight warps of 16 rows.
+// CHECK-LABEL: gpu.module @rows16_softcap
+// CHECK: gpu.func @rows16_softcap(
+// CHECK-SAME: num_warps = 8 : i64
+fa4.attention @rows16_softcap dtype(bf16) head_dim(96) head_dim_v(96) softcap
+    load_path(cp_async) stages(1)
+
+// -----
+
+// CHECK-LABEL: gpu.module @rows16_switchable
+// CHECK: gpu.func @rows16_switchable(
+// CHECK-SAME: num_warps = 8 : i64
+fa4.attention @rows16_switchable dtype(bf16) head_dim(64) head_dim_v(64) window
+    softcap alibi switchable load_path(cp_async) stages(2)
 
 // -----
 

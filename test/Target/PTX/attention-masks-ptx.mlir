@@ -31,14 +31,14 @@
 fa4.attention @k_window dtype(bf16) head_dim(64) head_dim_v(64) window
     load_path(cp_async) stages(1)
 
-// The cap is the last parameter; scores pass through tanh.approx.f32, 32
-// per thread per key block of 128 x 64 (8 warps), in the masked and the
-// unmasked loop.
+// The cap is the last parameter; scores pass through tanh.approx.f32, 64
+// per thread per key block of 128 x 64 (four warps of 32 rows), in the
+// masked and the unmasked loop.
 // SOFTCAP: .entry k_softcap(
 // SOFTCAP: .param .f32 k_softcap_param_23
 // SOFTCAP-NEXT: )
 // SOFTCAP: div.rn.f32
-// SOFTCAP-COUNT-64: tanh.approx.f32
+// SOFTCAP-COUNT-128: tanh.approx.f32
 // SOFTCAP-NOT: tanh.approx.f32
 // META-SOFTCAP: "causal": true,
 // META-SOFTCAP: "softcap": true,
@@ -56,7 +56,7 @@ fa4.attention @k_softcap dtype(f16) head_dim(64) head_dim_v(64) causal softcap
 // ALIBI-NEXT: )
 // ALIBI: .maxnreg 255
 // ALIBI: ld.global{{(.nc)?}}.b32
-// ALIBI-COUNT-64: abs.f32
+// ALIBI-COUNT-128: abs.f32
 // ALIBI-NOT: abs.f32
 fa4.attention @k_alibi dtype(bf16) head_dim(64) head_dim_v(64) causal alibi
     load_path(cp_async) stages(1)

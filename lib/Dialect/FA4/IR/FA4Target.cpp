@@ -325,8 +325,21 @@ KernelConfig fa4::chooseKernelConfig(AttentionOp op, const TargetInfo &target) {
   // tried (each would need its own spill check and measurement). At
   // D = 128 the 32-row warps hold 192 accumulators and ptxas spills
   // 100-250 bytes (run 48).
+  //
+  // The same four warps for D = 64 with one score modification (a window,
+  // softcap or ALiBi, with or without causal) and for D = 96 with a window.
+  // Measured on the H200 (run 54, dense, bf16, s = 1k-16k) against the
+  // kernel the dispatch ran before: D = 64 +20-49% (eight 16-row warps),
+  // D = 96 window +14-15% (the TMA kernel). D = 96 with a softcap or ALiBi
+  // stays: 253-255 registers, spills (28 bytes for softcap in the sm_90
+  // build, 8 for paged causal ALiBi on sm_120a, 4 for varlen causal
+  // softcap) for 0-11% over TMA. Two modifications (the switchable
+  // kernels) spilled 12 bytes at varlen D = 64.
   bool causalOnly = scoreWork == static_cast<int>(op.getCausal());
-  if (d >= 64 && d <= 96 && causalOnly && !op.getBlockSparse() &&
+  int mods = op.getWindow() + op.getSoftcap() + op.getAlibi();
+  bool oneMod = mods == 1 && !op.getDropout() &&
+                (d == 64 || (d == 96 && op.getWindow()));
+  if (d >= 64 && d <= 96 && (causalOnly || oneMod) && !op.getBlockSparse() &&
       !op.getNumWarps()) {
     KernelConfig rows32 = config;
     rows32.numWarps = 4;
