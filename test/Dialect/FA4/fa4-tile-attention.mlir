@@ -265,8 +265,18 @@ fa4.attention @rows32_window dtype(bf16) head_dim(96) head_dim_v(96) window
 
 // -----
 
+// Block-sparse lists at D = 64 and 96 take the four warps as well (the
+// same 128 x 64 tile: the sparse block sizes accepted do not change).
+// CHECK-LABEL: gpu.module @rows32_sparse
+// CHECK: gpu.func @rows32_sparse(
+// CHECK-SAME: fa4.config = {num_stages = 1 : i64, num_warps = 4 : i64, q_in_registers = false, tile_m = 128 : i64, tile_n = 64 : i64}
+fa4.attention @rows32_sparse dtype(bf16) head_dim(96) head_dim_v(96) causal
+    block_sparse load_path(cp_async) stages(1)
+
+// -----
+
 // D = 96 with a softcap or ALiBi, two modifications (the switchable
-// kernels), dropout or block-sparse lists keep eight warps of 16 rows.
+// kernels) or dropout keep eight warps of 16 rows.
 // CHECK-LABEL: gpu.module @rows16_softcap
 // CHECK: gpu.func @rows16_softcap(
 // CHECK-SAME: num_warps = 8 : i64
