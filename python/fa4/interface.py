@@ -43,7 +43,9 @@ def flash_attn_func(q, k, v, dropout_p=0.0, softmax_scale=None, causal=False,
     [i + seqlen_k - seqlen_q - left, i + seqlen_k - seqlen_q + right], -1 unbounded
     (causal makes right 0). softcap > 0: scores become softcap * tanh(scores / softcap).
     alibi_slopes: fp32 (nheads) or (batch, nheads); -slope * |i + seqlen_k - seqlen_q - j|
-    is added to the score of query i and key j. Returns out (batch, seqlen_q, nheads, head_dim); with
+    is added to the score of query i and key j. Any combination of these, and of each
+    with dropout_p, runs (a combination without a kernel of its own runs on the
+    switchable kernel, cp.async). Returns out (batch, seqlen_q, nheads, head_dim); with
     return_attn_probs, (out, softmax_lse, S_dmask) as FlashAttention-2: S_dmask is
     None without dropout; with dropout it is FA2's testing aid, (batch, nheads,
     seqlen_q and seqlen_k rounded up to 128) in q's dtype, each key block's
