@@ -319,10 +319,9 @@ KernelConfig fa4::chooseKernelConfig(AttentionOp op, const TargetInfo &target) {
   // against main's kernels in the same run: dense +8-13% at d = 64 (with
   // the definitions' two stages; one stage was 1-11 points slower) and
   // +0-22% at d = 96 against the TMA kernel; varlen +8-14% / +10-32%;
-  // paged (page 64) +6-8% / +18-39% (s = 512-16k, causal and not). Score
-  // modifications, dropout and block-sparse lists keep the eight-warp
-  // tiles: their extra state beside two row groups' accumulators was not
-  // tried (each would need its own spill check and measurement). At
+  // paged (page 64) +6-8% / +18-39% (s = 512-16k, causal and not).
+  // Dropout keeps the eight-warp tiles at D = 96 (four warps spilled 20-148
+  // bytes beside Philox's state; D <= 64 has its own tile above). At
   // D = 128 the 32-row warps hold 192 accumulators and ptxas spills
   // 100-250 bytes (run 48).
   //
