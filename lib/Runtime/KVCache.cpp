@@ -301,13 +301,9 @@ fa4_status fa4::rt::validateKVCache(const fa4_kvcache_params &p,
   // seqlenq_ngroups_swapped does for Sq = 1 and FA3's pack_gqa for any Sq.
   // The grid then has Hkv heads and Sq * g rows. ALiBi's slope is per query
   // head and is not packed. Causal is moot for one query (it sees every key).
-  int64_t group = p.nheads_q / p.nheads_kv;
-  t.packGqa = group > 1 && !t.mods.alibi;
   if (p.seqlen_q == 1)
     t.mods.causal = false;
-  t.qGroup = t.packGqa ? group : 1;
-  t.viewSeqlenQ = p.seqlen_q * t.qGroup;
-  t.viewHeads = p.nheads_q / t.qGroup;
+  setGqaView(p, t);
   if (static_cast<long double>(p.batch) * kMaxSplits > kMaxGridYZ ||
       t.viewHeads > kMaxGridYZ)
     return fail(FA4_ERROR_INVALID_SHAPE,
@@ -324,6 +320,14 @@ fa4_status fa4::rt::validateKVCache(const fa4_kvcache_params &p,
     return fail(FA4_ERROR_OVERFLOW,
                 "batch * seqlen_q * nheads_q * head_dim_v / 4 must be < 2^31");
   return FA4_SUCCESS;
+}
+
+void fa4::rt::setGqaView(const fa4_kvcache_params &p, KVCacheTensors &t) {
+  int64_t group = p.nheads_q / p.nheads_kv;
+  t.packGqa = group > 1 && !t.mods.alibi;
+  t.qGroup = t.packGqa ? group : 1;
+  t.viewSeqlenQ = p.seqlen_q * t.qGroup;
+  t.viewHeads = p.nheads_q / t.qGroup;
 }
 
 FeatureMap fa4::rt::getKVCacheRequest(const fa4_kvcache_params &p,
@@ -636,10 +640,7 @@ static fa4_status planKVCache(const fa4_kvcache_params &p, KVCachePlan &plan) {
                            static_cast<long long>(p.nheads_q),
                            static_cast<long long>(kMaxGridYZ),
                            asked.describe().c_str()));
-      plan.t.packGqa = false;
-      plan.t.qGroup = 1;
-      plan.t.viewSeqlenQ = p.seqlen_q;
-      plan.t.viewHeads = p.nheads_q;
+      setGqaView(p, plan.t);
     }
   }
   if (found.empty())

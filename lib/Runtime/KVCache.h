@@ -44,6 +44,11 @@ struct KVCacheTensors {
 
 /// Checks every argument the host can see; touches no GPU.
 fa4_status validateKVCache(const fa4_kvcache_params &p, KVCacheTensors &t);
+/// The kernel's view of the queries from `t.mods`: GQA packing unless the
+/// kernel has ALiBi (its slope is per query head), and the rows and heads
+/// the grid covers. validateKVCache sets it; planKVCache sets it again after
+/// a switch to the switchable kernel (ALiBi compiled in).
+void setGqaView(const fa4_kvcache_params &p, KVCacheTensors &t);
 /// The attention kernel's features.
 FeatureMap getKVCacheRequest(const fa4_kvcache_params &p,
                              const KVCacheTensors &t);

@@ -264,10 +264,8 @@ void expectKVCacheReachable(const KernelInfo &k) {
   if (isSwitchable(k)) {
     // planKVCache's fallback: switchable, and no GQA packing (ALiBi).
     EXPECT(t.mods.makeSwitchable(), "(%s)", k.name.c_str());
-    t.packGqa = false;
-    t.qGroup = 1;
-    t.viewSeqlenQ = p.seqlen_q;
-    t.viewHeads = p.nheads_q;
+    setGqaView(p, t);
+    EXPECT(!t.packGqa && t.viewHeads == p.nheads_q, "(%s)", k.name.c_str());
   }
   std::vector<const KernelInfo *> appenders =
       findKernels(k.target(), getAppendRequest(p, t));
