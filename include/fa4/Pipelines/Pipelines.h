@@ -29,6 +29,11 @@ struct FA4ToPTXOptions : public PassPipelineOptions<FA4ToPTXOptions> {
       *this, "dump-llvm",
       llvm::cl::desc("Print each module's LLVM IR after O3 to stderr"),
       llvm::cl::init(false)};
+  PassOptions::Option<bool> fullLLVMPipeline{
+      *this, "full-llvm-pipeline",
+      llvm::cl::desc("Run all of LLVM's O3 and NVPTX passes, including those "
+                     "fa4 skips because they change none of its kernels"),
+      llvm::cl::init(false)};
 };
 
 /// fa4.attention -> block program -> scheduled -> scoped -> NVVM/LLVM.

@@ -1,12 +1,15 @@
 //===- EmitPTX.cpp - in-process PTX emission ------------------------------===//
 //
-// gpu.module (LLVM + NVVM dialects) -> LLVM IR -> O3 -> NVPTX -> PTX text,
+// gpu.module (LLVM + NVVM dialects) -> LLVM IR -> fa4's LLVM pipeline
+// (LLVMPipeline.cpp: O3, NVPTX) -> PTX text,
 // plus the kernel metadata the runtime packs launch arguments from. All of it
 // runs in the fa4-opt process: no llc, no ptxas, no files in between.
 //
 //===----------------------------------------------------------------------===//
 
 #include "fa4/Target/PTX/EmitPTX.h"
+
+#include "LLVMPipeline.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -15,13 +18,10 @@
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"
-#include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/LLVMContext.h"
-#include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
 #include "llvm/IR/Verifier.h"
 #include "llvm/MC/TargetRegistry.h"
-#include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -30,8 +30,6 @@
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/Target/TargetOptions.h"
 #include "llvm/TargetParser/Triple.h"
-#include "llvm/Transforms/Scalar/Scalarizer.h"
-#include "llvm/Transforms/Utils/Local.h"
 
 #include <mutex>
 
@@ -63,46 +61,6 @@ static void initializeNVPTX() {
     if (it != options.end())
       static_cast<llvm::cl::opt<bool> *>(it->second)->setValue(true);
   });
-}
-
-/// Re-creates `base + constant` shared-memory addresses in the block of each
-/// access. LICM hoists every loop-invariant address of a swizzled tile out of
-/// the main loop; instruction selection works block by block, so the
-/// constant could then no longer become the access's immediate offset and
-/// each address would hold a register across the loop (80 per loop at
-/// D = 128, enough to spill). CodeGenPrepare does this for loads and stores
-/// but not for the ldmatrix / cp.async intrinsics. Afterwards only the few
-/// per-lane swizzled bases stay live.
-static void sinkSharedAddressOffsets(llvm::Function &func) {
-  const llvm::DataLayout &layout = func.getDataLayout();
-  SmallVector<llvm::WeakTrackingVH> hoisted;
-  for (llvm::BasicBlock &block : func) {
-    for (llvm::Instruction &inst : block) {
-      if (!llvm::isa<llvm::CallInst, llvm::LoadInst, llvm::StoreInst>(inst))
-        continue;
-      for (llvm::Use &use : inst.operands()) {
-        auto *ptrType = llvm::dyn_cast<llvm::PointerType>(use->getType());
-        auto *gep = llvm::dyn_cast<llvm::GetElementPtrInst>(use.get());
-        if (!ptrType || ptrType->getAddressSpace() != 3 || !gep ||
-            gep->getParent() == &block)
-          continue;
-        llvm::APInt offset(layout.getIndexTypeSizeInBits(ptrType), 0);
-        llvm::Value *base = gep->stripAndAccumulateConstantOffsets(
-            layout, offset, /*AllowNonInbounds=*/true);
-        if (base == gep || offset.isZero())
-          continue;
-        llvm::IRBuilder<> builder(&inst);
-        use.set(builder.CreatePtrAdd(base, builder.getInt(offset)));
-        if (gep->use_empty())
-          hoisted.push_back(gep);
-      }
-    }
-  }
-  // The hoisted originals must go: the GVN in NVPTX's codegen pipeline would
-  // otherwise replace each re-created address by its dominating twin.
-  for (llvm::WeakTrackingVH &gep : hoisted)
-    if (gep)
-      llvm::RecursivelyDeleteTriviallyDeadInstructions(gep);
 }
 
 /// Checks that every type in `module` is one LLVM IR can express: value
@@ -165,7 +123,7 @@ static llvm::StringSet<> getRowGroupKernels(gpu::GPUModuleOp module) {
 
 FailureOr<std::string> fa4::translateToPTX(gpu::GPUModuleOp module,
                                            const TargetInfo &target,
-                                           bool dumpLLVM) {
+                                           bool dumpLLVM, bool fullPipeline) {
   initializeNVPTX();
   if (failed(verifyTranslatableTypes(module)))
     return failure();
@@ -196,60 +154,11 @@ FailureOr<std::string> fa4::translateToPTX(gpu::GPUModuleOp module,
   llvmModule->setTargetTriple(triple);
   llvmModule->setDataLayout(machine->createDataLayout());
 
-  // ---- LLVM O3 ----
-  {
-    llvm::LoopAnalysisManager lam;
-    llvm::FunctionAnalysisManager fam;
-    llvm::CGSCCAnalysisManager cgam;
-    llvm::ModuleAnalysisManager mam;
-    llvm::PassBuilder builder(machine.get());
-    builder.registerModuleAnalyses(mam);
-    builder.registerCGSCCAnalyses(cgam);
-    builder.registerFunctionAnalyses(fam);
-    builder.registerLoopAnalyses(lam);
-    builder.crossRegisterProxies(lam, fam, cgam, mam);
-    llvm::ModulePassManager mpm =
-        builder.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3);
-    mpm.run(*llvmModule, mam);
-    // Kernels whose warps hold two or more m16 row groups: their loop
-    // carries the accumulator tiles as <N x float> phis, which NVPTX
-    // legalizes to pairs in 64-bit registers (a `mov.b64` splits and
-    // rejoins each pair every iteration), and ptxas must then allocate
-    // aligned pairs for up to 160 values. Scalarized, it allocates single
-    // registers: the 32-row-warp D = 96 kernel went from 24-48 bytes of
-    // spill on sm_120a to none (bench/RESULTS.md, run 48). The 16-row-warp
-    // kernels keep their vectors: scalarized, ten of the D = 192 / 224
-    // varlen and paged ones spilled 20-68 bytes (16 builds for sm_120a /
-    // sm_121a). The rule is the one getLdmatrixForm applies during
-    // lowering (more than one row group per warp), read here from the
-    // kernel's fa4.config because the tile types are gone by now.
-    llvm::ScalarizerPassOptions options;
-    options.ScalarizeVariableInsertExtract = true;
-    options.ScalarizeLoadStore = true;
-    llvm::FunctionPassManager scalarize;
-    scalarize.addPass(llvm::ScalarizerPass(options));
-    for (llvm::Function &func : *llvmModule)
-      if (!func.isDeclaration() && rowGroupKernels.contains(func.getName()))
-        scalarize.run(func, fam);
-  }
-  for (llvm::Function &func : *llvmModule)
-    if (!func.isDeclaration())
-      sinkSharedAddressOffsets(func);
-  if (dumpLLVM)
-    llvmModule->print(llvm::errs(), nullptr);
-
-  // ---- NVPTX code generation ----
-  std::string ptx;
-  {
-    llvm::raw_string_ostream stream(ptx);
-    llvm::buffer_ostream pstream(stream);
-    llvm::legacy::PassManager codegen;
-    if (machine->addPassesToEmitFile(codegen, pstream, nullptr,
-                                     llvm::CodeGenFileType::AssemblyFile))
-      return module.emitError("NVPTX cannot emit assembly");
-    codegen.run(*llvmModule);
-  }
-  return ptx;
+  std::optional<std::string> ptx = runLLVMPipeline(
+      *llvmModule, *machine, rowGroupKernels, fullPipeline, dumpLLVM);
+  if (!ptx)
+    return module.emitError("NVPTX cannot emit assembly");
+  return *ptx;
 }
 
 /// The metadata's type name of a kernel parameter type.
@@ -545,7 +454,8 @@ struct FA4EmitPTXPass final : fa4::impl::FA4EmitPTXPassBase<FA4EmitPTXPass> {
       if (failed(metadata))
         return signalPassFailure();
       markTensorMapParams(module);
-      FailureOr<std::string> ptx = translateToPTX(module, **target, dumpLLVM);
+      FailureOr<std::string> ptx =
+          translateToPTX(module, **target, dumpLLVM, fullLLVMPipeline);
       if (failed(ptx))
         return signalPassFailure();
 

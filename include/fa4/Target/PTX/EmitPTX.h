@@ -26,10 +26,12 @@ namespace fa4 {
 
 /// Translates `module` (LLVM + NVVM dialects only) to LLVM IR, optimizes it
 /// at O3 and emits PTX for `target`; with `dumpLLVM`, prints the optimized
-/// LLVM IR to stderr.
+/// LLVM IR to stderr. fa4 leaves out the LLVM passes that change none of its
+/// kernels; `fullPipeline` runs them all (to check that they change nothing).
 FailureOr<std::string> translateToPTX(gpu::GPUModuleOp module,
                                       const TargetInfo &target,
-                                      bool dumpLLVM = false);
+                                      bool dumpLLVM = false,
+                                      bool fullPipeline = false);
 
 /// Describes the kernels of `module` for the runtime: per kernel its entry
 /// name, parameters (name and PTX type, in order), threads, dynamic shared

@@ -14,7 +14,9 @@ def FA4EmitPTXPass : Pass<"fa4-emit-ptx", "::mlir::ModuleOp"> {
   let description = [{
     Translates every `gpu.module` (already in the LLVM and NVVM dialects) to
     LLVM IR, optimizes it at O3 and runs the NVPTX backend for the chip of
-    the module's `#nvvm.target`, all in-process. Each module becomes a
+    the module's `#nvvm.target`, all in-process. Fifteen LLVM passes that
+    change none of fa4's kernels are left out (`full-llvm-pipeline` keeps
+    them, for tools/check-llvm-pipeline.sh). Each module becomes a
     `gpu.binary` holding the PTX (`format = assembly`) and the metadata of
     each kernel in it, which the runtime launches by: entry name,
     parameters in order with their names and types, threads per block,
@@ -29,7 +31,11 @@ def FA4EmitPTXPass : Pass<"fa4-emit-ptx", "::mlir::ModuleOp"> {
     Option<"outputDir", "output-dir", "std::string", /*default=*/"\"\"",
            "Folder to write <module>.ptx and <module>.json to">,
     Option<"dumpLLVM", "dump-llvm", "bool", /*default=*/"false",
-           "Print each module's LLVM IR after O3 to stderr">
+           "Print each module's LLVM IR after O3 to stderr">,
+    Option<"fullLLVMPipeline", "full-llvm-pipeline", "bool",
+           /*default=*/"false",
+           "Run all of LLVM's O3 and NVPTX passes, including those fa4 "
+           "skips because they change none of its kernels">
   ];
 }
 
