@@ -48,9 +48,10 @@ fa4_status fa4::rt::resolveBlockSparse(const fa4_block_sparse &sparse,
                {"full_block_cnt", sparse.full_block_cnt},
                {"full_block_idx", sparse.full_block_idx}};
   for (const auto &list : lists)
-    if (reinterpret_cast<uintptr_t>(list.ptr) % 4 != 0)
-      return fail(FA4_ERROR_MISALIGNED,
-                  format("block_sparse: %s is not 4-byte aligned", list.name));
+    if (fa4_status s = checkAligned(
+            list.ptr, 4, format("block_sparse: %s", list.name).c_str());
+        s != FA4_SUCCESS)
+      return s;
   if (sparse.heads != 1 && sparse.heads != nheads)
     return fail(FA4_ERROR_INVALID_SHAPE,
                 format("block_sparse: heads must be 1 or nheads_q (%lld), "

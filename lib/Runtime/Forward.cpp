@@ -39,8 +39,8 @@ static fa4_status checkProbs(const fa4_fwd_params &p, ForwardTensors &t) {
     return fail(FA4_ERROR_INVALID_ARGUMENT,
                 "s_dmask needs dropout_p > 0 (FlashAttention-2 returns "
                 "S_dmask only with dropout)");
-  if (reinterpret_cast<uintptr_t>(p.s_dmask) % 4 != 0)
-    return fail(FA4_ERROR_MISALIGNED, "s_dmask is not 4-byte aligned");
+  if (fa4_status s = checkAligned(p.s_dmask, 4, "s_dmask"); s != FA4_SUCCESS)
+    return s;
   t.mods.returnProbs = true;
   auto roundUp = [](int64_t x) { return (x + 127) / 128 * 128; };
   int64_t rows = roundUp(p.seqlen_q), cols = roundUp(p.seqlen_k);
@@ -165,8 +165,8 @@ fa4_status fa4::rt::validateForward(const fa4_fwd_params &p,
   lseStrides[1] = lseUnset ? p.seqlen_q : p.lse_strides[1];
   lseStrides[2] = lseUnset ? 1 : p.lse_strides[2];
   if (p.lse) {
-    if (reinterpret_cast<uintptr_t>(p.lse) % 4 != 0)
-      return fail(FA4_ERROR_MISALIGNED, "lse is not 4-byte aligned");
+    if (fa4_status s = checkAligned(p.lse, 4, "lse"); s != FA4_SUCCESS)
+      return s;
     if (lseStrides[2] != 1)
       return fail(FA4_ERROR_INVALID_STRIDE,
                   format("lse: the stride of dim 2 (seq) must be 1, got %lld",

@@ -30,11 +30,7 @@ extern "C" uint64_t fa4_kvcache_params_size(void) {
 }
 
 static fa4_status checkIndex(const int32_t *ptr, const char *name) {
-  if (ptr && reinterpret_cast<uintptr_t>(ptr) % 4 != 0)
-    return fail(FA4_ERROR_MISALIGNED,
-                format("%s (%p) is not 4-byte aligned", name,
-                       static_cast<const void *>(ptr)));
-  return FA4_SUCCESS;
+  return checkAligned(ptr, 4, name);
 }
 
 fa4_status fa4::rt::validateKVCache(const fa4_kvcache_params &p,
@@ -74,9 +70,8 @@ fa4_status fa4::rt::validateKVCache(const fa4_kvcache_params &p,
     for (auto [ptr, name] :
          {std::pair<const void *, const char *>{p.rotary_cos, "rotary_cos"},
           {p.rotary_sin, "rotary_sin"}})
-      if (reinterpret_cast<uintptr_t>(ptr) % 2 != 0)
-        return fail(FA4_ERROR_MISALIGNED,
-                    format("%s is not 2-byte aligned", name));
+      if (fa4_status s = checkAligned(ptr, 2, name); s != FA4_SUCCESS)
+        return s;
   } else if (p.rotary_dim || p.seqlen_ro || p.rotary_interleaved) {
     return fail(FA4_ERROR_INVALID_ARGUMENT,
                 "rotary_dim, seqlen_ro or rotary_interleaved is set but "
@@ -115,8 +110,9 @@ fa4_status fa4::rt::validateKVCache(const fa4_kvcache_params &p,
     if (p.cache_leftpad)
       return fail(FA4_ERROR_INVALID_ARGUMENT,
                   "cache_leftpad cannot be used with a paged cache");
-    if (reinterpret_cast<uintptr_t>(p.block_table) % 4 != 0)
-      return fail(FA4_ERROR_MISALIGNED, "block_table is not 4-byte aligned");
+    if (fa4_status s = checkAligned(p.block_table, 4, "block_table");
+        s != FA4_SUCCESS)
+      return s;
     if (p.page_size <= 0 || p.page_size % 16 != 0)
       return fail(FA4_ERROR_INVALID_SHAPE,
                   format("page_size must be a positive multiple of 16, got "
@@ -280,8 +276,8 @@ fa4_status fa4::rt::validateKVCache(const fa4_kvcache_params &p,
   t.lseStrides[1] = lseUnset ? p.seqlen_q : p.lse_strides[1];
   t.lseStrides[2] = lseUnset ? 1 : p.lse_strides[2];
   if (p.lse) {
-    if (reinterpret_cast<uintptr_t>(p.lse) % 4 != 0)
-      return fail(FA4_ERROR_MISALIGNED, "lse is not 4-byte aligned");
+    if (fa4_status s = checkAligned(p.lse, 4, "lse"); s != FA4_SUCCESS)
+      return s;
     if (t.lseStrides[2] != 1)
       return fail(FA4_ERROR_INVALID_STRIDE,
                   format("lse: the stride of dim 2 (seq) must be 1, got %lld",
@@ -740,8 +736,9 @@ extern "C" fa4_status fa4_kvcache_fwd(const fa4_kvcache_params *params,
                          static_cast<unsigned long long>(workspaceBytes),
                          plan.numSplits,
                          static_cast<unsigned long long>(needed)));
-    if (reinterpret_cast<uintptr_t>(workspace) % 16 != 0)
-      return fail(FA4_ERROR_MISALIGNED, "workspace is not 16-byte aligned");
+    if (fa4_status s = checkAligned(workspace, 16, "workspace");
+        s != FA4_SUCCESS)
+      return s;
   }
   plan.t.workspace = workspace;
   CUstream cuStream = static_cast<CUstream>(stream);

@@ -98,9 +98,8 @@ fa4_status fa4::rt::checkTensor(const Tensor &t, bool isOutput) {
                                  /*elementBytes=*/2, isOutput);
       s != FA4_SUCCESS)
     return s;
-  if (reinterpret_cast<uintptr_t>(t.data) % 16 != 0)
-    return fail(FA4_ERROR_MISALIGNED,
-                format("%s (%p) is not 16-byte aligned", t.name, t.data));
+  if (fa4_status s = checkAligned(t.data, 16, t.name); s != FA4_SUCCESS)
+    return s;
   for (int i = 0; i < 3; ++i)
     if (t.strides[i] % 8 != 0)
       return fail(FA4_ERROR_MISALIGNED,

@@ -91,8 +91,8 @@ fa4_status fa4::rt::resolveAlibi(const float *slopes, int64_t batchStride,
   mods.alibi = slopes != nullptr;
   if (!slopes)
     return FA4_SUCCESS;
-  if (reinterpret_cast<uintptr_t>(slopes) % 4 != 0)
-    return fail(FA4_ERROR_MISALIGNED, "alibi_slopes is not 4-byte aligned");
+  if (fa4_status s = checkAligned(slopes, 4, "alibi_slopes"); s != FA4_SUCCESS)
+    return s;
   if (batchStride < 0)
     return fail(FA4_ERROR_INVALID_STRIDE,
                 format("alibi_slopes_batch_stride must be >= 0, got %lld",
@@ -129,8 +129,8 @@ fa4_status fa4::rt::resolveDropout(float p, uint64_t seed, uint64_t offset,
 
 fa4_status fa4::rt::resolveSink(const float *sinks, ScoreMods &mods) {
   mods.sink = sinks != nullptr;
-  if (sinks && reinterpret_cast<uintptr_t>(sinks) % 4 != 0)
-    return fail(FA4_ERROR_MISALIGNED, "learnable_sink is not 4-byte aligned");
+  if (fa4_status s = checkAligned(sinks, 4, "learnable_sink"); s != FA4_SUCCESS)
+    return s;
   mods.sinks = sinks;
   return FA4_SUCCESS;
 }

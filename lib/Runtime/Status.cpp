@@ -7,6 +7,7 @@
 #include "Status.h"
 
 #include <cstdarg>
+#include <cstdint>
 #include <cstdio>
 
 using namespace fa4::rt;
@@ -19,6 +20,14 @@ fa4_status fa4::rt::fail(fa4_status status, std::string message) {
 }
 
 void fa4::rt::clearError() { lastError.clear(); }
+
+fa4_status fa4::rt::checkAligned(const void *ptr, unsigned bytes,
+                                 const char *name) {
+  if (reinterpret_cast<uintptr_t>(ptr) % bytes == 0)
+    return FA4_SUCCESS;
+  return fail(FA4_ERROR_MISALIGNED,
+              format("%s (%p) is not %u-byte aligned", name, ptr, bytes));
+}
 
 std::string fa4::rt::format(const char *fmt, ...) {
   va_list args;

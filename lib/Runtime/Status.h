@@ -18,6 +18,10 @@ namespace fa4::rt {
 /// `status`.
 fa4_status fail(fa4_status status, std::string message);
 
+/// FA4_ERROR_MISALIGNED, naming `name` and its address, unless `ptr` is null
+/// or a multiple of `bytes`; else FA4_SUCCESS.
+fa4_status checkAligned(const void *ptr, unsigned bytes, const char *name);
+
 /// Clears the calling thread's last error.
 void clearError();
 

@@ -45,11 +45,7 @@ static fa4_status checkIndexArray(const int32_t *ptr, const char *name,
   if (!ptr)
     return required ? fail(FA4_ERROR_NULL_POINTER, format("%s is NULL", name))
                     : FA4_SUCCESS;
-  if (reinterpret_cast<uintptr_t>(ptr) % 4 != 0)
-    return fail(FA4_ERROR_MISALIGNED,
-                format("%s (%p) is not 4-byte aligned", name,
-                       static_cast<const void *>(ptr)));
-  return FA4_SUCCESS;
+  return checkAligned(ptr, 4, name);
 }
 
 fa4_status fa4::rt::validateVarlen(const fa4_varlen_fwd_params &p,
@@ -231,8 +227,8 @@ fa4_status fa4::rt::validateVarlen(const fa4_varlen_fwd_params &p,
   t.lseStrides[0] = lseUnset ? p.total_q : p.lse_strides[0];
   t.lseStrides[1] = lseUnset ? 1 : p.lse_strides[1];
   if (p.lse) {
-    if (reinterpret_cast<uintptr_t>(p.lse) % 4 != 0)
-      return fail(FA4_ERROR_MISALIGNED, "lse is not 4-byte aligned");
+    if (fa4_status s = checkAligned(p.lse, 4, "lse"); s != FA4_SUCCESS)
+      return s;
     if (t.lseStrides[1] != 1)
       return fail(FA4_ERROR_INVALID_STRIDE,
                   format("lse: the token stride must be 1, got %lld",

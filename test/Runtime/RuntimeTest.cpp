@@ -225,7 +225,8 @@ FA4_TEST(scaleLoadPathAndLse) {
 
   p = validParams();
   p.lse = reinterpret_cast<float *>(0x50002);
-  expectError(p, FA4_ERROR_MISALIGNED, "lse is not 4-byte aligned", "lse");
+  expectError(p, FA4_ERROR_MISALIGNED, "lse (0x50002) is not 4-byte aligned",
+              "lse");
   p.lse = reinterpret_cast<float *>(0x50000);
   p.lse_strides[0] = 800;
   p.lse_strides[1] = 100;
@@ -241,8 +242,8 @@ FA4_TEST(sDmaskNeedsDropoutAndAValidLayout) {
               "no dropout");
   p.dropout_p = 0.1f;
   p.s_dmask = reinterpret_cast<void *>(0x900002);
-  expectError(p, FA4_ERROR_MISALIGNED, "s_dmask is not 4-byte aligned",
-              "misaligned");
+  expectError(p, FA4_ERROR_MISALIGNED,
+              "s_dmask (0x900002) is not 4-byte aligned", "misaligned");
   p.s_dmask = reinterpret_cast<void *>(0x900000);
   p.s_dmask_strides[0] = -1;
   expectError(p, FA4_ERROR_INVALID_STRIDE, "s_dmask: strides must be >= 0",
@@ -273,7 +274,8 @@ FA4_TEST(blockSparseListsAreChecked) {
               "full_block_cnt and full_block_idx must both be given",
               "half a full list");
   bs.full_block_idx = reinterpret_cast<const int32_t *>(0xb3002);
-  expectError(p, FA4_ERROR_MISALIGNED, "full_block_idx is not 4-byte aligned",
+  expectError(p, FA4_ERROR_MISALIGNED,
+              "block_sparse: full_block_idx (0xb3002) is not 4-byte aligned",
               "misaligned list");
   bs.full_block_idx = reinterpret_cast<const int32_t *>(0xb3000);
   bs.heads = 2;

@@ -191,7 +191,7 @@ FA4_TEST(alibiSlopes) {
     const char *text;
   } cases[] = {
       {reinterpret_cast<const float *>(0x1002), 0, 4, FA4_ERROR_MISALIGNED,
-       "alibi_slopes is not 4-byte aligned"},
+       "alibi_slopes (0x1002) is not 4-byte aligned"},
       {slopes, -8, 4, FA4_ERROR_INVALID_STRIDE,
        "alibi_slopes_batch_stride must be >= 0"},
       {slopes, int64_t(1) << 30, 4, FA4_ERROR_OVERFLOW,
@@ -232,7 +232,7 @@ FA4_TEST(learnableSinks) {
   EXPECT(resolveSink(reinterpret_cast<const float *>(0x2002), m) ==
                  FA4_ERROR_MISALIGNED &&
              std::string(fa4_last_error())
-                     .find("learnable_sink is not 4-byte aligned") !=
+                     .find("learnable_sink (0x2002) is not 4-byte aligned") !=
                  std::string::npos,
          "(%s)", fa4_last_error());
   // Through both entry points, before any tensor is looked at.
