@@ -13,6 +13,7 @@
 
 #include "LLVMPipeline.h"
 
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Analysis/LoopInfo.h"
@@ -152,8 +153,12 @@ fa4::runLLVMPipeline(llvm::Module &module, llvm::TargetMachine &machine,
                      const llvm::StringSet<> &rowGroupKernels,
                      bool fullPipeline, bool dumpLLVM) {
   SkippedPassGate gate;
+  llvm::LLVMContext &context = module.getContext();
   if (!fullPipeline)
-    module.getContext().setOptPassGate(gate);
+    context.setOptPassGate(gate);
+  // The gate lives on this stack frame; the context outlives it.
+  llvm::scope_exit restoreGate(
+      [&] { context.setOptPassGate(llvm::getGlobalPassGate()); });
 
   // ---- LLVM O3 ----
   {
@@ -215,7 +220,5 @@ fa4::runLLVMPipeline(llvm::Module &module, llvm::TargetMachine &machine,
       return std::nullopt;
     codegen.run(module);
   }
-  // The gate lives on this stack frame; the context outlives it.
-  module.getContext().setOptPassGate(llvm::getGlobalPassGate());
   return ptx;
 }
