@@ -43,14 +43,12 @@ fa4_status fa4::rt::resolveBlockSparse(const fa4_block_sparse &sparse,
   struct {
     const char *name;
     const int32_t *ptr;
-  } lists[] = {{"mask_block_cnt", sparse.mask_block_cnt},
-               {"mask_block_idx", sparse.mask_block_idx},
-               {"full_block_cnt", sparse.full_block_cnt},
-               {"full_block_idx", sparse.full_block_idx}};
+  } lists[] = {{"block_sparse: mask_block_cnt", sparse.mask_block_cnt},
+               {"block_sparse: mask_block_idx", sparse.mask_block_idx},
+               {"block_sparse: full_block_cnt", sparse.full_block_cnt},
+               {"block_sparse: full_block_idx", sparse.full_block_idx}};
   for (const auto &list : lists)
-    if (fa4_status s = checkAligned(
-            list.ptr, 4, format("block_sparse: %s", list.name).c_str());
-        s != FA4_SUCCESS)
+    if (fa4_status s = checkAligned(list.ptr, 4, list.name); s != FA4_SUCCESS)
       return s;
   if (sparse.heads != 1 && sparse.heads != nheads)
     return fail(FA4_ERROR_INVALID_SHAPE,
