@@ -12,6 +12,12 @@
 # generated), installs it into a fresh virtual environment and imports it
 # there, from outside the source tree, with no environment variables.
 #
+# `test` then builds fa4-opt with the other C++ compiler (g++ if BUILD_DIR
+# used clang, clang if it used g++) in BUILD_DIR-<compiler> and regenerates
+# every kernel for FA4_TARGET with it: the PTX and metadata must equal
+# BUILD_DIR's byte for byte. (Two ops built in one argument list come out
+# in an order the C++ compiler picks, and g++ and clang pick differently.)
+#
 # `test` then builds fa4 again with clang, AddressSanitizer and UBSan in
 # BUILD_DIR-asan (embedding the kernels BUILD_DIR generated and checked,
 # rather than generating them a second time), runs the lit and runtime
@@ -20,6 +26,7 @@
 #
 # Environment: BUILD_DIR (default: build), JOBS (default: nproc),
 # FA4_TARGET (the target `kernels` reports, default sm_120a),
+# FA4_HOST_COMPILER_CHECK=0 (skip the second compiler's build),
 # FA4_SANITIZERS=0 (skip the sanitizer build and the fuzzer),
 # FUZZ_SECONDS (default 60).
 #
@@ -134,7 +141,45 @@ cmd_test() {
   log "running every test (lit, runtime, GPU, Python)"
   ctest --test-dir "$BUILD_DIR" --output-on-failure --verbose
   package
+  [ "${FA4_HOST_COMPILER_CHECK:-1}" = 0 ] || host_compiler_check
   [ "$SANITIZE" = 0 ] || sanitize
+}
+
+# fa4-opt built with the other C++ compiler must generate the same kernels:
+# the IR a pass builds may not depend on the host compiler's evaluation
+# order of function arguments.
+host_compiler_check() {
+  local used cxx cc dir prefix
+  used="$(sed -n 's/^CMAKE_CXX_COMPILER:[A-Z]*=//p' "$BUILD_DIR/CMakeCache.txt")"
+  case "$(basename "$used")" in
+    clang*) cxx=g++ cc=gcc ;;
+    *) cxx=clang++-22 cc=clang-22 ;;
+  esac
+  if ! command -v "$cxx" >/dev/null; then
+    log "SKIPPED the host-compiler check: $BUILD_DIR used $used and $cxx is not installed"
+    return
+  fi
+  dir="$BUILD_DIR-$cxx"
+  prefix="$(llvm-config-22 --prefix)"
+  if [ ! -f "$dir/build.ninja" ]; then
+    log "configuring fa4-opt alone in $dir ($cxx)"
+    cmake -G Ninja -S "$ROOT" -B "$dir" \
+      -DCMAKE_BUILD_TYPE=Release \
+      -DCMAKE_C_COMPILER="$cc" -DCMAKE_CXX_COMPILER="$cxx" \
+      -DFA4_BUILD_RUNTIME=OFF -DFA4_BUILD_TESTS=OFF \
+      -DMLIR_DIR="$prefix/lib/cmake/mlir" >/dev/null
+  fi
+  log "building fa4-opt with $cxx (-j$JOBS)"
+  ninja -C "$dir" -j "$JOBS" bin/fa4-opt
+  log "every kernel for $TARGET with $cxx's fa4-opt, against $BUILD_DIR/kernels/$TARGET"
+  rm -rf "$dir/kernels-check"
+  mkdir -p "$dir/kernels-check"
+  printf '%s\0' "$ROOT"/kernels/*.mlir | xargs -0 -P "$JOBS" -I{} \
+    "$dir/bin/fa4-opt" {} --fa4-to-ptx="chip=$TARGET output-dir=$dir/kernels-check" -o /dev/null
+  if ! diff -rq "$BUILD_DIR/kernels/$TARGET" "$dir/kernels-check"; then
+    die "the kernels above differ between $(basename "$used") and $cxx builds of fa4-opt: look for two ops built in one argument list"
+  fi
+  log "$(ls "$dir/kernels-check" | wc -l) files identical between $(basename "$used") and $cxx"
 }
 
 # The wheel as a user on a machine without MLIR gets it: built from this

@@ -55,8 +55,9 @@ struct MaskOpLowering : OpConversionPattern<MaskOp> {
         // GQA packing: tile row p is query p / g.
         if (Value group = adaptor.getGroup())
           query = arith::DivUIOp::create(rewriter, op.getLoc(), query, group);
-        // Local column bound relative to this lane's first column.
-        auto local = [&](Value key) {
+        // Local column bound relative to this lane's first column. (An
+        // init-capture: capturing a structured binding is C++20.)
+        auto local = [&, twoQ = twoQ](Value key) {
           return e.sub(e.sub(key, adaptor.getCol()), twoQ);
         };
         Value hi = keyLimit;

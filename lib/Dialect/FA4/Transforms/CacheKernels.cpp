@@ -73,14 +73,14 @@ void fa4::buildCombineKernel(OpBuilder &b, Location loc,
     // h' g + p % g.
     Value group = args["q_group"];
     Value q = arith::DivUIOp::create(b, loc, viewRow, group);
-    Value h = arith::AddIOp::create(
-        b, loc, arith::MulIOp::create(b, loc, viewHead, group),
-        arith::RemUIOp::create(b, loc, viewRow, group));
+    Value headBase = arith::MulIOp::create(b, loc, viewHead, group);
+    Value headInGroup = arith::RemUIOp::create(b, loc, viewRow, group);
+    Value h = arith::AddIOp::create(b, loc, headBase, headInGroup);
     Value column = arith::MulIOp::create(b, loc, chunk, i32(width));
     // Split 0's entries; split i's are i * rows * Dv and i * rows further.
-    Value oOffset = arith::AddIOp::create(
-        b, loc, arith::MulIOp::create(b, loc, i64(row), i64(i32(dv))),
-        i64(column));
+    Value row64 = i64(row);
+    Value oRow = arith::MulIOp::create(b, loc, row64, i64(i32(dv)));
+    Value oOffset = arith::AddIOp::create(b, loc, oRow, i64(column));
     Value oPartial =
         LLVM::GEPOp::create(b, loc, args["o_partial"].getType(), f32,
                             args["o_partial"], ValueRange{oOffset});
@@ -103,35 +103,34 @@ void fa4::buildCombineKernel(OpBuilder &b, Location loc,
     // O[batch, q, h, column ..] in the output's dtype: one 8-byte store.
     Value out = arith::TruncFOp::create(
         b, loc, VectorType::get({width}, elementType), merged.getOut());
-    Value outOffset = arith::AddIOp::create(
-        b, loc,
-        arith::AddIOp::create(
-            b, loc,
-            arith::MulIOp::create(b, loc, i64(batch), args["o_batch_stride"]),
-            arith::MulIOp::create(b, loc, i64(h), args["o_head_stride"])),
-        arith::AddIOp::create(
-            b, loc,
-            arith::MulIOp::create(b, loc, i64(q), i64(args["o_row_stride"])),
-            i64(column)));
+    Value outBatch =
+        arith::MulIOp::create(b, loc, i64(batch), args["o_batch_stride"]);
+    Value outHead =
+        arith::MulIOp::create(b, loc, i64(h), args["o_head_stride"]);
+    Value outEntry = arith::AddIOp::create(b, loc, outBatch, outHead);
+    Value q64 = i64(q);
+    Value outRow =
+        arith::MulIOp::create(b, loc, q64, i64(args["o_row_stride"]));
+    Value outColumn = arith::AddIOp::create(b, loc, outRow, i64(column));
+    Value outOffset = arith::AddIOp::create(b, loc, outEntry, outColumn);
     Value outPtr = LLVM::GEPOp::create(b, loc, args["o"].getType(), elementType,
                                        args["o"], ValueRange{outOffset});
     LLVM::StoreOp::create(b, loc, out, outPtr, /*alignment=*/8);
     // The LSE, when wanted, by the row's first thread.
     Value lse = args["lse"];
     Value null = LLVM::ZeroOp::create(b, loc, lse.getType());
-    Value wanted = arith::AndIOp::create(
-        b, loc,
-        LLVM::ICmpOp::create(b, loc, LLVM::ICmpPredicate::ne, lse, null),
-        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, chunk, i32(0)));
+    Value lseSet =
+        LLVM::ICmpOp::create(b, loc, LLVM::ICmpPredicate::ne, lse, null);
+    Value firstChunk =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, chunk, i32(0));
+    Value wanted = arith::AndIOp::create(b, loc, lseSet, firstChunk);
     scf::IfOp::create(b, loc, wanted, [&](OpBuilder &, Location) {
-      Value offset = arith::AddIOp::create(
-          b, loc,
-          arith::AddIOp::create(
-              b, loc,
-              arith::MulIOp::create(b, loc, i64(batch),
-                                    args["lse_batch_stride"]),
-              arith::MulIOp::create(b, loc, i64(h), args["lse_head_stride"])),
-          i64(q));
+      Value lseBatch =
+          arith::MulIOp::create(b, loc, i64(batch), args["lse_batch_stride"]);
+      Value lseHead =
+          arith::MulIOp::create(b, loc, i64(h), args["lse_head_stride"]);
+      Value lseEntry = arith::AddIOp::create(b, loc, lseBatch, lseHead);
+      Value offset = arith::AddIOp::create(b, loc, lseEntry, i64(q));
       Value ptr = LLVM::GEPOp::create(b, loc, lse.getType(), f32, lse,
                                       ValueRange{offset});
       LLVM::StoreOp::create(b, loc, merged.getLse(), ptr, /*alignment=*/4);
@@ -254,8 +253,8 @@ Value AppendBuilder::cacheRow(StringRef tensor, Value batch, Value row,
     // Row r of entry b: page block_table[b * stride + r / page_size],
     // clamped into the cache's pages, row r % page_size of it.
     Value pageSize = args["page_size"];
-    Value slot =
-        add(mul(batch, args["block_table_stride"]), divU(row, pageSize));
+    Value tableRow = mul(batch, args["block_table_stride"]);
+    Value slot = add(tableRow, divU(row, pageSize));
     Value tableEntry = LLVM::GEPOp::create(
         b, loc, args["block_table"].getType(), b.getI32Type(),
         args["block_table"], ValueRange{slot});
@@ -316,11 +315,11 @@ void AppendBuilder::buildRegion(Region region, Value unit) {
     Value copyFirst = add(rotaryDim, mul(sub(pair, half), i32(2)));
     Value col1 = named(
         select(rotating, select(interleaved, twice, pair), copyFirst), "col1");
+    Value twicePlusOne = add(twice, i32(1));
+    Value pairPlusHalf = add(pair, half);
+    Value rotating2 = select(interleaved, twicePlusOne, pairPlusHalf);
     Value col2 =
-        named(select(rotating,
-                     select(interleaved, add(twice, i32(1)), add(pair, half)),
-                     add(copyFirst, i32(1))),
-              "col2");
+        named(select(rotating, rotating2, add(copyFirst, i32(1))), "col2");
     Value source;
     if (queries)
       source = address(args["q"], def.getElementType(),
@@ -349,12 +348,12 @@ void AppendBuilder::buildRegion(Region region, Value unit) {
           Value index = add(mul(tableRow, half), pair);
           Value cos = loadElement(args["rotary_cos"], index);
           Value sin = loadElement(args["rotary_sin"], index);
-          Value y1 = arith::SubFOp::create(
-              b, loc, arith::MulFOp::create(b, loc, x1, cos),
-              arith::MulFOp::create(b, loc, x2, sin));
-          Value y2 = arith::AddFOp::create(
-              b, loc, arith::MulFOp::create(b, loc, x1, sin),
-              arith::MulFOp::create(b, loc, x2, cos));
+          Value x1Cos = arith::MulFOp::create(b, loc, x1, cos);
+          Value x2Sin = arith::MulFOp::create(b, loc, x2, sin);
+          Value y1 = arith::SubFOp::create(b, loc, x1Cos, x2Sin);
+          Value x1Sin = arith::MulFOp::create(b, loc, x1, sin);
+          Value x2Cos = arith::MulFOp::create(b, loc, x2, cos);
+          Value y2 = arith::AddFOp::create(b, loc, x1Sin, x2Cos);
           scf::YieldOp::create(b, loc, ValueRange{y1, y2});
         },
         [&](OpBuilder &, Location) {
@@ -375,9 +374,10 @@ void AppendBuilder::buildRegion(Region region, Value unit) {
     }
     // A row past the cache's capacity (a device-held length too large) is
     // not written.
-    Value fits = arith::AndIOp::create(
-        b, loc, cmp(arith::CmpIPredicate::sge, position, i32(0)),
-        cmp(arith::CmpIPredicate::slt, position, args["cache_capacity"]));
+    Value nonNegative = cmp(arith::CmpIPredicate::sge, position, i32(0));
+    Value belowCapacity =
+        cmp(arith::CmpIPredicate::slt, position, args["cache_capacity"]);
+    Value fits = arith::AndIOp::create(b, loc, nonNegative, belowCapacity);
     scf::IfOp::create(b, loc, fits, [&](OpBuilder &, Location) {
       Value dest = cacheRow(values ? "v" : "k", batch, position, head);
       storeElement(y1, dest, col1);

@@ -425,7 +425,8 @@ Value Scheduler::listBlock(Value entry, Value tile) {
   // entry past them: its blocks hold no key and the mask empties them.
   Value clamped = arith::MinUIOp::create(b, loc, value, entryLimit);
   Value last = sub(ratio, i32(1));
-  return add(mul(clamped, ratio), sub(last, tile));
+  Value firstBlock = mul(clamped, ratio);
+  return add(firstBlock, sub(last, tile));
 }
 
 std::pair<Value, Value> Scheduler::advance(Value entry, Value tile) {

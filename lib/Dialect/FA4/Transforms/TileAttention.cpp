@@ -382,7 +382,8 @@ void AttentionBuilder::buildCachePrologue() {
     auto cacheRow = [&](StringRef tensor) {
       std::string name = tensor.str();
       Value base = headBase(tensor, elementType, entry, kvHead);
-      Value rows = arith::MulIOp::create(b, loc, ext64(kStart),
+      Value start64 = ext64(kStart);
+      Value rows = arith::MulIOp::create(b, loc, start64,
                                          ext64(args[name + "_row_stride"]));
       return LLVM::GEPOp::create(b, loc, base.getType(), elementType, base,
                                  ValueRange{rows});
@@ -802,13 +803,13 @@ void AttentionBuilder::buildPartialStores(FinalizeOp final) {
   Value sq64 = ext64(qRows);
   Value dv = i32(def.getHeadDimV());
   Value dv64 = ext64(dv);
-  Value headRows = arith::AddIOp::create(
-      b, loc, arith::MulIOp::create(b, loc, entry, heads64), ext64(head));
+  Value entryHeads = arith::MulIOp::create(b, loc, entry, heads64);
+  Value headRows = arith::AddIOp::create(b, loc, entryHeads, ext64(head));
   // O: (entry * Sq * H + head) * Dv = ((entry * Sq) * H + head) * Dv.
   Value rowBlock = arith::MulIOp::create(
       b, loc, arith::MulIOp::create(b, loc, entry, sq64), heads64);
-  Value oOffset = arith::MulIOp::create(
-      b, loc, arith::AddIOp::create(b, loc, rowBlock, ext64(head)), dv64);
+  Value headRow = arith::AddIOp::create(b, loc, rowBlock, ext64(head));
+  Value oOffset = arith::MulIOp::create(b, loc, headRow, dv64);
   Value oPartial = named(
       LLVM::GEPOp::create(b, loc, args["o_partial"].getType(), b.getF32Type(),
                           args["o_partial"], ValueRange{oOffset}),
