@@ -93,21 +93,29 @@ install_missing() {
 # Build
 #===----------------------------------------------------------------------===#
 
-build() {
-  local prefix cxx=g++ cc=gcc
+# configure DIR CC CXX WHAT [CMAKE_ARGS...]: a Release build of fa4 in DIR
+# with the given compilers, against Debian's LLVM/MLIR 22, unless DIR is
+# configured already.
+configure() {
+  local dir="$1" cc="$2" cxx="$3" what="$4" prefix
+  shift 4
+  [ -f "$dir/build.ninja" ] && return
   prefix="$(llvm-config-22 --prefix)"
+  log "configuring $what in $dir ($cxx)"
+  cmake -G Ninja -S "$ROOT" -B "$dir" \
+    -DCMAKE_BUILD_TYPE=Release \
+    -DCMAKE_C_COMPILER="$cc" -DCMAKE_CXX_COMPILER="$cxx" \
+    -DMLIR_DIR="$prefix/lib/cmake/mlir" \
+    -DLLVM_EXTERNAL_LIT="$prefix/bin/lit" \
+    -DCUDAToolkit_ROOT="$CUDA_HOME" "$@" >/dev/null
+}
+
+build() {
+  local cxx=g++ cc=gcc
   if command -v clang++-22 >/dev/null; then cxx=clang++-22; cc=clang-22; fi
   cxx="${CXX:-$cxx}"
   cc="${CC:-$cc}"
-  if [ ! -f "$BUILD_DIR/build.ninja" ]; then
-    log "configuring in $BUILD_DIR ($cxx)"
-    cmake -G Ninja -S "$ROOT" -B "$BUILD_DIR" \
-      -DCMAKE_BUILD_TYPE=Release \
-      -DCMAKE_C_COMPILER="$cc" -DCMAKE_CXX_COMPILER="$cxx" \
-      -DMLIR_DIR="$prefix/lib/cmake/mlir" \
-      -DLLVM_EXTERNAL_LIT="$prefix/bin/lit" \
-      -DCUDAToolkit_ROOT="$CUDA_HOME" >/dev/null
-  fi
+  configure "$BUILD_DIR" "$cc" "$cxx" fa4
   log "building (-j$JOBS)"
   ninja -C "$BUILD_DIR" -j "$JOBS"
 }
@@ -149,7 +157,7 @@ cmd_test() {
 # the IR a pass builds may not depend on the host compiler's evaluation
 # order of function arguments.
 host_compiler_check() {
-  local used cxx cc dir prefix
+  local used cxx cc dir
   used="$(sed -n 's/^CMAKE_CXX_COMPILER:[A-Z]*=//p' "$BUILD_DIR/CMakeCache.txt")"
   case "$(basename "$used")" in
     clang*) cxx=g++ cc=gcc ;;
@@ -160,15 +168,8 @@ host_compiler_check() {
     return
   fi
   dir="$BUILD_DIR-$cxx"
-  prefix="$(llvm-config-22 --prefix)"
-  if [ ! -f "$dir/build.ninja" ]; then
-    log "configuring fa4-opt alone in $dir ($cxx)"
-    cmake -G Ninja -S "$ROOT" -B "$dir" \
-      -DCMAKE_BUILD_TYPE=Release \
-      -DCMAKE_C_COMPILER="$cc" -DCMAKE_CXX_COMPILER="$cxx" \
-      -DFA4_BUILD_RUNTIME=OFF -DFA4_BUILD_TESTS=OFF \
-      -DMLIR_DIR="$prefix/lib/cmake/mlir" >/dev/null
-  fi
+  configure "$dir" "$cc" "$cxx" "fa4-opt alone" \
+    -DFA4_BUILD_RUNTIME=OFF -DFA4_BUILD_TESTS=OFF
   log "building fa4-opt with $cxx (-j$JOBS)"
   ninja -C "$dir" -j "$JOBS" bin/fa4-opt
   log "every kernel for $TARGET with $cxx's fa4-opt, against $BUILD_DIR/kernels/$TARGET"
@@ -211,19 +212,10 @@ assert "site-packages" in rt.library().fa4_path, "the runtime is not the install
 # uninstrumented interpreter, so they run in the plain build only), then a
 # fixed-seed fuzzing run over a corpus of every kernel and lit input.
 sanitize() {
-  local dir="$BUILD_DIR-asan" prefix
-  prefix="$(llvm-config-22 --prefix)"
-  if [ ! -f "$dir/build.ninja" ]; then
-    log "configuring the sanitizer build in $dir (clang-22, ASan + UBSan, fuzzer)"
-    cmake -G Ninja -S "$ROOT" -B "$dir" \
-      -DCMAKE_BUILD_TYPE=Release \
-      -DCMAKE_C_COMPILER=clang-22 -DCMAKE_CXX_COMPILER=clang++-22 \
-      -DFA4_BUILD_FUZZER=ON \
-      -DFA4_PTX_DIR="$BUILD_DIR/kernels" \
-      -DMLIR_DIR="$prefix/lib/cmake/mlir" \
-      -DLLVM_EXTERNAL_LIT="$prefix/bin/lit" \
-      -DCUDAToolkit_ROOT="$CUDA_HOME" >/dev/null
-  fi
+  local dir="$BUILD_DIR-asan"
+  configure "$dir" clang-22 clang++-22 \
+    "the sanitizer build (ASan + UBSan, fuzzer)" \
+    -DFA4_BUILD_FUZZER=ON -DFA4_PTX_DIR="$BUILD_DIR/kernels"
   log "building the sanitizer build (-j$JOBS)"
   ninja -C "$dir" -j "$JOBS"
   log "lit and runtime suites under ASan + UBSan"
