@@ -804,11 +804,12 @@ void AttentionBuilder::buildPartialStores(FinalizeOp final) {
   Value dv = i32(def.getHeadDimV());
   Value dv64 = ext64(dv);
   Value entryHeads = arith::MulIOp::create(b, loc, entry, heads64);
-  Value headRows = arith::AddIOp::create(b, loc, entryHeads, ext64(head));
+  Value head64 = ext64(head);
+  Value headRows = arith::AddIOp::create(b, loc, entryHeads, head64);
   // O: (entry * Sq * H + head) * Dv = ((entry * Sq) * H + head) * Dv.
   Value rowBlock = arith::MulIOp::create(
       b, loc, arith::MulIOp::create(b, loc, entry, sq64), heads64);
-  Value headRow = arith::AddIOp::create(b, loc, rowBlock, ext64(head));
+  Value headRow = arith::AddIOp::create(b, loc, rowBlock, head64);
   Value oOffset = arith::MulIOp::create(b, loc, headRow, dv64);
   Value oPartial = named(
       LLVM::GEPOp::create(b, loc, args["o_partial"].getType(), b.getF32Type(),
