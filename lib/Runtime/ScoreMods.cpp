@@ -120,7 +120,11 @@ fa4_status fa4::rt::resolveDropout(float p, uint64_t seed, uint64_t offset,
   if (!mods.dropout)
     return FA4_SUCCESS;
   double keep = 1.0 - static_cast<double>(p);
-  mods.dropoutKeep = static_cast<uint32_t>(std::lround(keep * 256.0));
+  // At least 1: an 8-bit draw keeps no less than 1/256 of the values, as
+  // FlashAttention-2's do (for p > 511/512); the kernel compares against
+  // keep * 2^24 - 1, which needs keep >= 1.
+  mods.dropoutKeep =
+      static_cast<uint32_t>(std::max(1L, std::lround(keep * 256.0)));
   mods.dropoutScale = static_cast<float>(1.0 / keep);
   mods.dropoutSeed = seed;
   mods.dropoutOffset = offset;

@@ -56,9 +56,9 @@ def keep_mask(seed, offset, first_stream, heads, seqlen_q, seqlen_k, p, device, 
     (r / 16, c / 32), lane l = (r % 8) * 4 + (c % 8) / 2, counter
     (32 (c / 32) + l, r / 16, s low, s high), key (seed low, seed high);
     draw = byte 2 ((r % 16) / 8) + c % 2 of word (c % 32) / 8, kept iff
-    below round((1 - p) * 256) (rounded half away from zero, as the C
-    runtime's lround)."""
-    keep = math.floor((1.0 - p) * 256 + 0.5)
+    below max(1, round((1 - p) * 256)) (rounded half away from zero, as the
+    C runtime's lround)."""
+    keep = max(1, math.floor((1.0 - p) * 256 + 0.5))
     streams = torch.arange(batch * heads, device=device, dtype=torch.int64) + offset + first_stream
     streams = streams.view(batch, heads, 1, 1)
     r = torch.arange(seqlen_q, device=device, dtype=torch.int64).view(1, 1, -1, 1)
@@ -156,6 +156,21 @@ def test_dropped_fraction_is_p(p):
     out = fa4.flash_attn_func(q, q, v, dropout_p=p)
     kept = (out[..., 0].float() * (1 - p)).mean().item()
     assert abs((1 - kept) - p) < 0.01, f"dropped {1 - kept:.4f}, p = {p}"
+
+
+@requires_gpu
+@pytest.mark.parametrize("p, kept", [(0.001, 1.0), (0.999, 1.0 / 256)])
+def test_the_8_bit_draws_ends(p, kept):
+    # keep = max(1, round((1 - p) * 256)): 256 keeps every value (the
+    # kernel's threshold wraps to 0xffffffff), 1 keeps 1/256 of them.
+    batch, s, h, d = 4, 1024, 8, 64
+    q = torch.zeros(batch, s, h, d, device="cuda", dtype=torch.float16)
+    v = torch.ones(batch, s, h, d, device="cuda", dtype=torch.float16)
+    out = fa4.flash_attn_func(q, q, v, dropout_p=p)[..., 0].float() * (1 - p)
+    if kept == 1.0:
+        assert (out - 1).abs().max().item() < 1e-3, "a value was dropped at p = 0.001"
+    else:
+        assert abs(out.mean().item() - kept) < 2e-4, f"kept {out.mean().item():.5f}, expected 1/256"
 
 
 @requires_gpu

@@ -118,6 +118,12 @@ FA4_TEST(dropoutResolvesToThresholdScaleAndPhiloxState) {
          static_cast<double>(m.dropoutScale));
   m.addFeatures(request);
   EXPECT(request["dropout"] == "true");
+  // The ends of the 8-bit resolution: p < 1/512 keeps every draw (256);
+  // p > 511/512 keeps 1/256 of them (1), as FlashAttention-2 does.
+  EXPECT(resolveDropout(0.001f, 1, 0, m) == FA4_SUCCESS && m.dropoutKeep == 256,
+         "(keep %u)", m.dropoutKeep);
+  EXPECT(resolveDropout(0.999f, 1, 0, m) == FA4_SUCCESS && m.dropoutKeep == 1,
+         "(keep %u)", m.dropoutKeep);
   EXPECT(m.describe() == "non-causal dropout", "(%s)", m.describe().c_str());
   for (float p : {1.0f, -0.1f, 1.5f, std::nanf(""),
                   std::numeric_limits<float>::infinity()}) {

@@ -161,7 +161,7 @@ typedef struct fa4_fwd_params {
   const float *learnable_sink;
   /* Dropout (FlashAttention-2's dropout_p): 0 is off; 0 < p < 1 zeroes
    * each probability with chance p (kept iff an 8-bit draw is below
-   * round((1 - p) * 256), FlashAttention-2's resolution), after the
+   * max(1, round((1 - p) * 256)), FlashAttention-2's resolution), after the
    * softmax's row sums (which stay those before dropout), and scales the
    * kept ones by 1 / (1 - p).
    * The mask is a function of (dropout_seed, dropout_offset, batch entry,
@@ -301,7 +301,7 @@ typedef struct fa4_varlen_fwd_params {
   const float *learnable_sink;
   /* Dropout (FlashAttention-2's dropout_p): 0 is off; 0 < p < 1 zeroes
    * each probability with chance p (kept iff an 8-bit draw is below
-   * round((1 - p) * 256), FlashAttention-2's resolution), after the
+   * max(1, round((1 - p) * 256)), FlashAttention-2's resolution), after the
    * softmax's row sums (which stay those before dropout), and scales the
    * kept ones by 1 / (1 - p).
    * The mask is a function of (dropout_seed, dropout_offset, batch entry,

@@ -3,9 +3,10 @@
 // fa4.dropout_mask: one Philox 4x32-10 call per lane per 16 x 32 block of
 // the probabilities gives the lane's sixteen 8-bit draws, compared with the
 // keep threshold into one bit each. Integer work only: two 32 x 32 -> 64-bit
-// multiplies and four XORs per round, ten rounds. fa4.dropout: one bit test
-// and select per value (which fold into the compares when the two ops are
-// adjacent).
+// multiplies and four XORs per round, ten rounds. fa4.dropout: one select per
+// value on its bit. The bits travel as i32 words bitcast from a vector of i1,
+// so when the two ops are adjacent the words fold away and each select takes
+// its compare.
 //
 //===----------------------------------------------------------------------===//
 
@@ -48,16 +49,17 @@ std::array<Value, 4> philox(Emitter &e, std::array<Value, 4> c,
   return c;
 }
 
-/// Bit `bit` of a lane's keep bits: word bit / 32, position bit % 32.
-std::pair<int64_t, int64_t> bitPosition(int64_t bit) {
-  return {bit / 32, bit % 32};
-}
-
 /// Bit of value c of C fragment (mt, nt): the lane's values in row order of
 /// the fragments, four per fragment.
 int64_t keepBit(const FragmentLayout &layout, int64_t mt, int64_t nt,
                 int64_t c) {
   return 4 * (mt * layout.nTiles + nt) + c;
+}
+
+/// The lane's keep bits as one i1 per bit: `words` i32s seen as a
+/// vector<32 x words x i1> (bit i of word w is element 32 w + i).
+VectorType getBitsType(Emitter &e, VectorType words) {
+  return VectorType::get({32 * words.getNumElements()}, e.b.getI1Type());
 }
 
 struct DropoutMaskOpLowering : OpConversionPattern<DropoutMaskOp> {
@@ -83,9 +85,20 @@ struct DropoutMaskOpLowering : OpConversionPattern<DropoutMaskOp> {
     Value rowBlock0 = e.shr(
         e.add(adaptor.getRow(), e.mul(warp, e.i32(acc.getRowsPerWarp()))), 4);
     Value word0 = e.add(e.shl(e.shr(adaptor.getCol(), 5), 5), lane);
-    Value keep = adaptor.getKeep();
-    Value zero = e.i32(0);
-    SmallVector<Value> words(op.getBits().getType().getNumElements(), zero);
+    // Byte c of a word is below keep exactly when the word shifted left by
+    // 24 - 8c is at most keep * 2^24 - 1: no byte extraction. keep is in
+    // [1, 256] (the runtime's rule); mod 2^32, 256 gives 0xffffffff, every
+    // draw kept.
+    Value threshold = e.sub(e.shl(adaptor.getKeep(), 24), e.i32(1));
+    // The bit string is built as a vector of i1 bitcast to i32 words, and
+    // fa4.dropout bitcasts it back, so next to each other the two fold to
+    // the compares. (Words or-ed from shifted bits fold as well, but only
+    // partly and through LLVM InstCombine's demanded-bits walk over the or
+    // chains: 20-60 ms of compile time per dropout kernel, and a select, an
+    // or, an and and a compare left per value in the PTX.)
+    VectorType wordsType = op.getBits().getType();
+    Value no = arith::ConstantIntOp::create(e.b, e.loc, e.b.getI1Type(), 0);
+    SmallVector<Value> bits(getBitsType(e, wordsType).getNumElements(), no);
     for (int64_t mt = 0; mt < layout.mTiles; ++mt) {
       Value rowBlock = e.add(rowBlock0, e.i32(mt));
       for (int64_t nt = 0; nt < layout.nTiles; nt += 4) {
@@ -96,17 +109,17 @@ struct DropoutMaskOpLowering : OpConversionPattern<DropoutMaskOp> {
         // Fragment nt + t takes word t; its value c takes byte c.
         for (int64_t t = 0; t < 4; ++t) {
           for (int64_t c = 0; c < 4; ++c) {
-            Value draw = c == 3 ? e.shr(w[t], 24)
-                                : e.band(e.shr(w[t], 8 * c), e.i32(0xff));
-            Value kept = e.cmp(arith::CmpIPredicate::ult, draw, keep);
-            auto [index, pos] = bitPosition(keepBit(layout, mt, nt + t, c));
-            Value bit = e.select(kept, e.i32(int64_t{1} << pos), zero);
-            words[index] = e.bor(words[index], bit);
+            Value draw = c == 3 ? w[t] : e.shl(w[t], 24 - 8 * c);
+            bits[keepBit(layout, mt, nt + t, c)] =
+                e.cmp(arith::CmpIPredicate::ule, draw, threshold);
           }
         }
       }
     }
-    rewriter.replaceOp(op, e.pack(words));
+    Value vec = vector::FromElementsOp::create(e.b, e.loc,
+                                               getBitsType(e, wordsType), bits);
+    rewriter.replaceOp(op,
+                       vector::BitCastOp::create(e.b, e.loc, wordsType, vec));
     return success();
   }
 };
@@ -118,19 +131,18 @@ struct DropoutOpLowering : OpConversionPattern<DropoutOp> {
                   ConversionPatternRewriter &rewriter) const override {
     Emitter e(rewriter, op.getLoc());
     FragmentLayout layout = FragmentLayout::of(op.getProbs().getType());
-    SmallVector<Value> words = e.unpack(adaptor.getBits());
+    auto wordsType = cast<VectorType>(adaptor.getBits().getType());
+    SmallVector<Value> bits = e.unpack(vector::BitCastOp::create(
+        e.b, e.loc, getBitsType(e, wordsType), adaptor.getBits()));
     SmallVector<Value> p = e.unpack(adaptor.getProbs());
-    Value zero = e.i32(0), zeroF = e.f32(0.0);
+    Value zeroF = e.f32(0.0);
     for (int64_t mt = 0; mt < layout.mTiles; ++mt) {
       for (int64_t nt = 0; nt < layout.nTiles; ++nt) {
         for (int64_t c = 0; c < 4; ++c) {
-          auto [index, pos] = bitPosition(keepBit(layout, mt, nt, c));
-          Value bit = e.band(words[index], e.i32(int64_t{1} << pos));
-          Value kept = e.cmp(arith::CmpIPredicate::ne, bit, zero);
           Value &v = p[layout.index(mt, nt, c)];
           Value dropped =
               op.getNegated() ? arith::NegFOp::create(e.b, e.loc, v) : zeroF;
-          v = e.select(kept, v, dropped);
+          v = e.select(bits[keepBit(layout, mt, nt, c)], v, dropped);
         }
       }
     }

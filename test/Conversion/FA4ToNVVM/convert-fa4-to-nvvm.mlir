@@ -772,7 +772,8 @@ gpu.module @m {
 // warp: two calls, each ten rounds of two 32 x 32 -> 64-bit multiplies; the
 // counter is (32 (col / 32) + lane, (row + 16 warp) / 16, stream). Each of
 // the 32 values is kept when its 8-bit draw (byte c of word nt % 4) is
-// below `keep`: bit 4 nt + c of one word.
+// below `keep`: bit 4 nt + c of one word. The byte is compared in place:
+// the word shifted left by 24 - 8c against keep * 2^24 - 1.
 // CHECK-LABEL: gpu.func @dropout_mask
 // CHECK: %[[LANE:.*]] = arith.andi %{{.*}}, %c31_i32 : i32
 // CHECK: %[[WARP:.*]] = arith.shrui %{{.*}}, %c5_i32 : i32
@@ -782,6 +783,8 @@ gpu.module @m {
 // CHECK: %[[CB:.*]] = arith.shrui %arg1, %c5_i32 : i32
 // CHECK: %[[C32:.*]] = arith.shli %[[CB]], %c5_i32 : i32
 // CHECK: %[[W0:.*]] = arith.addi %[[C32]], %[[LANE]] : i32
+// CHECK: %[[KS:.*]] = arith.shli %arg4, %c24_i32 : i32
+// CHECK: %[[T:.*]] = arith.subi %[[KS]], %c1_i32 : i32
 // Round 1: M0 * c0 and M1 * c2 (0xD2511F53, 0xCD9E8D57), then
 // hi1 ^ c1 ^ k0.
 // CHECK: %{{.*}}, %[[HI0:.*]] = arith.mului_extended %[[W0]], %c-766435501_i32 : i32
@@ -790,18 +793,15 @@ gpu.module @m {
 // CHECK: arith.xori %[[X]], %arg2 : i32
 // CHECK-COUNT-18: arith.mului_extended
 // CHECK-NOT: arith.mului_extended
-// Fragment 0 reads word 0: byte 0 is bit 0, byte 1 bit 1, ..., byte 3
-// (a shift alone) bit 3.
-// CHECK: %[[B0:.*]] = arith.andi %{{.*}}, %c255_i32 : i32
-// CHECK: %[[K0:.*]] = arith.cmpi ult, %[[B0]], %arg4 : i32
-// CHECK: arith.extui %[[K0]] : i1 to i32
-// CHECK: %[[S1:.*]] = arith.shrui %{{.*}}, %c8_i32 : i32
-// CHECK: %[[B1:.*]] = arith.andi %[[S1]], %c255_i32 : i32
-// CHECK: %[[K1:.*]] = arith.cmpi ult, %[[B1]], %arg4 : i32
-// CHECK: arith.select %[[K1]], %c2_i32, %c0_i32 : i32
-// CHECK: %[[B3:.*]] = arith.shrui %{{.*}}, %c24_i32 : i32
-// CHECK: arith.cmpi ult, %[[B3]], %arg4 : i32
-// CHECK: arith.select %{{.*}}, %c8_i32, %c0_i32 : i32
+// Fragment 0 reads word 0: byte 0 (shifted by 24) is bit 0, byte 1 (by
+// 16) bit 1, ..., byte 3 (the word itself) bit 3.
+// CHECK: %[[B0:.*]] = arith.shli %[[WORD0:.*]], %c24_i32 : i32
+// CHECK: %[[K0:.*]] = arith.cmpi ule, %[[B0]], %[[T]] : i32
+// CHECK: %[[B1:.*]] = arith.shli %[[WORD0]], %c16_i32 : i32
+// CHECK: %[[K1:.*]] = arith.cmpi ule, %[[B1]], %[[T]] : i32
+// CHECK: %[[B2:.*]] = arith.shli %[[WORD0]], %c8_i32 : i32
+// CHECK: %[[K2:.*]] = arith.cmpi ule, %[[B2]], %[[T]] : i32
+// CHECK: %[[K3:.*]] = arith.cmpi ule, %[[WORD0]], %[[T]] : i32
 // The second 32-column block: word 0 is 32 further. Two of its products
 // are the first block's (CSE): round 1's M1 * stream_lo, and round 2's
 // M0 * c0, since round 1's first output word does not depend on word 0.
@@ -809,10 +809,13 @@ gpu.module @m {
 // CHECK: arith.mului_extended %[[W1]], %c-766435501_i32 : i32
 // CHECK-COUNT-17: arith.mului_extended
 // CHECK-NOT: arith.mului_extended
-// Its last value is bit 31.
-// CHECK: %[[B31:.*]] = arith.select %{{.*}}, %c-2147483648_i32, %c0_i32 : i32
+// Its last value is bit 31. The 32 bits are one vector<32xi1>, bitcast to
+// the i32 word (bit i is element i): no select, shift or or per bit.
 // CHECK-NOT: arith.select
-// CHECK: %[[WORD:.*]] = arith.ori %{{.*}}, %[[B31]] : i32
+// CHECK-NOT: arith.ori
+// CHECK: %[[BITS:.*]] = vector.from_elements %[[K0]], %[[K1]], %[[K2]], %[[K3]], {{.*}} : vector<32xi1>
+// CHECK: %[[WORDS:.*]] = vector.bitcast %[[BITS]] : vector<32xi1> to vector<1xi32>
+// CHECK: %[[WORD:.*]] = vector.extract %[[WORDS]][0] : i32 from vector<1xi32>
 // CHECK: llvm.store %[[WORD]], %arg5 : i32, !llvm.ptr<1>
 // CHECK: gpu.return
 gpu.module @m {
@@ -826,15 +829,17 @@ gpu.module @m {
 
 // -----
 
-// Applying the bits: value c of fragment nt tests bit 4 nt + c and keeps
-// the value or zeroes it; no scaling (the epilogue's).
+// Applying the bits: value c of fragment nt takes bit 4 nt + c (element
+// 4 nt + c of the words seen as a vector<32xi1>) and keeps the value or
+// zeroes it; no scaling (the epilogue's).
 // CHECK-LABEL: gpu.func @dropout
-// CHECK: %[[W:.*]] = vector.extract %arg1[0] : i32 from vector<1xi32>
-// CHECK: %[[T0:.*]] = arith.andi %[[W]], %c1_i32 : i32
-// CHECK: %[[K0:.*]] = arith.cmpi ne, %[[T0]], %c0_i32 : i32
-// CHECK: arith.select %[[K0]], %{{.*}}, %cst{{.*}} : f32
-// CHECK: %[[T4:.*]] = arith.andi %[[W]], %c16_i32 : i32
-// CHECK: %[[T15:.*]] = arith.andi %[[W]], %c32768_i32 : i32
+// CHECK: %[[BITS:.*]] = vector.bitcast %arg1 : vector<1xi32> to vector<32xi1>
+// CHECK: %[[K0:.*]] = vector.extract %[[BITS]][0] : i1 from vector<32xi1>
+// CHECK: %[[K4:.*]] = vector.extract %[[BITS]][4] : i1 from vector<32xi1>
+// CHECK: %[[K15:.*]] = vector.extract %[[BITS]][15] : i1 from vector<32xi1>
+// CHECK: arith.select %[[K0]], %arg0, %cst : f32
+// CHECK: arith.select %[[K4]], %arg0, %cst : f32
+// CHECK: arith.select %[[K15]], %arg0, %cst : f32
 // CHECK-NOT: arith.mulf
 // CHECK: gpu.return
 gpu.module @m {
@@ -850,16 +855,38 @@ gpu.module @m {
 
 // S_dmask's encoding: a dropped value becomes its negation, not 0.
 // CHECK-LABEL: gpu.func @dropout_negated
-// CHECK: %[[W:.*]] = vector.extract %arg1[0] : i32 from vector<1xi32>
-// CHECK: %[[T0:.*]] = arith.andi %[[W]], %c1_i32 : i32
-// CHECK: %[[K0:.*]] = arith.cmpi ne, %[[T0]], %c0_i32 : i32
-// CHECK: %[[N0:.*]] = arith.negf %[[V0:.*]] : f32
-// CHECK: arith.select %[[K0]], %[[V0]], %[[N0]] : f32
+// CHECK: %[[BITS:.*]] = vector.bitcast %arg1 : vector<1xi32> to vector<32xi1>
+// CHECK: %[[K0:.*]] = vector.extract %[[BITS]][0] : i1 from vector<32xi1>
+// CHECK: %[[N0:.*]] = arith.negf %arg0 : f32
+// CHECK: arith.select %[[K0]], %arg0, %[[N0]] : f32
 // CHECK: gpu.return
 gpu.module @m {
   gpu.func @dropout_negated(%x: f32, %bits: vector<1xi32>, %row: i32, %out: !llvm.ptr<1>) kernel attributes {known_block_size = array<i32: 128, 1, 1>} {
     %s = fa4.splat %x : !fa4.acc<64x32xf32, warps = 4>
     %d = fa4.dropout %s bits %bits negated : !fa4.acc<64x32xf32, warps = 4>, vector<1xi32>
+    fa4.store_tile %d, %out[%row] limit %row stride %row : !fa4.acc<64x32xf32, warps = 4> as bf16
+    gpu.return
+  }
+}
+
+// -----
+
+// The two ops next to each other (as fa4-tile-attention places them): the
+// bitcast pair folds away and each select takes its compare.
+// CHECK-LABEL: gpu.func @dropout_adjacent
+// CHECK-NOT: xi1>
+// CHECK: %[[T:.*]] = arith.subi %{{.*}}, %c1_i32 : i32
+// CHECK-NOT: xi1>
+// CHECK: %[[K0:.*]] = arith.cmpi ule, %{{.*}}, %[[T]] : i32
+// CHECK-NOT: xi1>
+// CHECK: arith.select %[[K0]], %arg0, %cst : f32
+// CHECK-NOT: xi1>
+// CHECK: gpu.return
+gpu.module @m {
+  gpu.func @dropout_adjacent(%x: f32, %row: i32, %col: i32, %seed: i32, %stream: i32, %keep: i32, %out: !llvm.ptr<1>) kernel attributes {known_block_size = array<i32: 128, 1, 1>} {
+    %s = fa4.splat %x : !fa4.acc<64x32xf32, warps = 4>
+    %bits = fa4.dropout_mask row %row col %col seed(%seed, %seed) stream(%stream, %stream) keep %keep : !fa4.acc<64x32xf32, warps = 4> -> vector<1xi32>
+    %d = fa4.dropout %s bits %bits : !fa4.acc<64x32xf32, warps = 4>, vector<1xi32>
     fa4.store_tile %d, %out[%row] limit %row stride %row : !fa4.acc<64x32xf32, warps = 4> as bf16
     gpu.return
   }
