@@ -111,14 +111,23 @@ fa4_status fa4::rt::resolveAlibi(const float *slopes, int64_t batchStride,
 }
 
 fa4_status fa4::rt::resolveDropout(float p, uint64_t seed, uint64_t offset,
-                                   ScoreMods &mods) {
+                                   const uint64_t *offsetPtr, ScoreMods &mods) {
   if (!(p >= 0.0f && p < 1.0f))
     return fail(
         FA4_ERROR_INVALID_ARGUMENT,
         format("dropout_p must be in [0, 1), got %g", static_cast<double>(p)));
   mods.dropout = p > 0.0f;
-  if (!mods.dropout)
+  if (!mods.dropout) {
+    if (offsetPtr)
+      return fail(FA4_ERROR_INVALID_ARGUMENT,
+                  "dropout_offset_ptr is set but dropout_p is 0 (the offset "
+                  "keys the dropout mask)");
     return FA4_SUCCESS;
+  }
+  if (fa4_status s = checkAligned(offsetPtr, 8, "dropout_offset_ptr");
+      s != FA4_SUCCESS)
+    return s;
+  mods.dropoutOffsetPtr = offsetPtr;
   double keep = 1.0 - static_cast<double>(p);
   // At least 1: an 8-bit draw keeps no less than 1/256 of the values, as
   // FlashAttention-2's do (for p > 511/512); the kernel compares against
@@ -127,7 +136,9 @@ fa4_status fa4::rt::resolveDropout(float p, uint64_t seed, uint64_t offset,
       static_cast<uint32_t>(std::max(1L, std::lround(keep * 256.0)));
   mods.dropoutScale = static_cast<float>(1.0 / keep);
   mods.dropoutSeed = seed;
-  mods.dropoutOffset = offset;
+  // The kernel adds the parameters' offset to the word at the pointer (a
+  // zero word of its module when there is none), so a pointer replaces it.
+  mods.dropoutOffset = offsetPtr ? 0 : offset;
   return FA4_SUCCESS;
 }
 
@@ -200,6 +211,7 @@ void ScoreMods::setArgs(Launch &launch) const {
     launch.args.setI32("dropout_offset_hi", half(dropoutOffset, 32));
     launch.args.setI32("dropout_keep", static_cast<int32_t>(dropoutKeep));
     launch.args.setF32("dropout_scale", dropoutScale);
+    launch.args.setPtr("dropout_offset_ptr", dropoutOffsetPtr);
   }
 }
 

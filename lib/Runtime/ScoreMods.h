@@ -49,6 +49,8 @@ struct ScoreMods {
   uint32_t dropoutKeep = 256;
   float dropoutScale = 1;
   uint64_t dropoutSeed = 0, dropoutOffset = 0;
+  /// Or the device pointer the kernel reads the offset from.
+  const uint64_t *dropoutOffsetPtr = nullptr;
 
   /// Adds the features to a kernel request.
   void addFeatures(FeatureMap &request) const;
@@ -85,9 +87,10 @@ fa4_status resolveScoreMods(int causal, int local, int64_t windowLeft,
 fa4_status resolveAlibi(const float *slopes, int64_t batchStride,
                         int64_t batch, int64_t nheads, ScoreMods &mods);
 
-/// Adds dropout (`p` 0: none) to `mods`: p finite in [0, 1).
+/// Adds dropout (`p` 0: none) to `mods`: p finite in [0, 1); `offsetPtr`
+/// (null: `offset`) 8-byte aligned, and only with p > 0.
 fa4_status resolveDropout(float p, uint64_t seed, uint64_t offset,
-                          ScoreMods &mods);
+                          const uint64_t *offsetPtr, ScoreMods &mods);
 
 /// Adds block-sparse lists (`sparse.mask_block_cnt` NULL: none) to `mods`:
 /// pointers 4-byte aligned, heads 1 or `nheads`, block sizes positive,

@@ -99,7 +99,8 @@ fa4_status fa4::rt::validateVarlen(const fa4_varlen_fwd_params &p,
   if (fa4_status s = resolveSink(p.learnable_sink, t.mods); s != FA4_SUCCESS)
     return s;
   if (fa4_status s =
-          resolveDropout(p.dropout_p, p.dropout_seed, p.dropout_offset, t.mods);
+          resolveDropout(p.dropout_p, p.dropout_seed, p.dropout_offset,
+                         p.dropout_offset_ptr, t.mods);
       s != FA4_SUCCESS)
     return s;
   if (fa4_status s = resolveBlockSparse(p.block_sparse, p.nheads_q,

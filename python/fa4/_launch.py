@@ -46,22 +46,30 @@ def _set_common(p, q, lse, softmax_scale, causal, window_size, softcap, alibi_sl
 
 
 def philox_state(device, streams):
-    """(seed, offset) for a dropout call from torch's CUDA generator of
-    `device`, whose offset is advanced as FlashAttention-2 advances it:
-    by 32 per (batch, head) stream (its counter reservation; fa4 uses one
-    of the 32), so the next call draws fresh masks, torch.manual_seed
-    reproduces a run, and the generator's state after a call is the one
-    FA2 leaves for whatever draws next."""
-    if torch.cuda.is_current_stream_capturing():
-        raise NotImplementedError(
-            "fa4: dropout under CUDA graph capture is not built (the seed and offset are read "
-            "from torch's generator at call time, so a replay would repeat one mask)")
+    """(seed, offset, offset_tensor) for a dropout call from torch's CUDA
+    generator of `device`, whose offset is advanced as FlashAttention-2
+    advances it: by 32 per (batch, head) stream (its counter reservation;
+    fa4 uses one of the 32), so the next call draws fresh masks,
+    torch.manual_seed reproduces a run, and the generator's state after a
+    call is the one FA2 leaves for whatever draws next. offset_tensor is
+    None then.
+
+    Under CUDA graph capture the host cannot know a replay's generator
+    offset, so offset_tensor is a one-element int64 device tensor that a
+    captured torch draw (random_) fills on every replay, before the kernel
+    reads it as its offset: each replay draws a fresh mask, and
+    torch.manual_seed before a replay reproduces it. The seed is the
+    generator's at capture time."""
     index = device.index if device.index is not None else torch.cuda.current_device()
     gen = torch.cuda.default_generators[index]
     seed = gen.initial_seed() & 0xFFFFFFFFFFFFFFFF
+    if torch.cuda.is_current_stream_capturing():
+        held = torch.empty(1, dtype=torch.int64, device=device)
+        held.random_()
+        return seed, 0, held
     offset = gen.get_offset()
     gen.set_offset(offset + streams * 32)
-    return seed, offset
+    return seed, offset, None
 
 
 def _fwd_params(q, k, v, out, lse, softmax_scale, causal, load_path, window_size,
@@ -213,7 +221,7 @@ def probs_block_n(q, k, v, softmax_scale, causal, dropout_p):
     (fa4_fwd_probs_block_n)."""
     lib = rt.library()
     p = _fwd_params(q, k, v, q, None, softmax_scale, causal, "cp_async", (-1, -1), 0.0,
-                    None, None, (dropout_p, 0, 0), None)
+                    None, None, (dropout_p, 0, 0, None), None)
     block_n = ctypes.c_int64(0)
     guard, _ = _on(q.device)
     with guard:

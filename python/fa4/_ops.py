@@ -73,7 +73,8 @@ def _as_operator_outputs(q, outputs):
 #===----------------------------------------------------------------------===#
 
 def _dropout(dropout_p, q, streams):
-    """(p, seed, offset) drawn from torch's generator when p > 0, else None."""
+    """(p, seed, offset, offset_tensor) drawn from torch's generator when p > 0,
+    else None (fa4._launch.philox_state)."""
     if dropout_p <= 0:
         return None
     return (dropout_p, *_launch.philox_state(q.device, streams))

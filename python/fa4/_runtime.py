@@ -88,6 +88,7 @@ class FwdParams(ctypes.Structure):
         ("dropout_p", ctypes.c_float),
         ("dropout_seed", ctypes.c_uint64),
         ("dropout_offset", ctypes.c_uint64),
+        ("dropout_offset_ptr", ctypes.c_void_p),
         ("s_dmask", ctypes.c_void_p),
         ("s_dmask_strides", ctypes.c_int64 * 3),
         ("block_sparse", BlockSparse),
@@ -140,6 +141,7 @@ class VarlenFwdParams(ctypes.Structure):
         ("dropout_p", ctypes.c_float),
         ("dropout_seed", ctypes.c_uint64),
         ("dropout_offset", ctypes.c_uint64),
+        ("dropout_offset_ptr", ctypes.c_void_p),
         ("block_sparse", BlockSparse),
     ]
 
@@ -214,9 +216,12 @@ class DeviceInfo(ctypes.Structure):
 
 
 def set_dropout(p, dropout):
-    """dropout: None, or (p, seed, offset) into FwdParams / VarlenFwdParams."""
+    """dropout: None, or (p, seed, offset, offset_tensor) into FwdParams /
+    VarlenFwdParams; offset_tensor is None or a device int64 tensor whose
+    element the kernel reads as the offset (CUDA graph capture)."""
     if dropout is not None:
-        p.dropout_p, p.dropout_seed, p.dropout_offset = dropout
+        p.dropout_p, p.dropout_seed, p.dropout_offset, held = dropout
+        p.dropout_offset_ptr = held.data_ptr() if held is not None else None
 
 
 def set_block_sparse(p, lists):

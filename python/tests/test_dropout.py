@@ -207,10 +207,78 @@ def test_unbuilt_dropout_combinations_are_named():
                             learnable_sink=torch.zeros(4, device="cuda"))
     with pytest.raises(NotImplementedError, match="dropout"):
         fa4.flash_attn_func(q, k, v, dropout_p=0.1, load_path="tma")
-    with pytest.raises(NotImplementedError, match="CUDA graph capture"):
-        graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(graph):
-            fa4.flash_attn_func(q, k, v, dropout_p=0.1)
+
+
+def _capture(fn):
+    """fn captured in a CUDA graph (after a warm-up on a side stream, as
+    torch recommends); returns (graph, fn's outputs in the graph's pool)."""
+    side = torch.cuda.Stream()
+    side.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(side):
+        fn()
+    torch.cuda.current_stream().wait_stream(side)
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        outputs = fn()
+    return graph, outputs
+
+
+def _replay(graph, outputs, seed=None):
+    """One replay (after torch.manual_seed(seed) when given), the outputs
+    copied out."""
+    if seed is not None:
+        torch.manual_seed(seed)
+    graph.replay()
+    torch.cuda.synchronize()
+    return [t.clone() for t in outputs]
+
+
+@requires_gpu
+@pytest.mark.parametrize("causal", [False, True])
+def test_dropout_under_cuda_graph_capture(causal):
+    """Captured, each replay draws a fresh mask (the kernel reads its seed
+    and offset from a captured torch draw); torch.manual_seed before a
+    replay reproduces it; and each replay's output is the reference with
+    the mask its S_dmask reports."""
+    q, k, v = _inputs(2, 113, 203, 4, 2, 64, "bfloat16")
+    p = 0.3
+    graph, outputs = _capture(lambda: fa4.flash_attn_func(
+        q, k, v, dropout_p=p, causal=causal, return_attn_probs=True))
+    first = _replay(graph, outputs, seed=5)
+    again = _replay(graph, outputs, seed=5)
+    fresh = _replay(graph, outputs)
+    assert torch.equal(first[0], again[0]) and torch.equal(first[2], again[2]), \
+        "the same seed does not reproduce a replay"
+    assert not torch.equal(first[2] > 0, fresh[2] > 0), "consecutive replays drew one mask"
+    out, _, s_dmask = first
+    block_n = fa4.attn_probs_block_n(q, k, v, p, causal=causal)
+    attn, ref = _normalize_s_dmask(s_dmask, q, k, causal, block_n)
+    assert (attn - ref).abs().max().item() < 1e-2
+    visible = s_dmask[:, :, :113, :203]
+    kept = attn * (visible > 0) / (1 - p)
+    out_ref = torch.einsum("bhqk,bkhd->bqhd", kept, v.repeat_interleave(2, dim=2).float())
+    assert (out.float() - out_ref).abs().max().item() < 0.05
+    # The captured output is the eager kernel's with that mask: the same
+    # S_dmask signs where the probabilities are not zero.
+    nonzero = visible != 0
+    dropped = (visible < 0)[nonzero].float().mean().item()
+    assert abs(dropped - p) < 0.02, f"dropped fraction {dropped:.3f} for p = {p}"
+
+
+@requires_gpu
+def test_varlen_dropout_under_cuda_graph_capture():
+    """The varlen entry point captured: replays reproduce under one seed and
+    differ from each other, and p = 0 captures the plain kernel."""
+    q, k, v = _inputs(1, 300, 300, 4, 4, 64, "float16")
+    q, k, v = (t.squeeze(0) for t in (q, k, v))
+    cu = torch.tensor([0, 100, 300], dtype=torch.int32, device="cuda")
+    graph, outputs = _capture(lambda: (fa4.flash_attn_varlen_func(
+        q, k, v, cu, cu, 200, 200, dropout_p=0.2, causal=True),))
+    first = _replay(graph, outputs, seed=9)
+    again = _replay(graph, outputs, seed=9)
+    fresh = _replay(graph, outputs)
+    assert torch.equal(first[0], again[0])
+    assert not torch.equal(first[0], fresh[0])
 
 
 def _normalize_s_dmask(s_dmask, q, k, causal, block_n):

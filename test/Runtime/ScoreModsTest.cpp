@@ -107,11 +107,12 @@ FA4_TEST(badWindowsAndSoftcaps) {
 
 FA4_TEST(dropoutResolvesToThresholdScaleAndPhiloxState) {
   ScoreMods m;
-  EXPECT(resolveDropout(0.0f, 7, 9, m) == FA4_SUCCESS && !m.dropout);
+  EXPECT(resolveDropout(0.0f, 7, 9, nullptr, m) == FA4_SUCCESS && !m.dropout);
   FeatureMap request;
   m.addFeatures(request);
   EXPECT(request["dropout"] == "false");
-  EXPECT(resolveDropout(0.25f, 0x123456789abcdefULL, 42, m) == FA4_SUCCESS);
+  EXPECT(resolveDropout(0.25f, 0x123456789abcdefULL, 42, nullptr, m) ==
+         FA4_SUCCESS);
   EXPECT(m.dropout && m.dropoutKeep == 192 && m.dropoutScale == 1.0f / 0.75f &&
              m.dropoutSeed == 0x123456789abcdefULL && m.dropoutOffset == 42,
          "(keep %u, scale %g)", m.dropoutKeep,
@@ -120,19 +121,38 @@ FA4_TEST(dropoutResolvesToThresholdScaleAndPhiloxState) {
   EXPECT(request["dropout"] == "true");
   // The ends of the 8-bit resolution: p < 1/512 keeps every draw (256);
   // p > 511/512 keeps 1/256 of them (1), as FlashAttention-2 does.
-  EXPECT(resolveDropout(0.001f, 1, 0, m) == FA4_SUCCESS && m.dropoutKeep == 256,
+  EXPECT(resolveDropout(0.001f, 1, 0, nullptr, m) == FA4_SUCCESS &&
+             m.dropoutKeep == 256,
          "(keep %u)", m.dropoutKeep);
-  EXPECT(resolveDropout(0.999f, 1, 0, m) == FA4_SUCCESS && m.dropoutKeep == 1,
+  EXPECT(resolveDropout(0.999f, 1, 0, nullptr, m) == FA4_SUCCESS &&
+             m.dropoutKeep == 1,
          "(keep %u)", m.dropoutKeep);
   EXPECT(m.describe() == "non-causal dropout", "(%s)", m.describe().c_str());
   for (float p : {1.0f, -0.1f, 1.5f, std::nanf(""),
                   std::numeric_limits<float>::infinity()}) {
     EXPECT(
-        resolveDropout(p, 0, 0, m) == FA4_ERROR_INVALID_ARGUMENT &&
+        resolveDropout(p, 0, 0, nullptr, m) == FA4_ERROR_INVALID_ARGUMENT &&
             std::string(fa4_last_error()).find("dropout_p must be in [0, 1)") !=
                 std::string::npos,
         "(p %g: %s)", static_cast<double>(p), fa4_last_error());
   }
+  // A device-held offset (CUDA graph capture): 8-byte aligned, and only
+  // with dropout; it replaces dropout_offset (the kernel adds the two, so
+  // the parameters' offset goes as 0).
+  const uint64_t *state = reinterpret_cast<const uint64_t *>(0x7000);
+  EXPECT(resolveDropout(0.25f, 0, 99, state, m) == FA4_SUCCESS &&
+             m.dropoutOffsetPtr == state && m.dropoutOffset == 0,
+         "(offset %llu)", static_cast<unsigned long long>(m.dropoutOffset));
+  const uint64_t *misaligned = reinterpret_cast<const uint64_t *>(0x7004);
+  EXPECT(resolveDropout(0.25f, 0, 0, misaligned, m) == FA4_ERROR_MISALIGNED &&
+             std::string(fa4_last_error()) ==
+                 "dropout_offset_ptr (0x7004) is not 8-byte aligned",
+         "(%s)", fa4_last_error());
+  EXPECT(resolveDropout(0.0f, 0, 0, state, m) == FA4_ERROR_INVALID_ARGUMENT &&
+             std::string(fa4_last_error())
+                     .find("dropout_offset_ptr is set but "
+                           "dropout_p is 0") != std::string::npos,
+         "(%s)", fa4_last_error());
 }
 
 FA4_TEST(entryPointsCheckScoreMods) {
@@ -156,6 +176,11 @@ FA4_TEST(entryPointsCheckScoreMods) {
   EXPECT(fa4_fwd(&p, nullptr) == FA4_ERROR_INVALID_ARGUMENT);
   EXPECT(std::string(fa4_last_error()).find("dropout_p") != std::string::npos);
   p.dropout_p = 0;
+  p.dropout_offset_ptr = reinterpret_cast<const uint64_t *>(0x8000);
+  EXPECT(fa4_fwd(&p, nullptr) == FA4_ERROR_INVALID_ARGUMENT);
+  EXPECT(std::string(fa4_last_error()).find("dropout_offset_ptr") !=
+         std::string::npos);
+  p.dropout_offset_ptr = nullptr;
   // Window lengths are checked even when there is nothing to compute.
   p.seqlen_q = p.seqlen_k = int64_t(1) << 30;
   EXPECT(fa4_fwd(&p, nullptr) == FA4_ERROR_OVERFLOW, "(%s)", fa4_last_error());
@@ -172,6 +197,13 @@ FA4_TEST(entryPointsCheckScoreMods) {
   v.dropout_p = -0.5f;
   EXPECT(fa4_varlen_fwd(&v, nullptr) == FA4_ERROR_INVALID_ARGUMENT);
   EXPECT(std::string(fa4_last_error()).find("dropout_p") != std::string::npos);
+  v.dropout_p = 0.5f;
+  v.dropout_offset_ptr = reinterpret_cast<const uint64_t *>(0x8001);
+  EXPECT(fa4_varlen_fwd(&v, nullptr) == FA4_ERROR_MISALIGNED);
+  EXPECT(std::string(fa4_last_error()).find("dropout_offset_ptr") !=
+             std::string::npos,
+         "(%s)", fa4_last_error());
+  v.dropout_offset_ptr = nullptr;
   v.dropout_p = 0;
   v.local = 1, v.window_left = 4, v.window_right = 4;
   v.total_q = int64_t(1) << 30, v.total_k = int64_t(1) << 30;
@@ -284,7 +316,7 @@ FA4_TEST(combinationsBecomeTheSwitchableRequest) {
          m.alibiBatchStride == 0);
   // Softcap with dropout and no mask: the window (-1, -1).
   m = resolve(0, 0, -1, -1, 30.0f);
-  EXPECT(resolveDropout(0.1f, 1, 2, m) == FA4_SUCCESS);
+  EXPECT(resolveDropout(0.1f, 1, 2, nullptr, m) == FA4_SUCCESS);
   EXPECT(m.makeSwitchable() && m.windowLeft == -1 && m.windowRight == -1 &&
          m.dropout);
   request.clear();

@@ -172,6 +172,13 @@ typedef struct fa4_fwd_params {
   float dropout_p;
   uint64_t dropout_seed;
   uint64_t dropout_offset;
+  /* Or (NULL: dropout_offset as given): a device pointer, 8-byte aligned,
+   * to the uint64_t offset, which the kernel reads when it runs instead of
+   * dropout_offset. For CUDA graph capture: a kernel captured before this
+   * one writes a fresh offset for each replay, so each replay draws a fresh
+   * mask (the Python layer draws it with torch's generator). Needs
+   * dropout_p > 0. */
+  const uint64_t *dropout_offset_ptr;
   /* FlashAttention-2's S_dmask, its return_attn_probs testing aid (NULL:
    * none; needs dropout_p > 0). Per (batch, query head) a matrix of `dtype`
    * with at least round_up(seqlen_q, 128) rows and round_up(seqlen_k, 128)
@@ -312,6 +319,13 @@ typedef struct fa4_varlen_fwd_params {
   float dropout_p;
   uint64_t dropout_seed;
   uint64_t dropout_offset;
+  /* Or (NULL: dropout_offset as given): a device pointer, 8-byte aligned,
+   * to the uint64_t offset, which the kernel reads when it runs instead of
+   * dropout_offset. For CUDA graph capture: a kernel captured before this
+   * one writes a fresh offset for each replay, so each replay draws a fresh
+   * mask (the Python layer draws it with torch's generator). Needs
+   * dropout_p > 0. */
+  const uint64_t *dropout_offset_ptr;
   /* Block-sparse attention (mask_block_cnt NULL: dense); batch entry b is
    * sequence b and its q-blocks count from the sequence's first query. */
   fa4_block_sparse block_sparse;

@@ -474,24 +474,37 @@ fa4.kv_append @append dtype(f16) paged_kv
 
 // -----
 
-// Dropout: six run-time parameters (the Philox key, the 64-bit counter
-// offset, the keep threshold and 1 / (1 - p)); the stream of this (batch,
-// head) is offset + batch * nheads_q + head in 64 bits, computed once; in
-// the body the probabilities are dropped after the online softmax (whose
-// row sums stay those before dropout) and before they are packed for P V.
-// The keep bits are drawn next to their use, and the epilogue applies
+// Dropout: seven run-time parameters (the Philox key, the 64-bit counter
+// offset, the keep threshold, 1 / (1 - p), and a device pointer whose word
+// is added to the offset: CUDA graph capture; when it is null a zero word
+// of the module is read instead, branch-free); the word is made uniform
+// with redux.sync; the stream of this (batch, head) is offset + batch *
+// nheads_q + head in 64 bits, computed once; in the body the probabilities
+// are dropped after the online softmax (whose row sums stay those before
+// dropout) and before they are packed for P V. The keep bits are drawn next
+// to their use, keyed by the seed parameters, and the epilogue applies
 // 1 / (1 - p) once.
 // CHECK-LABEL: gpu.module @drop
-// CHECK: %softmax_scale: f32, %dropout_seed_lo: i32, %dropout_seed_hi: i32, %dropout_offset_lo: i32, %dropout_offset_hi: i32, %dropout_keep: i32, %dropout_scale: f32) kernel
+// CHECK: llvm.mlir.global internal @fa4_zero_dropout_offset(0 : i64) {addr_space = 1 : i32, alignment = 8 : i64} : i64
+// CHECK: %softmax_scale: f32, %dropout_seed_lo: i32, %dropout_seed_hi: i32, %dropout_offset_lo: i32, %dropout_offset_hi: i32, %dropout_keep: i32, %dropout_scale: f32, %dropout_offset_ptr: !llvm.ptr<1>) kernel
 // CHECK-SAME: causal = true, dropout = true
+// CHECK: %[[ZERO:.*]] = llvm.mlir.addressof @fa4_zero_dropout_offset : !llvm.ptr<1>
+// CHECK: %[[NULL:.*]] = llvm.mlir.zero : !llvm.ptr<1>
+// CHECK: %offset_from_memory = llvm.icmp "ne" %dropout_offset_ptr, %[[NULL]] : !llvm.ptr<1>
+// CHECK: %[[ADDR:.*]] = llvm.select %offset_from_memory, %dropout_offset_ptr, %[[ZERO]] : i1, !llvm.ptr<1>
+// CHECK: %[[HELD:.*]] = llvm.load %[[ADDR]] {alignment = 8 : i64} : !llvm.ptr<1> -> i64
+// CHECK: %[[HLO:.*]] = arith.trunci %[[HELD]] : i64 to i32
+// CHECK: nvvm.redux.sync  umin %[[HLO]], %c-1_i32 : i32 -> i32
+// CHECK: nvvm.redux.sync  umin
 // CHECK: %[[HI:.*]] = arith.extui %dropout_offset_hi : i32 to i64
 // CHECK: %[[LO:.*]] = arith.extui %dropout_offset_lo : i32 to i64
 // CHECK: %[[SH:.*]] = arith.shli %[[HI]], %{{.*}} : i64
 // CHECK: %[[OFF:.*]] = arith.ori %[[SH]], %[[LO]] : i64
+// CHECK: %dropout_offset = arith.addi %[[OFF]], %{{.*}} : i64
 // CHECK: %[[BH:.*]] = arith.muli %batch, %{{.*}} : i32
 // CHECK: %[[IDX:.*]] = arith.addi %[[BH]], %head : i32
 // CHECK: %[[IDX64:.*]] = arith.extui %[[IDX]] : i32 to i64
-// CHECK: %[[S:.*]] = arith.addi %[[OFF]], %[[IDX64]] : i64
+// CHECK: %[[S:.*]] = arith.addi %dropout_offset, %[[IDX64]] : i64
 // CHECK: %stream_lo = arith.trunci %[[S]] : i64 to i32
 // CHECK: %stream_hi = arith.trunci %{{.*}} : i64 to i32
 // CHECK: fa4.kv_loop
@@ -511,7 +524,7 @@ fa4.attention @drop dtype(bf16) head_dim(64) head_dim_v(64) causal dropout
 // dropout zeroes them) with the dropped ones negated, stored to columns
 // [key_col, key_col + 128) (64 x 128 tiles at D = 64 with dropout) of rows from q_row, rows past seqlen_q skipped.
 // CHECK-LABEL: gpu.module @drop_probs
-// CHECK: %dropout_scale: f32, %probs: !llvm.ptr<1>, %probs_batch_stride: i64, %probs_head_stride: i64, %probs_row_stride: i32) kernel
+// CHECK: %dropout_scale: f32, %dropout_offset_ptr: !llvm.ptr<1>, %probs: !llvm.ptr<1>, %probs_batch_stride: i64, %probs_head_stride: i64, %probs_row_stride: i32) kernel
 // CHECK-SAME: return_probs = true
 // CHECK: %probs_base = llvm.getelementptr %probs[%{{.*}}] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, bf16
 // CHECK: fa4.kv_loop

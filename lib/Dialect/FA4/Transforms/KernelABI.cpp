@@ -138,6 +138,10 @@ static constexpr ParamSpec kAttentionParams[] = {
     {"dropout_offset_hi", ParamKind::I32, dropout},
     {"dropout_keep", ParamKind::I32, dropout},
     {"dropout_scale", ParamKind::F32, dropout},
+    // Or, when not null, the offset as a u64 in device memory, read once by
+    // each CTA (CUDA graph capture: a captured kernel writes it, so every
+    // replay draws fresh masks).
+    {"dropout_offset_ptr", ParamKind::GlobalPtr, dropout},
     // S_dmask (return_probs): (batch, nheads_q, rows, columns) in the
     // kernel's dtype, column stride 1; the rows below seqlen_q and every
     // visited key block's columns are written.

@@ -53,7 +53,8 @@ public:
   AttentionBuilder(OpBuilder &b, Location loc, const KernelVariant &variant,
                    gpu::GPUFuncOp func)
       : b(b), loc(loc), variant(variant), def(variant.def),
-        config(variant.config), args(func, getKernelParams(variant)) {}
+        config(variant.config), args(func, getKernelParams(variant)),
+        module(func->getParentOfType<gpu::GPUModuleOp>()) {}
 
   void build();
 
@@ -113,6 +114,9 @@ private:
   /// Block-sparse: this m-block's mask and full lists and their counts.
   void buildBlockLists();
   Value buildLoop();
+  /// The address of a zero u64 in the module's global memory (created on
+  /// first use): what dropout reads when dropout_offset_ptr is null.
+  Value getOrCreateZeroWord();
   void buildLoopBody(Block *body, Value q);
   void buildEpilogue(Value o, Value m, Value l);
   /// Split-KV with num_splits > 1: this split's normalized O and LSE, fp32,
@@ -129,6 +133,8 @@ private:
   AttentionOp def;
   const KernelConfig &config;
   KernelArgs args;
+  /// The kernel's module (module-level globals go there).
+  gpu::GPUModuleOp module;
 
   // Set by the prologue.
   Value head, batch, kvHead;
@@ -424,6 +430,20 @@ void AttentionBuilder::buildMBlock(Value mBlock) {
   buildEpilogue(oFinal, mFinal, lFinal);
 }
 
+Value AttentionBuilder::getOrCreateZeroWord() {
+  static constexpr StringLiteral kName = "fa4_zero_dropout_offset";
+  if (!module.lookupSymbol(kName)) {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(module.getBody());
+    LLVM::GlobalOp::create(b, loc, b.getI64Type(), /*isConstant=*/false,
+                           LLVM::Linkage::Internal, kName,
+                           b.getI64IntegerAttr(0), /*alignment=*/8,
+                           /*addrSpace=*/1);
+  }
+  return LLVM::AddressOfOp::create(
+      b, loc, LLVM::LLVMPointerType::get(b.getContext(), 1), kName);
+}
+
 void AttentionBuilder::buildRangeAndState() {
   MLIRContext *ctx = b.getContext();
   Type elementType = def.getElementType();
@@ -524,21 +544,50 @@ void AttentionBuilder::buildRangeAndState() {
     Value perScale = arith::DivFOp::create(b, loc, slope, scale);
     alibiSlope = named(arith::NegFOp::create(b, loc, perScale), "alibi_scaled");
   }
-  // Dropout: stream = offset + batch * nheads_q + head, 64-bit (the grid's
-  // y is the query heads; batch is the sequence for varlen).
+  // Dropout: offset = the parameters' halves + the u64 at
+  // dropout_offset_ptr, or at a zero word of the module when it is null (the
+  // runtime passes halves of 0 with a pointer); stream = offset + batch *
+  // nheads_q + head, 64-bit (the grid's y is the query heads; batch is the
+  // sequence for varlen). Every lane loads the same word and redux.sync
+  // says so to ptxas, which then keeps the stream in uniform registers as
+  // it does the parameters' alone: a plain load, or a select or branch
+  // between the two sources, leaves it in two vector registers across the
+  // key loop, which spilled the paged d = 256 causal dropout kernels. The
+  // seed stays a parameter: the round keys derived from it are constant-bank
+  // operands, not registers.
   if (variant.isDropout()) {
-    Type i64 = b.getI64Type();
+    Type i32 = b.getI32Type(), i64 = b.getI64Type();
+    Value c32 = arith::ConstantIntOp::create(b, loc, i64, 32);
+    Value offsetPtr = args["dropout_offset_ptr"];
+    Value zeroWord = getOrCreateZeroWord();
+    Value null = LLVM::ZeroOp::create(b, loc, offsetPtr.getType());
+    Value fromMemory = named(
+        LLVM::ICmpOp::create(b, loc, LLVM::ICmpPredicate::ne, offsetPtr, null),
+        "offset_from_memory");
+    Value address =
+        LLVM::SelectOp::create(b, loc, fromMemory, offsetPtr, zeroWord);
+    Value loaded = LLVM::LoadOp::create(b, loc, i64, address, /*alignment=*/8);
+    Value all = arith::ConstantIntOp::create(b, loc, i32, -1);
+    auto uniform = [&](Value word) {
+      return ext64(
+          NVVM::ReduxOp::create(b, loc, i32, word, NVVM::ReduxKind::UMIN, all));
+    };
+    Value loadedLo = uniform(arith::TruncIOp::create(b, loc, i32, loaded));
+    Value loadedHi = uniform(arith::TruncIOp::create(
+        b, loc, i32, arith::ShRUIOp::create(b, loc, loaded, c32)));
+    Value fromPointer = arith::OrIOp::create(
+        b, loc, arith::ShLIOp::create(b, loc, loadedHi, c32), loadedLo);
     Value hi = ext64(args["dropout_offset_hi"]);
     Value lo = ext64(args["dropout_offset_lo"]);
-    Value shifted = arith::ShLIOp::create(
-        b, loc, hi, arith::ConstantIntOp::create(b, loc, i64, 32));
-    Value offset = arith::OrIOp::create(b, loc, shifted, lo);
+    Value fromParams = arith::OrIOp::create(
+        b, loc, arith::ShLIOp::create(b, loc, hi, c32), lo);
+    Value read = arith::AddIOp::create(b, loc, fromParams, fromPointer);
+    Value offset = named(read, "dropout_offset");
     Value index = ext64(add(mul(batch, gridDim(gpu::Dimension::y)), head));
     Value stream = arith::AddIOp::create(b, loc, offset, index);
     dropoutStreamLo = named(
         arith::TruncIOp::create(b, loc, b.getI32Type(), stream), "stream_lo");
-    Value high = arith::ShRUIOp::create(
-        b, loc, stream, arith::ConstantIntOp::create(b, loc, i64, 32));
+    Value high = arith::ShRUIOp::create(b, loc, stream, c32);
     dropoutStreamHi = named(
         arith::TruncIOp::create(b, loc, b.getI32Type(), high), "stream_hi");
   }
