@@ -20,7 +20,8 @@ import torch
 import triton.testing
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "python"))
+if "PYTHONPATH" not in os.environ:  # the old library runs with its own Python
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "python"))
 import fa4  # noqa: E402
 
 
