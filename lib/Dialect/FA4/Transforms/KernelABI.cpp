@@ -138,8 +138,9 @@ static constexpr ParamSpec kAttentionParams[] = {
     {"dropout_offset_hi", ParamKind::I32, dropout},
     {"dropout_keep", ParamKind::I32, dropout},
     {"dropout_scale", ParamKind::F32, dropout},
-    // Or, when not null, the offset as a u64 in device memory, read once by
-    // each CTA (CUDA graph capture: a captured kernel writes it, so every
+    // A u64 in device memory added to the offset (the runtime then passes
+    // halves of 0), read once by each CTA; null reads a zero word of the
+    // module (CUDA graph capture: a captured kernel writes it, so every
     // replay draws fresh masks).
     {"dropout_offset_ptr", ParamKind::GlobalPtr, dropout},
     // S_dmask (return_probs): (batch, nheads_q, rows, columns) in the

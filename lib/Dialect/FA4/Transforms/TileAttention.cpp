@@ -581,15 +581,15 @@ void AttentionBuilder::buildRangeAndState() {
     Value lo = ext64(args["dropout_offset_lo"]);
     Value fromParams = arith::OrIOp::create(
         b, loc, arith::ShLIOp::create(b, loc, hi, c32), lo);
-    Value read = arith::AddIOp::create(b, loc, fromParams, fromPointer);
-    Value offset = named(read, "dropout_offset");
+    Value offset = named(arith::AddIOp::create(b, loc, fromParams, fromPointer),
+                         "dropout_offset");
     Value index = ext64(add(mul(batch, gridDim(gpu::Dimension::y)), head));
     Value stream = arith::AddIOp::create(b, loc, offset, index);
-    dropoutStreamLo = named(
-        arith::TruncIOp::create(b, loc, b.getI32Type(), stream), "stream_lo");
+    dropoutStreamLo =
+        named(arith::TruncIOp::create(b, loc, i32, stream), "stream_lo");
     Value high = arith::ShRUIOp::create(b, loc, stream, c32);
-    dropoutStreamHi = named(
-        arith::TruncIOp::create(b, loc, b.getI32Type(), high), "stream_hi");
+    dropoutStreamHi =
+        named(arith::TruncIOp::create(b, loc, i32, high), "stream_hi");
   }
   if (variant.isReturnProbs())
     probsBase = named(headBase("probs", def.getElementType(), batch, head),
