@@ -38,9 +38,9 @@ using llvm::StringRef;
 /// The passes of LLVM's O3 and NVPTX code-generation pipelines that fa4 does
 /// not run, by the names their pass managers report; `#n` is the n-th run of
 /// the pass on a function. The byte-identical PTX is the proof that each can
-/// go; the reasons it holds: the module reaches LLVM canonicalized and CSE'd
-/// by MLIR, one kernel (two with a split-KV combine) without calls, memcpys
-/// or stores that a later store overwrites.
+/// go; the reasons it holds: the module reaches LLVM folded (by the dialect
+/// conversions) and CSE'd by MLIR, one kernel (two with a split-KV combine)
+/// without calls, memcpys or stores that a later store overwrites.
 static constexpr llvm::StringLiteral kSkippedPasses[] = {
     // O3. No indirect calls; no constants left for a second SCCP after
     // IPSCCP; no dead or overwritten stores, memcpys, or unreachable
