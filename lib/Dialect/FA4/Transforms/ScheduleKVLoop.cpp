@@ -12,7 +12,8 @@
 //        2 stages: wait; load K[next], V[next] into the other stage; body
 //    }
 //
-//  TMA (#fa4.tma): a producer warp group and MMA warps.
+//  TMA (#fa4.tma, ScheduleKVLoopTMA.cpp): a producer warp group and MMA
+//  warps.
 //    barriers full[s], empty[s], q_full
 //    warp_specialize producer {
 //      TMA Q; for each block i: wait empty[i % S] (from round 1), arm
@@ -42,6 +43,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "KVLoopScheduler.h"
+
 #include "fa4/Dialect/FA4/IR/FA4Ops.h"
 #include "fa4/Dialect/FA4/IR/FA4Target.h"
 #include "fa4/Dialect/FA4/Transforms/Passes.h"
@@ -52,8 +55,6 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
-
-#include <tuple>
 
 namespace mlir {
 namespace fa4 {
@@ -96,125 +97,11 @@ static LogicalResult verifyOneStageBody(KVLoopOp loop, Operation *split) {
   return success();
 }
 
-/// Which element mask a cloned body applies.
-enum class MaskUse {
-  /// fa4.mask dropped: the block lies inside every edge.
-  None,
-  /// fa4.mask as written: the key limit and the diagonals.
-  Full,
-  /// fa4.mask without its diagonals: a full-list block at the key limit.
-  KeyLimit,
-};
+} // namespace
 
-/// How a loop chooses each block's mask.
-enum class BlockKind {
-  Masked,
-  Unmasked,
-  /// A full-list block: unmasked inside [full_begin, full_end), else the
-  /// key limit only.
-  FullList,
-};
-
-class Scheduler {
-public:
-  Scheduler(KVLoopOp loop, const TargetInfo &target)
-      : loop(loop), b(loop), loc(loop.getLoc()), target(target),
-        stages(static_cast<int64_t>(loop.getStages())),
-        tileN(cast<SmemTileType>(loop.getKArg().getType()).getRows()) {}
-
-  LogicalResult run();
-
-private:
-  Value i32(int64_t v) {
-    return arith::ConstantIntOp::create(b, loc, b.getI32Type(), v);
-  }
-  Value sub(Value x, Value y) { return arith::SubIOp::create(b, loc, x, y); }
-  Value mul(Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); }
-  Value maxS(Value x, Value y) { return arith::MaxSIOp::create(b, loc, x, y); }
-  Value minS(Value x, Value y) { return arith::MinSIOp::create(b, loc, x, y); }
-  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
-  Value remU(Value x, int64_t d) {
-    return arith::RemUIOp::create(b, loc, x, i32(d));
-  }
-  Value divU(Value x, int64_t d) {
-    return arith::DivUIOp::create(b, loc, x, i32(d));
-  }
-  Value cmp(arith::CmpIPredicate p, Value x, Value y) {
-    return arith::CmpIOp::create(b, loc, p, x, y);
-  }
-  /// `list` rotated left by one: the stage order of the next iteration.
-  static SmallVector<Value> rotate(ValueRange list) {
-    SmallVector<Value> out(list.drop_front());
-    out.push_back(list.front());
-    return out;
-  }
-  Value begin() { return loop.getBegin(); }
-  Value end() { return loop.getEnd(); }
-  size_t numState() { return loop.getInit().size(); }
-
-  // ---- Common ----
-  void createStageBuffers();
-  void loadQ(Value barriers);
-  void loadK(Value row, Value dest, Value barriers = {}, Value index = {});
-  void loadV(Value row, Value dest, Value barriers = {}, Value index = {});
-  /// Q as the body reads it: the shared-memory tile, or its A fragments.
-  Value readQ();
-  /// Clones the body for block `n` with tiles `k`, `v` and `state`, its
-  /// fa4.mask as `use` says; runs `atStateUpdate` before the first op that
-  /// reads the state. Returns the next state.
-  SmallVector<Value> cloneBody(Value n, Value q, Value k, Value v,
-                               ValueRange state, MaskUse use,
-                               function_ref<void()> atStateUpdate = {});
-  /// The body for block `n` of a loop of `kind`: a full-list block chooses
-  /// its mask by n in an scf.if, both branches with `atStateUpdate`.
-  SmallVector<Value> buildBody(Value n, Value q, Value k, Value v,
-                               ValueRange state, BlockKind kind,
-                               function_ref<void()> atStateUpdate = {});
-  /// The (masked, unmasked[, masked]) block ranges of the visit order, as
-  /// (lo, hi, masked): blocks hi - 1 down to lo.
-  SmallVector<std::tuple<Value, Value, bool>> getPhases();
-
-  // ---- cp.async ----
-  void buildCpAsync();
-  /// One visit of block n (its first key row `kvRow`): waits, loads, the
-  /// body, and when `hasNext` the prefetch of the next block, whose first
-  /// row `nextRow` builds. `iter` is the state, then (two stages) the stage
-  /// buffers; returns what the loop yields for them.
-  SmallVector<Value> buildCpAsyncStep(Value n, Value kvRow, Value hasNext,
-                                      function_ref<Value()> nextRow,
-                                      ValueRange iter, Value q, BlockKind kind);
-  SmallVector<Value> buildCpAsyncLoop(Value lo, Value hi, Value q,
-                                      ValueRange init, bool masked);
-  // ---- Block lists ----
-  /// The block of tile `tile` of entry `entry` (over both lists; clamped
-  /// to the last entry, so that a position past the lists reads inside
-  /// them).
-  Value listBlock(Value entry, Value tile);
-  /// (entry, tile) of the next visit position.
-  std::pair<Value, Value> advance(Value entry, Value tile);
-  /// Positions [lo, hi) of the lists; `iter` ends with the blocks at
-  /// positions lo and lo + 1 and the (entry, tile) of lo + 2.
-  SmallVector<Value> buildCpAsyncListLoop(Value lo, Value hi, Value q,
-                                          ValueRange init, BlockKind kind);
-  // ---- TMA ----
-  void buildWarpSpecialized();
-  void buildProducer(Value count);
-  SmallVector<Value> buildConsumerLoop(Value iBegin, Value iEnd, Value q,
-                                       ValueRange init, bool masked);
-
-  KVLoopOp loop;
-  OpBuilder b;
-  Location loc;
-  const TargetInfo &target;
-  int64_t stages, tileN;
-  SmallVector<Value> kStages, vStages;
-  Operation *stateUpdate = nullptr;
-  // TMA: the full/empty barrier rings and Q's barrier.
-  Value fullBars, emptyBars, qBar;
-  // Block lists: positions in all, the mask list's, the last entry over
-  // both lists, and the first entry past the keys (ceil(end / r)).
-  Value listTotal, maskEnd, lastEntry, entryLimit;
-};
+using mlir::fa4::detail::BlockKind;
+using mlir::fa4::detail::MaskUse;
+using mlir::fa4::detail::Scheduler;
 
 void Scheduler::createStageBuffers() {
   auto kType = cast<SmemTileType>(loop.getKArg().getType());
@@ -532,161 +419,6 @@ void Scheduler::buildCpAsync() {
   loop.erase();
 }
 
-//===----------------------------------------------------------------------===//
-// TMA warp-specialized schedule
-//===----------------------------------------------------------------------===//
-
-SmallVector<Value> Scheduler::buildConsumerLoop(Value iBegin, Value iEnd,
-                                                Value q, ValueRange init,
-                                                bool masked) {
-  size_t nState = numState();
-  Value upper = maxS(iEnd, iBegin);
-  Value step = i32(1);
-  auto forOp = scf::ForOp::create(
-      b, loc, iBegin, upper, step, init,
-      [&](OpBuilder &, Location, Value i, ValueRange iter) {
-        // Block n = end - 1 - i sits in stage i % S, in its round i / S.
-        Value n = sub(sub(end(), i32(1)), i);
-        Value stage = remU(i, stages);
-        Value parity = remU(divU(i, stages), 2);
-        ValueRange ks = iter.slice(nState, stages);
-        ValueRange vs = iter.slice(nState + stages, stages);
-        BarrierWaitOp::create(b, loc, fullBars, stage, parity);
-        SmallVector<Value> next =
-            cloneBody(n, q, ks.front(), vs.front(), iter.take_front(nState),
-                      masked ? MaskUse::Full : MaskUse::None);
-        // Every thread is done reading stage i % S: hand it back.
-        BarrierArriveOp::create(b, loc, emptyBars, stage);
-        llvm::append_range(next, rotate(ks));
-        llvm::append_range(next, rotate(vs));
-        scf::YieldOp::create(b, loc, next);
-      });
-  forOp->setAttr("fa4.loop", b.getStringAttr(masked ? "masked" : "unmasked"));
-  return SmallVector<Value>(forOp.getResults());
-}
-
-void Scheduler::buildProducer(Value count) {
-  auto kType = cast<SmemTileType>(loop.getKArg().getType());
-  auto vType = cast<SmemTileType>(loop.getVArg().getType());
-  int64_t kvBytes = kType.getSizeInBytes() + vType.getSizeInBytes();
-  int64_t qBytes = loop.getQTile().getType().getSizeInBytes();
-  Value nonEmpty = cmp(arith::CmpIPredicate::sgt, count, i32(0));
-  scf::IfOp::create(b, loc, nonEmpty, [&](OpBuilder &, Location) {
-    // Q once; it completes on its own barrier.
-    Value first = i32(0);
-    BarrierArriveTxOp::create(b, loc, qBar, first, qBytes);
-    loadQ(qBar);
-    SmallVector<Value> init(kStages);
-    llvm::append_range(init, vStages);
-    Value lower = i32(0);
-    Value step = i32(1);
-    auto forOp = scf::ForOp::create(
-        b, loc, lower, count, step, init,
-        [&](OpBuilder &, Location, Value i, ValueRange iter) {
-          Value n = sub(sub(end(), i32(1)), i);
-          Value stage = remU(i, stages);
-          // From round 1 on, the stage must first be released by every
-          // MMA thread (phase (round - 1) % 2 of its empty barrier).
-          Value reuse = cmp(arith::CmpIPredicate::sge, i, i32(stages));
-          scf::IfOp::create(b, loc, reuse, [&](OpBuilder &, Location) {
-            Value round = divU(i, stages);
-            Value parity = remU(sub(round, i32(1)), 2);
-            BarrierWaitOp::create(b, loc, emptyBars, stage, parity);
-            scf::YieldOp::create(b, loc);
-          });
-          // Arm the full barrier with the bytes of K and V, then load them.
-          ValueRange ks = iter.take_front(stages), vs = iter.drop_front(stages);
-          BarrierArriveTxOp::create(b, loc, fullBars, stage, kvBytes);
-          Value row = mul(n, i32(tileN));
-          loadK(row, ks.front(), fullBars, stage);
-          loadV(row, vs.front(), fullBars, stage);
-          SmallVector<Value> next = rotate(ks);
-          llvm::append_range(next, rotate(vs));
-          scf::YieldOp::create(b, loc, next);
-        });
-    forOp->setAttr("fa4.loop", b.getStringAttr("producer"));
-    scf::YieldOp::create(b, loc);
-  });
-}
-
-void Scheduler::buildWarpSpecialized() {
-  MLIRContext *ctx = b.getContext();
-  createStageBuffers();
-  // ---- Barriers: full (TMA -> MMA), empty (MMA -> TMA), Q ----
-  fullBars = SmemBarriersOp::create(
-      b, loc, MBarriersType::get(ctx, stages), "full", IntegerAttr());
-  emptyBars = SmemBarriersOp::create(
-      b, loc, MBarriersType::get(ctx, stages), "empty", IntegerAttr());
-  qBar = SmemBarriersOp::create(b, loc, MBarriersType::get(ctx, 1), "q_full",
-                                IntegerAttr());
-  // A full barrier completes when the producer's arrive.expect_tx and the
-  // TMA bytes are in; an empty one when every MMA thread has arrived.
-  auto acc = cast<AccTileType>(loop.getInit().front().getType());
-  KernelConfig config;
-  config.numWarps = acc.getWarps();
-  config.warpSpecialized = true;
-  BarrierInitOp::create(b, loc, fullBars, 1);
-  BarrierInitOp::create(b, loc, emptyBars, config.numThreads());
-  BarrierInitOp::create(b, loc, qBar, 1);
-
-  Value span = sub(end(), begin());
-  Value count = maxS(span, i32(0));
-  std::optional<RegisterSplit> split = getRegisterSplit(config, target);
-  auto ws = WarpSpecializeOp::create(
-      b, loc, config.numWarps,
-      split ? b.getI64IntegerAttr(split->producer) : IntegerAttr(),
-      split ? b.getI64IntegerAttr(split->consumer) : IntegerAttr());
-
-  // ---- Producer: one thread issues every TMA load ----
-  {
-    OpBuilder::InsertionGuard g(b);
-    b.createBlock(&ws.getProducer());
-    buildProducer(count);
-  }
-
-  // ---- MMA warps: the loop and everything after it ----
-  Block *consumers = b.createBlock(&ws.getConsumers());
-  b.setInsertionPointToStart(consumers);
-  Value nonEmpty = cmp(arith::CmpIPredicate::sgt, end(), begin());
-  auto guard = GuardOp::create(b, loc, nonEmpty, loop.getInit());
-  {
-    OpBuilder::InsertionGuard g(b);
-    b.setInsertionPointToStart(b.createBlock(&guard.getBody()));
-    Value first = i32(0);
-    BarrierWaitOp::create(b, loc, qBar, first, /*phase=*/i32(0));
-    Value q = readQ();
-    SmallVector<Value> state(loop.getInit());
-    llvm::append_range(state, kStages);
-    llvm::append_range(state, vStages);
-    // Visit positions [0, end - full_end) are the masked blocks, then the
-    // unmasked ones up to the count (or to end - full_begin, then the
-    // left-edge masked ones).
-    Value masked = sub(end(), loop.getFullEnd());
-    SmallVector<std::tuple<Value, Value, bool>> phases = getPhases();
-    state = buildConsumerLoop(i32(0), masked, q, state, /*masked=*/true);
-    if (phases.size() == 2) {
-      state = buildConsumerLoop(masked, count, q, state, /*masked=*/false);
-    } else {
-      Value unmaskedEnd = sub(end(), loop.getFullBegin());
-      state = buildConsumerLoop(masked, unmaskedEnd, q, state, false);
-      state = buildConsumerLoop(unmaskedEnd, count, q, state, true);
-    }
-    YieldOp::create(b, loc, ValueRange(state).take_front(numState()));
-  }
-  // Only the MMA warps hold O: whatever follows the loop in its block (the
-  // epilogue) is theirs.
-  SmallVector<Operation *> after;
-  for (Operation *op = loop->getNextNode(); op; op = op->getNextNode()) {
-    if (op->hasTrait<OpTrait::IsTerminator>())
-      break;
-    after.push_back(op);
-  }
-  for (Operation *op : after)
-    op->moveBefore(consumers, consumers->end());
-  loop.replaceAllUsesWith(guard.getResults());
-  loop.erase();
-}
-
 LogicalResult Scheduler::run() {
   stateUpdate = findStateUpdate(loop);
   if (stages == 1 && failed(verifyOneStageBody(loop, stateUpdate)))
@@ -698,6 +430,8 @@ LogicalResult Scheduler::run() {
     buildCpAsync();
   return success();
 }
+
+namespace {
 
 struct FA4ScheduleKVLoopPass final
     : fa4::impl::FA4ScheduleKVLoopPassBase<FA4ScheduleKVLoopPass> {
