@@ -3,7 +3,9 @@
 //
 // RUN: fa4-opt %s --fa4-to-ptx="chip=sm_120a" | FileCheck %s --check-prefix=PTX
 // RUN: fa4-opt %s --fa4-to-llvm="chip=sm_120a" | FileCheck %s --check-prefix=LLVM
-// RUN: fa4-opt %s --pass-pipeline='builtin.module(fa4-tile-attention{chip=sm_120a}, gpu.module(fa4-schedule-kv-loop, fa4-scope-attention, convert-fa4-to-nvvm, convert-scf-to-cf, convert-gpu-to-nvvm{use-bare-ptr-memref-call-conv=1 index-bitwidth=32}, convert-vector-to-llvm, convert-arith-to-llvm, convert-nvvm-to-llvm, reconcile-unrealized-casts, canonicalize, cse))' | FileCheck %s --check-prefix=LLVM
+// RUN: fa4-opt %s --pass-pipeline='builtin.module(fa4-tile-attention{chip=sm_120a}, gpu.module(fa4-schedule-kv-loop, fa4-scope-attention, convert-fa4-to-nvvm, convert-scf-to-cf, convert-gpu-to-nvvm{use-bare-ptr-memref-call-conv=1 index-bitwidth=32}, convert-nvvm-to-llvm, reconcile-unrealized-casts, cse))' > %t.spelled
+// RUN: FileCheck %s --check-prefix=LLVM < %t.spelled
+// RUN: fa4-opt %s --fa4-to-llvm="chip=sm_120a" | diff - %t.spelled
 
 // PTX-LABEL: gpu.binary @fwd
 // PTX-SAME: #nvvm.target<O = 3, chip = "sm_120a", features = "+ptx87">

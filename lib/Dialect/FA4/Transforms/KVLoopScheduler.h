@@ -1,4 +1,4 @@
-//===- KVLoopScheduler.h - one fa4.kv_loop's load schedule -----*- C++ -*-===//
+//===- KVLoopScheduler.h - one fa4.kv_loop's load schedule ------*- C++ -*-===//
 //
 // fa4-schedule-kv-loop's builder: the cp.async schedules and the shared
 // pieces (ScheduleKVLoop.cpp), and the TMA warp-specialized schedule

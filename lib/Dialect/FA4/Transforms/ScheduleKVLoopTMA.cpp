@@ -14,7 +14,6 @@
 
 using namespace mlir;
 using namespace mlir::fa4;
-using mlir::fa4::detail::BlockKind;
 using mlir::fa4::detail::MaskUse;
 using mlir::fa4::detail::Scheduler;
 
