@@ -73,6 +73,11 @@ private:
   /// the first row of a packed (varlen) sequence.
   Value sequenceBase(StringRef tensor, Type elementType, Value start,
                      Value head);
+  /// CTA x's m-block, heaviest first when causal.
+  Value buildGridMBlock();
+  /// Paged K/V: kBase, vBase (the KV head's first element) and blockTable
+  /// (the batch entry's row).
+  void buildPagedBases();
 
   // ---- The four parts ----
   void buildDensePrologue();

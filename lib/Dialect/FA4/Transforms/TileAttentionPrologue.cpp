@@ -46,6 +46,31 @@ Value AttentionBuilder::sequenceBase(StringRef tensor, Type elementType,
                              args[name], ValueRange{offset});
 }
 
+/// The m-block of CTA x: causal CTAs run longest-first (m-blocks near the
+/// end see the most keys), so CTA x computes the x-th from the last.
+Value AttentionBuilder::buildGridMBlock() {
+  Value mBlock = blockId(gpu::Dimension::x);
+  if (variant.isCausal()) {
+    Value numMBlocks = gridDim(gpu::Dimension::x);
+    mBlock = sub(sub(numMBlocks, i32(1)), mBlock);
+  }
+  return named(mBlock, "m_block");
+}
+
+/// Paged K/V: the pages hold every sequence, so the bases are the KV
+/// head's first element, and the batch entry's row of the block table.
+void AttentionBuilder::buildPagedBases() {
+  Type elementType = def.getElementType();
+  Value zero = i32(0);
+  kBase = named(sequenceBase("k", elementType, zero, kvHead), "k_base");
+  vBase = named(sequenceBase("v", elementType, zero, kvHead), "v_base");
+  Value rowOffset = mul(batch, args["block_table_stride"]);
+  blockTable = named(LLVM::GEPOp::create(b, loc, args["block_table"].getType(),
+                                         b.getI32Type(), args["block_table"],
+                                         ValueRange{rowOffset}),
+                     "table");
+}
+
 //===----------------------------------------------------------------------===//
 // Prologue
 //===----------------------------------------------------------------------===//
@@ -54,12 +79,7 @@ Value AttentionBuilder::sequenceBase(StringRef tensor, Type elementType,
 /// longest-first (m-blocks near the end see the most keys).
 void AttentionBuilder::buildDensePrologue() {
   Type elementType = def.getElementType();
-  Value mBlock = blockId(gpu::Dimension::x);
-  if (variant.isCausal()) {
-    Value numMBlocks = gridDim(gpu::Dimension::x);
-    mBlock = sub(sub(numMBlocks, i32(1)), mBlock);
-  }
-  named(mBlock, "m_block");
+  Value mBlock = buildGridMBlock();
   head = named(blockId(gpu::Dimension::y), "head");
   batch = named(blockId(gpu::Dimension::z), "batch");
   // GQA/MQA: query head h reads key/value head h / (Hq / Hkv).
@@ -146,14 +166,7 @@ Value AttentionBuilder::buildVarlenSequence() {
     Value capacity = mul(args["max_pages"], args["page_size"]);
     seqlenK = named(minS(seqlenK, capacity), "seqlen_k");
     // Pages hold every sequence: the base is the head's first element.
-    Value zero = i32(0);
-    kBase = named(sequenceBase("k", elementType, zero, kvHead), "k_base");
-    vBase = named(sequenceBase("v", elementType, zero, kvHead), "v_base");
-    Value rowOffset = mul(batch, args["block_table_stride"]);
-    blockTable = named(LLVM::GEPOp::create(b, loc, args["block_table"].getType(),
-                                           b.getI32Type(), args["block_table"],
-                                           ValueRange{rowOffset}),
-                       "table");
+    buildPagedBases();
   } else {
     kBase = named(sequenceBase("k", elementType, seq.getKStart(), kvHead),
                   "k_base");
@@ -169,12 +182,7 @@ Value AttentionBuilder::buildVarlenSequence() {
 /// the grid's z is batch * num_splits.
 void AttentionBuilder::buildCachePrologue() {
   Type elementType = def.getElementType();
-  Value mBlock = blockId(gpu::Dimension::x);
-  if (variant.isCausal()) {
-    Value numMBlocks = gridDim(gpu::Dimension::x);
-    mBlock = sub(sub(numMBlocks, i32(1)), mBlock);
-  }
-  named(mBlock, "m_block");
+  Value mBlock = buildGridMBlock();
   head = named(blockId(gpu::Dimension::y), "head");
   Value z = blockId(gpu::Dimension::z);
   if (variant.isSplitKV()) {
@@ -217,15 +225,7 @@ void AttentionBuilder::buildCachePrologue() {
   qBase = named(headBase("q", elementType, batch, firstHead), "q_base");
   oBase = named(headBase("o", elementType, batch, firstHead), "o_base");
   if (variant.isPaged()) {
-    Value zero = i32(0);
-    kBase = named(sequenceBase("k", elementType, zero, kvHead), "k_base");
-    vBase = named(sequenceBase("v", elementType, zero, kvHead), "v_base");
-    Value rowOffset = mul(batch, args["block_table_stride"]);
-    blockTable =
-        named(LLVM::GEPOp::create(b, loc, args["block_table"].getType(),
-                                  b.getI32Type(), args["block_table"],
-                                  ValueRange{rowOffset}),
-              "table");
+    buildPagedBases();
   } else {
     // The entry's first key row: entry * batch stride + k_start * row stride.
     Value entry = cache.getEntry();
