@@ -274,26 +274,47 @@ gpu.module @tma [#nvvm.target<chip = "sm_120a">] {
 // -----
 
 // A window's range (the local kind) has masked blocks on both sides of the
-// unmasked ones: three loops, the blocks [full_end, end), then
-// [full_begin, full_end) without fa4.mask, then [begin, full_begin) masked
-// again; each prefetches down to `begin`, across the loops.
+// unmasked ones. cp.async visits them in two loops, so the body is cloned
+// twice: one masked loop over the right edge [full_end, end) then the left
+// edge [begin, full_begin), each from the top down, carrying its block
+// (below full_end comes full_begin - 1), whose last block prefetches
+// full_end - 1; then [full_begin, full_end) without fa4.mask, prefetching
+// down to full_begin. The prologue loads the masked loop's first block:
+// end - 1, or full_begin - 1 when the right edge is empty.
 // CHECK-LABEL: gpu.func @window_phases
 // CHECK: fa4.kv_range local window
 // CHECK: fa4.guard
-// CHECK:   arith.subi %end, %full_end
-// CHECK:   scf.for
-// CHECK:     arith.cmpi sgt, %{{.*}}, %begin
+// CHECK:   %[[NO_RIGHT:.*]] = arith.cmpi eq, %end, %full_end
+// CHECK:   %[[ANY_LEFT:.*]] = arith.cmpi sgt, %full_begin, %begin
+// CHECK:   %[[LEFT_FIRST:.*]] = arith.andi %[[NO_RIGHT]], %[[ANY_LEFT]]
+// CHECK:   %[[LEFT_TOP:.*]] = arith.subi %full_begin, %{{.*}}
+// CHECK:   %[[RIGHT_TOP:.*]] = arith.subi %end, %{{.*}}
+// CHECK:   %[[FIRST:.*]] = arith.select %[[LEFT_FIRST]], %[[LEFT_TOP]], %[[RIGHT_TOP]]
+// CHECK:   %[[FIRST_ROW:.*]] = arith.muli %[[FIRST]], %{{.*}}
+// CHECK:   fa4.load_tile %{{.*}}[%[[FIRST_ROW]]]
+// CHECK:   %[[RIGHT:.*]] = arith.subi %end, %full_end
+// CHECK:   %[[LEFT:.*]] = arith.subi %full_begin, %begin
+// CHECK:   %[[COUNT:.*]] = arith.addi %[[RIGHT]], %[[LEFT]]
+// CHECK:   scf.for %[[P:.*]] = %{{.*}} to %[[COUNT]] {{.*}} iter_args({{.*}}, %[[N:.*]] = %[[FIRST]])
+// CHECK:     %[[AT_GAP:.*]] = arith.cmpi eq, %[[N]], %full_end
+// CHECK:     %[[GAP:.*]] = arith.subi %full_end, %full_begin
+// CHECK:     %[[SKIP:.*]] = arith.select %[[AT_GAP]], %[[GAP]], %{{.*}}
+// CHECK:     %[[BELOW:.*]] = arith.subi %[[N]], %{{.*}}
+// CHECK:     %[[NEXT_N:.*]] = arith.subi %[[BELOW]], %[[SKIP]]
+// CHECK:     %[[MORE:.*]] = arith.cmpi slt, %{{.*}}, %[[COUNT]]
+// CHECK:     %[[ANY_UNMASKED:.*]] = arith.cmpi sgt, %full_end, %full_begin
+// CHECK:     %[[HAS_NEXT:.*]] = arith.ori %[[MORE]], %[[ANY_UNMASKED]]
 // CHECK:     fa4.mask
+// CHECK:     scf.if %[[HAS_NEXT]]
+// CHECK:       %[[FIRST_UNMASKED:.*]] = arith.subi %full_end, %{{.*}}
+// CHECK:       arith.select %[[MORE]], %[[NEXT_N]], %[[FIRST_UNMASKED]]
+// CHECK:     scf.yield {{.*}}, %[[NEXT_N]]
 // CHECK:   } {fa4.loop = "masked"}
 // CHECK:   arith.subi %full_end, %full_begin
 // CHECK:   scf.for
+// CHECK:     arith.cmpi sgt, %{{.*}}, %full_begin
 // CHECK-NOT: fa4.mask
 // CHECK:   } {fa4.loop = "unmasked"}
-// CHECK:   arith.subi %full_begin, %begin
-// CHECK:   scf.for
-// CHECK:     arith.cmpi sgt, %{{.*}}, %begin
-// CHECK:     fa4.mask
-// CHECK:   } {fa4.loop = "masked"}
 // CHECK-NEXT: fa4.yield
 
 gpu.module @window_phases [#nvvm.target<chip = "sm_120a">] {

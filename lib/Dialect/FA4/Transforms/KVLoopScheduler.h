@@ -95,9 +95,9 @@ private:
   SmallVector<Value> buildBody(Value n, Value q, Value k, Value v,
                                ValueRange state, BlockKind kind,
                                function_ref<void()> atStateUpdate = {});
-  /// The (masked, unmasked[, masked]) block ranges of the visit order, as
-  /// (lo, hi, masked): blocks hi - 1 down to lo.
-  SmallVector<std::tuple<Value, Value, bool>> getPhases();
+  /// Whether the range may have masked blocks below the unmasked ones (a
+  /// window's left edge), [begin, full_begin).
+  bool hasLeftEdge();
 
   // ---- cp.async ----
   void buildCpAsync();
@@ -108,8 +108,17 @@ private:
   SmallVector<Value> buildCpAsyncStep(Value n, Value kvRow, Value hasNext,
                                       function_ref<Value()> nextRow,
                                       ValueRange iter, Value q, BlockKind kind);
+  /// Blocks hi - 1 down to lo; each prefetches the next lower block while
+  /// it is above `floor`, the visit's last block.
   SmallVector<Value> buildCpAsyncLoop(Value lo, Value hi, Value q,
-                                      ValueRange init, bool masked);
+                                      ValueRange init, bool masked,
+                                      Value floor);
+  /// A window's masked blocks in one loop, from block `first`: the right
+  /// edge's [full_end, end), then the left edge's [begin, full_begin), each
+  /// from the top down; the last prefetches the unmasked blocks' first,
+  /// full_end - 1.
+  SmallVector<Value> buildCpAsyncEdgeLoop(Value first, Value q,
+                                          ValueRange init);
   // ---- Block lists ----
   /// The block of tile `tile` of entry `entry` (over both lists; clamped
   /// to the last entry, so that a position past the lists reads inside

@@ -200,16 +200,11 @@ SmallVector<Value> Scheduler::buildBody(Value n, Value q, Value k, Value v,
   return SmallVector<Value>(ifOp.getResults());
 }
 
-SmallVector<std::tuple<Value, Value, bool>> Scheduler::getPhases() {
-  SmallVector<std::tuple<Value, Value, bool>> phases = {
-      {loop.getFullEnd(), end(), true},
-      {loop.getFullBegin(), loop.getFullEnd(), false}};
-  // A left window edge adds masked blocks below the unmasked ones.
-  if (auto range = loop.getBegin().getDefiningOp<KVRangeOp>();
-      !range || range.hasLeftMaskedBlocks())
-    phases.push_back({begin(), loop.getFullBegin(), true});
-  return phases;
+bool Scheduler::hasLeftEdge() {
+  auto range = loop.getBegin().getDefiningOp<KVRangeOp>();
+  return !range || range.hasLeftMaskedBlocks();
 }
+
 
 //===----------------------------------------------------------------------===//
 // cp.async schedule
@@ -269,7 +264,8 @@ SmallVector<Value> Scheduler::buildCpAsyncStep(Value n, Value kvRow,
 }
 
 SmallVector<Value> Scheduler::buildCpAsyncLoop(Value lo, Value hi, Value q,
-                                               ValueRange init, bool masked) {
+                                               ValueRange init, bool masked,
+                                               Value floor) {
   Value span = sub(hi, lo);
   Value count = maxS(span, i32(0));
   Value lower = i32(0);
@@ -278,10 +274,10 @@ SmallVector<Value> Scheduler::buildCpAsyncLoop(Value lo, Value hi, Value q,
       b, loc, lower, count, step, init,
       [&](OpBuilder &, Location, Value iv, ValueRange iter) {
         // n = hi - 1 - iv: blocks run from the last to the first; the next
-        // block of the visit order is n - 1 while n > begin.
+        // block of the visit order is n - 1 while n > floor.
         Value n = sub(sub(hi, i32(1)), iv);
         Value kvRow = mul(n, i32(tileN));
-        Value hasNext = cmp(arith::CmpIPredicate::sgt, n, begin());
+        Value hasNext = cmp(arith::CmpIPredicate::sgt, n, floor);
         SmallVector<Value> out = buildCpAsyncStep(
             n, kvRow, hasNext, [&] { return sub(kvRow, i32(tileN)); }, iter, q,
             masked ? BlockKind::Masked : BlockKind::Unmasked);
@@ -289,6 +285,54 @@ SmallVector<Value> Scheduler::buildCpAsyncLoop(Value lo, Value hi, Value q,
       });
   forOp->setAttr("fa4.loop", b.getStringAttr(masked ? "masked" : "unmasked"));
   return SmallVector<Value>(forOp.getResults());
+}
+
+SmallVector<Value> Scheduler::buildCpAsyncEdgeLoop(Value first, Value q,
+                                                   ValueRange init) {
+  // Inside the guard begin <= full_begin <= full_end <= end. The loop
+  // carries its block n, from `first` down: below the right edge's lowest
+  // block, full_end, comes the left edge's highest, full_begin - 1. Every
+  // other value it needs (full_begin, full_end) is live across the
+  // unmasked loop anyway; a position-to-block map would keep three more.
+  Value fullBegin = loop.getFullBegin(), fullEnd = loop.getFullEnd();
+  Value right = sub(end(), fullEnd);
+  Value left = sub(fullBegin, begin());
+  Value count = add(right, left);
+  Value one = i32(1);
+  SmallVector<Value> iterInit(init);
+  iterInit.push_back(first);
+  auto forOp = scf::ForOp::create(
+      b, loc, i32(0), count, one, iterInit,
+      [&](OpBuilder &, Location, Value p, ValueRange iter) {
+        Value n = iter.back();
+        Value kvRow = mul(n, i32(tileN));
+        // (Each call takes at most one newly built value: C++ leaves the
+        // order of argument evaluation to the compiler.)
+        Value atGap = cmp(arith::CmpIPredicate::eq, n, fullEnd);
+        Value gap = sub(fullEnd, fullBegin);
+        Value zero = i32(0);
+        Value skip = arith::SelectOp::create(b, loc, atGap, gap, zero);
+        Value below = sub(n, one);
+        Value nextN = sub(below, skip);
+        Value p1 = add(p, one);
+        Value moreEdges = cmp(arith::CmpIPredicate::slt, p1, count);
+        Value anyUnmasked = cmp(arith::CmpIPredicate::sgt, fullEnd, fullBegin);
+        Value hasNext = arith::OrIOp::create(b, loc, moreEdges, anyUnmasked);
+        SmallVector<Value> out = buildCpAsyncStep(
+            n, kvRow, hasNext,
+            [&] {
+              // After the last edge block: the unmasked loop's first.
+              Value firstUnmasked = sub(fullEnd, one);
+              Value next = arith::SelectOp::create(b, loc, moreEdges, nextN,
+                                                   firstUnmasked);
+              return mul(next, i32(tileN));
+            },
+            iter.drop_back(), q, BlockKind::Masked);
+        out.push_back(nextN);
+        scf::YieldOp::create(b, loc, out);
+      });
+  forOp->setAttr("fa4.loop", b.getStringAttr("masked"));
+  return SmallVector<Value>(forOp.getResults().drop_back());
 }
 
 //===----------------------------------------------------------------------===//
@@ -383,6 +427,18 @@ void Scheduler::buildCpAsync() {
       auto [entry1, tile1] = advance(zero, zero);
       secondBlock = listBlock(entry1, tile1);
       std::tie(thirdEntry, thirdTile) = advance(entry1, tile1);
+    } else if (hasLeftEdge()) {
+      // The edge loop's first block: end - 1, or full_begin - 1 when the
+      // right edge is empty and the left is not.
+      Value noRight = cmp(arith::CmpIPredicate::eq, end(), loop.getFullEnd());
+      Value anyLeft =
+          cmp(arith::CmpIPredicate::sgt, loop.getFullBegin(), begin());
+      Value leftFirst = arith::AndIOp::create(b, loc, noRight, anyLeft);
+      Value one = i32(1);
+      Value leftTop = sub(loop.getFullBegin(), one);
+      Value rightTop = sub(end(), one);
+      lastBlock =
+          arith::SelectOp::create(b, loc, leftFirst, leftTop, rightTop);
     } else {
       lastBlock = sub(end(), i32(1));
     }
@@ -409,9 +465,17 @@ void Scheduler::buildCpAsync() {
           buildCpAsyncListLoop(i32(0), maskEnd, q, state, BlockKind::Masked);
       state = buildCpAsyncListLoop(maskEnd, listTotal, q, state,
                                    BlockKind::FullList);
+    } else if (hasLeftEdge()) {
+      // Both edges in one masked loop, then the unmasked blocks: two copies
+      // of the body, not three.
+      state = buildCpAsyncEdgeLoop(lastBlock, q, state);
+      state = buildCpAsyncLoop(loop.getFullBegin(), loop.getFullEnd(), q,
+                               state, /*masked=*/false, loop.getFullBegin());
     } else {
-      for (auto [lo, hi, masked] : getPhases())
-        state = buildCpAsyncLoop(lo, hi, q, state, masked);
+      state = buildCpAsyncLoop(loop.getFullEnd(), end(), q, state,
+                               /*masked=*/true, begin());
+      state = buildCpAsyncLoop(loop.getFullBegin(), loop.getFullEnd(), q,
+                               state, /*masked=*/false, begin());
     }
     YieldOp::create(b, loc, ValueRange(state).take_front(numState()));
   }

@@ -143,9 +143,8 @@ void Scheduler::buildWarpSpecialized() {
     // unmasked ones up to the count (or to end - full_begin, then the
     // left-edge masked ones).
     Value masked = sub(end(), loop.getFullEnd());
-    SmallVector<std::tuple<Value, Value, bool>> phases = getPhases();
     state = buildConsumerLoop(i32(0), masked, q, state, /*masked=*/true);
-    if (phases.size() == 2) {
+    if (!hasLeftEdge()) {
       state = buildConsumerLoop(masked, count, q, state, /*masked=*/false);
     } else {
       Value unmaskedEnd = sub(end(), loop.getFullBegin());
