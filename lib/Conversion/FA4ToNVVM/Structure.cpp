@@ -82,11 +82,21 @@ struct KVRangeOpLowering : OpConversionPattern<KVRangeOp> {
     Value numKeyBlocks = ceilDiv(seqlenK, tileN);
     Value end = numKeyBlocks;
     Value begin = e.i32(0);
-    Value diag, rightDiag;
+    Value diag, rightDiag, lastRowEnd, limitPlusOne;
     if (causal || local) {
       diag = e.sub(seqlenK, adaptor.getSeqlenQ());
       rightDiag = local ? e.add(diag, adaptor.getWindowRight()) : diag;
-      Value lastRowEnd = e.add(e.add(qRow, e.i32(tileM)), rightDiag);
+      if (local) {
+        // q0 + (D + R + 1) + (Mt - 1): D + R + 1 is also the mask's bound
+        // (diag_max + 1), and q0 + D + R + 1 the first masked block's
+        // below; as q0 + Mt + D + R, LLVM regroups the sums and leaves
+        // straight-line strength reduction (not run) a sum to reuse.
+        Value bound = e.add(rightDiag, e.i32(1));
+        limitPlusOne = e.add(qRow, bound);
+        lastRowEnd = e.add(limitPlusOne, e.i32(tileM - 1));
+      } else {
+        lastRowEnd = e.add(e.add(qRow, e.i32(tileM)), rightDiag);
+      }
       end = e.minS(end, ceilDiv(lastRowEnd, tileN));
     }
     // full_end: blocks at or above it need a mask. The ragged last block
@@ -99,8 +109,12 @@ struct KVRangeOpLowering : OpConversionPattern<KVRangeOp> {
     Value fullEnd =
         e.select(hasEdge, e.sub(numKeyBlocks, e.i32(1)), numKeyBlocks);
     if (rightDiag) {
-      Value firstRowLimit = e.add(qRow, rightDiag);
-      Value firstMasked = floorDiv(e.add(firstRowLimit, e.i32(1)), tileN);
+      // L + 1 (a window's was built above).
+      if (!local) {
+        Value firstRowLimit = e.add(qRow, rightDiag);
+        limitPlusOne = e.add(firstRowLimit, e.i32(1));
+      }
+      Value firstMasked = floorDiv(limitPlusOne, tileN);
       fullEnd = e.minS(fullEnd, e.maxS(firstMasked, e.i32(0)));
     }
     // A left edge: the first row's first key F = q0 + D - L opens the range
