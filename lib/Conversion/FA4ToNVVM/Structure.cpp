@@ -119,12 +119,18 @@ struct KVRangeOpLowering : OpConversionPattern<KVRangeOp> {
     }
     // A left edge: the first row's first key F = q0 + D - L opens the range
     // (block floor(F / N)); block n is fully visible iff its first key is at
-    // or past the last row's first key, n >= ceil((F + Mt - 1) / N).
+    // or past the last row's first key, n >= ceil(min(F + Mt - 1, Sk - 1 - L)
+    // / N). The last row is the m-block's last that exists, min(q0 + Mt - 1,
+    // Sq - 1): rows past Sq store nothing, so no mask is needed for them.
     Value fullBegin = begin;
     if (local) {
-      Value firstRowFirst = e.sub(e.add(qRow, diag), adaptor.getWindowLeft());
+      Value left = adaptor.getWindowLeft();
+      Value firstRowFirst = e.sub(e.add(qRow, diag), left);
       begin = e.maxS(floorDiv(firstRowFirst, tileN), e.i32(0));
-      fullBegin = ceilDiv(e.add(firstRowFirst, e.i32(tileM - 1)), tileN);
+      Value lastKey = e.sub(seqlenK, e.i32(1));
+      Value lastRowFirst = e.minS(e.add(firstRowFirst, e.i32(tileM - 1)),
+                                  e.sub(lastKey, left));
+      fullBegin = ceilDiv(lastRowFirst, tileN);
       fullBegin = e.maxS(e.minS(fullBegin, end), begin);
     }
     fullEnd = e.maxS(e.minS(fullEnd, end), fullBegin);

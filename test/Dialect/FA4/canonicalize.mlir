@@ -140,6 +140,51 @@ gpu.module @m {
 
 // -----
 
+// CHECK-LABEL: gpu.func @window_last_rows
+// A window (100, 0) over the last m-block, rows 256..383 of 300 x 300:
+// only rows 256..299 exist. Row 256 sees keys 156..256, row 299 keys
+// 199..299: blocks 2..4; 2 and 3 reach left of 199 (masked), 4 crosses the
+// diagonal and the end (masked), none is fully visible. Row 383, past Sq,
+// would have made 3 and 4 left-masked too; it stores nothing.
+// CHECK-DAG: %[[C2:.*]] = arith.constant 2 : i32
+// CHECK-DAG: %[[C4:.*]] = arith.constant 4 : i32
+// CHECK-DAG: %[[C5:.*]] = arith.constant 5 : i32
+// CHECK: "use"(%[[C2]], %[[C4]], %[[C4]], %[[C5]])
+gpu.module @m {
+  gpu.func @window_last_rows() kernel {
+    %row = arith.constant 256 : i32
+    %s = arith.constant 300 : i32
+    %left = arith.constant 100 : i32
+    %right = arith.constant 0 : i32
+    %r:4 = fa4.kv_range local window(%left, %right) rows(%row, 128) seqlen(%s, %s) block(64)
+    "use"(%r#0, %r#1, %r#2, %r#3) : (i32, i32, i32, i32) -> ()
+    gpu.return
+  }
+}
+
+// -----
+
+// CHECK-LABEL: gpu.func @window_unbounded_last_rows
+// A left size of Sk (unbounded: the switchable kernel's causal) over the
+// same last m-block: no block is left-masked, the range equals causal's,
+// blocks 0..3 fully visible, 4 masked.
+// CHECK-DAG: %[[C0:.*]] = arith.constant 0 : i32
+// CHECK-DAG: %[[C4:.*]] = arith.constant 4 : i32
+// CHECK-DAG: %[[C5:.*]] = arith.constant 5 : i32
+// CHECK: "use"(%[[C0]], %[[C0]], %[[C4]], %[[C5]])
+gpu.module @m {
+  gpu.func @window_unbounded_last_rows() kernel {
+    %row = arith.constant 256 : i32
+    %s = arith.constant 300 : i32
+    %right = arith.constant 0 : i32
+    %r:4 = fa4.kv_range local window(%s, %right) rows(%row, 128) seqlen(%s, %s) block(64)
+    "use"(%r#0, %r#1, %r#2, %r#3) : (i32, i32, i32, i32) -> ()
+    gpu.return
+  }
+}
+
+// -----
+
 // A left edge keeps begin and full_begin: nothing folds with run-time
 // lengths.
 // CHECK-LABEL: gpu.func @window_dynamic

@@ -575,7 +575,9 @@ static KeyBlockRange computeBlockRange(int64_t left, int64_t right,
   }
   if (left >= 0) {
     r.begin = std::max<int64_t>(floorDiv(qRow + diag - left, tileN), 0);
-    r.fullBegin = ceilDiv(qRow + tileM - 1 + diag - left, tileN);
+    // The last row that exists: min(q_row + tile_m - 1, Sq - 1).
+    int64_t lastRow = std::min(qRow + tileM - 1, seqlenQ - 1);
+    r.fullBegin = ceilDiv(lastRow + diag - left, tileN);
   }
   r.fullBegin = std::max(std::min(r.fullBegin, r.end), r.begin);
   r.fullEnd = std::max(std::min(r.fullEnd, r.end), r.fullBegin);

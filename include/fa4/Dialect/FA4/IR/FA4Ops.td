@@ -315,14 +315,15 @@ def FA4_KVRangeOp : FA4_Op<"kv_range", [Pure, AttrSizedOperandSegments]> {
       begin      = 0;            left edge:  max(0, floor((q_row + D - L) / N))
       full_end   = Sk % N == 0 ? ceil(Sk / N) : ceil(Sk / N) - 1
                    right edge: min(full_end, max(floor((q_row + D + R + 1) / N), 0))
-      full_begin = begin;        left edge:  ceil((q_row + tile_m - 1 + D - L) / N)
+      full_begin = begin;        left edge:  ceil((min(q_row + tile_m, Sq) - 1 + D - L) / N)
       then full_begin is clamped into [begin, end], full_end into
       [full_begin, end]
 
     The masks are bottom-right aligned: key k is visible to query q iff
     q + D - L <= k <= q + D + R. Block n needs the mask on the right iff
     its last key lies past the m-block's first row's last key, and on the
-    left iff its first key lies before the last row's first key. An empty
+    left iff its first key lies before the last existing row's first key
+    (rows at or past Sq store nothing). An empty
     range (end <= begin: causal with Sq > Sk, Sk = 0, a window past the
     keys) has defined results that the loop skips. With constant operands
     the op folds; a kind without a left edge folds begin and full_begin to
