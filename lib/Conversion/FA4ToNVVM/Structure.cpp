@@ -119,18 +119,19 @@ struct KVRangeOpLowering : OpConversionPattern<KVRangeOp> {
     }
     // A left edge: the first row's first key F = q0 + D - L opens the range
     // (block floor(F / N)); block n is fully visible iff its first key is at
-    // or past the last row's first key, n >= ceil(min(F + Mt - 1, Sk - 1 - L)
-    // / N). The last row is the m-block's last that exists, min(q0 + Mt - 1,
-    // Sq - 1): rows past Sq store nothing, so no mask is needed for them.
+    // or past the last row's first key, n >= ceil((last + D - L) / N). The
+    // last row is the m-block's last that exists, min(q0 + Mt - 1, Sq - 1):
+    // rows past Sq store nothing, so no mask is needed for them. (Written
+    // as min(F + Mt - 1, Sk - 1 - L), the same value, four d = 256 paged
+    // KV-cache window kernels spill 4 bytes on sm_120a / sm_121a.)
     Value fullBegin = begin;
     if (local) {
       Value left = adaptor.getWindowLeft();
       Value firstRowFirst = e.sub(e.add(qRow, diag), left);
       begin = e.maxS(floorDiv(firstRowFirst, tileN), e.i32(0));
-      Value lastKey = e.sub(seqlenK, e.i32(1));
-      Value lastRowFirst = e.minS(e.add(firstRowFirst, e.i32(tileM - 1)),
-                                  e.sub(lastKey, left));
-      fullBegin = ceilDiv(lastRowFirst, tileN);
+      Value lastQuery = e.sub(adaptor.getSeqlenQ(), e.i32(1));
+      Value lastRow = e.minS(e.add(qRow, e.i32(tileM - 1)), lastQuery);
+      fullBegin = ceilDiv(e.add(lastRow, e.sub(diag, left)), tileN);
       fullBegin = e.maxS(e.minS(fullBegin, end), begin);
     }
     fullEnd = e.maxS(e.minS(fullEnd, end), fullBegin);
