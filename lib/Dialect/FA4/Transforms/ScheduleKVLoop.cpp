@@ -205,7 +205,6 @@ bool Scheduler::hasLeftEdge() {
   return !range || range.hasLeftMaskedBlocks();
 }
 
-
 //===----------------------------------------------------------------------===//
 // cp.async schedule
 //===----------------------------------------------------------------------===//
@@ -437,8 +436,7 @@ void Scheduler::buildCpAsync() {
       Value one = i32(1);
       Value leftTop = sub(loop.getFullBegin(), one);
       Value rightTop = sub(end(), one);
-      lastBlock =
-          arith::SelectOp::create(b, loc, leftFirst, leftTop, rightTop);
+      lastBlock = arith::SelectOp::create(b, loc, leftFirst, leftTop, rightTop);
     } else {
       lastBlock = sub(end(), i32(1));
     }
@@ -469,13 +467,13 @@ void Scheduler::buildCpAsync() {
       // Both edges in one masked loop, then the unmasked blocks: two copies
       // of the body, not three.
       state = buildCpAsyncEdgeLoop(lastBlock, q, state);
-      state = buildCpAsyncLoop(loop.getFullBegin(), loop.getFullEnd(), q,
-                               state, /*masked=*/false, loop.getFullBegin());
+      state = buildCpAsyncLoop(loop.getFullBegin(), loop.getFullEnd(), q, state,
+                               /*masked=*/false, loop.getFullBegin());
     } else {
       state = buildCpAsyncLoop(loop.getFullEnd(), end(), q, state,
                                /*masked=*/true, begin());
-      state = buildCpAsyncLoop(loop.getFullBegin(), loop.getFullEnd(), q,
-                               state, /*masked=*/false, begin());
+      state = buildCpAsyncLoop(loop.getFullBegin(), loop.getFullEnd(), q, state,
+                               /*masked=*/false, begin());
     }
     YieldOp::create(b, loc, ValueRange(state).take_front(numState()));
   }

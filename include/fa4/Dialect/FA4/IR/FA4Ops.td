@@ -323,9 +323,9 @@ def FA4_KVRangeOp : FA4_Op<"kv_range", [Pure, AttrSizedOperandSegments]> {
     q + D - L <= k <= q + D + R. Block n needs the mask on the right iff
     its last key lies past the m-block's first row's last key, and on the
     left iff its first key lies before the last existing row's first key
-    (rows at or past Sq store nothing). An empty
-    range (end <= begin: causal with Sq > Sk, Sk = 0, a window past the
-    keys) has defined results that the loop skips. With constant operands
+    (rows at or past Sq store nothing). An empty range (end <= begin:
+    causal with Sq > Sk, Sk = 0, a window past the keys) has defined
+    results that the loop skips. With constant operands
     the op folds; a kind without a left edge folds begin and full_begin to
     0.
 
