@@ -84,6 +84,7 @@ def report(old_paths, new_paths):
     worst = 0.0
     for i, row in enumerate(news[0]["rows"]):
         key = row["key"]
+        assert all(r["rows"][i]["key"] == key for r in olds + news), key
         diff = (news[0]["outputs"][key][0].float() -
                 olds[0]["outputs"][key][0].float()).abs().max().item()
         for runs in (olds, news):  # each library's runs agree bit for bit
@@ -101,6 +102,8 @@ def main():
     ap.add_argument("--save")
     ap.add_argument("--report", nargs=2, metavar=("OLD[,OLD]", "NEW[,NEW]"))
     a = ap.parse_args()
+    if bool(a.save) == bool(a.report):
+        ap.error("give one of --save PATH or --report OLD NEW")
     if a.report:
         return report(*a.report)
     print(torch.cuda.get_device_name(), os.environ.get("FA4_LIBRARY"), flush=True)

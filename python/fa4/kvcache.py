@@ -70,8 +70,8 @@ def flash_attn_with_kvcache(q, k_cache, v_cache, k=None, v=None, rotary_cos=None
     rotary_interleaved, else (i, i + rotary_dim / 2). cache_seqlens itself is not
     advanced (as in FlashAttention-2).
 
-    window_size, softcap and alibi_slopes as in flash_attn_func (a window with softcap
-    or ALiBi has no kernel: NotImplementedError).
+    window_size, softcap and alibi_slopes as in flash_attn_func, alone or combined (a
+    combination runs on the switchable kernel).
     """
     softmax_scale, causal, window_size, softcap, _, return_softmax_lse = \
         _checks.check_common(0.0, softmax_scale, causal, window_size, softcap, alibi_slopes,

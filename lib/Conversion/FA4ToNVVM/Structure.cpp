@@ -88,8 +88,8 @@ struct KVRangeOpLowering : OpConversionPattern<KVRangeOp> {
       rightDiag = local ? e.add(diag, adaptor.getWindowRight()) : diag;
       if (local) {
         // q0 + (D + R + 1) + (Mt - 1): D + R + 1 is also the mask's bound
-        // (diag_max + 1), and q0 + D + R + 1 the first masked block's
-        // below; as q0 + Mt + D + R, LLVM regroups the sums and leaves
+        // (diag_max + 1), and q0 + D + R + 1 the bound full_end is computed
+        // from below; as q0 + Mt + D + R, LLVM regroups the sums and leaves
         // straight-line strength reduction (not run) a sum to reuse.
         Value bound = e.add(rightDiag, e.i32(1));
         limitPlusOne = e.add(qRow, bound);
@@ -109,7 +109,8 @@ struct KVRangeOpLowering : OpConversionPattern<KVRangeOp> {
     Value fullEnd =
         e.select(hasEdge, e.sub(numKeyBlocks, e.i32(1)), numKeyBlocks);
     if (rightDiag) {
-      // L + 1 (a window's was built above).
+      // The first row's last key plus one, q0 + D + R + 1 (a window's was
+      // built above).
       if (!local) {
         Value firstRowLimit = e.add(qRow, rightDiag);
         limitPlusOne = e.add(firstRowLimit, e.i32(1));

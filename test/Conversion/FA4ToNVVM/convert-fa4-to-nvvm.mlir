@@ -613,6 +613,28 @@ gpu.module @m {
 
 // -----
 
+// The last m-block, rows 256..383 of 300 x 300, window (100, 0): the left
+// edge counts only rows that exist (row 299's first key, 199), so
+// full_begin is 4, not 5; the folder's numbers (canonicalize.mlir).
+// CHECK-LABEL: gpu.func @kv_range_window_last_rows
+// CHECK-DAG: %[[C2:.*]] = arith.constant 2 : i32
+// CHECK-DAG: %[[C4:.*]] = arith.constant 4 : i32
+// CHECK-DAG: %[[C5:.*]] = arith.constant 5 : i32
+// CHECK: "use"(%[[C2]], %[[C4]], %[[C4]], %[[C5]])
+gpu.module @m {
+  gpu.func @kv_range_window_last_rows() kernel {
+    %row = arith.constant 256 : i32
+    %s = arith.constant 300 : i32
+    %left = arith.constant 100 : i32
+    %right = arith.constant 0 : i32
+    %r:4 = fa4.kv_range local window(%left, %right) rows(%row, 128) seqlen(%s, %s) block(64)
+    "use"(%r#0, %r#1, %r#2, %r#3) : (i32, i32, i32, i32) -> ()
+    gpu.return
+  }
+}
+
+// -----
+
 // With run-time lengths: ceil-division for the end, the causal bound, and
 // the masked boundary clamped into [begin, end].
 // CHECK-LABEL: gpu.func @kv_range_dynamic

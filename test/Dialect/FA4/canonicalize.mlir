@@ -145,7 +145,7 @@ gpu.module @m {
 // only rows 256..299 exist. Row 256 sees keys 156..256, row 299 keys
 // 199..299: blocks 2..4; 2 and 3 reach left of 199 (masked), 4 crosses the
 // diagonal and the end (masked), none is fully visible. Row 383, past Sq,
-// would have made 3 and 4 left-masked too; it stores nothing.
+// would have made 4 left-masked too (full_begin 5); it stores nothing.
 // CHECK-DAG: %[[C2:.*]] = arith.constant 2 : i32
 // CHECK-DAG: %[[C4:.*]] = arith.constant 4 : i32
 // CHECK-DAG: %[[C5:.*]] = arith.constant 5 : i32

@@ -25,7 +25,10 @@
 //    }
 //
 // Blocks are visited from the last to the first; "next" is the next block
-// of that order (n - 1 while n > begin), which the prefetch loads.
+// of that order (n - 1 while n > begin), which the prefetch loads. A
+// window's cp.async range visits its masked blocks first, the right edge's
+// then the left edge's, each from the top down, and then the unmasked ones
+// (buildCpAsyncEdgeLoop): there "next" follows that order.
 //
 // Block lists (block-sparse, cp.async): visit position p of [0, total),
 // total = (mask_count + full_count) * r, is tile t = p % r of entry
@@ -417,7 +420,8 @@ void Scheduler::buildCpAsync() {
     OpBuilder::InsertionGuard g(b);
     b.setInsertionPointToStart(b.createBlock(&guard.getBody()));
     // Prologue: Q and K[first] (and V[first] with two stages); the first
-    // block is end - 1, or the lists' first.
+    // block is end - 1, the lists' first, or for a window whose right edge
+    // has no masked block, full_begin - 1.
     bool qInRegisters = isa<AFragType>(loop.getQArg().getType());
     Value lastBlock, secondBlock, thirdEntry, thirdTile;
     if (lists) {

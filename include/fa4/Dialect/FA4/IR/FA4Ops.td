@@ -455,9 +455,13 @@ def FA4_KVLoopOp : FA4_Op<"kv_loop", [
     DeclareOpInterfaceMethods<OpAsmOpInterface, ["getAsmBlockArgumentNames"]>]> {
   let summary = "the online-softmax loop over key blocks, its body once";
   let description = [{
-    Runs the body once per key block n of [begin, end), from the last block
-    to the first, carrying the running state (`init`: O, the row max and the
-    row sum). The body's block arguments are the block index n, Q (the
+    Runs the body once per key block n of [begin, end), carrying the
+    running state (`init`: O, the row max and the row sum); the operands
+    must satisfy begin <= full_begin <= full_end <= end when begin < end
+    (`fa4.kv_range`'s results do). The order is the schedule's: from the
+    last block to the first, except that a window's masked blocks may come
+    before its unmasked ones (the cp.async schedule visits both edges
+    first). The body's block arguments are the block index n, Q (the
     shared-memory tile `q_tile`, or its A fragments in registers when the
     argument is an `!fa4.afrag`), the block's K and V tiles, and the state;
     it yields the next state, and the loop's results are the last one. The
