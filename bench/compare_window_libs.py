@@ -24,17 +24,11 @@ import os
 import sys
 
 import torch
-import triton.testing
 
 if "PYTHONPATH" not in os.environ:  # the old library runs with its own Python
     sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "python"))
 import fa4  # noqa: E402
-
-
-def timed(fn):
-    fn()
-    torch.cuda.synchronize()
-    return triton.testing.do_bench(fn, warmup=25, rep=100, return_mode="median")
+from timing import timed  # noqa: E402
 
 
 CASES = [  # (d, s, window, causal, modifications)

@@ -15,17 +15,11 @@ import os
 import sys
 
 import torch
-import triton.testing
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "python"))
 import fa4  # noqa: E402
-
-
-def timed(fn):
-    fn()
-    torch.cuda.synchronize()
-    return triton.testing.do_bench(fn, warmup=25, rep=100, return_mode="median")
+from timing import timed  # noqa: E402
 
 
 def call(q, k, v, p, causal, name=None):
