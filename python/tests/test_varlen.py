@@ -263,9 +263,11 @@ def test_checking_mode_passes_valid_input_and_env_enables_it(monkeypatch):
 
 
 @requires_gpu
-def test_underestimated_max_seqlen_is_loud_without_checking():
+@pytest.mark.parametrize("causal", [False, True])
+def test_underestimated_max_seqlen_is_loud_without_checking(causal):
     """max_seqlen_q below the real maximum cannot be seen without a sync; the
-    rows no CTA covers come out NaN (never stale), the others are right."""
+    rows no CTA covers come out NaN (never stale), the others are right
+    (causal too: its CTAs count longest-first over the covered m-blocks)."""
     q, k, v, lq, lk, _ = _small_problem()
     lq, lk = [300, 20], [300, 20]
     gen = torch.Generator(device="cuda").manual_seed(4)
@@ -275,10 +277,18 @@ def test_underestimated_max_seqlen_is_loud_without_checking():
     out = torch.zeros(320, 4, 64, dtype=q.dtype, device="cuda")
     lse = torch.zeros(4, 320, dtype=torch.float32, device="cuda")
     _launch.varlen_forward(q, k, v, out, lse, _cu(lq), _cu(lk), None, None, 100, 300, 0.125,
-                           False)
+                           causal)
     torch.cuda.synchronize()
     assert torch.isnan(out[128:300]).all() and torch.isnan(lse[:, 128:300]).all()
     assert not torch.isnan(out[:128]).any() and not torch.isnan(out[300:]).any()
+    # The covered rows of the long sequence are its first 128, computed.
+    scores = torch.einsum("qhd,khd->hqk", q[:128].float(), k[:300].float()) * 0.125
+    if causal:
+        keys = torch.arange(300, device="cuda").view(1, -1)
+        scores = scores.masked_fill(keys > torch.arange(128, device="cuda").view(-1, 1),
+                                    float("-inf"))
+    ref = torch.einsum("hqk,khd->qhd", torch.softmax(scores, dim=-1), v[:300].float())
+    assert (out[:128].float() - ref).abs().max().item() < 2e-2
 
 
 # ---- Arguments -----------------------------------------------------------------

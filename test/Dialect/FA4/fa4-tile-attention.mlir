@@ -202,8 +202,10 @@ fa4.attention @tma dtype(bf16) head_dim(128) head_dim_v(128) causal
 // CHECK:   fa4.fill_nan %{{.*}}[%{{.*}} to %seqlen_q] stride %{{.*}} cols(1) as f32
 // CHECK: %[[VALID:.*]] = arith.cmpi slt, %{{.*}}, %m_blocks
 // CHECK: scf.if %[[VALID]]
-// Causal: the CTA's m-block counts from the sequence's last.
-// CHECK:   arith.subi %m_blocks
+// Causal: the CTA's m-block counts from the last one the grid covers,
+// min(m_blocks, gridDim.x) - 1 (the rows past the grid are the NaN ones).
+// CHECK:   %[[COVERED:.*]] = arith.minsi %m_blocks, %{{.*}} : i32
+// CHECK:   arith.subi %[[COVERED]]
 // CHECK:   fa4.kv_range causal
 // CHECK:   fa4.kv_loop
 // CHECK-SAME: #fa4.contiguous(%q_base, %q_row_stride, %seqlen_q

@@ -347,9 +347,10 @@ static DictionaryAttr buildConfig(Builder &b, const KernelConfig &config) {
 
 /// The launch grid as expressions over the request's sizes (the runtime's
 /// names: batch, nheads_q, seqlen_q, max_seqlen_q, ...), one per dimension:
-/// x = m-blocks, y = query heads, z = batch entries. A varlen kernel walks
-/// its sequence's m-blocks in steps of gridDim.x, so a max_seqlen_q below
-/// the real maximum costs speed, never rows.
+/// x = m-blocks, y = query heads, z = batch entries. A varlen sequence
+/// longer than max_seqlen_q has rows no CTA covers; the last CTA fills them
+/// with NaN (never stale), and causal CTAs count longest-first over the
+/// covered m-blocks.
 static ArrayAttr buildGrid(Builder &b, const KernelVariant &v) {
   std::string tileM = std::to_string(v.config.tileM);
   std::string x = v.isVarlen() ? "max(cdiv(max_seqlen_q, " + tileM + "), 1)"

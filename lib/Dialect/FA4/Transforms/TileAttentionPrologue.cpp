@@ -139,8 +139,11 @@ void AttentionBuilder::buildVarlenPrologue() {
       arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, x, numMBlocks);
   scf::IfOp::create(b, loc, valid, [&](OpBuilder &, Location) {
     Value mBlock = x;
+    // Causal: longest-first over the m-blocks the grid covers (a sequence
+    // longer than max_seqlen_q has more; its rows past the grid are the
+    // NaN-filled ones above, so the CTAs must compute the first).
     if (variant.isCausal())
-      mBlock = sub(sub(numMBlocks, i32(1)), x);
+      mBlock = sub(sub(minS(numMBlocks, gridX), i32(1)), x);
     buildMBlock(named(mBlock, "m_block"));
     scf::YieldOp::create(b, loc);
   });
