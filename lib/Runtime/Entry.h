@@ -15,6 +15,13 @@
 
 namespace fa4::rt {
 
+/// S_dmask (`sDmask`, null: none): needs dropout; sets mods.returnProbs and
+/// `strides` (batch, head, row; `given`, or contiguous when all are 0) for
+/// a (batch, nheadsQ, rows, cols) tensor, rows and cols rounded up to 128.
+fa4_status resolveProbs(const void *sDmask, const int64_t given[3],
+                        int64_t batch, int64_t nheadsQ, int64_t rows,
+                        int64_t cols, ScoreMods &mods, int64_t strides[3]);
+
 /// fa4_fwd's tensors, validated.
 struct ForwardTensors {
   Tensor q, k, v, o;
@@ -44,6 +51,8 @@ fa4_status prepareForward(const fa4_fwd_params &p, const ForwardTensors &t,
 struct VarlenTensors {
   Tensor q, k, v, o;
   int64_t lseStrides[2];
+  /// S_dmask's strides (sequence, head, row).
+  int64_t probsStrides[3] = {0, 0, 0};
   bool paged;
   float scale = 0;
   ScoreMods mods;

@@ -29,33 +29,35 @@ extern "C" uint64_t fa4_fwd_params_size(void) {
   return sizeof(fa4_fwd_params);
 }
 
-/// S_dmask: FlashAttention-2's (batch, nheads_q, seqlen_q rounded,
-/// seqlen_k rounded) in the input dtype, rounded up to 128 (every tile
-/// divides 128, so the kernel's visited blocks fit).
-static fa4_status checkProbs(const fa4_fwd_params &p, ForwardTensors &t) {
-  if (!p.s_dmask)
+/// S_dmask: FlashAttention-2's (batch, nheads_q, rows rounded, columns
+/// rounded) in the input dtype, rounded up to 128 (every tile divides 128,
+/// so the kernel's visited blocks fit).
+fa4_status fa4::rt::resolveProbs(const void *sDmask, const int64_t given[3],
+                                 int64_t batch, int64_t nheadsQ, int64_t rows,
+                                 int64_t cols, ScoreMods &mods,
+                                 int64_t strides[3]) {
+  if (!sDmask)
     return FA4_SUCCESS;
-  if (!t.mods.dropout)
+  if (!mods.dropout)
     return fail(FA4_ERROR_INVALID_ARGUMENT,
                 "s_dmask needs dropout_p > 0 (FlashAttention-2 returns "
                 "S_dmask only with dropout)");
-  if (fa4_status s = checkAligned(p.s_dmask, 4, "s_dmask"); s != FA4_SUCCESS)
+  if (fa4_status s = checkAligned(sDmask, 4, "s_dmask"); s != FA4_SUCCESS)
     return s;
-  t.mods.returnProbs = true;
+  mods.returnProbs = true;
   auto roundUp = [](int64_t x) { return (x + 127) / 128 * 128; };
-  int64_t rows = roundUp(p.seqlen_q), cols = roundUp(p.seqlen_k);
-  bool unset = p.s_dmask_strides[0] == 0 && p.s_dmask_strides[1] == 0 &&
-               p.s_dmask_strides[2] == 0;
-  int64_t *strides = t.probsStrides;
-  strides[0] = unset ? p.nheads_q * rows * cols : p.s_dmask_strides[0];
-  strides[1] = unset ? rows * cols : p.s_dmask_strides[1];
-  strides[2] = unset ? cols : p.s_dmask_strides[2];
+  rows = roundUp(rows);
+  cols = roundUp(cols);
+  bool unset = given[0] == 0 && given[1] == 0 && given[2] == 0;
+  strides[0] = unset ? nheadsQ * rows * cols : given[0];
+  strides[1] = unset ? rows * cols : given[1];
+  strides[2] = unset ? cols : given[2];
   if (strides[0] < 0 || strides[1] < 0 || strides[2] < 0)
     return fail(FA4_ERROR_INVALID_STRIDE, "s_dmask: strides must be >= 0");
   if (strides[2] > kMaxSliceOffset)
     return fail(FA4_ERROR_OVERFLOW, "s_dmask: the row stride must be < 2^31");
   static const char *const names[4] = {"batch", "head", "row", "column"};
-  int64_t sizes[4] = {p.batch, p.nheads_q, rows, cols};
+  int64_t sizes[4] = {batch, nheadsQ, rows, cols};
   int64_t all[4] = {strides[0], strides[1], strides[2], 1};
   return checkLayout("s_dmask", 4, sizes, all, names, /*elementBytes=*/2,
                      /*isOutput=*/true);
@@ -181,7 +183,8 @@ fa4_status fa4::rt::validateForward(const fa4_fwd_params &p,
         s != FA4_SUCCESS)
       return s;
   }
-  return checkProbs(p, t);
+  return resolveProbs(p.s_dmask, p.s_dmask_strides, p.batch, p.nheads_q,
+                      p.seqlen_q, p.seqlen_k, t.mods, t.probsStrides);
 }
 
 FeatureMap fa4::rt::getForwardRequest(const fa4_fwd_params &p,

@@ -107,6 +107,14 @@ fa4_status fa4::rt::validateVarlen(const fa4_varlen_fwd_params &p,
                                         p.max_seqlen_q, t.mods);
       s != FA4_SUCCESS)
     return s;
+  if (p.s_dmask && p.block_table)
+    return fail(FA4_ERROR_UNSUPPORTED_FEATURE,
+                "s_dmask is not built with a paged K/V cache (block_table)");
+  if (fa4_status s = resolveProbs(p.s_dmask, p.s_dmask_strides, p.batch,
+                                  p.nheads_q, p.max_seqlen_q, p.max_seqlen_k,
+                                  t.mods, t.probsStrides);
+      s != FA4_SUCCESS)
+    return s;
   // No sequences, query rows or heads: nothing to compute, and the (empty)
   // tensors' pointers may be anything, NULL included.
   t.empty = p.batch == 0 || p.total_q == 0 || p.nheads_q == 0;
@@ -290,6 +298,14 @@ fa4_status fa4::rt::prepareVarlen(const fa4_varlen_fwd_params &p,
   t.mods.setArgs(launch);
   if (fa4_status s = setBlockSparseArgs(t.mods, launch); s != FA4_SUCCESS)
     return s;
+  if (p.s_dmask) {
+    args.setPtr("probs", p.s_dmask);
+    args.setI64("probs_batch_stride", t.probsStrides[0]);
+    args.setI64("probs_head_stride", t.probsStrides[1]);
+    args.setI32("probs_row_stride", static_cast<int32_t>(t.probsStrides[2]));
+    args.setI32("probs_cols",
+                static_cast<int32_t>((p.max_seqlen_k + 127) / 128 * 128));
+  }
   if (t.paged) {
     args.setI64("k_page_stride", t.k.strides[0]);
     args.setI64("v_page_stride", t.v.strides[0]);

@@ -117,8 +117,9 @@ def forward(q, k, v, out, lse, softmax_scale, causal, load_path, window_size=(-1
 def varlen_forward(q, k, v, out, lse, cu_seqlens_q, cu_seqlens_k, seqused_k, block_table,
                    max_seqlen_q, max_seqlen_k, softmax_scale, causal, window_size=(-1, -1),
                    softcap=0.0, alibi_slopes=None, learnable_sink=None, check_inputs=False,
-                   dropout=None, block_sparse=None):
-    """Fills fa4_varlen_fwd_params from the tensors and launches on torch's stream."""
+                   dropout=None, block_sparse=None, s_dmask=None):
+    """Fills fa4_varlen_fwd_params from the tensors and launches on torch's stream.
+    s_dmask: FlashAttention-2's S_dmask to fill (with dropout)."""
     lib = rt.library()
     p = rt.VarlenFwdParams()
     lib.fa4_varlen_fwd_params_init(ctypes.byref(p))
@@ -149,6 +150,9 @@ def varlen_forward(q, k, v, out, lse, cu_seqlens_q, cu_seqlens_k, seqused_k, blo
                 learnable_sink)
     rt.set_dropout(p, dropout)
     rt.set_block_sparse(p, block_sparse)
+    if s_dmask is not None:
+        p.s_dmask = s_dmask.data_ptr()
+        p.s_dmask_strides[:] = s_dmask.stride()[:3]
     p.check_inputs = int(bool(check_inputs))
     guard, stream = _on(q.device)
     with guard:

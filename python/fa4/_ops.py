@@ -164,6 +164,27 @@ def varlen_fwd_direct(q, k, v, cu_seqlens_q, cu_seqlens_k, seqused_k, block_tabl
     return out, lse
 
 
+def varlen_fwd_with_probs(q, k, v, cu_seqlens_q, cu_seqlens_k, seqused_k, max_seqlen_q,
+                          max_seqlen_k, softmax_scale, causal, dropout_p):
+    """Varlen forward with FlashAttention-2's S_dmask (return_attn_probs with
+    dropout), a testing aid run eagerly: (out, lse, S_dmask), S_dmask (batch,
+    nheads, max_seqlen_q and max_seqlen_k rounded up to 128) in q's dtype,
+    sequence b's query i and key j at [b, :, i, j], zero where the kernel
+    visits no key block. A backward through out raises (none is built)."""
+    out, lse = _varlen_outputs(q, v, True)
+    batch, nheads = cu_seqlens_q.shape[0] - 1, q.shape[1]
+    rounded = lambda n: (n + 127) // 128 * 128  # noqa: E731
+    s_dmask = q.new_zeros((batch, nheads, rounded(max_seqlen_q), rounded(max_seqlen_k)))
+    dropout = _dropout(dropout_p, q, batch * nheads)
+    _launch.varlen_forward(q, k, v, out, lse, cu_seqlens_q, cu_seqlens_k, seqused_k, None,
+                           max_seqlen_q, max_seqlen_k, softmax_scale, causal, dropout=dropout,
+                           s_dmask=s_dmask)
+    wanted = requiring_grad(q, k, v)
+    if wanted:
+        out = torch.ops.fa4.no_backward(out, wanted, _WHAT_VARLEN)
+    return out, lse, s_dmask
+
+
 @torch.library.custom_op("fa4::varlen_fwd", mutates_args=(), device_types="cuda")
 def varlen_fwd(q: Tensor, k: Tensor, v: Tensor, cu_seqlens_q: Tensor, cu_seqlens_k: Tensor,
                seqused_k: Optional[Tensor], block_table: Optional[Tensor],

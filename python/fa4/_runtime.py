@@ -143,6 +143,8 @@ class VarlenFwdParams(ctypes.Structure):
         ("dropout_offset", ctypes.c_uint64),
         ("dropout_offset_ptr", ctypes.c_void_p),
         ("block_sparse", BlockSparse),
+        ("s_dmask", ctypes.c_void_p),
+        ("s_dmask_strides", ctypes.c_int64 * 3),
     ]
 
 

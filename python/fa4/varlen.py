@@ -71,7 +71,9 @@ def flash_attn_varlen_func(q, k, v, cu_seqlens_q, cu_seqlens_k, max_seqlen_q, ma
     FA4_CHECK_INPUTS=1 checks cu_seqlens, seqused_k, max_seqlen_* and block_table
     on the host (one synchronization) and raises ValueError naming the bad entry.
     Returns out (total_q, nheads, head_dim); with return_attn_probs,
-    (out, softmax_lse, S_dmask) as FlashAttention-2 (S_dmask is None: no dropout);
+    (out, softmax_lse, S_dmask) as FlashAttention-2 (S_dmask is None: no dropout;
+    with dropout (batch, nheads, max_seqlen_q and max_seqlen_k rounded up to 128),
+    sequence b's query i and key j at [b, :, i, j]; not with block_table);
     with return_lse (fa4 extra), (out, softmax_lse). softmax_lse is (nheads, total_q)
     float32. `deterministic` is accepted: the forward pass is deterministic.
     Errors: TypeError for an argument of the wrong type (a flag that is not a
@@ -83,8 +85,14 @@ def flash_attn_varlen_func(q, k, v, cu_seqlens_q, cu_seqlens_k, max_seqlen_q, ma
         _checks.check_common(dropout_p, softmax_scale, causal, window_size, softcap,
                              alibi_slopes, deterministic, return_attn_probs, return_lse)
     if return_attn_probs and float(dropout_p) > 0:
-        _checks.not_built("return_attn_probs with dropout (S_dmask) for varlen: the dense "
-                          "entry points return it")
+        if block_table is not None:
+            _checks.not_built("return_attn_probs with dropout (S_dmask) with a paged K/V cache "
+                              "(block_table)")
+        if alibi_slopes is not None or learnable_sink is not None:
+            _checks.not_built("return_attn_probs with dropout (S_dmask) with alibi_slopes or "
+                              "learnable_sink")
+        if window_size != (-1, -1) or softcap:
+            _checks.not_built("return_attn_probs with dropout (S_dmask) with a window or softcap")
     max_seqlen_q = _checks.check_int("max_seqlen_q", max_seqlen_q)
     max_seqlen_k = _checks.check_int("max_seqlen_k", max_seqlen_k)
     import torch
@@ -138,6 +146,11 @@ def flash_attn_varlen_func(q, k, v, cu_seqlens_q, cu_seqlens_k, max_seqlen_q, ma
 
     want_lse = return_lse or return_attn_probs
     q, k, v, head_dim_v = _checks.pad_head_dims(q, k, v)
+    if return_attn_probs and float(dropout_p) > 0:
+        out, lse, s_dmask = _ops.varlen_fwd_with_probs(
+            q, k, v, cu_seqlens_q, cu_seqlens_k, seqused_k, max_seqlen_q, max_seqlen_k,
+            softmax_scale, causal, float(dropout_p))
+        return out[..., :head_dim_v], lse, s_dmask
     varlen_fwd = (_ops.varlen_fwd_direct
                   if _ops.direct(q, k, v, cu_seqlens_q, cu_seqlens_k, seqused_k, block_table,
                                  alibi_slopes, learnable_sink, *lists[:4])

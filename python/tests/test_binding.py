@@ -119,7 +119,7 @@ def test_status_to_exception(status, exception):
 
 
 @pytest.mark.parametrize("kwargs, feature", [
-    ({"dropout_p": 0.1, "return_attn_probs": True}, "S_dmask"),
+    ({"dropout_p": 0.1, "return_attn_probs": True, "block_table": object()}, "S_dmask"),
 ])
 def test_unbuilt_features_raise_before_any_tensor_work(kwargs, feature):
     with pytest.raises(NotImplementedError, match=feature):

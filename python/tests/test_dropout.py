@@ -5,6 +5,7 @@ dropped fraction, and reproducibility from torch's generator. The Philox
 known-answer tests need only torch; the rest report SKIPPED without a CUDA
 GPU."""
 
+import itertools
 import math
 import os
 import random
@@ -334,7 +335,53 @@ def test_s_dmask_is_fa2s_testing_aid(d, causal):
     assert (out.float() - out_ref).abs().max().item() < 0.05
 
 
-def test_s_dmask_for_varlen_is_named():
-    with pytest.raises(NotImplementedError, match="S_dmask"):
-        fa4.flash_attn_varlen_func(None, None, None, None, None, 1, 1, dropout_p=0.1,
-                                   return_attn_probs=True)
+@requires_gpu
+@pytest.mark.parametrize("causal", [False, True])
+@pytest.mark.parametrize("d", [64, 128, 256])
+def test_varlen_s_dmask_is_fa2s_testing_aid(d, causal):
+    """Varlen S_dmask: (batch, nheads, max_seqlen_q and max_seqlen_k rounded
+    up to 128), sequence b's query i and key j at [b, :, i, j]. Per sequence
+    the same checks as the dense test: the output is the plain kernel's, the
+    signs are the keep mask (keyed by sequence, head, local row and column),
+    the magnitudes normalize to the softmax, and they reproduce the output;
+    nothing is written outside a sequence's rows and key blocks."""
+    lq, lk = [113, 0, 64, 200], [203, 5, 64, 150]
+    heads, heads_k, p = 4, 2, 0.3
+    g = torch.Generator(device="cuda").manual_seed(d)
+    q = torch.randn(sum(lq), heads, d, device="cuda", dtype=torch.bfloat16, generator=g)
+    k = torch.randn(sum(lk), heads_k, d, device="cuda", dtype=torch.bfloat16, generator=g)
+    v = torch.randn(sum(lk), heads_k, d, device="cuda", dtype=torch.bfloat16, generator=g)
+    cu = lambda n: torch.tensor([0] + list(itertools.accumulate(n)), dtype=torch.int32,  # noqa: E731
+                                device="cuda")
+    args = (q, k, v, cu(lq), cu(lk), max(lq), max(lk))
+    torch.manual_seed(21)
+    out, lse, s_dmask = fa4.flash_attn_varlen_func(*args, dropout_p=p, causal=causal,
+                                                   return_attn_probs=True)
+    assert s_dmask.shape == (4, heads, 256, 256) and s_dmask.dtype == q.dtype
+    torch.manual_seed(21)
+    plain = fa4.flash_attn_varlen_func(*args, dropout_p=p, causal=causal)
+    assert torch.equal(out, plain), "the S_dmask kernel's output differs"
+    mask = keep_mask(21, 0, 0, heads, 256, 256, p, "cuda", batch=4)
+    block_n = fa4.attn_probs_block_n(q[None, :1], k[None, :1], v[None, :1], p, causal=causal)
+    dropped = total = 0
+    for b, (sq, sk) in enumerate(zip(lq, lk)):
+        visible = s_dmask[b, :, :sq, :sk]
+        assert not s_dmask[b, :, sq:].any(), f"sequence {b}: rows past its length written"
+        columns = -(-sk // block_n) * block_n  # the visited blocks' columns
+        assert not s_dmask[b, :, :, columns:].any(), f"sequence {b}: unvisited blocks written"
+        if sq == 0 or sk == 0:
+            continue
+        nonzero = visible != 0
+        assert torch.equal((visible > 0)[nonzero], mask[b, :, :sq, :sk][nonzero])
+        dropped += (visible < 0)[nonzero].sum().item()
+        total += nonzero.sum().item()
+        qs = q[sum(lq[:b]):sum(lq[:b + 1])][None]
+        ks = k[sum(lk[:b]):sum(lk[:b + 1])][None]
+        vs = v[sum(lk[:b]):sum(lk[:b + 1])][None]
+        attn, ref = _normalize_s_dmask(s_dmask[b:b + 1], qs, ks, causal, block_n)
+        assert (attn - ref).abs().max().item() < 1e-2, f"sequence {b}"
+        kept = attn * (visible[None] > 0) / (1 - p)
+        out_ref = torch.einsum("bhqk,bkhd->bqhd", kept,
+                               vs.repeat_interleave(heads // heads_k, dim=2).float())
+        assert (out[sum(lq[:b]):sum(lq[:b + 1])].float() - out_ref[0]).abs().max().item() < 0.05
+    assert abs(dropped / total - p) < 0.03, f"dropped fraction {dropped / total:.3f}"

@@ -332,7 +332,7 @@ def test_empty_inputs_return_empty_outputs(lengths):
 
 
 @pytest.mark.parametrize("kwargs, feature", [
-    ({"dropout_p": 0.1, "return_attn_probs": True}, "S_dmask"),
+    ({"dropout_p": 0.1, "return_attn_probs": True, "block_table": object()}, "S_dmask"),
 ])
 def test_unbuilt_features_raise(kwargs, feature):
     with pytest.raises(NotImplementedError, match=feature):

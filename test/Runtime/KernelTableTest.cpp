@@ -396,6 +396,8 @@ FA4_TEST(everyKernelIsReachableAndFullySupplied) {
         p.block_table = kTable;
         p.max_pages = 8, p.num_pages = 20, p.page_size = 64;
       }
+      if (k.feature("return_probs") == "true")
+        p.s_dmask = reinterpret_cast<void *>(0x900000);
       VarlenTensors t;
       EXPECT(validateVarlen(p, t) == FA4_SUCCESS, "(%s: %s)", k.name.c_str(),
              fa4_last_error());

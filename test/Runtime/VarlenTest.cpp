@@ -123,12 +123,34 @@ FA4_TEST(varlenPointersAndSizes) {
        "times log2(e) is inf"},
       {[](auto &p) { p.page_size = 64; }, FA4_ERROR_INVALID_ARGUMENT,
        "but block_table is NULL"},
+      // S_dmask: with dropout only, aligned, and (3, 8, 384, 512) at the
+      // given strides without overlap.
+      {[](auto &p) { p.s_dmask = reinterpret_cast<void *>(0x900000); },
+       FA4_ERROR_INVALID_ARGUMENT, "s_dmask needs dropout_p > 0"},
+      {[](auto &p) {
+         p.dropout_p = 0.1f, p.s_dmask = reinterpret_cast<void *>(0x900002);
+       },
+       FA4_ERROR_MISALIGNED, "s_dmask (0x900002) is not 4-byte aligned"},
+      {[](auto &p) {
+         p.dropout_p = 0.1f, p.s_dmask = reinterpret_cast<void *>(0x900000);
+         p.s_dmask_strides[0] = 8 * 384 * 512, p.s_dmask_strides[1] = 384 * 512;
+         p.s_dmask_strides[2] = 500;
+       },
+       FA4_ERROR_INVALID_STRIDE, "s_dmask: the row stride (500)"},
   };
   for (const auto &c : cases) {
     fa4_varlen_fwd_params p = validVarlen();
     c.edit(p);
     expectVarlenError(p, c.status, c.text);
   }
+}
+
+FA4_TEST(varlenSDmaskNotWithPages) {
+  fa4_varlen_fwd_params p = validPaged();
+  p.dropout_p = 0.1f;
+  p.s_dmask = reinterpret_cast<void *>(0x900000);
+  expectVarlenError(p, FA4_ERROR_UNSUPPORTED_FEATURE,
+                    "s_dmask is not built with a paged K/V cache");
 }
 
 FA4_TEST(pagedGeometry) {

@@ -189,7 +189,7 @@ typedef struct fa4_fwd_params {
    * where dropout dropped them, in its rows below seqlen_q; what it does
    * not visit (past the causal diagonal, rows past seqlen_q) is left as it
    * was. fa4_fwd_probs_block_n gives the key-block
-   * size that normalizing them needs. Dense kernels only. */
+   * size that normalizing them needs. fa4_varlen_fwd_params has one too. */
   void *s_dmask;
   int64_t s_dmask_strides[3];
   /* Block-sparse attention (mask_block_cnt NULL: dense). */
@@ -329,6 +329,15 @@ typedef struct fa4_varlen_fwd_params {
   /* Block-sparse attention (mask_block_cnt NULL: dense); batch entry b is
    * sequence b and its q-blocks count from the sequence's first query. */
   fa4_block_sparse block_sparse;
+  /* FlashAttention-2's S_dmask as in fa4_fwd_params (NULL: none; needs
+   * dropout_p > 0; not with block_table): per (sequence b, query head) a
+   * matrix with at least round_up(max_seqlen_q, 128) rows and
+   * round_up(max_seqlen_k, 128) columns, column stride 1, at
+   * s_dmask_strides (sequence, head, row; all zero: contiguous at exactly
+   * that size). Row i and column j of sequence b are its query i and key j;
+   * the kernel writes rows below that sequence's length. */
+  void *s_dmask;
+  int64_t s_dmask_strides[3];
 } fa4_varlen_fwd_params;
 
 /* Zeroes `params` and sets the defaults (contiguous strides, default scale,

@@ -169,8 +169,8 @@ fa4.attention @k dtype(bf16) head_dim(64) head_dim_v(64) return_probs load_path(
 
 // -----
 
-// expected-error @+1 {{return_probs is built for dense kernels only}}
-fa4.attention @k dtype(bf16) head_dim(64) head_dim_v(64) varlen dropout return_probs load_path(cp_async) stages(1)
+// expected-error @+1 {{return_probs is built for dense and unpaged varlen kernels only}}
+fa4.attention @k dtype(bf16) head_dim(64) head_dim_v(64) varlen paged_kv dropout return_probs load_path(cp_async) stages(1)
 
 // -----
 

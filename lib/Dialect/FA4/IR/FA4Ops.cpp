@@ -192,8 +192,9 @@ LogicalResult AttentionOp::verify() {
   if (getReturnProbs() && !getDropout())
     return emitOpError() << "return_probs needs dropout (FlashAttention-2 "
                             "returns S_dmask only with dropout_p > 0)";
-  if (getReturnProbs() && (getVarlen() || getPagedKv() || getKvCache()))
-    return emitOpError() << "return_probs is built for dense kernels only";
+  if (getReturnProbs() && (getPagedKv() || getKvCache()))
+    return emitOpError() << "return_probs is built for dense and unpaged "
+                            "varlen kernels only";
   if (getSwitchable()) {
     if (getWindow() + getSoftcap() + getAlibi() < 2)
       return emitOpError() << "switchable needs two or more of window, "

@@ -46,6 +46,9 @@ bool alibi(const KernelVariant &v) { return v.isAlibi(); }
 bool sink(const KernelVariant &v) { return v.isSink(); }
 bool dropout(const KernelVariant &v) { return v.isDropout(); }
 bool returnProbs(const KernelVariant &v) { return v.isReturnProbs(); }
+bool varlenProbs(const KernelVariant &v) {
+  return v.isReturnProbs() && v.isVarlen();
+}
 bool blockSparse(const KernelVariant &v) { return v.isBlockSparse(); }
 } // namespace
 
@@ -150,6 +153,10 @@ static constexpr ParamSpec kAttentionParams[] = {
     {"probs_batch_stride", ParamKind::I64, returnProbs},
     {"probs_head_stride", ParamKind::I64, returnProbs},
     {"probs_row_stride", ParamKind::I32, returnProbs},
+    // Varlen: S_dmask's columns (max_seqlen_k rounded up to 128); a key
+    // block at or past them is not stored (a sequence longer than the
+    // max_seqlen_k the caller gave writes nothing outside S_dmask).
+    {"probs_cols", ParamKind::I32, varlenProbs},
     // Block-sparse (FlashAttention-4's BlockSparseTensors): int32 counts
     // (batch, heads, m_blocks) and entry lists (batch, heads, m_blocks,
     // capacity), contiguous, for the mask list and the full list. `heads`

@@ -73,11 +73,13 @@ def FA4_AttentionOp : FA4_Op<"attention", [Symbol]> {
       offset and (batch, head, row, column)) after the online softmax and
       before P V; p, the seed and the offset are run-time parameters. Not
       with `kv_cache`; only on the cp.async load path.
-    - `return_probs` (with `dropout`, dense only): FlashAttention-2's
-      testing aid S_dmask. Each key block's probabilities as computed
-      (exp of the scaled score minus the running max, before
-      normalization), negated where dropout drops them, are stored to a
-      `(B, Hq, rows, cols)` tensor in `dtype`.
+    - `return_probs` (with `dropout`; dense, or varlen without
+      `paged_kv`): FlashAttention-2's testing aid S_dmask. Each key block's
+      probabilities as computed (exp of the scaled score minus the running
+      max, before normalization), negated where dropout drops them, are
+      stored to a `(B, Hq, rows, cols)` tensor in `dtype` (varlen: batch
+      entry b is sequence b, rows and columns count from its first query
+      and key).
     - `block_sparse`: the key blocks each m-block visits come from
       per-(batch, head, q-block) lists, FlashAttention-4's
       `mask_block_cnt/idx` (blocks that need the element mask) and
