@@ -56,6 +56,14 @@ fa4_status fa4::rt::resolveProbs(const void *sDmask, const int64_t given[3],
     return fail(FA4_ERROR_INVALID_STRIDE, "s_dmask: strides must be >= 0");
   if (strides[2] > kMaxSliceOffset)
     return fail(FA4_ERROR_OVERFLOW, "s_dmask: the row stride must be < 2^31");
+  // The kernel addresses a (batch, head) matrix's rows in 32 bits.
+  if ((rows - 1) * strides[2] + cols > kMaxSliceOffset)
+    return fail(FA4_ERROR_OVERFLOW,
+                format("s_dmask: a (batch, head) matrix of %lld x %lld at row "
+                       "stride %lld spans 2^31 elements or more",
+                       static_cast<long long>(rows),
+                       static_cast<long long>(cols),
+                       static_cast<long long>(strides[2])));
   static const char *const names[4] = {"batch", "head", "row", "column"};
   int64_t sizes[4] = {batch, nheadsQ, rows, cols};
   int64_t all[4] = {strides[0], strides[1], strides[2], 1};

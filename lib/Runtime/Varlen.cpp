@@ -303,6 +303,8 @@ fa4_status fa4::rt::prepareVarlen(const fa4_varlen_fwd_params &p,
     args.setI64("probs_batch_stride", t.probsStrides[0]);
     args.setI64("probs_head_stride", t.probsStrides[1]);
     args.setI32("probs_row_stride", static_cast<int32_t>(t.probsStrides[2]));
+    args.setI32("probs_rows",
+                static_cast<int32_t>((p.max_seqlen_q + 127) / 128 * 128));
     args.setI32("probs_cols",
                 static_cast<int32_t>((p.max_seqlen_k + 127) / 128 * 128));
   }

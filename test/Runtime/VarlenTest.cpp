@@ -137,6 +137,14 @@ FA4_TEST(varlenPointersAndSizes) {
          p.s_dmask_strides[2] = 500;
        },
        FA4_ERROR_INVALID_STRIDE, "s_dmask: the row stride (500)"},
+      // 384 rows 2^23 elements apart: past the kernel's 32-bit row offsets.
+      {[](auto &p) {
+         p.dropout_p = 0.1f, p.s_dmask = reinterpret_cast<void *>(0x900000);
+         p.s_dmask_strides[0] = int64_t(8) * 384 << 23;
+         p.s_dmask_strides[1] = int64_t(384) << 23;
+         p.s_dmask_strides[2] = int64_t(1) << 23;
+       },
+       FA4_ERROR_OVERFLOW, "spans 2^31 elements or more"},
   };
   for (const auto &c : cases) {
     fa4_varlen_fwd_params p = validVarlen();

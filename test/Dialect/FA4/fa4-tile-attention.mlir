@@ -542,19 +542,21 @@ fa4.attention @drop_probs dtype(bf16) head_dim(64) head_dim_v(64) dropout
 
 // -----
 
-// Varlen S_dmask: one more parameter, probs_cols (max_seqlen_k rounded up
-// to 128); a key block at or past it stores no row, so a sequence longer
-// than the caller's max_seqlen_k writes nothing outside S_dmask. Batch
-// entry b is sequence b.
+// Varlen S_dmask: two more parameters, probs_rows and probs_cols
+// (max_seqlen_q and max_seqlen_k rounded up to 128); rows at or past
+// probs_rows and key blocks at or past probs_cols are not stored, so a
+// sequence longer than the caller's max_seqlen_q / max_seqlen_k writes
+// nothing outside S_dmask. Batch entry b is sequence b.
 // CHECK-LABEL: gpu.module @varlen_drop_probs
-// CHECK: %probs_row_stride: i32, %probs_cols: i32) kernel
+// CHECK: %probs_row_stride: i32, %probs_rows: i32, %probs_cols: i32) kernel
 // CHECK: %probs_base = llvm.getelementptr %probs
 // CHECK: fa4.kv_loop
 // CHECK: %[[ENC:.*]] = fa4.dropout %{{.*}} bits %{{.*}} negated
 // CHECK-NEXT: %[[COLS:.*]] = llvm.getelementptr %probs_base[%key_col]
 // CHECK-NEXT: %[[IN:.*]] = arith.cmpi slt, %key_col, %probs_cols : i32
 // CHECK-NEXT: %[[ZERO:.*]] = arith.constant 0 : i32
-// CHECK-NEXT: %[[ROWS:.*]] = arith.select %[[IN]], %seqlen_q, %[[ZERO]] : i32
+// CHECK-NEXT: %[[MIN:.*]] = arith.minsi %seqlen_q, %probs_rows : i32
+// CHECK-NEXT: %[[ROWS:.*]] = arith.select %[[IN]], %[[MIN]], %[[ZERO]] : i32
 // CHECK-NEXT: fa4.store_tile %[[ENC]], %[[COLS]][%q_row] limit %[[ROWS]] stride %probs_row_stride
 fa4.attention @varlen_drop_probs dtype(bf16) head_dim(64) head_dim_v(64) varlen dropout
     return_probs load_path(cp_async) stages(1)

@@ -153,9 +153,12 @@ static constexpr ParamSpec kAttentionParams[] = {
     {"probs_batch_stride", ParamKind::I64, returnProbs},
     {"probs_head_stride", ParamKind::I64, returnProbs},
     {"probs_row_stride", ParamKind::I32, returnProbs},
-    // Varlen: S_dmask's columns (max_seqlen_k rounded up to 128); a key
-    // block at or past them is not stored (a sequence longer than the
-    // max_seqlen_k the caller gave writes nothing outside S_dmask).
+    // Varlen: S_dmask's rows and columns (max_seqlen_q and max_seqlen_k
+    // rounded up to 128); rows at or past probs_rows and key blocks at or
+    // past probs_cols are not stored (a sequence longer than the
+    // max_seqlen_q / max_seqlen_k the caller gave writes nothing outside
+    // S_dmask: a causal CTA picks its m-block from the sequence's length).
+    {"probs_rows", ParamKind::I32, varlenProbs},
     {"probs_cols", ParamKind::I32, varlenProbs},
     // Block-sparse (FlashAttention-4's BlockSparseTensors): int32 counts
     // (batch, heads, m_blocks) and entry lists (batch, heads, m_blocks,

@@ -403,13 +403,15 @@ void AttentionBuilder::buildLoopBody(Block *body, Value q) {
       Value columns =
           LLVM::GEPOp::create(b, loc, probsBase.getType(), def.getElementType(),
                               probsBase, ValueRange{col});
-      // Varlen: a block past S_dmask's columns stores no row (the tile
-      // divides 128, so a block below them fits whole).
+      // Varlen: rows below S_dmask's rows only, and a block past its
+      // columns stores no row (the tile divides 128, so a block below them
+      // fits whole).
       Value rows = seqlenQ;
       if (variant.isVarlen()) {
         Value inside = arith::CmpIOp::create(
             b, loc, arith::CmpIPredicate::slt, col, args["probs_cols"]);
-        rows = arith::SelectOp::create(b, loc, inside, seqlenQ, i32(0));
+        rows = arith::SelectOp::create(
+            b, loc, inside, minS(seqlenQ, args["probs_rows"]), i32(0));
       }
       StoreTileOp::create(b, loc, encoded, columns, qRow0, rows,
                           args["probs_row_stride"], def.getElementType());
