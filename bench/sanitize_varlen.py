@@ -4,7 +4,8 @@ varlen path (dropout probs kernels; rows bounded by probs_rows, key blocks by
 probs_cols) and the causal varlen grid (a CTA counts over the m-blocks the grid
 covers). Each case runs with honest maxima and with maxima below a sequence's
 real length, which no kernel can see without a host sync: nothing may be
-written outside out, lse or S_dmask. Head dims 64, 128 and 256, causal and not.
+written outside out, lse or S_dmask. Head dims 64, 128 and 256, causal and not;
+S_dmask with a window, softcap and ALiBi too (dense and varlen).
 
     compute-sanitizer --tool memcheck python3 bench/sanitize_varlen.py
 (from the repository root, FA4_LIBRARY and PYTHONPATH=python set)
@@ -38,5 +39,17 @@ for d in (64, 128, 256):
             _launch.varlen_forward(q, k, v, out, lse, cq, ck, None, None, mq, mk, d ** -0.5,
                                    causal)
             fa4.flash_attn_varlen_func(q, k, v, cq, ck, mq, mk, causal=causal, dropout_p=0.25)
+    # S_dmask with a window, softcap and ALiBi (the switchable S_dmask
+    # kernels, one masked loop in FlashAttention-2's order), dense too.
+    slopes = torch.rand(4, device="cuda", generator=g) * 0.05
+    for mods in (dict(window_size=(100, 30)), dict(window_size=(250, -1), softcap=8.0),
+                 dict(causal=True, alibi_slopes=slopes)):
+        for mq, mk in ((max(lq), max(lk)), (100, 120)):
+            _ops.varlen_fwd_with_probs(q, k, v, cq, ck, None, mq, mk, d ** -0.5,
+                                       mods.get("causal", False), 0.25,
+                                       mods.get("window_size", (-1, -1)),
+                                       mods.get("softcap", 0.0), mods.get("alibi_slopes"))
+        qd, kd, vd = randn(2, 300, 4, d), randn(2, 517, 2, d), randn(2, 517, 2, d)
+        fa4.flash_attn_func(qd, kd, vd, dropout_p=0.25, return_attn_probs=True, **mods)
 torch.cuda.synchronize()
 print("sanitizer driver done")

@@ -378,12 +378,17 @@ extern "C" fa4_status fa4_fwd_probs_block_n(const fa4_fwd_params *params,
     return s;
   std::vector<const KernelInfo *> found =
       findKernels(target, getForwardRequest(p, t.mods, "cp_async"));
+  // The kernel fa4_fwd would pick: the switchable one where the
+  // combination has none of its own.
+  const ScoreMods asked = t.mods;
+  if (found.empty() && t.mods.makeSwitchable())
+    found = findKernels(target, getForwardRequest(p, t.mods, "cp_async"));
   if (found.empty())
     return fail(FA4_ERROR_NO_KERNEL,
                 format("no embedded kernel for %s head_dim %lld %s on %s",
                        getDtypeName(p.dtype),
                        static_cast<long long>(p.head_dim),
-                       t.mods.describe().c_str(), target));
+                       asked.describe().c_str(), target));
   auto it = found.front()->config.find("tile_n");
   if (it == found.front()->config.end())
     return fail(FA4_ERROR_NO_KERNEL, "the S_dmask kernel states no tile_n");

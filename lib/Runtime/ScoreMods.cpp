@@ -151,7 +151,7 @@ fa4_status fa4::rt::resolveSink(const float *sinks, ScoreMods &mods) {
 }
 
 bool ScoreMods::makeSwitchable() {
-  if (switchable || sink || returnProbs || blockSparse)
+  if (switchable || sink || blockSparse)
     return false;
   if (!causal && !window && !softcap && !alibi)
     return false;

@@ -27,7 +27,7 @@ struct ScoreMods {
   bool alibi = false;
   bool sink = false;
   bool dropout = false;
-  /// S_dmask (fa4_fwd's s_dmask): the dense kernels that write it.
+  /// S_dmask (s_dmask): the dense and varlen kernels that write it.
   bool returnProbs = false;
   /// Block-sparse lists (resolveBlockSparse), set when mask_block_cnt is.
   bool blockSparse = false;
@@ -58,9 +58,9 @@ struct ScoreMods {
   /// (dropout or not) into the switchable kernel's: causal becomes the
   /// window (-1, 0), an absent window (-1, -1), an absent softcap 0 and
   /// absent slopes null. The fallback for combinations without a kernel of
-  /// their own; false (and `this` unchanged) where no switchable kernel
-  /// applies: sinks, S_dmask, block-sparse lists, none of the three, or a
-  /// causal call too long for the window kernel's diagonals.
+  /// their own (S_dmask included); false (and `this` unchanged) where no
+  /// switchable kernel applies: sinks, block-sparse lists, none of the
+  /// three, or a causal call too long for the window kernel's diagonals.
   bool makeSwitchable();
   /// Sets the parameters the selected kernel takes for them.
   void setArgs(Launch &launch) const;

@@ -220,12 +220,13 @@ def kvcache_forward(q, k_cache, v_cache, out, lse, k, v, rotary_cos, rotary_sin,
         rt.raise_for(status)
 
 
-def probs_block_n(q, k, v, softmax_scale, causal, dropout_p):
-    """The key-block size of the S_dmask kernel for these tensors
-    (fa4_fwd_probs_block_n)."""
+def probs_block_n(q, k, v, softmax_scale, causal, dropout_p, window_size=(-1, -1),
+                  softcap=0.0, alibi_slopes=None):
+    """The key-block size of the S_dmask kernel for these tensors and
+    modifications (fa4_fwd_probs_block_n)."""
     lib = rt.library()
-    p = _fwd_params(q, k, v, q, None, softmax_scale, causal, "cp_async", (-1, -1), 0.0,
-                    None, None, (dropout_p, 0, 0, None), None)
+    p = _fwd_params(q, k, v, q, None, softmax_scale, causal, "cp_async", window_size, softcap,
+                    alibi_slopes, None, (dropout_p, 0, 0, None), None)
     block_n = ctypes.c_int64(0)
     guard, _ = _on(q.device)
     with guard:

@@ -102,7 +102,8 @@ def fwd_direct(q, k, v, alibi_slopes, learnable_sink, softmax_scale, causal, win
     return out, lse
 
 
-def fwd_with_probs(q, k, v, softmax_scale, causal, load_path, dropout_p):
+def fwd_with_probs(q, k, v, softmax_scale, causal, load_path, dropout_p, window_size=(-1, -1),
+                   softcap=0.0, alibi_slopes=None):
     """Dense forward with FlashAttention-2's S_dmask (return_attn_probs with
     dropout), a testing aid run eagerly: (out, lse, S_dmask), S_dmask
     (batch, nheads, seqlen_q and seqlen_k rounded up to 128) in q's dtype,
@@ -113,8 +114,8 @@ def fwd_with_probs(q, k, v, softmax_scale, causal, load_path, dropout_p):
     rounded = lambda n: (n + 127) // 128 * 128  # noqa: E731
     s_dmask = q.new_zeros((batch, nheads, rounded(seqlen_q), rounded(k.shape[1])))
     dropout = _dropout(dropout_p, q, batch * nheads)
-    _launch.forward(q, k, v, out, lse, softmax_scale, causal, load_path, dropout=dropout,
-                    s_dmask=s_dmask)
+    _launch.forward(q, k, v, out, lse, softmax_scale, causal, load_path, window_size, softcap,
+                    alibi_slopes, dropout=dropout, s_dmask=s_dmask)
     wanted = requiring_grad(q, k, v)
     if wanted:
         out = torch.ops.fa4.no_backward(out, wanted, _WHAT_FWD)
@@ -165,7 +166,8 @@ def varlen_fwd_direct(q, k, v, cu_seqlens_q, cu_seqlens_k, seqused_k, block_tabl
 
 
 def varlen_fwd_with_probs(q, k, v, cu_seqlens_q, cu_seqlens_k, seqused_k, max_seqlen_q,
-                          max_seqlen_k, softmax_scale, causal, dropout_p):
+                          max_seqlen_k, softmax_scale, causal, dropout_p, window_size=(-1, -1),
+                          softcap=0.0, alibi_slopes=None):
     """Varlen forward with FlashAttention-2's S_dmask (return_attn_probs with
     dropout), a testing aid run eagerly: (out, lse, S_dmask), S_dmask (batch,
     nheads, max_seqlen_q and max_seqlen_k rounded up to 128) in q's dtype,
@@ -177,8 +179,8 @@ def varlen_fwd_with_probs(q, k, v, cu_seqlens_q, cu_seqlens_k, seqused_k, max_se
     s_dmask = q.new_zeros((batch, nheads, rounded(max_seqlen_q), rounded(max_seqlen_k)))
     dropout = _dropout(dropout_p, q, batch * nheads)
     _launch.varlen_forward(q, k, v, out, lse, cu_seqlens_q, cu_seqlens_k, seqused_k, None,
-                           max_seqlen_q, max_seqlen_k, softmax_scale, causal, dropout=dropout,
-                           s_dmask=s_dmask)
+                           max_seqlen_q, max_seqlen_k, softmax_scale, causal, window_size,
+                           softcap, alibi_slopes, dropout=dropout, s_dmask=s_dmask)
     wanted = requiring_grad(q, k, v)
     if wanted:
         out = torch.ops.fa4.no_backward(out, wanted, _WHAT_VARLEN)

@@ -106,13 +106,11 @@ def flash_attn_func(q, k, v, dropout_p=0.0, softmax_scale=None, causal=False,
     want_lse = return_lse or return_attn_probs
     q, k, v, head_dim_v = _checks.pad_head_dims(q, k, v)
     if return_attn_probs and float(dropout_p) > 0:
-        if alibi_slopes is not None or learnable_sink is not None:
-            _checks.not_built("return_attn_probs with dropout (S_dmask) with alibi_slopes or "
-                              "learnable_sink")
-        if window_size != (-1, -1) or softcap:
-            _checks.not_built("return_attn_probs with dropout (S_dmask) with a window or softcap")
+        if learnable_sink is not None:
+            _checks.not_built("return_attn_probs with dropout (S_dmask) with learnable_sink")
         out, lse, s_dmask = _ops.fwd_with_probs(q, k, v, softmax_scale, causal, load_path,
-                                                float(dropout_p))
+                                                float(dropout_p), window_size, softcap,
+                                                alibi_slopes)
         return out[..., :head_dim_v], lse, s_dmask
     fwd = (_ops.fwd_direct if _ops.direct(q, k, v, alibi_slopes, learnable_sink, *lists[:4])
            else torch.ops.fa4.fwd)
@@ -126,16 +124,21 @@ def flash_attn_func(q, k, v, dropout_p=0.0, softmax_scale=None, causal=False,
     return (out, lse) if return_lse else out
 
 
-def attn_probs_block_n(q, k, v, dropout_p, causal=False, softmax_scale=None):
+def attn_probs_block_n(q, k, v, dropout_p, causal=False, softmax_scale=None,
+                       window_size=(-1, -1), softcap=0.0, alibi_slopes=None):
     """The key-block size of the kernel that fills S_dmask for these tensors
+    and this call's causal, window_size, softcap and alibi_slopes
     (FlashAttention-2's _get_block_size_n, for its normalize_flash_attn_S):
     S_dmask's entries of a block are relative to the running row max after
     that block, blocks visited from the last to the first. Rows and columns
-    of S_dmask are rounded up to 128."""
-    softmax_scale, causal, _, _, _, _ = _checks.check_common(
-        dropout_p, softmax_scale, causal, (-1, -1), 0.0, None, False, False, False)
+    of S_dmask are rounded up to 128. flash_attn_varlen_func's kernels have
+    the same tiles: pass one sequence's q, k, v in the dense layout."""
+    softmax_scale, causal, window_size, softcap, _, _ = _checks.check_common(
+        dropout_p, softmax_scale, causal, window_size, softcap, alibi_slopes, False, False,
+        False)
     if softmax_scale is None:
         softmax_scale = _checks.default_softmax_scale(q.shape[-1])
     q, k, v, _ = _checks.pad_head_dims(q, k, v)
     from . import _launch
-    return _launch.probs_block_n(q, k, v, softmax_scale, causal, float(dropout_p))
+    return _launch.probs_block_n(q, k, v, softmax_scale, causal, float(dropout_p),
+                                 window_size, softcap, alibi_slopes)

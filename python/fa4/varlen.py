@@ -88,11 +88,8 @@ def flash_attn_varlen_func(q, k, v, cu_seqlens_q, cu_seqlens_k, max_seqlen_q, ma
         if block_table is not None:
             _checks.not_built("return_attn_probs with dropout (S_dmask) with a paged K/V cache "
                               "(block_table)")
-        if alibi_slopes is not None or learnable_sink is not None:
-            _checks.not_built("return_attn_probs with dropout (S_dmask) with alibi_slopes or "
-                              "learnable_sink")
-        if window_size != (-1, -1) or softcap:
-            _checks.not_built("return_attn_probs with dropout (S_dmask) with a window or softcap")
+        if learnable_sink is not None:
+            _checks.not_built("return_attn_probs with dropout (S_dmask) with learnable_sink")
     max_seqlen_q = _checks.check_int("max_seqlen_q", max_seqlen_q)
     max_seqlen_k = _checks.check_int("max_seqlen_k", max_seqlen_k)
     import torch
@@ -149,7 +146,7 @@ def flash_attn_varlen_func(q, k, v, cu_seqlens_q, cu_seqlens_k, max_seqlen_q, ma
     if return_attn_probs and float(dropout_p) > 0:
         out, lse, s_dmask = _ops.varlen_fwd_with_probs(
             q, k, v, cu_seqlens_q, cu_seqlens_k, seqused_k, max_seqlen_q, max_seqlen_k,
-            softmax_scale, causal, float(dropout_p))
+            softmax_scale, causal, float(dropout_p), window_size, softcap, alibi_slopes)
         return out[..., :head_dim_v], lse, s_dmask
     varlen_fwd = (_ops.varlen_fwd_direct
                   if _ops.direct(q, k, v, cu_seqlens_q, cu_seqlens_k, seqused_k, block_table,

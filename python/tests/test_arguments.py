@@ -141,12 +141,10 @@ def test_packed_forms_check_scalars_first(call, kwargs, error, match):
 
 @pytest.mark.parametrize("kwargs, what", [
     ({"block_table": object()}, "with a paged K/V cache"),
-    ({"window_size": (8, 0)}, "with a window or softcap"),
-    ({"softcap": 5.0}, "with a window or softcap"),
-    ({"learnable_sink": object()}, "with alibi_slopes or learnable_sink"),
+    ({"learnable_sink": object()}, "with learnable_sink"),
 ])
 def test_s_dmask_for_varlen_is_refused_by_name_where_not_built(kwargs, what):
-    """Varlen S_dmask is built for unpaged K/V without a score modification;
-    the rest is refused before any tensor is looked at."""
+    """Varlen S_dmask is built for unpaged K/V, with or without a window,
+    softcap and ALiBi; the rest is refused before any tensor is looked at."""
     with pytest.raises(NotImplementedError, match=f"S_dmask\\) {what}"):
         VARLEN(dropout_p=0.1, return_attn_probs=True, **kwargs)

@@ -18,7 +18,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 torch = pytest.importorskip("torch", reason="torch is not installed")
 import fa4  # noqa: E402
 
-from reference import check  # noqa: E402
+from reference import check, visible_keys  # noqa: E402
 
 HAS_GPU = torch.cuda.is_available()
 requires_gpu = pytest.mark.skipif(not HAS_GPU, reason="no CUDA GPU on this machine")
@@ -282,19 +282,28 @@ def test_varlen_dropout_under_cuda_graph_capture():
     assert not torch.equal(first[0], fresh[0])
 
 
-def _normalize_s_dmask(s_dmask, q, k, causal, block_n):
+def _normalize_s_dmask(s_dmask, q, k, causal, block_n, window=(-1, -1), softcap=0.0,
+                       alibi_slopes=None):
     """FlashAttention-2's normalize_flash_attn_S, written from its
     description: S_dmask's block j holds exp(s - m_j) (m_j the running max
     after blocks visited from the last down to j) with the dropped entries
-    negated; softmax = |S_dmask| * exp(m_j - lse)."""
+    negated; softmax = |S_dmask| * exp(m_j - lse). The scores s are FA2's:
+    scaled, softcapped, masked (causal or window, bottom-right aligned),
+    then the ALiBi bias -slope * |i + Sk - Sq - j|."""
     batch, seqlen_q, nheads, d = q.shape
     seqlen_k = k.shape[1]
     kk = k.repeat_interleave(nheads // k.shape[2], dim=2)
     scores = torch.einsum("bqhd,bkhd->bhqk", q.float(), kk.float()) / math.sqrt(d)
-    if causal:
+    if softcap > 0:
+        scores = torch.tanh(scores / softcap) * softcap
+    keep = visible_keys(seqlen_q, seqlen_k, causal, window, q.device)
+    if keep is not None:
+        scores = scores.masked_fill(~keep, float("-inf"))
+    if alibi_slopes is not None:
         i = torch.arange(seqlen_q, device=q.device).view(-1, 1)
         j = torch.arange(seqlen_k, device=q.device).view(1, -1)
-        scores = scores.masked_fill(j > i + seqlen_k - seqlen_q, float("-inf"))
+        distance = (i + seqlen_k - seqlen_q - j).abs().float()
+        scores = scores - alibi_slopes.float().view(1, nheads, 1, 1) * distance
     lse = torch.logsumexp(scores, dim=-1, keepdim=True)
     blocks = scores.split(block_n, dim=-1)
     maxes = torch.stack([b.amax(dim=-1) for b in blocks], dim=-1)
@@ -385,3 +394,109 @@ def test_varlen_s_dmask_is_fa2s_testing_aid(d, causal):
                                vs.repeat_interleave(heads // heads_k, dim=2).float())
         assert (out[sum(lq[:b]):sum(lq[:b + 1])].float() - out_ref[0]).abs().max().item() < 0.05
     assert abs(dropped / total - p) < 0.03, f"dropped fraction {dropped / total:.3f}"
+
+
+# (causal, window, softcap, ALiBi): the switchable S_dmask kernels. The
+# windows have both edges inside the keys and unmasked blocks between them,
+# so a visit order other than FlashAttention-2's (the left edge before the
+# unmasked blocks) changes the running max that S_dmask's entries are
+# relative to, and the normalization below fails.
+_MODS = {
+    "window": (False, (300, 200), 0.0, False),
+    "window_alibi": (False, (300, 200), 0.0, True),
+    "window_left_only": (False, (250, -1), 0.0, False),
+    "causal_alibi": (True, (-1, -1), 0.0, True),
+    "softcap_alibi": (False, (-1, -1), 8.0, True),
+    "causal_window_softcap": (True, (300, -1), 8.0, False),
+}
+
+
+def _check_s_dmask_with_mods(out, plain, s_dmask, q, k, v, p, seed, causal, window, softcap,
+                             slopes, block_n, batch_index=0, rows_from=0):
+    """The S_dmask checks for one (batch entry or sequence) q, k, v: the
+    signs are the keep mask, the magnitudes normalize to the softmax, and
+    they reproduce the output (dropped entries zeroed, kept ones over 1 - p);
+    out agrees with the kernel without S_dmask to rounding (the S_dmask
+    kernel keeps FA2's visit order, the other visits a window's edges
+    first)."""
+    seqlen_q, heads, seqlen_k = q.shape[1], q.shape[2], k.shape[1]
+    assert (out.float() - plain.float()).abs().max().item() < 2e-2
+    visible = s_dmask[:, :, :seqlen_q, :seqlen_k]
+    nonzero = visible != 0
+    assert nonzero.any()
+    rows = s_dmask.shape[2]
+    mask = keep_mask(seed, 0, batch_index * heads, heads, rows, s_dmask.shape[3], p, "cuda")
+    mask = mask[:, :, :seqlen_q, :seqlen_k]
+    assert torch.equal((visible > 0)[nonzero], mask.expand_as(visible)[nonzero])
+    attn, ref = _normalize_s_dmask(s_dmask, q, k, causal, block_n, window, softcap, slopes)
+    assert (attn - ref).abs().max().item() < 1e-2
+    kept = attn * (visible > 0) / (1 - p)
+    out_ref = torch.einsum("bhqk,bkhd->bqhd", kept,
+                           v.repeat_interleave(heads // v.shape[2], dim=2).float())
+    assert (out.float() - out_ref).abs().max().item() < 0.05
+
+
+@requires_gpu
+@pytest.mark.parametrize("mods", list(_MODS))
+@pytest.mark.parametrize("d", [64, 128, 256])
+def test_s_dmask_with_window_softcap_alibi(d, mods):
+    """S_dmask with a window, softcap or ALiBi (the switchable S_dmask
+    kernels), dense: FA2's normalize_flash_attn_S recovers the softmax with
+    the block size attn_probs_block_n gives for the same modifications."""
+    causal, window, softcap, alibi = _MODS[mods]
+    q, k, v = _inputs(2, 700, 1000, 4, 2, d, "bfloat16")
+    slopes = (torch.rand(4, device="cuda", generator=torch.Generator(device="cuda")
+                         .manual_seed(d)) * 0.05 if alibi else None)
+    kwargs = dict(dropout_p=0.2, causal=causal, window_size=window, softcap=softcap,
+                  alibi_slopes=slopes)
+    torch.manual_seed(5)
+    out, lse, s_dmask = fa4.flash_attn_func(q, k, v, return_attn_probs=True, **kwargs)
+    assert s_dmask.shape == (2, 4, 768, 1024)
+    torch.manual_seed(5)
+    plain = fa4.flash_attn_func(q, k, v, **kwargs)
+    block_n = fa4.attn_probs_block_n(q, k, v, 0.2, causal=causal, window_size=window,
+                                     softcap=softcap, alibi_slopes=slopes)
+    assert block_n in (32, 64, 128)
+    for b in range(2):
+        _check_s_dmask_with_mods(out[b:b + 1], plain[b:b + 1], s_dmask[b:b + 1], q[b:b + 1],
+                                 k[b:b + 1], v[b:b + 1], 0.2, 5, causal, window, softcap,
+                                 slopes, block_n, batch_index=b)
+    assert not s_dmask[:, :, 700:].any() and not s_dmask[..., 1000:].any()
+
+
+@requires_gpu
+@pytest.mark.parametrize("mods", ["window", "window_alibi", "softcap_alibi"])
+@pytest.mark.parametrize("d", [64, 128])
+def test_varlen_s_dmask_with_window_softcap_alibi(d, mods):
+    """Varlen S_dmask on the switchable S_dmask kernels, per sequence."""
+    causal, window, softcap, alibi = _MODS[mods]
+    lq, lk = [700, 0, 129, 333], [1000, 7, 640, 333]
+    heads, heads_k, p = 4, 2, 0.2
+    g = torch.Generator(device="cuda").manual_seed(d + 1)
+    q = torch.randn(sum(lq), heads, d, device="cuda", dtype=torch.bfloat16, generator=g)
+    k = torch.randn(sum(lk), heads_k, d, device="cuda", dtype=torch.bfloat16, generator=g)
+    v = torch.randn(sum(lk), heads_k, d, device="cuda", dtype=torch.bfloat16, generator=g)
+    slopes = torch.rand(heads, device="cuda", generator=g) * 0.05 if alibi else None
+    cu = lambda n: torch.tensor([0] + list(itertools.accumulate(n)), dtype=torch.int32,  # noqa: E731
+                                device="cuda")
+    args = (q, k, v, cu(lq), cu(lk), max(lq), max(lk))
+    kwargs = dict(dropout_p=p, causal=causal, window_size=window, softcap=softcap,
+                  alibi_slopes=slopes)
+    torch.manual_seed(9)
+    out, lse, s_dmask = fa4.flash_attn_varlen_func(*args, return_attn_probs=True, **kwargs)
+    assert s_dmask.shape == (4, heads, 768, 1024)
+    torch.manual_seed(9)
+    plain = fa4.flash_attn_varlen_func(*args, **kwargs)
+    block_n = fa4.attn_probs_block_n(q[None, :1], k[None, :1], v[None, :1], p, causal=causal,
+                                     window_size=window, softcap=softcap, alibi_slopes=slopes)
+    for b, (sq, sk) in enumerate(zip(lq, lk)):
+        assert not s_dmask[b, :, sq:].any(), f"sequence {b}: rows past its length written"
+        columns = -(-sk // block_n) * block_n
+        assert not s_dmask[b, :, :, columns:].any(), f"sequence {b}: unvisited blocks written"
+        if sq == 0 or sk == 0:
+            continue
+        qs = slice(sum(lq[:b]), sum(lq[:b + 1]))
+        ks = slice(sum(lk[:b]), sum(lk[:b + 1]))
+        _check_s_dmask_with_mods(out[qs][None], plain[qs][None], s_dmask[b:b + 1], q[qs][None],
+                                 k[ks][None], v[ks][None], p, 9, causal, window, softcap,
+                                 slopes, block_n, batch_index=b)

@@ -323,7 +323,7 @@ FA4_TEST(combinationsBecomeTheSwitchableRequest) {
   m.addFeatures(request);
   EXPECT(request["dropout"] == "true" && request["switchable"] == "true");
 
-  // Not served by a switchable kernel: nothing to switch, sinks, S_dmask,
+  // Not served by a switchable kernel: nothing to switch, sinks,
   // block-sparse lists, a causal call too long for 32-bit diagonals.
   m = resolve(0, 0, -1, -1);
   EXPECT(!m.makeSwitchable() && !m.switchable);
@@ -335,9 +335,6 @@ FA4_TEST(combinationsBecomeTheSwitchableRequest) {
   m.sink = true;
   EXPECT(!m.makeSwitchable() && m.causal && !m.window);
   m.sink = false;
-  m.returnProbs = true;
-  EXPECT(!m.makeSwitchable());
-  m.returnProbs = false;
   m.blockSparse = true;
   EXPECT(!m.makeSwitchable());
   ScoreMods longCall;
@@ -345,4 +342,13 @@ FA4_TEST(combinationsBecomeTheSwitchableRequest) {
                           longCall) == FA4_SUCCESS &&
          longCall.causal && !longCall.windowFits);
   EXPECT(!longCall.makeSwitchable() && longCall.causal);
+
+  // S_dmask is: its switchable kernels keep return_probs in the request.
+  m = resolve(1, 0, -1, -1, 30.0f);
+  m.returnProbs = true;
+  EXPECT(m.makeSwitchable() && m.switchable && m.returnProbs && !m.causal &&
+         m.window && m.windowLeft == -1 && m.windowRight == 0);
+  request.clear();
+  m.addFeatures(request);
+  EXPECT(request["return_probs"] == "true" && request["switchable"] == "true");
 }

@@ -529,7 +529,9 @@ fa4.attention @drop dtype(bf16) head_dim(64) head_dim_v(64) causal dropout
 // CHECK: %dropout_scale: f32, %dropout_offset_ptr: !llvm.ptr<1>, %probs: !llvm.ptr<1>, %probs_batch_stride: i64, %probs_head_stride: i64, %probs_row_stride: i32) kernel
 // CHECK-SAME: return_probs = true
 // CHECK: %probs_base = llvm.getelementptr %probs[%{{.*}}] : (!llvm.ptr<1>, i64) -> !llvm.ptr<1>, bf16
-// CHECK: fa4.kv_loop
+// S_dmask's entries are relative to the running max in FlashAttention-2's
+// order, so the loop asks for it.
+// CHECK: fa4.kv_loop[{{.*}}] stages(1) descending q
 // CHECK: %[[P:.*]], %new_max, %new_sum, %correction = fa4.online_softmax
 // CHECK-NEXT: %[[BITS:.*]] = fa4.dropout_mask
 // CHECK-NEXT: %[[ENC:.*]] = fa4.dropout %[[P]] bits %[[BITS]] negated

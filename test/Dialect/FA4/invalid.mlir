@@ -174,6 +174,11 @@ fa4.attention @k dtype(bf16) head_dim(64) head_dim_v(64) varlen paged_kv dropout
 
 // -----
 
+// expected-error @+1 {{return_probs with block_sparse is not built (S_dmask's entries follow the running max in the range's order; block lists have their own)}}
+fa4.attention @k dtype(bf16) head_dim(64) head_dim_v(64) causal dropout return_probs block_sparse load_path(cp_async) stages(1)
+
+// -----
+
 // expected-error @+1 {{block-sparse is not built for kv_cache or split_kv kernels}}
 fa4.attention @k dtype(bf16) head_dim(64) head_dim_v(64) kv_cache block_sparse load_path(cp_async) stages(1)
 
@@ -651,6 +656,28 @@ gpu.module @m {
 // -----
 
 gpu.module @m {
+  gpu.func @descending_lists(%p: !llvm.ptr<1>, %i: i32) kernel {
+    fa4.scope "dense" {
+      %qt = fa4.smem_buffer "Q" : !fa4.smem<128x64xbf16>
+      %zero = arith.constant 0.0 : f32
+      %o0 = fa4.splat %zero : !fa4.acc<128x64xf32, warps = 8>
+      // expected-error @+1 {{descending is an order of the range; block lists are visited in list order}}
+      %r = fa4.kv_loop [%i, %i, %i, %i] lists(%p[%i], %p[%i]) per(%i) stages(1) descending
+          q %qt[%i] : !fa4.smem<128x64xbf16> #fa4.contiguous(%p, %i, %i : !llvm.ptr<1>, i32, i32)
+          k #fa4.contiguous(%p, %i, %i : !llvm.ptr<1>, i32, i32)
+          v #fa4.contiguous(%p, %i, %i : !llvm.ptr<1>, i32, i32)
+          init(%o0) : !fa4.acc<128x64xf32, warps = 8> {
+      ^bb0(%n: i32, %qa: !fa4.smem<128x64xbf16>, %kb: !fa4.smem<64x64xbf16>, %vb: !fa4.smem<64x64xbf16>, %o: !fa4.acc<128x64xf32, warps = 8>):
+        fa4.yield %o : !fa4.acc<128x64xf32, warps = 8>
+      }
+    }
+    gpu.return
+  }
+}
+
+// -----
+
+gpu.module @m {
   gpu.func @tma_lists(%p: !llvm.ptr<1>, %d: !llvm.ptr, %i: i32) kernel {
     fa4.scope "dense" {
       %qt = fa4.smem_buffer "Q" : !fa4.smem<128x64xbf16>
@@ -682,10 +709,10 @@ fa4.attention @k dtype(bf16) head_dim(64) head_dim_v(64) causal softcap alibi sw
 
 // -----
 
-// expected-error @+1 {{switchable is built for the cp_async load path without sink, block_sparse or return_probs}}
+// expected-error @+1 {{switchable is built for the cp_async load path without sink or block_sparse}}
 fa4.attention @k dtype(bf16) head_dim(64) head_dim_v(64) window alibi switchable load_path(tma) stages(2)
 
 // -----
 
-// expected-error @+1 {{switchable is built for the cp_async load path without sink, block_sparse or return_probs}}
+// expected-error @+1 {{switchable is built for the cp_async load path without sink or block_sparse}}
 fa4.attention @k dtype(bf16) head_dim(64) head_dim_v(64) window softcap sink switchable load_path(cp_async) stages(1)

@@ -195,6 +195,10 @@ LogicalResult AttentionOp::verify() {
   if (getReturnProbs() && (getPagedKv() || getKvCache()))
     return emitOpError() << "return_probs is built for dense and unpaged "
                             "varlen kernels only";
+  if (getReturnProbs() && getBlockSparse())
+    return emitOpError() << "return_probs with block_sparse is not built "
+                            "(S_dmask's entries follow the running max in "
+                            "the range's order; block lists have their own)";
   if (getSwitchable()) {
     if (getWindow() + getSoftcap() + getAlibi() < 2)
       return emitOpError() << "switchable needs two or more of window, "
@@ -203,10 +207,9 @@ LogicalResult AttentionOp::verify() {
     if (getCausal())
       return emitOpError() << "a switchable kernel takes causal as the "
                               "window (-1, 0), not as causal";
-    if (getSink() || getBlockSparse() || getReturnProbs() || tma)
+    if (getSink() || getBlockSparse() || tma)
       return emitOpError() << "switchable is built for the cp_async load "
-                              "path without sink, block_sparse or "
-                              "return_probs";
+                              "path without sink or block_sparse";
   }
   if (getBlockSparse() && (getKvCache() || getSplitKv()))
     return emitOpError() << "block-sparse is not built for kv_cache or "
@@ -702,6 +705,9 @@ LogicalResult KVLoopOp::verify() {
   if (hasLists() && isTma())
     return emitOpError() << "block lists need the cp.async schedule (the TMA "
                             "producer walks the range)";
+  if (hasLists() && getDescending())
+    return emitOpError() << "descending is an order of the range; block "
+                            "lists are visited in list order";
 
   // ---- Body: (n, q, k, v, state...) -> state ----
   Block &body = getBodyBlock();

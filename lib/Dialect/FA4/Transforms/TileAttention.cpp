@@ -341,7 +341,11 @@ Value AttentionBuilder::buildLoop() {
       cast<TileSourceAttrInterface>(qSource), qOps,
       cast<TileSourceAttrInterface>(kvSource), kOps,
       cast<TileSourceAttrInterface>(kvSource), vOps, maskList, maskCount,
-      fullList, fullCount, listRatio, ValueRange{o0, m0, l0});
+      fullList, fullCount, listRatio,
+      // S_dmask's entries are relative to the running max in
+      // FlashAttention-2's order.
+      variant.isReturnProbs() ? b.getUnitAttr() : UnitAttr(),
+      ValueRange{o0, m0, l0});
   Block *body = b.createBlock(&loop.getBody(), {},
                               {b.getI32Type(), qArg, kTile, vTile, accO, rows,
                                rows},

@@ -463,7 +463,11 @@ def FA4_KVLoopOp : FA4_Op<"kv_loop", [
     (`fa4.kv_range`'s results do). The order is the schedule's: from the
     last block to the first, except that a window's masked blocks may come
     before its unmasked ones (the cp.async schedule visits both edges
-    first). The body's block arguments are the block index n, Q (the
+    first). With `descending` the order is strictly from end - 1 down to
+    begin, FlashAttention-2's: a body that records the running max of each
+    block (S_dmask) needs it, and the cp.async schedule then visits a
+    window's blocks in one masked loop (the TMA schedule's three loops are
+    in that order already). The body's block arguments are the block index n, Q (the
     shared-memory tile `q_tile`, or its A fragments in registers when the
     argument is an `!fa4.afrag`), the block's K and V tiles, and the state;
     it yields the next state, and the loop's results are the last one. The
@@ -521,6 +525,7 @@ def FA4_KVLoopOp : FA4_Op<"kv_loop", [
                        Optional<FA4_GlobalPtr>:$full_list,
                        Optional<I32>:$full_count,
                        Optional<I32>:$list_ratio,
+                       UnitAttr:$descending,
                        Variadic<AnyType>:$init);
   let results = (outs Variadic<AnyType>:$results);
   let regions = (region SizedRegion<1>:$body);
@@ -528,7 +533,7 @@ def FA4_KVLoopOp : FA4_Op<"kv_loop", [
     `[` $begin `,` $full_begin `,` $full_end `,` $end `]`
     (`lists` `(` $mask_list^ `[` $mask_count `]` `,` $full_list `[`
       $full_count `]` `)` `per` `(` $list_ratio `)`)?
-    `stages` `(` $stages `)`
+    `stages` `(` $stages `)` (`descending` $descending^)?
     `q` $q_tile `[` $q_row `]` `:` qualified(type($q_tile))
       $q_source `(` $q_operands `:` type($q_operands) `)`
     `k` $k_source `(` $k_operands `:` type($k_operands) `)`
