@@ -4,7 +4,8 @@ and saves times and outputs. Run each library more than once, alternating,
 so that drift hits both; --report prints the best time of each library's
 runs side by side and the largest difference between the two libraries'
 outputs (each case's first sequence); each library's runs must agree bit
-for bit (SHA-256 of the whole output).
+for bit (SHA-256 of the whole output), and with --tolerance 0 the two
+libraries' whole outputs too.
 
 Case sets (--cases):
   windows       flash_attn_func on the cp.async path with windows that have
@@ -125,6 +126,9 @@ def report(old_paths, new_paths, tolerance):
         for runs in (olds, news):  # each library's runs agree bit for bit
             for r in runs[1:]:
                 assert r["outputs"][key][1] == runs[0]["outputs"][key][1], key
+        if tolerance == 0:  # bit-identical: the whole outputs, not the first sequence
+            assert news[0]["outputs"][key][1] == olds[0]["outputs"][key][1], \
+                f"{key}: the libraries' outputs differ (SHA-256)"
         worst = max(worst, diff)
         o, n = best(olds, i), best(news, i)
         print(f"| {key} | {o:.3f} | {n:.3f} | {o / n:.3f} | {diff:.2e} |")

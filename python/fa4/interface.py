@@ -132,7 +132,10 @@ def attn_probs_block_n(q, k, v, dropout_p, causal=False, softmax_scale=None,
     S_dmask's entries of a block are relative to the running row max after
     that block, blocks visited from the last to the first. Rows and columns
     of S_dmask are rounded up to 128. flash_attn_varlen_func's kernels have
-    the same tiles: pass one sequence's q, k, v in the dense layout."""
+    the same tiles: pass one sequence's q, k, v in the dense layout, k with
+    the sequence's real length (a window reaching past every key is no
+    window). With a softcap, cap the scores before normalizing: FA2 refuses
+    softcap with dropout, and its helper takes none."""
     softmax_scale, causal, window_size, softcap, _, _ = _checks.check_common(
         dropout_p, softmax_scale, causal, window_size, softcap, alibi_slopes, False, False,
         False)

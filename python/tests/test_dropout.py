@@ -412,7 +412,7 @@ _MODS = {
 
 
 def _check_s_dmask_with_mods(out, plain, s_dmask, q, k, v, p, seed, causal, window, softcap,
-                             slopes, block_n, batch_index=0, rows_from=0):
+                             slopes, block_n, batch_index=0):
     """The S_dmask checks for one (batch entry or sequence) q, k, v: the
     signs are the keep mask, the magnitudes normalize to the softmax, and
     they reproduce the output (dropped entries zeroed, kept ones over 1 - p);
@@ -487,8 +487,9 @@ def test_varlen_s_dmask_with_window_softcap_alibi(d, mods):
     assert s_dmask.shape == (4, heads, 768, 1024)
     torch.manual_seed(9)
     plain = fa4.flash_attn_varlen_func(*args, **kwargs)
-    block_n = fa4.attn_probs_block_n(q[None, :1], k[None, :1], v[None, :1], p, causal=causal,
-                                     window_size=window, softcap=softcap, alibi_slopes=slopes)
+    block_n = fa4.attn_probs_block_n(q[None, :lq[0]], k[None, :lk[0]], v[None, :lk[0]], p,
+                                     causal=causal, window_size=window, softcap=softcap,
+                                     alibi_slopes=slopes)
     for b, (sq, sk) in enumerate(zip(lq, lk)):
         assert not s_dmask[b, :, sq:].any(), f"sequence {b}: rows past its length written"
         columns = -(-sk // block_n) * block_n
@@ -500,3 +501,35 @@ def test_varlen_s_dmask_with_window_softcap_alibi(d, mods):
         _check_s_dmask_with_mods(out[qs][None], plain[qs][None], s_dmask[b:b + 1], q[qs][None],
                                  k[ks][None], v[ks][None], p, 9, causal, window, softcap,
                                  slopes, block_n, batch_index=b)
+
+
+@requires_gpu
+@pytest.mark.parametrize("window", [(-1, -1), (60, 20)])
+@pytest.mark.parametrize("causal", [False, True])
+def test_varlen_s_dmask_with_underestimated_maxima(causal, window):
+    """max_seqlen_q / max_seqlen_k below a sequence's length (no kernel can
+    see it without a sync): S_dmask, sized from the given maxima, holds what
+    the honest call's S_dmask holds in those rows and columns, so no row or
+    key block of one (sequence, head) spills into another's matrix, which
+    memcheck could not see inside one allocation."""
+    lq, lk = [300, 90, 0, 200], [410, 60, 9, 333]
+    heads, heads_k, p, d = 4, 2, 0.2, 64
+    g = torch.Generator(device="cuda").manual_seed(3)
+    q = torch.randn(sum(lq), heads, d, device="cuda", dtype=torch.bfloat16, generator=g)
+    k = torch.randn(sum(lk), heads_k, d, device="cuda", dtype=torch.bfloat16, generator=g)
+    v = torch.randn(sum(lk), heads_k, d, device="cuda", dtype=torch.bfloat16, generator=g)
+    cu = lambda n: torch.tensor([0] + list(itertools.accumulate(n)), dtype=torch.int32,  # noqa: E731
+                                device="cuda")
+    kwargs = dict(dropout_p=p, causal=causal, window_size=window)
+    torch.manual_seed(17)
+    _, _, honest = fa4.flash_attn_varlen_func(q, k, v, cu(lq), cu(lk), max(lq), max(lk),
+                                              return_attn_probs=True, **kwargs)
+    assert honest.shape == (4, heads, 384, 512)
+    # Maxima 100 and 120: S_dmask (4, heads, 128, 128); the grid's m-blocks
+    # cover its 128 rows (cdiv(100, tile_m) * tile_m >= 128 for tile_m 64 or
+    # 128), and the visited key blocks are the sequences' own.
+    torch.manual_seed(17)
+    _, _, small = fa4.flash_attn_varlen_func(q, k, v, cu(lq), cu(lk), 100, 120,
+                                             return_attn_probs=True, **kwargs)
+    assert small.shape == (4, heads, 128, 128)
+    assert torch.equal(small, honest[:, :, :128, :128])

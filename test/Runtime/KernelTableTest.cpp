@@ -135,6 +135,33 @@ FA4_TEST(everyTargetHasTheKernelSet) {
           }
 }
 
+FA4_TEST(sDmaskKernelsShareTheirKeyBlock) {
+  // attn_probs_block_n asks the dense kernel for a call's modifications and
+  // serves varlen too, and FA2's normalize_flash_attn_S takes one block size
+  // per head dim: every S_dmask kernel of a (target, dtype, head dims) has
+  // the same tile N, varlen or dense, plain, causal or switchable.
+  std::map<std::string, int64_t> blockN;
+  int probsKernels = 0;
+  for (const KernelInfo &k : kernels()) {
+    if (k.feature("return_probs") != "true")
+      continue;
+    ++probsKernels;
+    std::string key = k.target() + "/" + std::string(k.feature("dtype")) + "/" +
+                      std::string(k.feature("head_dim")) + "/" +
+                      std::string(k.feature("head_dim_v"));
+    int64_t tileN = k.config.at("tile_n");
+    auto [it, inserted] = blockN.emplace(key, tileN);
+    EXPECT(inserted || it->second == tileN, "(%s: tile_n %lld, another %lld)",
+           k.name.c_str(), static_cast<long long>(tileN),
+           static_cast<long long>(it->second));
+  }
+  // Per target, dtype and head dims: plain, causal and switchable, dense
+  // and varlen.
+  EXPECT(probsKernels == 6 * static_cast<int>(blockN.size()),
+         "(%d S_dmask kernels over %zu head-dim classes)", probsKernels,
+         blockN.size());
+}
+
 FA4_TEST(targetSelection) {
   EXPECT(std::string(getTargetForComputeCapability(12, 0)) == "sm_120a");
   EXPECT(std::string(getTargetForComputeCapability(12, 1)) == "sm_121a");

@@ -336,8 +336,9 @@ typedef struct fa4_varlen_fwd_params {
    * s_dmask_strides (sequence, head, row; all zero: contiguous at exactly
    * that size). Row i and column j of sequence b are its query i and key j;
    * the kernel writes rows below that sequence's length and inside those
-   * sizes. A window, softcap, ALiBi or sinks with it have no embedded
-   * kernel (FA4_ERROR_NO_KERNEL). */
+   * sizes. With a window, softcap or ALiBi it runs on the switchable
+   * S_dmask kernel; sinks with it have no embedded kernel
+   * (FA4_ERROR_NO_KERNEL). */
   void *s_dmask;
   int64_t s_dmask_strides[3];
 } fa4_varlen_fwd_params;

@@ -155,9 +155,11 @@ static constexpr ParamSpec kAttentionParams[] = {
     {"probs_row_stride", ParamKind::I32, returnProbs},
     // Varlen: S_dmask's rows and columns (max_seqlen_q and max_seqlen_k
     // rounded up to 128); rows at or past probs_rows and key blocks at or
-    // past probs_cols are not stored (a sequence longer than the
+    // past probs_cols are not stored, so a sequence longer than the
     // max_seqlen_q / max_seqlen_k the caller gave writes nothing outside
-    // S_dmask: a causal CTA picks its m-block from the sequence's length).
+    // S_dmask. The grid bounds the rows to gridDim.x * tile_m, which is
+    // round_up(max_seqlen_q, 128) or less except for max_seqlen_q = 0 (a
+    // grid of one m-block); the kernel does not rely on the grid.
     {"probs_rows", ParamKind::I32, varlenProbs},
     {"probs_cols", ParamKind::I32, varlenProbs},
     // Block-sparse (FlashAttention-4's BlockSparseTensors): int32 counts

@@ -412,10 +412,13 @@ void AttentionBuilder::buildLoopBody(Block *body, Value q) {
       // fits whole).
       Value rows = seqlenQ;
       if (variant.isVarlen()) {
+        // One statement per op: the IR's order must not depend on the host
+        // compiler's argument evaluation order.
         Value inside = arith::CmpIOp::create(
             b, loc, arith::CmpIPredicate::slt, col, args["probs_cols"]);
-        rows = arith::SelectOp::create(
-            b, loc, inside, minS(seqlenQ, args["probs_rows"]), i32(0));
+        Value zero = i32(0);
+        Value limit = minS(seqlenQ, args["probs_rows"]);
+        rows = arith::SelectOp::create(b, loc, inside, limit, zero);
       }
       StoreTileOp::create(b, loc, encoded, columns, qRow0, rows,
                           args["probs_row_stride"], def.getElementType());

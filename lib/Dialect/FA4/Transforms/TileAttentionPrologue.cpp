@@ -142,8 +142,13 @@ void AttentionBuilder::buildVarlenPrologue() {
     // Causal: longest-first over the m-blocks the grid covers (a sequence
     // longer than max_seqlen_q has more; its rows past the grid are the
     // NaN-filled ones above, so the CTAs must compute the first).
-    if (variant.isCausal())
-      mBlock = sub(sub(minS(numMBlocks, gridX), i32(1)), x);
+    // One op per statement: the IR's order must not depend on the host
+    // compiler's argument evaluation order.
+    if (variant.isCausal()) {
+      Value one = i32(1);
+      Value covered = minS(numMBlocks, gridX);
+      mBlock = sub(sub(covered, one), x);
+    }
     buildMBlock(named(mBlock, "m_block"));
     scf::YieldOp::create(b, loc);
   });
