@@ -15,6 +15,11 @@
 
 namespace fa4::rt {
 
+/// S_dmask's rows or columns for `n` queries or keys: rounded up to 128, as
+/// FlashAttention-2 sizes it (every tile divides 128, so the kernel's
+/// visited blocks fit).
+inline int64_t probsExtent(int64_t n) { return (n + 127) / 128 * 128; }
+
 /// S_dmask (`sDmask`, null: none): needs dropout; sets mods.returnProbs and
 /// `strides` (batch, head, row; `given`, or contiguous when all are 0) for
 /// a (batch, nheadsQ, rows, cols) tensor, rows and cols rounded up to 128.

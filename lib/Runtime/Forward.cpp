@@ -45,9 +45,8 @@ fa4_status fa4::rt::resolveProbs(const void *sDmask, const int64_t given[3],
   if (fa4_status s = checkAligned(sDmask, 4, "s_dmask"); s != FA4_SUCCESS)
     return s;
   mods.returnProbs = true;
-  auto roundUp = [](int64_t x) { return (x + 127) / 128 * 128; };
-  rows = roundUp(rows);
-  cols = roundUp(cols);
+  rows = probsExtent(rows);
+  cols = probsExtent(cols);
   bool unset = given[0] == 0 && given[1] == 0 && given[2] == 0;
   strides[0] = unset ? nheadsQ * rows * cols : given[0];
   strides[1] = unset ? rows * cols : given[1];

@@ -304,9 +304,9 @@ fa4_status fa4::rt::prepareVarlen(const fa4_varlen_fwd_params &p,
     args.setI64("probs_head_stride", t.probsStrides[1]);
     args.setI32("probs_row_stride", static_cast<int32_t>(t.probsStrides[2]));
     args.setI32("probs_rows",
-                static_cast<int32_t>((p.max_seqlen_q + 127) / 128 * 128));
+                static_cast<int32_t>(probsExtent(p.max_seqlen_q)));
     args.setI32("probs_cols",
-                static_cast<int32_t>((p.max_seqlen_k + 127) / 128 * 128));
+                static_cast<int32_t>(probsExtent(p.max_seqlen_k)));
   }
   if (t.paged) {
     args.setI64("k_page_stride", t.k.strides[0]);

@@ -102,6 +102,13 @@ def fwd_direct(q, k, v, alibi_slopes, learnable_sink, softmax_scale, causal, win
     return out, lse
 
 
+def _s_dmask_zeros(q, batch, nheads, rows, cols):
+    """FlashAttention-2's S_dmask, zeroed: (batch, nheads, rows and cols
+    rounded up to 128) in q's dtype (the runtime's probsExtent)."""
+    rounded = lambda n: (n + 127) // 128 * 128  # noqa: E731
+    return q.new_zeros((batch, nheads, rounded(rows), rounded(cols)))
+
+
 def fwd_with_probs(q, k, v, softmax_scale, causal, load_path, dropout_p, window_size=(-1, -1),
                    softcap=0.0, alibi_slopes=None):
     """Dense forward with FlashAttention-2's S_dmask (return_attn_probs with
@@ -111,8 +118,7 @@ def fwd_with_probs(q, k, v, softmax_scale, causal, load_path, dropout_p, window_
     (none is built)."""
     out, lse = _dense_outputs(q, v, True)
     batch, seqlen_q, nheads, _ = q.shape
-    rounded = lambda n: (n + 127) // 128 * 128  # noqa: E731
-    s_dmask = q.new_zeros((batch, nheads, rounded(seqlen_q), rounded(k.shape[1])))
+    s_dmask = _s_dmask_zeros(q, batch, nheads, seqlen_q, k.shape[1])
     dropout = _dropout(dropout_p, q, batch * nheads)
     _launch.forward(q, k, v, out, lse, softmax_scale, causal, load_path, window_size, softcap,
                     alibi_slopes, dropout=dropout, s_dmask=s_dmask)
@@ -175,8 +181,7 @@ def varlen_fwd_with_probs(q, k, v, cu_seqlens_q, cu_seqlens_k, seqused_k, max_se
     visits no key block. A backward through out raises (none is built)."""
     out, lse = _varlen_outputs(q, v, True)
     batch, nheads = cu_seqlens_q.shape[0] - 1, q.shape[1]
-    rounded = lambda n: (n + 127) // 128 * 128  # noqa: E731
-    s_dmask = q.new_zeros((batch, nheads, rounded(max_seqlen_q), rounded(max_seqlen_k)))
+    s_dmask = _s_dmask_zeros(q, batch, nheads, max_seqlen_q, max_seqlen_k)
     dropout = _dropout(dropout_p, q, batch * nheads)
     _launch.varlen_forward(q, k, v, out, lse, cu_seqlens_q, cu_seqlens_k, seqused_k, None,
                            max_seqlen_q, max_seqlen_k, softmax_scale, causal, window_size,

@@ -5,7 +5,6 @@ dropped fraction, and reproducibility from torch's generator. The Philox
 known-answer tests need only torch; the rest report SKIPPED without a CUDA
 GPU."""
 
-import itertools
 import math
 import os
 import random
@@ -114,25 +113,35 @@ def test_dense_matches_reference_with_the_same_mask(sq, sk, d, heads, causal, dt
     check(out, lse, q, k, v, causal, dropout=(mask, p))
 
 
+def _packed(lq, lk, heads, heads_k, d, seed):
+    """Packed varlen bf16 inputs for sequence lengths lq, lk: q (total_q,
+    heads, d), k and v (total_k, heads_k, d), drawn in that order from a CUDA
+    generator seeded `seed`, which is returned too (for further draws), and
+    cu_seqlens_q, cu_seqlens_k."""
+    from test_varlen import _cu  # noqa: E402
+    g = torch.Generator(device="cuda").manual_seed(seed)
+    draw = lambda total, h: torch.randn(total, h, d, device="cuda",  # noqa: E731
+                                        dtype=torch.bfloat16, generator=g)
+    return draw(sum(lq), heads), draw(sum(lk), heads_k), draw(sum(lk), heads_k), g, \
+        _cu(lq), _cu(lk)
+
+
 @requires_gpu
 @pytest.mark.parametrize("paged", [False, True], ids=["varlen", "paged"])
 @pytest.mark.parametrize("causal", [False, True])
 def test_varlen_and_paged_match_reference(paged, causal):
-    from test_varlen import _cu, _page  # noqa: E402
+    from test_varlen import _page  # noqa: E402
     rng = random.Random(7)
     lq, lk = [37, 0, 128, 201], [64, 5, 300, 201]
     hq, hk, d, p = 8, 2, 128, 0.3
-    gen = torch.Generator(device="cuda").manual_seed(3)
-    q = torch.randn(sum(lq), hq, d, device="cuda", dtype=torch.bfloat16, generator=gen)
-    k = torch.randn(sum(lk), hk, d, device="cuda", dtype=torch.bfloat16, generator=gen)
-    v = torch.randn(sum(lk), hk, d, device="cuda", dtype=torch.bfloat16, generator=gen)
+    q, k, v, _, cu_q, cu_k = _packed(lq, lk, hq, hk, d, seed=3)
     kwargs = {}
     kk, vv = k, v
     if paged:
         kk, vv, table = _page(k, v, lk, 64, rng)
         kwargs["block_table"] = table
     torch.manual_seed(99)
-    out, lse = fa4.flash_attn_varlen_func(q, kk, vv, _cu(lq), _cu(lk), max(lq), max(lk),
+    out, lse = fa4.flash_attn_varlen_func(q, kk, vv, cu_q, cu_k, max(lq), max(lk),
                                           dropout_p=p, causal=causal, return_lse=True,
                                           **kwargs)
     sq = sk = 0
@@ -356,13 +365,8 @@ def test_varlen_s_dmask_is_fa2s_testing_aid(d, causal):
     nothing is written outside a sequence's rows and key blocks."""
     lq, lk = [113, 0, 64, 200], [203, 5, 64, 150]
     heads, heads_k, p = 4, 2, 0.3
-    g = torch.Generator(device="cuda").manual_seed(d)
-    q = torch.randn(sum(lq), heads, d, device="cuda", dtype=torch.bfloat16, generator=g)
-    k = torch.randn(sum(lk), heads_k, d, device="cuda", dtype=torch.bfloat16, generator=g)
-    v = torch.randn(sum(lk), heads_k, d, device="cuda", dtype=torch.bfloat16, generator=g)
-    cu = lambda n: torch.tensor([0] + list(itertools.accumulate(n)), dtype=torch.int32,  # noqa: E731
-                                device="cuda")
-    args = (q, k, v, cu(lq), cu(lk), max(lq), max(lk))
+    q, k, v, _, cu_q, cu_k = _packed(lq, lk, heads, heads_k, d, seed=d)
+    args = (q, k, v, cu_q, cu_k, max(lq), max(lk))
     torch.manual_seed(21)
     out, lse, s_dmask = fa4.flash_attn_varlen_func(*args, dropout_p=p, causal=causal,
                                                    return_attn_probs=True)
@@ -472,14 +476,9 @@ def test_varlen_s_dmask_with_window_softcap_alibi(d, mods):
     causal, window, softcap, alibi = _MODS[mods]
     lq, lk = [700, 0, 129, 333], [1000, 7, 640, 333]
     heads, heads_k, p = 4, 2, 0.2
-    g = torch.Generator(device="cuda").manual_seed(d + 1)
-    q = torch.randn(sum(lq), heads, d, device="cuda", dtype=torch.bfloat16, generator=g)
-    k = torch.randn(sum(lk), heads_k, d, device="cuda", dtype=torch.bfloat16, generator=g)
-    v = torch.randn(sum(lk), heads_k, d, device="cuda", dtype=torch.bfloat16, generator=g)
+    q, k, v, g, cu_q, cu_k = _packed(lq, lk, heads, heads_k, d, seed=d + 1)
     slopes = torch.rand(heads, device="cuda", generator=g) * 0.05 if alibi else None
-    cu = lambda n: torch.tensor([0] + list(itertools.accumulate(n)), dtype=torch.int32,  # noqa: E731
-                                device="cuda")
-    args = (q, k, v, cu(lq), cu(lk), max(lq), max(lk))
+    args = (q, k, v, cu_q, cu_k, max(lq), max(lk))
     kwargs = dict(dropout_p=p, causal=causal, window_size=window, softcap=softcap,
                   alibi_slopes=slopes)
     torch.manual_seed(9)
@@ -514,22 +513,17 @@ def test_varlen_s_dmask_with_underestimated_maxima(causal, window):
     memcheck could not see inside one allocation."""
     lq, lk = [300, 90, 0, 200], [410, 60, 9, 333]
     heads, heads_k, p, d = 4, 2, 0.2, 64
-    g = torch.Generator(device="cuda").manual_seed(3)
-    q = torch.randn(sum(lq), heads, d, device="cuda", dtype=torch.bfloat16, generator=g)
-    k = torch.randn(sum(lk), heads_k, d, device="cuda", dtype=torch.bfloat16, generator=g)
-    v = torch.randn(sum(lk), heads_k, d, device="cuda", dtype=torch.bfloat16, generator=g)
-    cu = lambda n: torch.tensor([0] + list(itertools.accumulate(n)), dtype=torch.int32,  # noqa: E731
-                                device="cuda")
+    q, k, v, _, cu_q, cu_k = _packed(lq, lk, heads, heads_k, d, seed=3)
     kwargs = dict(dropout_p=p, causal=causal, window_size=window)
     torch.manual_seed(17)
-    _, _, honest = fa4.flash_attn_varlen_func(q, k, v, cu(lq), cu(lk), max(lq), max(lk),
+    _, _, honest = fa4.flash_attn_varlen_func(q, k, v, cu_q, cu_k, max(lq), max(lk),
                                               return_attn_probs=True, **kwargs)
     assert honest.shape == (4, heads, 384, 512)
     # Maxima 100 and 120: S_dmask (4, heads, 128, 128); the grid's m-blocks
     # cover its 128 rows (cdiv(100, tile_m) * tile_m >= 128 for tile_m 64 or
     # 128), and the visited key blocks are the sequences' own.
     torch.manual_seed(17)
-    _, _, small = fa4.flash_attn_varlen_func(q, k, v, cu(lq), cu(lk), 100, 120,
+    _, _, small = fa4.flash_attn_varlen_func(q, k, v, cu_q, cu_k, 100, 120,
                                              return_attn_probs=True, **kwargs)
     assert small.shape == (4, heads, 128, 128)
     assert torch.equal(small, honest[:, :, :128, :128])
